@@ -1,0 +1,669 @@
+//! Signing keys on disk (PKCS#8 / SPKI PEM) and the trust store of imported public keys.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{
+    DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _, EncodePublicKey as _,
+    KeypairBytes,
+};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use rand_core::OsRng;
+use sha2::{Digest as _, Sha256};
+
+/// File name of the private signing key inside the key directory.
+pub const PRIVATE_KEY_FILE: &str = "signing-key.pem";
+
+/// Name of the trust store directory inside the key directory.
+pub const TRUSTED_DIR: &str = "trusted";
+
+/// What to tell an operator whose signing key cannot be used.
+const PRIVATE_KEY_HINT: &str = "create one with `attestoodle-backup keys generate`, or pass \
+     `--key PATH` to an Ed25519 key in PKCS#8 PEM form (such as one made by \
+     `openssl genpkey -algorithm ed25519`)";
+
+/// Why a key or the trust store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The private key file cannot be read.
+    #[error("cannot read the signing key {}: {source}; {PRIVATE_KEY_HINT}", path.display())]
+    ReadPrivate {
+        /// The key file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The private key file is not an Ed25519 PKCS#8 PEM key.
+    #[error("{} is not an Ed25519 private key in PKCS#8 PEM form ({detail}); {PRIVATE_KEY_HINT}", path.display())]
+    MalformedPrivate {
+        /// The key file.
+        path: PathBuf,
+        /// What the decoder found wrong.
+        detail: String,
+    },
+    /// A key file would be overwritten.
+    #[error(
+        "{} already exists: a signing key is never overwritten; use it as it is (`--key {}`), \
+         or move it away first if you really mean to replace it",
+        path.display(), path.display()
+    )]
+    AlreadyExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// A key file or directory cannot be written.
+    #[error("cannot write {}: {source}; check the directory's permissions or choose another place", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A public key text is not an Ed25519 SPKI PEM key.
+    #[error(
+        "not an Ed25519 public key in PEM form (`-----BEGIN PUBLIC KEY-----`): {detail}; ask the \
+         signer for the public key of their site (`openssl pkey -in KEY -pubout` gives it)"
+    )]
+    MalformedPublic {
+        /// What the decoder found wrong.
+        detail: String,
+    },
+    /// A public key is one of the small-order points, or not canonically encoded.
+    #[error(
+        "the public key is a small-order or non-canonically encoded Ed25519 point, which \
+         \"verifies\" forged signatures; such a key proves nothing and is refused"
+    )]
+    WeakPublic,
+    /// The trust store directory cannot be listed or one of its files read.
+    #[error("cannot read the trust store at {}: {source}; check its permissions", path.display())]
+    ReadTrustStore {
+        /// The directory or file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A file of the trust store is not a usable public key, or is named after another key.
+    #[error("trusted key file {}: {detail}; remove the file, or import the key again with its PEM text", path.display())]
+    MalformedTrusted {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+/// Generates a new signing key from the operating system's random source.
+pub fn generate() -> SigningKey {
+    SigningKey::generate(&mut OsRng)
+}
+
+/// Returns the key id of a public key: lowercase hex of the first 8 bytes of SHA-256 of the raw
+/// 32-byte key.
+pub fn key_id(key: &VerifyingKey) -> String {
+    key_id_of_bytes(key.as_bytes())
+}
+
+/// Returns the key id of raw public key bytes, whether or not they are a usable key.
+pub(crate) fn key_id_of_bytes(bytes: &[u8; 32]) -> String {
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Turns 32 raw bytes into a public key, refusing what strict verification refuses: bytes that
+/// are not a curve point, a non-canonical encoding, and the eight small-order points.
+///
+/// # Errors
+///
+/// [`KeyError::MalformedPublic`] for bytes that are not a point, [`KeyError::WeakPublic`] for a
+/// small-order or non-canonical one.
+pub fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::MalformedPublic {
+        detail: "the 32 bytes are not a point of the Ed25519 curve".to_owned(),
+    })?;
+    if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
+        return Err(KeyError::WeakPublic);
+    }
+    Ok(key)
+}
+
+/// Writes a private key as PKCS#8 PEM, readable by the owner only (mode 0600), creating missing
+/// parent directories with mode 0700.
+///
+/// # Errors
+///
+/// [`KeyError::AlreadyExists`] when `path` exists (a key is never overwritten), and
+/// [`KeyError::Write`] when the file or a directory cannot be created.
+pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
+    // PKCS#8 version 1 (no embedded public key), the form OpenSSL 3.0 reads and writes:
+    // ed25519-dalek's own encoder writes version 2, which `openssl pkey` refuses.
+    let pem = KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|error| KeyError::Write {
+        path: path.to_owned(),
+        source: io::Error::other(error.to_string()),
+    })?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|source| match source.kind() {
+        io::ErrorKind::AlreadyExists => KeyError::AlreadyExists {
+            path: path.to_owned(),
+        },
+        _ => KeyError::Write {
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    let written = file
+        .write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all());
+    if let Err(source) = written {
+        // Do not leave a truncated key behind: a later run would refuse to overwrite it.
+        let _ = fs::remove_file(path);
+        return Err(KeyError::Write {
+            path: path.to_owned(),
+            source,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a private key in PKCS#8 PEM form (`-----BEGIN PRIVATE KEY-----`), as written by
+/// [`write_private_key`] or by `openssl genpkey -algorithm ed25519`.
+///
+/// # Errors
+///
+/// [`KeyError::ReadPrivate`] when the file cannot be read, [`KeyError::MalformedPrivate`] when
+/// it is not such a key; both tell the operator what to do.
+pub fn read_private_key(path: &Path) -> Result<SigningKey, KeyError> {
+    let text = fs::read_to_string(path).map_err(|source| KeyError::ReadPrivate {
+        path: path.to_owned(),
+        source,
+    })?;
+    SigningKey::from_pkcs8_pem(&text).map_err(|error| KeyError::MalformedPrivate {
+        path: path.to_owned(),
+        detail: error.to_string(),
+    })
+}
+
+/// Returns a public key as SPKI PEM text (`-----BEGIN PUBLIC KEY-----`), the form other sites
+/// import into their trust store.
+pub fn public_key_pem(key: &VerifyingKey) -> String {
+    // Encoding 32 bytes in a fixed DER structure cannot fail.
+    key.to_public_key_pem(LineEnding::LF)
+        .expect("an Ed25519 public key always encodes")
+}
+
+/// Reads a public key from SPKI PEM text, refusing a small-order or non-canonical key.
+///
+/// # Errors
+///
+/// [`KeyError::MalformedPublic`] when the text is not an Ed25519 public key in PEM form,
+/// [`KeyError::WeakPublic`] for a key that would prove nothing.
+pub fn parse_public_key_pem(text: &str) -> Result<VerifyingKey, KeyError> {
+    // Decode the raw bytes first so that the strict checks below see exactly what was written.
+    let key = VerifyingKey::from_public_key_pem(text.trim()).map_err(|error| {
+        KeyError::MalformedPublic {
+            detail: error.to_string(),
+        }
+    })?;
+    public_key_from_bytes(key.as_bytes())
+}
+
+/// The public keys this site trusts: a directory of `<key_id>.pem` files, plus the site's own
+/// key, trusted implicitly.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    dir: PathBuf,
+    own: Option<VerifyingKey>,
+    imported: Vec<(String, VerifyingKey)>,
+}
+
+impl TrustStore {
+    /// Opens the trust store in `dir` and reads every `*.pem` file in it; `own` is the site's
+    /// own public key, if it has one. A missing directory is an empty store.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::ReadTrustStore`] when the directory or a file cannot be read, and
+    /// [`KeyError::MalformedTrusted`] for a file that is not a usable public key or whose name is
+    /// not its key id.
+    pub fn open(dir: impl Into<PathBuf>, own: Option<VerifyingKey>) -> Result<Self, KeyError> {
+        let dir = dir.into();
+        let mut imported = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Ok(TrustStore { dir, own, imported })
+            }
+            Err(source) => return Err(KeyError::ReadTrustStore { path: dir, source }),
+        };
+        for entry in entries {
+            let path = entry
+                .map_err(|source| KeyError::ReadTrustStore {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            if path.extension().is_none_or(|ext| ext != "pem") {
+                continue;
+            }
+            let text = fs::read_to_string(&path).map_err(|source| KeyError::ReadTrustStore {
+                path: path.clone(),
+                source,
+            })?;
+            let key = parse_public_key_pem(&text).map_err(|error| KeyError::MalformedTrusted {
+                path: path.clone(),
+                detail: error.to_string(),
+            })?;
+            let id = key_id(&key);
+            if path.file_stem().is_none_or(|stem| *stem != *id) {
+                return Err(KeyError::MalformedTrusted {
+                    path,
+                    detail: format!("it holds the key {id}, so it must be named {id}.pem"),
+                });
+            }
+            imported.push((id, key));
+        }
+        imported.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(TrustStore { dir, own, imported })
+    }
+
+    /// Returns the directory of the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Imports a public key given as SPKI PEM text and returns its key id. Trusting a key that
+    /// is already trusted changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::MalformedPublic`] or [`KeyError::WeakPublic`] for a key that cannot be
+    /// trusted, [`KeyError::Write`] when the file cannot be written.
+    pub fn trust(&mut self, pem: &str) -> Result<String, KeyError> {
+        let key = parse_public_key_pem(pem)?;
+        let id = key_id(&key);
+        if self.imported.iter().any(|(_, known)| *known == key) {
+            return Ok(id);
+        }
+        create_private_dir(&self.dir)?;
+        let path = self.dir.join(format!("{id}.pem"));
+        let written = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| {
+                file.write_all(public_key_pem(&key).as_bytes())?;
+                file.sync_all()
+            });
+        match written {
+            Ok(()) => {}
+            // Another process imported the same key meanwhile: the file names the same key.
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(KeyError::Write { path, source }),
+        }
+        self.imported.push((id.clone(), key));
+        self.imported.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(id)
+    }
+
+    /// Lists the imported keys, sorted by key id; the site's own key is not in the list.
+    pub fn list(&self) -> Vec<(String, VerifyingKey)> {
+        self.imported.clone()
+    }
+
+    /// Whether a key with this key id is trusted (the site's own or an imported one).
+    pub fn is_trusted(&self, key_id: &str) -> bool {
+        self.own.iter().any(|own| self::key_id(own) == key_id)
+            || self.imported.iter().any(|(id, _)| id == key_id)
+    }
+
+    /// Whether this exact public key is trusted (the site's own or an imported one).
+    pub fn is_trusted_key(&self, key: &VerifyingKey) -> bool {
+        self.own.as_ref() == Some(key) || self.imported.iter().any(|(_, known)| known == key)
+    }
+}
+
+/// Returns the directory of the keys: `$ATTESTOODLE_KEY_DIR`, else
+/// `$XDG_CONFIG_HOME/attestoodle-backup`, else `$HOME/.config/attestoodle-backup` (relative to
+/// the current directory when `HOME` is not set). Empty variables count as unset, as does a
+/// relative `XDG_CONFIG_HOME` (the XDG rule).
+pub fn default_key_dir() -> PathBuf {
+    key_dir_from(|name| std::env::var_os(name))
+}
+
+/// Returns the default private key path, `signing-key.pem` in [`default_key_dir`].
+pub fn default_private_key_path() -> PathBuf {
+    default_key_dir().join(PRIVATE_KEY_FILE)
+}
+
+/// Returns the default trust store directory, `trusted/` in [`default_key_dir`].
+pub fn default_trust_dir() -> PathBuf {
+    default_key_dir().join(TRUSTED_DIR)
+}
+
+/// [`default_key_dir`] with the environment given as a function, for tests.
+fn key_dir_from(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let set = |name: &str| {
+        var(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = set("ATTESTOODLE_KEY_DIR") {
+        return dir;
+    }
+    if let Some(config) = set("XDG_CONFIG_HOME").filter(|dir| dir.is_absolute()) {
+        return config.join("attestoodle-backup");
+    }
+    set("HOME")
+        .unwrap_or_default()
+        .join(".config")
+        .join("attestoodle-backup")
+}
+
+/// Creates a directory and its missing parents, each readable by the owner only (mode 0700).
+fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| KeyError::Write {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::process::Command;
+
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn mode(path: &Path) -> io::Result<u32> {
+        Ok(fs::metadata(path)?.permissions().mode() & 0o777)
+    }
+
+    fn openssl(args: &[&str]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let output = Command::new("openssl").args(args).output()?;
+        if !output.status.success() {
+            return Err(format!(
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into());
+        }
+        Ok(output.stdout)
+    }
+
+    #[test]
+    fn private_key_round_trips_with_owner_only_permissions() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys/nested/signing-key.pem");
+        let key = generate();
+        write_private_key(&path, &key)?;
+        assert_eq!(mode(&path)?, 0o600);
+        assert_eq!(mode(&dir.path().join("keys"))?, 0o700);
+        assert_eq!(mode(&dir.path().join("keys/nested"))?, 0o700);
+        assert!(fs::read_to_string(&path)?.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert_eq!(read_private_key(&path)?.to_bytes(), key.to_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn write_private_key_refuses_to_overwrite() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(PRIVATE_KEY_FILE);
+        let first = generate();
+        write_private_key(&path, &first)?;
+        let error = write_private_key(&path, &generate());
+        assert!(
+            matches!(error, Err(KeyError::AlreadyExists { .. })),
+            "{error:?}"
+        );
+        assert_eq!(read_private_key(&path)?.to_bytes(), first.to_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn reads_a_key_made_by_openssl_and_openssl_reads_ours() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let theirs = dir.path().join("openssl.pem");
+        let theirs_text = theirs.to_string_lossy().into_owned();
+        openssl(&["genpkey", "-algorithm", "ed25519", "-out", &theirs_text])?;
+        let key = read_private_key(&theirs)?;
+        let public = openssl(&["pkey", "-in", &theirs_text, "-pubout"])?;
+        assert_eq!(
+            parse_public_key_pem(&String::from_utf8(public.clone())?)?,
+            key.verifying_key()
+        );
+        assert_eq!(
+            String::from_utf8(public)?,
+            public_key_pem(&key.verifying_key())
+        );
+
+        let ours = dir.path().join("ours.pem");
+        let ours_key = generate();
+        write_private_key(&ours, &ours_key)?;
+        let public = openssl(&["pkey", "-in", &ours.to_string_lossy(), "-pubout"])?;
+        assert_eq!(
+            String::from_utf8(public)?,
+            public_key_pem(&ours_key.verifying_key())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn unreadable_or_malformed_private_keys_say_what_to_do() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let missing = dir.path().join("nope.pem");
+        let text = read_private_key(&missing)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.starts_with("cannot read the signing key "), "{text}");
+        assert!(
+            text.contains("nope.pem")
+                && text.contains("keys generate")
+                && text.contains("--key PATH"),
+            "{text}"
+        );
+
+        let public = dir.path().join("public.pem");
+        fs::write(&public, public_key_pem(&generate().verifying_key()))?;
+        let text = read_private_key(&public)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            text.contains("public.pem is not an Ed25519 private key")
+                && text.contains("keys generate"),
+            "{text}"
+        );
+
+        let rsa = dir.path().join("rsa.pem");
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "rsa",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+            "-out",
+            &rsa.to_string_lossy(),
+        ])?;
+        assert!(matches!(
+            read_private_key(&rsa),
+            Err(KeyError::MalformedPrivate { .. })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn key_id_is_the_first_eight_bytes_of_sha256_in_hex() {
+        let key = SigningKey::from_bytes(&[1u8; 32]).verifying_key();
+        let digest = Sha256::digest(key.as_bytes());
+        let expected: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key_id(&key), expected);
+        assert_eq!(key_id(&key).len(), 16);
+    }
+
+    #[test]
+    fn public_key_pem_round_trips_and_refuses_weak_keys() {
+        let key = generate().verifying_key();
+        assert_eq!(parse_public_key_pem(&public_key_pem(&key)).ok(), Some(key));
+        // The neutral point, wrapped in a well-formed SPKI structure.
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, 1,
+        ];
+        der.extend_from_slice(&[0; 31]);
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der)
+        );
+        assert!(matches!(
+            parse_public_key_pem(&pem),
+            Err(KeyError::WeakPublic)
+        ));
+        assert!(matches!(
+            parse_public_key_pem("hello"),
+            Err(KeyError::MalformedPublic { .. })
+        ));
+    }
+
+    #[test]
+    fn non_canonical_point_encodings_are_refused() {
+        // y = p + 3 encodes the same field element as y = 3, if 3 is a valid y at all; search a
+        // small y ≥ p that decodes to a point, and check it is refused as non-canonical.
+        let mut refused = 0;
+        for delta in 2u8..19 {
+            let mut bytes = [0xffu8; 32];
+            bytes[0] = 0xed + delta;
+            bytes[31] = 0x7f;
+            if VerifyingKey::from_bytes(&bytes).is_ok() {
+                assert!(matches!(
+                    public_key_from_bytes(&bytes),
+                    Err(KeyError::WeakPublic)
+                ));
+                refused += 1;
+            }
+        }
+        assert!(refused > 0, "some y in p+2..p+18 is on the curve");
+    }
+
+    #[test]
+    fn trust_store_imports_lists_and_reopens() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store_dir = dir.path().join("config/trusted");
+        let own = generate().verifying_key();
+        let other = generate().verifying_key();
+        let mut store = TrustStore::open(&store_dir, Some(own))?;
+        assert!(store.list().is_empty());
+        assert!(store.is_trusted(&key_id(&own)) && store.is_trusted_key(&own));
+        assert!(!store.is_trusted(&key_id(&other)) && !store.is_trusted_key(&other));
+
+        let id = store.trust(&public_key_pem(&other))?;
+        assert_eq!(id, key_id(&other));
+        assert_eq!(
+            store.trust(&public_key_pem(&other))?,
+            id,
+            "importing twice is harmless"
+        );
+        assert!(store.is_trusted(&id) && store.is_trusted_key(&other));
+        assert_eq!(mode(&store_dir)?, 0o700);
+        assert!(store_dir.join(format!("{id}.pem")).is_file());
+
+        let reopened = TrustStore::open(&store_dir, None)?;
+        assert_eq!(reopened.list(), vec![(id.clone(), other)]);
+        assert!(!reopened.is_trusted(&key_id(&own)));
+        assert_eq!(reopened.dir(), store_dir.as_path());
+        Ok(())
+    }
+
+    #[test]
+    fn trust_store_refuses_bad_keys_and_misnamed_files() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut store = TrustStore::open(dir.path(), None)?;
+        assert!(matches!(
+            store.trust("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n"),
+            Err(KeyError::MalformedPublic { .. })
+        ));
+        assert!(store.list().is_empty());
+
+        let key = generate().verifying_key();
+        fs::write(
+            dir.path().join("0000000000000000.pem"),
+            public_key_pem(&key),
+        )?;
+        let error = TrustStore::open(dir.path(), None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("0000000000000000.pem")
+                && error.contains(&format!("{}.pem", key_id(&key))),
+            "{error}"
+        );
+
+        fs::remove_file(dir.path().join("0000000000000000.pem"))?;
+        fs::write(dir.path().join("notes.txt"), "not a key")?;
+        fs::write(dir.path().join("broken.pem"), "garbage")?;
+        let error = TrustStore::open(dir.path(), None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.starts_with("trusted key file ") && error.contains("broken.pem"),
+            "{error}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn key_dir_follows_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let all: &'static [(&str, &str)] = &[
+            ("ATTESTOODLE_KEY_DIR", "/keys"),
+            ("XDG_CONFIG_HOME", "/xdg"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(key_dir_from(env(all)), PathBuf::from("/keys"));
+        assert_eq!(
+            key_dir_from(env(&[
+                ("ATTESTOODLE_KEY_DIR", ""),
+                ("XDG_CONFIG_HOME", "/xdg"),
+                ("HOME", "/home/u")
+            ])),
+            PathBuf::from("/xdg/attestoodle-backup")
+        );
+        assert_eq!(
+            key_dir_from(env(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/home/u")])),
+            PathBuf::from("/home/u/.config/attestoodle-backup")
+        );
+        assert_eq!(
+            key_dir_from(env(&[])),
+            PathBuf::from(".config/attestoodle-backup")
+        );
+    }
+}

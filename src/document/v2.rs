@@ -1,0 +1,1788 @@
+//! The version 2 backup document: its types, its strict reader and its text form (FORMAT.md).
+
+use std::cell::RefCell;
+use std::fmt;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The value of the top-level `format` key of every backup file.
+pub const FORMAT: &str = "attestoodle-training-backup";
+
+/// The format version this module reads and writes.
+pub const VERSION: i64 = 2;
+
+/// The largest file [`parse`] is meant to be given: bigger files are refused before parsing
+/// (DECISIONS 11); `--max-size` raises the limit.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The largest integer magnitude a document may hold, 2^53 − 1, so that every JSON tool reads
+/// the same number.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// The version of the legacy files of the PHP plugin `tool_save_attestoodle`.
+const LEGACY_VERSION: &str = "2019061667";
+
+/// A whole backup file of format version 2: one training and everything it refers to.
+///
+/// Fields are declared in the order of FORMAT.md's tables, which is the order the text form
+/// writes them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: i64,
+    /// UTC time of the export, `YYYY-MM-DDTHH:MM:SSZ` when written (any RFC 3339 time is read).
+    pub created: String,
+    /// `"attestoodle-backup <crate version>"`; readers do not check it.
+    pub generator: String,
+    /// Where the training came from.
+    pub source: Source,
+    /// The training itself.
+    pub training: Training,
+    /// The milestones, sorted by (`course`, `section`, `position`).
+    pub milestones: Vec<Milestone>,
+    /// Every template the training or a learner style refers to, sorted by name.
+    pub templates: Vec<Template>,
+    /// The learners, sorted by `email`, then `username`.
+    pub learners: Vec<Learner>,
+    /// Per-learner certificate settings, sorted like `learners`.
+    pub learner_styles: Vec<LearnerStyle>,
+    /// The `tool_taskattestoodle` planning rows, or `None` (key absent) when the site has no
+    /// such table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planning: Option<Vec<Planning>>,
+    /// The signature, or `None` (key absent) in an unsigned document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+}
+
+/// Where a document came from (top-level `source`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// `$CFG->wwwroot` of the source site, when the tool read `config.php`.
+    #[serde(deserialize_with = "required")]
+    pub wwwroot: Option<String>,
+    /// The training's id on the source site, for traceability only.
+    pub source_training_id: i64,
+}
+
+/// The training (top-level `training`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// The training name.
+    pub name: String,
+    /// The category the training belongs to.
+    pub category: Category,
+    /// Start date, Unix seconds.
+    pub startdate: i64,
+    /// End date, Unix seconds.
+    #[serde(deserialize_with = "required")]
+    pub enddate: Option<i64>,
+    /// Duration in minutes, never negative.
+    #[serde(deserialize_with = "required")]
+    pub duration: Option<i64>,
+    /// Number of automatic launches.
+    #[serde(deserialize_with = "required")]
+    pub nbautolaunch: Option<i64>,
+    /// Next automatic launch, Unix seconds.
+    #[serde(deserialize_with = "required")]
+    pub nextlaunch: Option<i64>,
+    /// `training.checklearner` as stored.
+    #[serde(deserialize_with = "required")]
+    pub checklearner: Option<i64>,
+    /// Name of the training's template.
+    #[serde(deserialize_with = "required")]
+    pub template: Option<String>,
+    /// `train_style.grpcriteria1` as stored.
+    #[serde(deserialize_with = "required")]
+    pub grpcriteria1: Option<String>,
+    /// `train_style.grpcriteria2` as stored.
+    #[serde(deserialize_with = "required")]
+    pub grpcriteria2: Option<String>,
+}
+
+/// The category of a training (`training.category`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Category name; `None` only in a file converted from a legacy one.
+    #[serde(deserialize_with = "required")]
+    pub name: Option<String>,
+    /// Category idnumber (`None` for Moodle's empty idnumber).
+    #[serde(deserialize_with = "required")]
+    pub idnumber: Option<String>,
+    /// Names from the top category down to this one; empty only in a converted legacy file.
+    pub path: Vec<String>,
+    /// The category id on the source site.
+    pub source_id: i64,
+}
+
+/// One milestone (`milestones[]`): an activity of a course, identified by its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Milestone {
+    /// Course short name.
+    pub course: String,
+    /// Section number of the module's section, never negative.
+    pub section: i64,
+    /// 0-based index of the module in that section's `sequence`, never negative.
+    pub position: i64,
+    /// Fingerprint of the activity, used to check the position on restore.
+    pub activity: Activity,
+    /// Credited time in minutes, never negative.
+    pub creditedtime: i64,
+    /// `milestone.name` as stored.
+    #[serde(deserialize_with = "required")]
+    pub name: Option<String>,
+    /// `milestone.timemodified`, Unix seconds.
+    #[serde(deserialize_with = "required")]
+    pub timemodified: Option<i64>,
+}
+
+/// The fingerprint of a milestone's activity (`milestones[].activity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    /// Module type (`modules.name`); `None` only in a file converted from a legacy one.
+    #[serde(rename = "type", deserialize_with = "required")]
+    pub kind: Option<String>,
+    /// Instance name; `None` when the instance row is missing.
+    #[serde(deserialize_with = "required")]
+    pub name: Option<String>,
+    /// `course_modules.idnumber` (`None` for Moodle's empty idnumber).
+    #[serde(deserialize_with = "required")]
+    pub idnumber: Option<String>,
+    /// The course module id on the source site.
+    #[serde(deserialize_with = "required")]
+    pub source_cmid: Option<i64>,
+}
+
+/// A certificate template (`templates[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// Template name.
+    pub name: String,
+    /// One entry per `tpl_detail` row, in the database's id order (never sorted).
+    pub details: Vec<TemplateDetail>,
+    /// The background image, when its bytes could be read.
+    #[serde(deserialize_with = "required")]
+    pub background: Option<Background>,
+}
+
+/// One `tpl_detail` row of a template (`templates[].details[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDetail {
+    /// The detail type (JSON key `type`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The stored text, byte for byte.
+    pub data: String,
+}
+
+/// The background image of a template (`templates[].background`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Background {
+    /// File name, equal to the one inside the background detail's `data`.
+    pub filename: String,
+    /// MIME type (`image/png` when Moodle stored none).
+    pub mimetype: String,
+    /// Size in bytes of the image carried in `content`.
+    pub size: i64,
+    /// SHA-1 of the image, 40 lowercase hex digits.
+    pub sha1: String,
+    /// The image bytes, base64 with the standard alphabet and padding.
+    pub content: String,
+}
+
+/// One learner of the training (`learners[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Learner {
+    /// The email, the learner's natural identifier.
+    pub email: String,
+    /// Username; `None` in a file converted from a legacy one.
+    #[serde(deserialize_with = "required")]
+    pub username: Option<String>,
+    /// User idnumber (`None` for Moodle's empty idnumber).
+    #[serde(deserialize_with = "required")]
+    pub idnumber: Option<String>,
+    /// `learner.selected` as stored.
+    #[serde(deserialize_with = "required")]
+    pub selected: Option<i64>,
+    /// `learner.predelete` as stored.
+    #[serde(deserialize_with = "required")]
+    pub predelete: Option<i64>,
+    /// `learner.resultcriteria` as stored.
+    #[serde(deserialize_with = "required")]
+    pub resultcriteria: Option<String>,
+}
+
+/// The certificate settings of one learner (`learner_styles[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerStyle {
+    /// The learner's email.
+    pub email: String,
+    /// The learner's username; `None` in a file converted from a legacy one.
+    #[serde(deserialize_with = "required")]
+    pub username: Option<String>,
+    /// Name of the learner's template.
+    pub template: String,
+    /// `user_style.grpcriteria1` as stored.
+    #[serde(deserialize_with = "required")]
+    pub grpcriteria1: Option<String>,
+    /// `user_style.grpcriteria2` as stored.
+    #[serde(deserialize_with = "required")]
+    pub grpcriteria2: Option<String>,
+    /// `user_style.enablecertificate` as stored.
+    #[serde(deserialize_with = "required")]
+    pub enablecertificate: Option<i64>,
+    /// `user_style.withdateformat` as stored.
+    #[serde(deserialize_with = "required")]
+    pub withdateformat: Option<String>,
+}
+
+/// One `tool_taskattestoodle` planning row (`planning[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Planning {
+    /// When the generation runs, Unix seconds.
+    pub executiondate: i64,
+    /// Start of the period, Unix seconds.
+    pub beginperiod: i64,
+    /// End of the period, Unix seconds.
+    pub endperiod: i64,
+    /// Where the result is mailed.
+    #[serde(deserialize_with = "required")]
+    pub mailto: Option<String>,
+    /// The `auto` flag as stored.
+    #[serde(deserialize_with = "required")]
+    pub auto: Option<i64>,
+    /// The `togenerate` value as stored.
+    #[serde(deserialize_with = "required")]
+    pub togenerate: Option<i64>,
+}
+
+/// The Ed25519 signature inside a document (top-level `signature`, JSF style).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    /// Always `"Ed25519"`.
+    pub algorithm: String,
+    /// Lowercase hex of the first 8 bytes of SHA-256 of the raw public key.
+    pub key_id: String,
+    /// The 32-byte raw public key, unpadded base64url.
+    pub public_key: String,
+    /// The 64-byte signature, unpadded base64url.
+    pub value: String,
+}
+
+/// Deserialises an `Option` field whose key must be present (as `null` when there is no value):
+/// unlike serde's default for `Option`, a missing key is an error.
+fn required<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
+}
+
+/// Why a file is not a valid version 2 document. Every message names the place in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// The file is larger than the size limit.
+    #[error(
+        "the file is {size} bytes, over the limit of {limit} bytes; a backup is much smaller, \
+         so check that this is the right file, or raise the limit with --max-size if you trust it"
+    )]
+    TooLarge {
+        /// The size of the file in bytes.
+        size: u64,
+        /// The limit in force in bytes.
+        limit: u64,
+    },
+    /// The bytes are not JSON (or not UTF-8, or hold a lone surrogate escape).
+    #[error("not valid JSON: {0}; the file is damaged or is not an Attestoodle backup")]
+    Syntax(String),
+    /// An object repeats a key.
+    #[error(
+        "{path}: the key `{key}` appears twice; a backup never repeats a key, \
+         so the file was edited or damaged"
+    )]
+    DuplicateKey {
+        /// Where the object is.
+        path: String,
+        /// The repeated key.
+        key: String,
+    },
+    /// A number is a float or an integer beyond ±(2^53 − 1).
+    #[error(
+        "{path}: the number {number} is not allowed: a backup holds only integers between \
+         -9007199254740991 and 9007199254740991; the file was edited or damaged"
+    )]
+    Number {
+        /// Where the number is.
+        path: String,
+        /// The number as read.
+        number: String,
+    },
+    /// A string (value or key) holds U+0000.
+    #[error(
+        "{path}: the text holds the character U+0000, which a backup never contains; \
+         the file was edited or damaged"
+    )]
+    NulCharacter {
+        /// Where the string is.
+        path: String,
+    },
+    /// The top-level `format` is missing or not [`FORMAT`].
+    #[error(
+        "not an Attestoodle training backup: `format` is {found}, expected \
+         \"attestoodle-training-backup\"; check that this is the right file"
+    )]
+    NotABackup {
+        /// The `format` value found, as JSON, or `missing`.
+        found: String,
+    },
+    /// The file is a legacy `tool_save_attestoodle` file, which this reader does not read.
+    #[error(
+        "this is a legacy tool_save_attestoodle file (version {version}), not a version 2 \
+         document; read it with the legacy reader"
+    )]
+    Legacy {
+        /// The legacy version as written in the file.
+        version: String,
+    },
+    /// The `version` is not 2.
+    #[error(
+        "backup format version {version} is unknown to this reader, which reads version 2; \
+         {hint}"
+    )]
+    UnknownVersion {
+        /// The version found, as JSON, or `missing`.
+        version: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// An object lacks a key of the format.
+    #[error(
+        "{path}: the key `{key}` is missing; every key of the format is required \
+         (null when there is no value), so the file was edited or damaged"
+    )]
+    MissingKey {
+        /// Where the object is.
+        path: String,
+        /// The missing key.
+        key: String,
+    },
+    /// An object has a key the format does not know.
+    #[error(
+        "{path}: unknown key `{key}`; version 2 has no such key (check for a typo, or use a \
+         newer attestoodle-backup if a newer one wrote this file)"
+    )]
+    UnknownKey {
+        /// Where the object is.
+        path: String,
+        /// The unknown key.
+        key: String,
+    },
+    /// A value has the wrong JSON type.
+    #[error("{path}: expected {expected}, found {found}; the file was edited or damaged")]
+    WrongType {
+        /// Where the value is.
+        path: String,
+        /// What the format asks for.
+        expected: &'static str,
+        /// What the file holds.
+        found: &'static str,
+    },
+    /// A value has the right type but breaks a rule of the format.
+    #[error("{path}: {problem}")]
+    InvalidValue {
+        /// Where the value is.
+        path: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+}
+
+/// Refuses a file larger than `limit` bytes before it is read (DECISIONS 11); pass
+/// [`MAX_FILE_SIZE`] unless the operator raised the limit with `--max-size`.
+///
+/// # Errors
+///
+/// [`DocumentError::TooLarge`] when `size` exceeds `limit`.
+pub fn check_size(size: u64, limit: u64) -> Result<(), DocumentError> {
+    if size > limit {
+        return Err(DocumentError::TooLarge { size, limit });
+    }
+    Ok(())
+}
+
+/// Reads a version 2 document from the bytes of a file, strictly, with the default size limit
+/// [`MAX_FILE_SIZE`]: see [`parse_with_limit`].
+///
+/// # Errors
+///
+/// A [`DocumentError`] naming the first problem found and where it is.
+pub fn parse(bytes: &[u8]) -> Result<Document, DocumentError> {
+    parse_with_limit(bytes, MAX_FILE_SIZE)
+}
+
+/// Reads a version 2 document from the bytes of a file, strictly.
+///
+/// In order: the size limit `max_size` (pass [`MAX_FILE_SIZE`] unless the operator raised it
+/// with `--max-size`; to avoid reading a huge file at all, call [`check_size`] on its length
+/// first); the raw JSON (valid UTF-8 after an optional byte order mark, no duplicate key, no float, no integer beyond
+/// ±(2^53 − 1), no U+0000, no lone surrogate); `format` and `version`; every key present with
+/// its type and no unknown key; the value rules (no negative `section`, `position`,
+/// `creditedtime`, `duration` or background `size`; a well-formed `created` time, background and
+/// signature). It does not verify the signature: see
+/// [`signature::verify`](super::signature::verify).
+///
+/// # Errors
+///
+/// A [`DocumentError`] naming the first problem found and where it is.
+pub fn parse_with_limit(bytes: &[u8], max_size: u64) -> Result<Document, DocumentError> {
+    check_size(bytes.len() as u64, max_size)?;
+    // A byte order mark is not JSON, but an editor may add one; the signature does not cover it.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let value = read_checked_json(bytes)?;
+    check_format_and_version(&value)?;
+    check_shape(&value, &Kind::Object(DOCUMENT), Loc::Root)?;
+    let document: Document =
+        serde_json::from_value(value).map_err(|error| DocumentError::InvalidValue {
+            path: Loc::Root.to_string(),
+            problem: format!("{error}; the file was edited or damaged"),
+        })?;
+    check_values(&document)?;
+    Ok(document)
+}
+
+/// Checks that a document built in memory follows every rule [`parse`] enforces, so that a
+/// document that passes can be written, signed and read back.
+///
+/// # Errors
+///
+/// A [`DocumentError`] naming the first problem found and where it is.
+pub fn validate(document: &Document) -> Result<(), DocumentError> {
+    let value = to_value(document);
+    check_scalars(&value, Loc::Root)?;
+    check_format_and_version(&value)?;
+    check_values(document)
+}
+
+/// Writes the text form of a document: keys in the order of FORMAT.md, two-space indentation,
+/// raw UTF-8 (only `"`, `\` and C0 controls escaped) and a final newline. It does not sort the
+/// arrays: call [`sort`] first.
+pub fn to_text(document: &Document) -> String {
+    // Serialising plain derived structs with string keys cannot fail.
+    let mut text = serde_json::to_string_pretty(document).expect("a document always serialises");
+    text.push('\n');
+    text
+}
+
+/// Sorts the arrays of a document as FORMAT.md says, with stable sorts (ties keep their order)
+/// and code-point order for strings (`null` first): milestones by (`course`, `section`,
+/// `position`), templates by name, learners and learner styles by `email` then `username`,
+/// planning rows by `executiondate` then `beginperiod`. Template details and category paths keep
+/// their order.
+pub fn sort(document: &mut Document) {
+    document.milestones.sort_by(|a, b| {
+        (&a.course, a.section, a.position).cmp(&(&b.course, b.section, b.position))
+    });
+    document.templates.sort_by(|a, b| a.name.cmp(&b.name));
+    document
+        .learners
+        .sort_by(|a, b| (&a.email, &a.username).cmp(&(&b.email, &b.username)));
+    document
+        .learner_styles
+        .sort_by(|a, b| (&a.email, &a.username).cmp(&(&b.email, &b.username)));
+    if let Some(planning) = &mut document.planning {
+        planning.sort_by_key(|row| (row.executiondate, row.beginperiod));
+    }
+}
+
+/// Formats a time as the `created` value of a document: UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_created(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(UtcOffset::UTC);
+    // The format has only numeric components of a valid date: formatting cannot fail.
+    utc.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .expect("a UTC time always formats")
+}
+
+/// Converts a document to a `serde_json` value, keys in declaration order.
+pub(crate) fn to_value(document: &Document) -> Value {
+    // Plain derived structs with string keys and integers always convert.
+    serde_json::to_value(document).expect("a document always converts to a JSON value")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations in the file, rendered as `milestones[2].position`.
+
+/// A place in the JSON tree, kept as a chain of borrowed steps and rendered only on error.
+#[derive(Clone, Copy)]
+enum Loc<'a> {
+    Root,
+    Key(&'a Loc<'a>, &'a str),
+    Index(&'a Loc<'a>, usize),
+}
+
+impl fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loc::Root => f.write_str("top level"),
+            Loc::Key(parent, key) => {
+                let plain =
+                    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                match (parent, plain) {
+                    (Loc::Root, true) => f.write_str(key),
+                    (Loc::Root, false) => write!(f, "[{}]", quote(key)),
+                    (_, true) => write!(f, "{parent}.{key}"),
+                    (_, false) => write!(f, "{parent}[{}]", quote(key)),
+                }
+            }
+            Loc::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+/// Quotes a key as JSON for an error message.
+fn quote(key: &str) -> String {
+    serde_json::to_string(key).unwrap_or_else(|_| format!("{key:?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the raw JSON, read into a `Value` while refusing what serde_json would let through.
+
+/// Reads JSON into a value, refusing duplicate keys, floats, unsafe integers and U+0000.
+fn read_checked_json(bytes: &[u8]) -> Result<Value, DocumentError> {
+    let problem = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let seed = Checked {
+        at: Loc::Root,
+        problem: &problem,
+    };
+    let result = seed
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match (result, problem.into_inner()) {
+        (_, Some(found)) => Err(found),
+        (Ok(value), None) => Ok(value),
+        (Err(error), None) => Err(DocumentError::Syntax(error.to_string())),
+    }
+}
+
+/// A deserialisation seed that builds a `Value` and records the first rule it sees broken.
+struct Checked<'a, 'p> {
+    at: Loc<'a>,
+    problem: &'p RefCell<Option<DocumentError>>,
+}
+
+impl Checked<'_, '_> {
+    /// Records a problem and returns the error that stops serde_json.
+    fn fail<E: de::Error>(&self, found: DocumentError) -> E {
+        let mut slot = self.problem.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(found);
+        }
+        E::custom("refused")
+    }
+
+    fn string<E: de::Error>(&self, text: String) -> Result<Value, E> {
+        if text.contains('\0') {
+            return Err(self.fail(DocumentError::NulCharacter {
+                path: self.at.to_string(),
+            }));
+        }
+        Ok(Value::String(text))
+    }
+
+    fn number<E: de::Error>(&self, number: String) -> E {
+        self.fail(DocumentError::Number {
+            path: self.at.to_string(),
+            number,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Checked<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        if v > MAX_SAFE_INTEGER as u64 {
+            return Err(self.number(v.to_string()));
+        }
+        Ok(Value::from(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        if !(-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&v) {
+            return Err(self.number(v.to_string()));
+        }
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Err(self.number(v.to_string()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.string(v.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.string(v)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let at = Loc::Index(&self.at, items.len());
+            let seed = Checked {
+                at,
+                problem: self.problem,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let at = Loc::Key(&self.at, &key);
+            if key.contains('\0') {
+                return Err(self.fail(DocumentError::NulCharacter {
+                    path: at.to_string(),
+                }));
+            }
+            if object.contains_key(&key) {
+                return Err(self.fail(DocumentError::DuplicateKey {
+                    path: self.at.to_string(),
+                    key,
+                }));
+            }
+            let value = map.next_value_seed(Checked {
+                at,
+                problem: self.problem,
+            })?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// The checks of [`read_checked_json`] on a value built in memory: integers within ±(2^53 − 1)
+/// and no U+0000.
+fn check_scalars(value: &Value, at: Loc<'_>) -> Result<(), DocumentError> {
+    match value {
+        Value::Null | Value::Bool(_) => Ok(()),
+        Value::Number(number) => match number.as_i64() {
+            Some(n) if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&n) => Ok(()),
+            _ => Err(DocumentError::Number {
+                path: at.to_string(),
+                number: number.to_string(),
+            }),
+        },
+        Value::String(text) if text.contains('\0') => Err(DocumentError::NulCharacter {
+            path: at.to_string(),
+        }),
+        Value::String(_) => Ok(()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, item)| check_scalars(item, Loc::Index(&at, index))),
+        Value::Object(object) => object
+            .iter()
+            .try_for_each(|(key, item)| check_scalars(item, Loc::Key(&at, key))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: `format` and `version`.
+
+fn check_format_and_version(value: &Value) -> Result<(), DocumentError> {
+    let Value::Object(top) = value else {
+        return Err(DocumentError::NotABackup {
+            found: format!("absent (the file holds {})", kind_name(value)),
+        });
+    };
+    let version = top.get("version");
+    match top.get("format") {
+        Some(Value::String(format)) if format == FORMAT => {}
+        found => {
+            let legacy = match version {
+                Some(Value::String(v)) if v == LEGACY_VERSION => true,
+                Some(Value::Number(n)) => n.to_string() == LEGACY_VERSION,
+                _ => false,
+            };
+            if found.is_none() && legacy {
+                return Err(DocumentError::Legacy {
+                    version: LEGACY_VERSION.to_owned(),
+                });
+            }
+            return Err(DocumentError::NotABackup {
+                found: found.map_or_else(|| "missing".to_owned(), Value::to_string),
+            });
+        }
+    }
+    match version {
+        Some(Value::Number(n)) if n.as_i64() == Some(VERSION) => Ok(()),
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v > VERSION) => {
+            Err(DocumentError::UnknownVersion {
+                version: n.to_string(),
+                hint: "a newer attestoodle-backup wrote this file: upgrade attestoodle-backup to \
+                       read it",
+            })
+        }
+        Some(other) => Err(DocumentError::UnknownVersion {
+            version: other.to_string(),
+            hint: "no attestoodle-backup writes this version: the file was edited or damaged",
+        }),
+        None => Err(DocumentError::UnknownVersion {
+            version: "missing".to_owned(),
+            hint: "the `version` key is required: the file was edited or damaged",
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: the shape — every key present, no unknown key, every value of its type.
+
+/// The JSON type a value must have.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Object(&'static [Field]),
+    Array(&'static Kind),
+    Nullable(&'static Kind),
+}
+
+/// One key of an object.
+struct Field {
+    key: &'static str,
+    kind: Kind,
+    may_be_absent: bool,
+}
+
+const fn key(key: &'static str, kind: Kind) -> Field {
+    Field {
+        key,
+        kind,
+        may_be_absent: false,
+    }
+}
+
+const STR: Kind = Kind::Str;
+const INT: Kind = Kind::Int;
+const OPT_STR: Kind = Kind::Nullable(&Kind::Str);
+const OPT_INT: Kind = Kind::Nullable(&Kind::Int);
+
+const DOCUMENT: &[Field] = &[
+    key("format", STR),
+    key("version", INT),
+    key("created", STR),
+    key("generator", STR),
+    key("source", Kind::Object(SOURCE)),
+    key("training", Kind::Object(TRAINING)),
+    key("milestones", Kind::Array(&Kind::Object(MILESTONE))),
+    key("templates", Kind::Array(&Kind::Object(TEMPLATE))),
+    key("learners", Kind::Array(&Kind::Object(LEARNER))),
+    key("learner_styles", Kind::Array(&Kind::Object(LEARNER_STYLE))),
+    Field {
+        key: "planning",
+        kind: Kind::Array(&Kind::Object(PLANNING)),
+        may_be_absent: true,
+    },
+    Field {
+        key: "signature",
+        kind: Kind::Object(SIGNATURE),
+        may_be_absent: true,
+    },
+];
+const SOURCE: &[Field] = &[key("wwwroot", OPT_STR), key("source_training_id", INT)];
+const TRAINING: &[Field] = &[
+    key("name", STR),
+    key("category", Kind::Object(CATEGORY)),
+    key("startdate", INT),
+    key("enddate", OPT_INT),
+    key("duration", OPT_INT),
+    key("nbautolaunch", OPT_INT),
+    key("nextlaunch", OPT_INT),
+    key("checklearner", OPT_INT),
+    key("template", OPT_STR),
+    key("grpcriteria1", OPT_STR),
+    key("grpcriteria2", OPT_STR),
+];
+const CATEGORY: &[Field] = &[
+    key("name", OPT_STR),
+    key("idnumber", OPT_STR),
+    key("path", Kind::Array(&STR)),
+    key("source_id", INT),
+];
+const MILESTONE: &[Field] = &[
+    key("course", STR),
+    key("section", INT),
+    key("position", INT),
+    key("activity", Kind::Object(ACTIVITY)),
+    key("creditedtime", INT),
+    key("name", OPT_STR),
+    key("timemodified", OPT_INT),
+];
+const ACTIVITY: &[Field] = &[
+    key("type", OPT_STR),
+    key("name", OPT_STR),
+    key("idnumber", OPT_STR),
+    key("source_cmid", OPT_INT),
+];
+const TEMPLATE: &[Field] = &[
+    key("name", STR),
+    key("details", Kind::Array(&Kind::Object(TEMPLATE_DETAIL))),
+    key("background", Kind::Nullable(&Kind::Object(BACKGROUND))),
+];
+const TEMPLATE_DETAIL: &[Field] = &[key("type", STR), key("data", STR)];
+const BACKGROUND: &[Field] = &[
+    key("filename", STR),
+    key("mimetype", STR),
+    key("size", INT),
+    key("sha1", STR),
+    key("content", STR),
+];
+const LEARNER: &[Field] = &[
+    key("email", STR),
+    key("username", OPT_STR),
+    key("idnumber", OPT_STR),
+    key("selected", OPT_INT),
+    key("predelete", OPT_INT),
+    key("resultcriteria", OPT_STR),
+];
+const LEARNER_STYLE: &[Field] = &[
+    key("email", STR),
+    key("username", OPT_STR),
+    key("template", STR),
+    key("grpcriteria1", OPT_STR),
+    key("grpcriteria2", OPT_STR),
+    key("enablecertificate", OPT_INT),
+    key("withdateformat", OPT_STR),
+];
+const PLANNING: &[Field] = &[
+    key("executiondate", INT),
+    key("beginperiod", INT),
+    key("endperiod", INT),
+    key("mailto", OPT_STR),
+    key("auto", OPT_INT),
+    key("togenerate", OPT_INT),
+];
+const SIGNATURE: &[Field] = &[
+    key("algorithm", STR),
+    key("key_id", STR),
+    key("public_key", STR),
+    key("value", STR),
+];
+
+fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn expected_name(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Str => "a string",
+        Kind::Int => "an integer",
+        Kind::Object(_) => "an object",
+        Kind::Array(_) => "an array",
+        Kind::Nullable(inner) => match inner {
+            Kind::Str => "a string or null",
+            Kind::Int => "an integer or null",
+            Kind::Object(_) => "an object or null",
+            _ => "an array or null",
+        },
+    }
+}
+
+fn check_shape(value: &Value, kind: &Kind, at: Loc<'_>) -> Result<(), DocumentError> {
+    let wrong = || DocumentError::WrongType {
+        path: at.to_string(),
+        expected: expected_name(kind),
+        found: kind_name(value),
+    };
+    match (kind, value) {
+        (Kind::Nullable(_), Value::Null) => Ok(()),
+        (Kind::Nullable(inner), _) => match check_shape(value, inner, at) {
+            Err(DocumentError::WrongType { path, found, .. }) if path == at.to_string() => {
+                Err(DocumentError::WrongType {
+                    path,
+                    expected: expected_name(kind),
+                    found,
+                })
+            }
+            other => other,
+        },
+        (Kind::Str, Value::String(_)) => Ok(()),
+        (Kind::Int, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
+        (Kind::Array(inner), Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, item)| check_shape(item, inner, Loc::Index(&at, index))),
+        (Kind::Object(fields), Value::Object(object)) => {
+            if let Some(unknown) = object
+                .keys()
+                .find(|k| !fields.iter().any(|field| field.key == k.as_str()))
+            {
+                return Err(DocumentError::UnknownKey {
+                    path: at.to_string(),
+                    key: unknown.clone(),
+                });
+            }
+            for field in *fields {
+                match object.get(field.key) {
+                    Some(item) => check_shape(item, &field.kind, Loc::Key(&at, field.key))?,
+                    None if field.may_be_absent => {}
+                    None => {
+                        return Err(DocumentError::MissingKey {
+                            path: at.to_string(),
+                            key: field.key.to_owned(),
+                        })
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Err(wrong()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: the value rules.
+
+fn invalid(path: impl Into<String>, problem: impl Into<String>) -> DocumentError {
+    DocumentError::InvalidValue {
+        path: path.into(),
+        problem: problem.into(),
+    }
+}
+
+fn not_negative(path: impl FnOnce() -> String, value: i64) -> Result<(), DocumentError> {
+    if value < 0 {
+        return Err(invalid(
+            path(),
+            format!("{value} is negative, which the format does not allow; the file was edited or damaged"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `text` is the canonical unpadded base64url form of exactly `len` bytes.
+pub(crate) fn decode_base64url(text: &str, len: usize) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+    (bytes.len() == len && URL_SAFE_NO_PAD.encode(&bytes) == text).then_some(bytes)
+}
+
+/// Whether `text` is exactly `len` lowercase hex digits.
+fn is_lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn check_values(document: &Document) -> Result<(), DocumentError> {
+    if OffsetDateTime::parse(&document.created, &Rfc3339).is_err() {
+        return Err(invalid(
+            "created",
+            format!(
+                "{} is not an RFC 3339 time such as 2026-11-28T12:00:00Z; the file was edited \
+                 or damaged",
+                quote(&document.created)
+            ),
+        ));
+    }
+    if let Some(duration) = document.training.duration {
+        not_negative(|| "training.duration".to_owned(), duration)?;
+    }
+    for (i, milestone) in document.milestones.iter().enumerate() {
+        not_negative(|| format!("milestones[{i}].section"), milestone.section)?;
+        not_negative(|| format!("milestones[{i}].position"), milestone.position)?;
+        not_negative(
+            || format!("milestones[{i}].creditedtime"),
+            milestone.creditedtime,
+        )?;
+    }
+    for (i, template) in document.templates.iter().enumerate() {
+        if let Some(background) = &template.background {
+            check_background(background, i)?;
+        }
+    }
+    if let Some(signature) = &document.signature {
+        check_signature_form(signature)?;
+    }
+    Ok(())
+}
+
+fn check_background(background: &Background, template: usize) -> Result<(), DocumentError> {
+    let at = |key: &str| format!("templates[{template}].background.{key}");
+    not_negative(|| at("size"), background.size)?;
+    if !is_lower_hex(&background.sha1, 40) {
+        return Err(invalid(
+            at("sha1"),
+            "is not 40 lowercase hex digits (a SHA-1); the file was edited or damaged",
+        ));
+    }
+    let Ok(content) = STANDARD.decode(&background.content) else {
+        return Err(invalid(
+            at("content"),
+            "is not base64 (standard alphabet, padded); the file was edited or damaged",
+        ));
+    };
+    if content.len() as u64 != background.size.unsigned_abs() {
+        return Err(invalid(
+            at("size"),
+            format!(
+                "says {} bytes but `content` holds {} bytes; the file was edited or damaged",
+                background.size,
+                content.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
+    if signature.algorithm != "Ed25519" {
+        return Err(invalid(
+            "signature.algorithm",
+            format!(
+                "{} is not supported: version 2 files are signed with \"Ed25519\"",
+                quote(&signature.algorithm)
+            ),
+        ));
+    }
+    if !is_lower_hex(&signature.key_id, 16) {
+        return Err(invalid(
+            "signature.key_id",
+            format!(
+                "{} is not 16 lowercase hex digits; the file was edited or damaged",
+                quote(&signature.key_id)
+            ),
+        ));
+    }
+    if decode_base64url(&signature.public_key, 32).is_none() {
+        return Err(invalid(
+            "signature.public_key",
+            "is not 32 bytes in canonical unpadded base64url; the file was edited or damaged",
+        ));
+    }
+    if decode_base64url(&signature.value, 64).is_none() {
+        return Err(invalid(
+            "signature.value",
+            "is not 64 bytes in canonical unpadded base64url; the file was edited or damaged",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small document shaped like the demo site's, with every kind of value.
+    pub(crate) fn demo() -> Document {
+        let logo = b"\x89PNG\r\n\x1a\n not really a png";
+        Document {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            created: "2026-11-28T11:00:00Z".to_owned(),
+            generator: "attestoodle-backup 0.1.0".to_owned(),
+            source: Source {
+                wwwroot: Some("https://moodle.example.org".to_owned()),
+                source_training_id: 7,
+            },
+            training: Training {
+                name: "Formation sécurité « incendie » 2026".to_owned(),
+                category: Category {
+                    name: Some("Santé".to_owned()),
+                    idnumber: None,
+                    path: vec!["Formations".to_owned(), "Santé".to_owned()],
+                    source_id: 3,
+                },
+                startdate: 1_767_225_600,
+                enddate: Some(1_798_761_600),
+                duration: Some(600),
+                nbautolaunch: None,
+                nextlaunch: None,
+                checklearner: Some(1),
+                template: Some("Modèle A".to_owned()),
+                grpcriteria1: Some("coursename".to_owned()),
+                grpcriteria2: None,
+            },
+            milestones: vec![
+                Milestone {
+                    course: "SEC101".to_owned(),
+                    section: 1,
+                    position: 0,
+                    activity: Activity {
+                        kind: Some("quiz".to_owned()),
+                        name: Some("Quiz \"final\"\n(tab\there)".to_owned()),
+                        idnumber: None,
+                        source_cmid: Some(42),
+                    },
+                    creditedtime: 30,
+                    name: None,
+                    timemodified: Some(1_767_300_000),
+                },
+                Milestone {
+                    course: "SEC101".to_owned(),
+                    section: 2,
+                    position: 3,
+                    activity: Activity {
+                        kind: Some("page".to_owned()),
+                        name: Some("Évacuation 🔥 \\ done".to_owned()),
+                        idnumber: Some("EVAC".to_owned()),
+                        source_cmid: Some(43),
+                    },
+                    creditedtime: 0,
+                    name: Some("Évacuation".to_owned()),
+                    timemodified: None,
+                },
+            ],
+            templates: vec![Template {
+                name: "Modèle A".to_owned(),
+                details: vec![
+                    TemplateDetail {
+                        kind: "background".to_owned(),
+                        data: "{\"filename\":\"logo.png\"}".to_owned(),
+                    },
+                    TemplateDetail {
+                        kind: "text".to_owned(),
+                        data: "{\"text\" : \"Certificat\\u00e9\", \"size\":12}".to_owned(),
+                    },
+                ],
+                background: Some(Background {
+                    filename: "logo.png".to_owned(),
+                    mimetype: "image/png".to_owned(),
+                    size: logo.len() as i64,
+                    sha1: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+                    content: STANDARD.encode(logo),
+                }),
+            }],
+            learners: vec![
+                Learner {
+                    email: "alice@example.org".to_owned(),
+                    username: Some("alice".to_owned()),
+                    idnumber: None,
+                    selected: Some(1),
+                    predelete: Some(0),
+                    resultcriteria: None,
+                },
+                Learner {
+                    email: "bob@example.org".to_owned(),
+                    username: None,
+                    idnumber: Some("B-7".to_owned()),
+                    selected: None,
+                    predelete: None,
+                    resultcriteria: Some("passed".to_owned()),
+                },
+            ],
+            learner_styles: vec![LearnerStyle {
+                email: "alice@example.org".to_owned(),
+                username: Some("alice".to_owned()),
+                template: "Modèle A".to_owned(),
+                grpcriteria1: None,
+                grpcriteria2: None,
+                enablecertificate: Some(0),
+                withdateformat: Some("%d/%m/%Y".to_owned()),
+            }],
+            planning: Some(vec![Planning {
+                executiondate: 1_770_000_000,
+                beginperiod: 1_767_225_600,
+                endperiod: 1_769_904_000,
+                mailto: Some("admin@example.org".to_owned()),
+                auto: Some(1),
+                togenerate: None,
+            }]),
+            signature: None,
+        }
+    }
+
+    /// Parses the demo document with `edit` applied to its JSON value.
+    fn parse_edited(edit: impl FnOnce(&mut Value)) -> Result<Document, DocumentError> {
+        let mut value = to_value(&demo());
+        edit(&mut value);
+        parse(value.to_string().as_bytes())
+    }
+
+    fn error_text(result: Result<Document, DocumentError>) -> String {
+        match result {
+            Ok(_) => panic!("the document was accepted"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn text_form_round_trips() {
+        let document = demo();
+        let text = to_text(&document);
+        assert!(text.ends_with("}\n"));
+        assert!(text
+            .starts_with("{\n  \"format\": \"attestoodle-training-backup\",\n  \"version\": 2,\n"));
+        assert!(
+            text.contains("Évacuation 🔥"),
+            "non-ASCII text is written raw"
+        );
+        assert_eq!(parse(text.as_bytes()), Ok(document));
+    }
+
+    #[test]
+    fn text_form_keeps_table_order_with_signature_last() {
+        let mut document = demo();
+        document.signature = Some(Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        });
+        let text = to_text(&document);
+        let top: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("  \"") && !line.starts_with("   "))
+            .map(|line| line.trim_start().split('"').nth(1).unwrap_or(""))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                "format",
+                "version",
+                "created",
+                "generator",
+                "source",
+                "training",
+                "milestones",
+                "templates",
+                "learners",
+                "learner_styles",
+                "planning",
+                "signature"
+            ]
+        );
+        let activity = text.find("\"type\": \"quiz\"").unwrap_or(usize::MAX);
+        assert!(activity < text.find("\"source_cmid\": 42").unwrap_or(0));
+    }
+
+    #[test]
+    fn absent_planning_is_not_written_and_reads_back_absent() {
+        let mut document = demo();
+        document.planning = None;
+        let text = to_text(&document);
+        assert!(!text.contains("planning"));
+        assert_eq!(parse(text.as_bytes()).map(|d| d.planning), Ok(None));
+    }
+
+    #[test]
+    fn empty_planning_is_written_as_empty_array() {
+        let mut document = demo();
+        document.planning = Some(Vec::new());
+        let text = to_text(&document);
+        assert!(text.contains("\"planning\": []"));
+        assert_eq!(
+            parse(text.as_bytes()).map(|d| d.planning),
+            Ok(Some(Vec::new()))
+        );
+    }
+
+    #[test]
+    fn parse_refuses_duplicate_keys_at_any_level() {
+        let text = to_text(&demo()).replacen(
+            "\"creditedtime\": 30,",
+            "\"creditedtime\": 30,\n      \"creditedtime\": 31,",
+            1,
+        );
+        assert_eq!(
+            parse(text.as_bytes()),
+            Err(DocumentError::DuplicateKey {
+                path: "milestones[0]".to_owned(),
+                key: "creditedtime".to_owned()
+            })
+        );
+        let top = to_text(&demo()).replacen("{\n", "{\n  \"version\": 2,\n", 1);
+        assert!(matches!(
+            parse(top.as_bytes()),
+            Err(DocumentError::DuplicateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn parse_refuses_floats_and_unsafe_integers() {
+        for (number, expected) in [
+            ("30.0", "30"),
+            ("3e1", "30"),
+            ("-0", "-0"),
+            ("9007199254740992", "9007199254740992"),
+            ("-9007199254740992", "-9007199254740992"),
+            ("18446744073709551616", "18446744073709552000"),
+        ] {
+            let text = to_text(&demo()).replacen(
+                "\"creditedtime\": 30",
+                &format!("\"creditedtime\": {number}"),
+                1,
+            );
+            let error = parse(text.as_bytes());
+            assert!(
+                matches!(&error, Err(DocumentError::Number { path, number })
+                    if path == "milestones[0].creditedtime" && number == expected),
+                "{number}: {error:?}"
+            );
+        }
+        let edge = to_text(&demo()).replacen(
+            "\"startdate\": 1767225600",
+            "\"startdate\": -9007199254740991",
+            1,
+        );
+        assert!(parse(edge.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn parse_refuses_nul_and_lone_surrogates() {
+        let nul = to_text(&demo()).replacen("\"alice\"", "\"ali\\u0000ce\"", 1);
+        assert_eq!(
+            parse(nul.as_bytes()),
+            Err(DocumentError::NulCharacter {
+                path: "learners[0].username".to_owned()
+            })
+        );
+        for escape in ["\\ud800", "\\udc00", "\\ud800x", "\\ud800\\u0041"] {
+            let text = to_text(&demo()).replacen("\"alice\"", &format!("\"ali{escape}ce\""), 1);
+            assert!(
+                matches!(parse(text.as_bytes()), Err(DocumentError::Syntax(_))),
+                "{escape}"
+            );
+        }
+        let pair = to_text(&demo()).replacen("\"alice\"", "\"ali\\ud83d\\ude00ce\"", 1);
+        assert!(
+            parse(pair.as_bytes()).is_ok(),
+            "a surrogate pair is a character"
+        );
+    }
+
+    #[test]
+    fn parse_accepts_a_byte_order_mark() {
+        let text = format!("\u{feff}{}", to_text(&demo()));
+        assert_eq!(parse(text.as_bytes()), Ok(demo()));
+    }
+
+    #[test]
+    fn parse_refuses_invalid_utf8_and_trailing_data() {
+        let mut bytes = to_text(&demo()).into_bytes();
+        bytes.extend_from_slice(b"{}");
+        assert!(matches!(parse(&bytes), Err(DocumentError::Syntax(_))));
+        let latin1 = to_text(&demo())
+            .replacen("Santé", "Sant\u{1}", 1)
+            .replacen('\u{1}', "\\u0001", 1);
+        assert!(parse(latin1.as_bytes()).is_ok());
+        let mut broken = to_text(&demo()).into_bytes();
+        let at = broken.iter().position(|&b| b == 0xc3).unwrap_or(0);
+        broken[at] = 0xff;
+        assert!(matches!(parse(&broken), Err(DocumentError::Syntax(_))));
+    }
+
+    #[test]
+    fn parse_names_the_missing_key_even_for_optional_values() {
+        let error = parse_edited(|v| {
+            v["milestones"][1]["activity"]
+                .as_object_mut()
+                .map(|o| o.remove("idnumber"));
+        });
+        assert_eq!(
+            error,
+            Err(DocumentError::MissingKey {
+                path: "milestones[1].activity".to_owned(),
+                key: "idnumber".to_owned()
+            })
+        );
+        assert!(
+            error_text(error).starts_with("milestones[1].activity: the key `idnumber` is missing")
+        );
+    }
+
+    #[test]
+    fn serde_alone_refuses_a_missing_optional_key() {
+        let mut value = to_value(&demo());
+        value["training"]
+            .as_object_mut()
+            .map(|o| o.remove("enddate"));
+        let error = serde_json::from_value::<Document>(value)
+            .err()
+            .map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("missing field `enddate`")));
+    }
+
+    #[test]
+    fn parse_refuses_unknown_keys_at_every_level() {
+        for pointer in [
+            "",
+            "/training/category",
+            "/templates/0/details/1",
+            "/planning/0",
+        ] {
+            let error = parse_edited(|v| {
+                if let Some(Value::Object(o)) = v.pointer_mut(pointer) {
+                    o.insert("extra".to_owned(), Value::Null);
+                }
+            });
+            assert!(
+                matches!(&error, Err(DocumentError::UnknownKey { key, .. }) if key == "extra"),
+                "{pointer}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_refuses_null_planning_and_null_signature() {
+        for key in ["planning", "signature"] {
+            let error = parse_edited(|v| {
+                v[key] = Value::Null;
+            });
+            assert!(
+                matches!(&error, Err(DocumentError::WrongType { path, found: "null", .. }) if path == key),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_refuses_wrong_types_naming_the_path() {
+        let error = parse_edited(|v| v["milestones"][0]["section"] = Value::from("1"));
+        assert_eq!(
+            error,
+            Err(DocumentError::WrongType {
+                path: "milestones[0].section".to_owned(),
+                expected: "an integer",
+                found: "a string"
+            })
+        );
+        let error = parse_edited(|v| v["training"]["enddate"] = Value::from(true));
+        assert_eq!(
+            error_text(error),
+            "training.enddate: expected an integer or null, found a boolean; the file was edited or damaged"
+        );
+        let error = parse_edited(|v| v["training"]["category"]["path"][1] = Value::Null);
+        assert!(
+            matches!(error, Err(DocumentError::WrongType { path, .. }) if path == "training.category.path[1]")
+        );
+    }
+
+    #[test]
+    fn parse_checks_format_and_names_unknown_versions() {
+        let error = parse_edited(|v| v["format"] = Value::from("something-else"));
+        assert!(
+            matches!(error, Err(DocumentError::NotABackup { found }) if found == "\"something-else\"")
+        );
+        for (version, shown, newer) in [
+            (Value::from(3), "3", true),
+            (Value::from(1), "1", false),
+            (Value::from("2"), "\"2\"", false),
+        ] {
+            let error = parse_edited(|v| v["version"] = version);
+            let text = error_text(error);
+            assert!(
+                text.starts_with(&format!("backup format version {shown} is unknown")),
+                "{text}"
+            );
+            assert_eq!(text.contains("upgrade attestoodle-backup"), newer, "{text}");
+        }
+    }
+
+    #[test]
+    fn parse_recognises_a_legacy_file() {
+        let legacy = br#"{"version":"2019061667","training":{},"integrity":""}"#;
+        assert!(matches!(parse(legacy), Err(DocumentError::Legacy { .. })));
+        let numeric = br#"{"version":2019061667,"training":{}}"#;
+        assert!(matches!(parse(numeric), Err(DocumentError::Legacy { .. })));
+        assert!(matches!(
+            parse(b"[]"),
+            Err(DocumentError::NotABackup { .. })
+        ));
+    }
+
+    #[test]
+    fn parse_refuses_negative_values() {
+        for (pointer, path) in [
+            ("/milestones/1/section", "milestones[1].section"),
+            ("/milestones/0/position", "milestones[0].position"),
+            ("/milestones/1/creditedtime", "milestones[1].creditedtime"),
+            ("/training/duration", "training.duration"),
+            (
+                "/templates/0/background/size",
+                "templates[0].background.size",
+            ),
+        ] {
+            let error = parse_edited(|v| {
+                if let Some(slot) = v.pointer_mut(pointer) {
+                    *slot = Value::from(-1);
+                }
+            });
+            assert!(
+                matches!(&error, Err(DocumentError::InvalidValue { path: p, .. }) if p == path),
+                "{pointer}: {error:?}"
+            );
+        }
+        let zero = parse_edited(|v| v["milestones"][0]["creditedtime"] = Value::from(0));
+        assert!(zero.is_ok());
+    }
+
+    #[test]
+    fn parse_checks_the_signature_form() {
+        let good = Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        };
+        let with = |edit: fn(&mut Signature)| {
+            let mut document = demo();
+            let mut signature = good.clone();
+            edit(&mut signature);
+            document.signature = Some(signature);
+            parse(to_text(&document).as_bytes()).err().map(|e| match e {
+                DocumentError::InvalidValue { path, .. } => path,
+                other => other.to_string(),
+            })
+        };
+        assert_eq!(with(|_| {}), None);
+        assert_eq!(
+            with(|s| s.algorithm = "EdDSA".to_owned()).as_deref(),
+            Some("signature.algorithm")
+        );
+        assert_eq!(
+            with(|s| s.key_id = "0123456789ABCDEF".to_owned()).as_deref(),
+            Some("signature.key_id")
+        );
+        assert_eq!(
+            with(|s| s.key_id = "0123456789abcde".to_owned()).as_deref(),
+            Some("signature.key_id")
+        );
+        // Padded, standard alphabet, stray bits in the last character, wrong length.
+        assert_eq!(
+            with(|s| s.public_key.push('=')).as_deref(),
+            Some("signature.public_key")
+        );
+        assert_eq!(
+            with(|s| s.public_key = STANDARD
+                .encode([0xfbu8; 32])
+                .trim_end_matches('=')
+                .to_owned())
+            .as_deref(),
+            Some("signature.public_key")
+        );
+        assert_eq!(
+            with(|s| s.public_key = format!("{}x", &s.public_key[..42])).as_deref(),
+            Some("signature.public_key")
+        );
+        assert_eq!(
+            with(|s| s.value = URL_SAFE_NO_PAD.encode([9u8; 63])).as_deref(),
+            Some("signature.value")
+        );
+    }
+
+    #[test]
+    fn parse_checks_created_and_background() {
+        let error = parse_edited(|v| v["created"] = Value::from("28/11/2026"));
+        assert!(
+            matches!(error, Err(DocumentError::InvalidValue { path, .. }) if path == "created")
+        );
+        let offset = parse_edited(|v| v["created"] = Value::from("2026-11-28T12:00:00.5+01:00"));
+        assert!(offset.is_ok(), "any RFC 3339 time is accepted");
+        let error = parse_edited(|v| {
+            v["templates"][0]["background"]["content"] = Value::from("not base64!")
+        });
+        assert!(
+            matches!(error, Err(DocumentError::InvalidValue { path, .. }) if path == "templates[0].background.content")
+        );
+        let error = parse_edited(|v| v["templates"][0]["background"]["size"] = Value::from(3));
+        assert!(
+            matches!(error, Err(DocumentError::InvalidValue { path, .. }) if path == "templates[0].background.size")
+        );
+        let error = parse_edited(|v| v["templates"][0]["background"]["sha1"] = Value::from("ABC"));
+        assert!(
+            matches!(error, Err(DocumentError::InvalidValue { path, .. }) if path == "templates[0].background.sha1")
+        );
+    }
+
+    #[test]
+    fn size_limit_is_checked_before_parsing() {
+        assert_eq!(check_size(MAX_FILE_SIZE, MAX_FILE_SIZE), Ok(()));
+        let error = check_size(MAX_FILE_SIZE + 1, MAX_FILE_SIZE);
+        assert!(error_text(error.map(|()| demo())).contains("67108864 bytes"));
+        let text = to_text(&demo());
+        let small = text.len() as u64 - 1;
+        assert!(matches!(
+            parse_with_limit(text.as_bytes(), small),
+            Err(DocumentError::TooLarge { limit, .. }) if limit == small
+        ));
+        assert!(parse_with_limit(text.as_bytes(), small + 1).is_ok());
+    }
+
+    #[test]
+    fn validate_checks_a_document_built_in_memory() {
+        assert_eq!(validate(&demo()), Ok(()));
+        let mut document = demo();
+        document.training.startdate = MAX_SAFE_INTEGER + 1;
+        assert!(
+            matches!(validate(&document), Err(DocumentError::Number { path, .. }) if path == "training.startdate")
+        );
+        let mut document = demo();
+        document.learners[1].email = "a\0b".to_owned();
+        assert!(
+            matches!(validate(&document), Err(DocumentError::NulCharacter { path }) if path == "learners[1].email")
+        );
+        let mut document = demo();
+        document.milestones[0].position = -2;
+        assert!(validate(&document).is_err());
+    }
+
+    #[test]
+    fn sort_orders_arrays_by_code_point_with_null_first_and_is_stable() {
+        let mut document = demo();
+        let base = document.milestones[0].clone();
+        let milestone = |course: &str, section, position, name: &str| Milestone {
+            course: course.to_owned(),
+            section,
+            position,
+            name: Some(name.to_owned()),
+            ..base.clone()
+        };
+        document.milestones = vec![
+            milestone("b", 0, 0, "1"),
+            milestone("B", 2, 0, "2"),
+            milestone("a", 1, 5, "3"),
+            milestone("a", 1, 2, "4"),
+            milestone("a", 0, 9, "5"),
+            milestone("é", 0, 0, "6"),
+            milestone("a", 1, 2, "7"),
+        ];
+        let learner = |email: &str, username: Option<&str>, idnumber: &str| Learner {
+            email: email.to_owned(),
+            username: username.map(str::to_owned),
+            idnumber: Some(idnumber.to_owned()),
+            selected: None,
+            predelete: None,
+            resultcriteria: None,
+        };
+        document.learners = vec![
+            learner("x@e", Some("b"), "1"),
+            learner("x@e", None, "2"),
+            learner("X@e", Some("z"), "3"),
+            learner("x@e", Some("a"), "4"),
+            learner("x@e", None, "5"),
+        ];
+        document.planning = Some(vec![
+            Planning {
+                executiondate: 2,
+                beginperiod: 1,
+                endperiod: 1,
+                mailto: None,
+                auto: None,
+                togenerate: None,
+            },
+            Planning {
+                executiondate: 1,
+                beginperiod: 5,
+                endperiod: 2,
+                mailto: None,
+                auto: None,
+                togenerate: None,
+            },
+            Planning {
+                executiondate: 1,
+                beginperiod: 4,
+                endperiod: 3,
+                mailto: None,
+                auto: None,
+                togenerate: None,
+            },
+        ]);
+        let mut second = document.templates[0].clone();
+        second.name = "Modèle 2".to_owned();
+        document.templates.push(second);
+        sort(&mut document);
+        let names: Vec<_> = document
+            .milestones
+            .iter()
+            .filter_map(|m| m.name.as_deref())
+            .collect();
+        assert_eq!(names, ["2", "5", "4", "7", "3", "1", "6"]);
+        let ids: Vec<_> = document
+            .learners
+            .iter()
+            .filter_map(|l| l.idnumber.as_deref())
+            .collect();
+        assert_eq!(ids, ["3", "2", "5", "4", "1"]);
+        let ends: Vec<_> = document
+            .planning
+            .iter()
+            .flatten()
+            .map(|p| p.endperiod)
+            .collect();
+        assert_eq!(ends, [3, 2, 1]);
+        let templates: Vec<_> = document.templates.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(templates, ["Modèle 2", "Modèle A"]);
+    }
+
+    #[test]
+    fn format_created_writes_utc_seconds() {
+        let at = time::macros::datetime!(2026-11-28 13:04:05.9 +01:00);
+        assert_eq!(format_created(at), "2026-11-28T12:04:05Z");
+    }
+
+    #[test]
+    fn paths_quote_unusual_keys() {
+        let error = parse(br#"{"format":"attestoodle-training-backup","version":2,"a b":1}"#);
+        assert!(matches!(error, Err(DocumentError::UnknownKey { key, .. }) if key == "a b"));
+        let root = Loc::Root;
+        let odd = Loc::Key(&root, "a.b");
+        let inner = Loc::Index(&odd, 3);
+        assert_eq!(Loc::Key(&inner, "k").to_string(), "[\"a.b\"][3].k");
+    }
+}

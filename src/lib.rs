@@ -1,0 +1,10 @@
+//! attestoodle-backup: save, restore and clone the trainings of Attestoodle, the Moodle admin
+//! tool that issues training certificates, by natural identifiers.
+//!
+//! See `ARCHITECTURE.md` for the map of the modules.
+
+pub mod cli;
+pub mod demo;
+pub mod document;
+pub mod i18n;
+pub mod moodle;

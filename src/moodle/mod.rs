@@ -1,0 +1,538 @@
+//! The Moodle database: finding it (URL, `config.php` or the embedded demo), connecting, the table
+//! prefix, and typed reads named after Moodle concepts. No other module writes SQL.
+//!
+//! Architecture invariant: nothing outside this module names a Moodle table or column, and
+//! nothing here knows the backup file.
+
+pub mod config_php;
+pub mod fixture;
+mod sql;
+mod training;
+
+use std::path::{Path, PathBuf};
+
+pub use sql::{Backend, Param, Row, TxMode};
+pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};
+
+use crate::i18n::Lang;
+use sql::{ConnectTo, Pool, Sql, Tx};
+
+/// The file name of the embedded demo site, in the current directory.
+pub const DEMO_DATABASE: &str = "attestoodle-demo.sqlite";
+
+/// Moodle's default table prefix.
+pub const DEFAULT_PREFIX: &str = "mdl_";
+
+/// The `config` row that marks a database as a demo site made by this tool.
+pub(crate) const DEMO_MARKER: &str = "attestoodle_backup_demo";
+
+/// The Attestoodle tables a training lives in; a site without one of them is refused.
+pub const REQUIRED_TABLES: [&str; 7] = [
+    "tool_attestoodle_training",
+    "tool_attestoodle_milestone",
+    "tool_attestoodle_train_style",
+    "tool_attestoodle_template",
+    "tool_attestoodle_tpl_detail",
+    "tool_attestoodle_learner",
+    "tool_attestoodle_user_style",
+];
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Neither `--db` nor `--moodle-config`, and no demo site here.
+    #[error(
+        "no database given, and there is no demo site {path} here: run `attestoodle-backup demo` \
+         to create it, or point at a Moodle site with `--moodle-config /path/to/config.php` or \
+         `--db URL` (postgres://, mysql://, mariadb://, sqlite://PATH)"
+    )]
+    NoDatabase {
+        /// The demo file that was looked for.
+        path: PathBuf,
+    },
+    /// A `sqlite://` URL naming a file that does not exist.
+    #[error(
+        "the SQLite database {path} does not exist: check the path, or run \
+         `attestoodle-backup demo` to create the demo site"
+    )]
+    NoSqliteFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `--db` URL of a kind the tool does not read.
+    #[error(
+        "the database URL `{url}` is not one this tool reads: use postgres://USER@HOST/DB, \
+         mysql://USER@HOST/DB (also mariadb://), or sqlite://PATH"
+    )]
+    BadUrl {
+        /// The URL, password hidden.
+        url: String,
+    },
+    /// A table prefix that is not a plain SQL name.
+    #[error(
+        "the table prefix `{prefix}` is not valid: it must be lower-case letters, digits and \
+         `_`, starting with a letter (Moodle's default is `mdl_`){}",
+        if *.empty_on_postgres { "; PostgreSQL sites cannot have an empty prefix" } else { "" }
+    )]
+    BadPrefix {
+        /// The prefix given.
+        prefix: String,
+        /// Whether the problem is an empty prefix on PostgreSQL.
+        empty_on_postgres: bool,
+    },
+    /// The server could not be reached or refused the login.
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// The database has no Attestoodle tables under this prefix.
+    #[error(
+        "{database} is not a Moodle site with Attestoodle installed under the table prefix \
+         `{prefix}`: missing table{} {}{}",
+        if missing.len() > 1 { "s" } else { "" },
+        missing.iter().map(|t| format!("{prefix}{t}")).collect::<Vec<_>>().join(", "),
+        if *no_moodle { ". There is no Moodle table with this prefix at all: check `--prefix` (or `$CFG->prefix` in config.php)" } else { ". Install the Moodle plugin tool_attestoodle, or check `--prefix`" }
+    )]
+    MissingTables {
+        /// Where we looked, password hidden.
+        database: String,
+        /// The prefix used.
+        prefix: String,
+        /// The missing tables, without prefix.
+        missing: Vec<String>,
+        /// Whether not even Moodle's `course` table is there.
+        no_moodle: bool,
+    },
+    /// A statement failed.
+    #[error("database error: {source} (statement: {statement})")]
+    Query {
+        /// The statement that failed (never holds a value: values are bound).
+        statement: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A value of an unexpected type.
+    #[error("unexpected value in column `{column}`: {problem}")]
+    Decode {
+        /// The column.
+        column: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// `config.php` could not be read.
+    #[error(transparent)]
+    Config(#[from] config_php::ConfigError),
+    /// The demo refuses to seed a database that it did not create.
+    #[error(
+        "{path} exists but is not a demo site made by this tool: the demo only ever writes its \
+         own file; move that file away or run the demo in another directory"
+    )]
+    NotADemoSite {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// The message in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Error::NoDatabase { path } => format!(
+                "aucune base de données indiquée, et pas de site de démonstration {} ici : lancez \
+                 `attestoodle-backup demo` pour le créer, ou indiquez un site Moodle avec \
+                 `--moodle-config /chemin/vers/config.php` ou `--db URL` (postgres://, mysql://, \
+                 mariadb://, sqlite://CHEMIN)",
+                path.display()
+            ),
+            Error::NoSqliteFile { path } => format!(
+                "la base SQLite {} n'existe pas : vérifiez le chemin, ou lancez \
+                 `attestoodle-backup demo` pour créer le site de démonstration",
+                path.display()
+            ),
+            Error::BadUrl { url } => format!(
+                "l'URL de base de données `{url}` n'est pas prise en charge : utilisez \
+                 postgres://UTILISATEUR@HÔTE/BASE, mysql://UTILISATEUR@HÔTE/BASE (ou mariadb://), \
+                 ou sqlite://CHEMIN"
+            ),
+            Error::BadPrefix { prefix, .. } => format!(
+                "le préfixe de tables `{prefix}` n'est pas valide : lettres minuscules, chiffres \
+                 et `_`, en commençant par une lettre (par défaut Moodle utilise `mdl_`)"
+            ),
+            Error::Connect { url, source } => {
+                format!("connexion impossible à {url} : {source}")
+            }
+            Error::MissingTables {
+                database,
+                prefix,
+                missing,
+                no_moodle,
+            } => format!(
+                "{database} n'est pas un site Moodle où Attestoodle est installé avec le préfixe \
+                 `{prefix}` : table(s) manquante(s) {}. {}",
+                missing
+                    .iter()
+                    .map(|t| format!("{prefix}{t}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if *no_moodle {
+                    "Aucune table Moodle n'a ce préfixe : vérifiez `--prefix` (ou `$CFG->prefix` dans config.php)"
+                } else {
+                    "Installez le plugin Moodle tool_attestoodle, ou vérifiez `--prefix`"
+                }
+            ),
+            Error::NotADemoSite { path } => format!(
+                "{} existe mais n'est pas un site de démonstration créé par cet outil : la \
+                 démonstration n'écrit que dans son propre fichier ; déplacez ce fichier ou \
+                 lancez la démonstration dans un autre répertoire",
+                path.display()
+            ),
+            Error::Query { .. } | Error::Decode { .. } | Error::Config(_) => {
+                format!("erreur de base de données : {self}")
+            }
+        }
+    }
+}
+
+/// What the operator told us about where the site is (`--db`, `--moodle-config`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// `--db URL`.
+    pub db: Option<String>,
+    /// `--moodle-config PATH`.
+    pub moodle_config: Option<PathBuf>,
+    /// `--prefix P`.
+    pub prefix: Option<String>,
+    /// `--dataroot DIR`.
+    pub dataroot: Option<PathBuf>,
+}
+
+/// A resolved site location: how to connect, the prefix, and what config.php said.
+#[derive(Debug, Clone)]
+pub struct Target {
+    connect: ConnectTo,
+    /// The table prefix.
+    pub prefix: String,
+    /// `$CFG->wwwroot`, when read from config.php.
+    pub wwwroot: Option<String>,
+    /// Moodle's file store directory (`$CFG->filedir`, or `dataroot/filedir`).
+    pub filedir: Option<PathBuf>,
+    /// `$CFG->siteadmins` when config.php forces it.
+    pub siteadmins: Option<String>,
+    /// The database for messages, password hidden.
+    pub description: String,
+}
+
+impl Target {
+    /// Resolves the options; reads config.php when given, but connects to nothing.
+    ///
+    /// Fails on an unknown URL scheme, a missing SQLite file, an unreadable config.php, or no
+    /// database at all (with the way to create the demo site).
+    pub fn resolve(options: &SiteOptions, cwd: &Path) -> Result<Target, Error> {
+        let mut wwwroot = None;
+        let mut filedir = None;
+        let mut siteadmins = None;
+        let mut config_prefix = None;
+        let (connect, description) = if let Some(url) = &options.db {
+            parse_url(url, cwd)?
+        } else if let Some(path) = &options.moodle_config {
+            let config = config_php::read_with(
+                path,
+                config_php::Overrides {
+                    prefix: options.prefix.is_some(),
+                    dataroot: options.dataroot.is_some(),
+                },
+            )?;
+            wwwroot = config.wwwroot.clone();
+            filedir = config.filedir();
+            siteadmins = config.siteadmins.clone();
+            config_prefix = config.prefix.clone();
+            let url = config.database_url();
+            let (connect, _) = parse_url(&url, cwd)?;
+            (connect, config.redacted_url())
+        } else {
+            let path = cwd.join(DEMO_DATABASE);
+            if !path.exists() {
+                return Err(Error::NoDatabase { path });
+            }
+            (
+                ConnectTo::Sqlite {
+                    path: path.clone(),
+                    create: false,
+                },
+                format!("sqlite://{}", path.display()),
+            )
+        };
+        if let Some(dataroot) = &options.dataroot {
+            filedir = Some(dataroot.join("filedir"));
+        }
+        if filedir.is_none() {
+            // The demo keeps its file store beside its database file.
+            if let ConnectTo::Sqlite { path, .. } = &connect {
+                let store = demo_dataroot(path);
+                if store.is_dir() {
+                    filedir = Some(store.join("filedir"));
+                }
+            }
+        }
+        let prefix = options
+            .prefix
+            .clone()
+            .or(config_prefix)
+            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        let backend = connect_backend(&connect);
+        check_prefix(&prefix, backend)?;
+        Ok(Target {
+            connect,
+            prefix,
+            wwwroot,
+            filedir,
+            siteadmins,
+            description,
+        })
+    }
+
+    /// A target for a SQLite file, created when absent (the demo and tests only).
+    pub fn sqlite_file(path: &Path, create: bool) -> Target {
+        Target {
+            connect: ConnectTo::Sqlite {
+                path: path.to_owned(),
+                create,
+            },
+            prefix: DEFAULT_PREFIX.to_owned(),
+            wwwroot: None,
+            filedir: None,
+            siteadmins: None,
+            description: format!("sqlite://{}", path.display()),
+        }
+    }
+
+    /// A target for a server URL with a given prefix (tests and the demo on other backends).
+    pub fn url(url: &str, prefix: &str, cwd: &Path) -> Result<Target, Error> {
+        Target::resolve(
+            &SiteOptions {
+                db: Some(url.to_owned()),
+                prefix: Some(prefix.to_owned()),
+                ..SiteOptions::default()
+            },
+            cwd,
+        )
+    }
+
+    /// The database family.
+    pub fn backend(&self) -> Backend {
+        connect_backend(&self.connect)
+    }
+}
+
+/// The directory the demo uses as Moodle's `dataroot`, beside its database file.
+pub fn demo_dataroot(database: &Path) -> PathBuf {
+    let stem = database
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "attestoodle-demo".to_owned());
+    database.with_file_name(format!("{stem}-moodledata"))
+}
+
+fn connect_backend(connect: &ConnectTo) -> Backend {
+    match connect {
+        ConnectTo::Postgres(_) => Backend::Postgres,
+        ConnectTo::MySql(_) => Backend::MySql,
+        ConnectTo::Sqlite { .. } => Backend::Sqlite,
+    }
+}
+
+fn check_prefix(prefix: &str, backend: Backend) -> Result<(), Error> {
+    let valid = prefix.is_empty()
+        || (prefix.starts_with(|c: char| c.is_ascii_lowercase())
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+    let empty_on_postgres = prefix.is_empty() && backend == Backend::Postgres;
+    if !valid || empty_on_postgres {
+        return Err(Error::BadPrefix {
+            prefix: prefix.to_owned(),
+            empty_on_postgres,
+        });
+    }
+    Ok(())
+}
+
+/// Hides the password of a `scheme://user:password@host/...` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => {
+                    format!("{scheme}://{user}:***{}", &rest[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn parse_url(url: &str, cwd: &Path) -> Result<(ConnectTo, String), Error> {
+    let redacted = redact_url(url);
+    let (scheme, rest) = url.split_once(':').ok_or_else(|| Error::BadUrl {
+        url: redacted.clone(),
+    })?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => Ok((ConnectTo::Postgres(url.to_owned()), redacted)),
+        "mysql" => Ok((ConnectTo::MySql(url.to_owned()), redacted)),
+        "mariadb" => Ok((
+            ConnectTo::MySql(format!("mysql:{rest}")),
+            redact_url(&format!("mysql:{rest}")),
+        )),
+        "sqlite" => {
+            let file = rest.strip_prefix("//").unwrap_or(rest);
+            let file = file.split('?').next().unwrap_or(file);
+            if file.is_empty() {
+                return Err(Error::BadUrl { url: redacted });
+            }
+            let path = cwd.join(file);
+            if !path.exists() {
+                return Err(Error::NoSqliteFile { path });
+            }
+            let description = format!("sqlite://{}", path.display());
+            Ok((
+                ConnectTo::Sqlite {
+                    path,
+                    create: false,
+                },
+                description,
+            ))
+        }
+        _ => Err(Error::BadUrl { url: redacted }),
+    }
+}
+
+/// A connected Moodle site.
+#[derive(Debug)]
+pub struct Site {
+    pool: Pool,
+    prefix: String,
+    target: Target,
+}
+
+impl Site {
+    /// Connects and checks that the Attestoodle tables exist under the prefix.
+    pub async fn open(target: &Target) -> Result<Site, Error> {
+        let site = Site::connect(target).await?;
+        site.check_tables().await?;
+        Ok(site)
+    }
+
+    /// Connects without checking the tables (the demo, before it creates them).
+    pub async fn connect(target: &Target) -> Result<Site, Error> {
+        let pool = Pool::connect(&target.connect)
+            .await
+            .map_err(|source| Error::Connect {
+                url: target.description.clone(),
+                source,
+            })?;
+        Ok(Site {
+            pool,
+            prefix: target.prefix.clone(),
+            target: target.clone(),
+        })
+    }
+
+    /// Closes the connections.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// The database family.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// Where the site is, as resolved.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The table prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn render(&self, sql: &str) -> String {
+        Sql(sql).render(self.backend(), &self.prefix)
+    }
+
+    pub(crate) async fn begin(&self, mode: TxMode) -> Result<Tx, Error> {
+        self.pool.begin(mode).await.map_err(|source| Error::Query {
+            statement: "BEGIN".to_owned(),
+            source,
+        })
+    }
+
+    /// The names of the tables of the database (with their prefix).
+    pub async fn table_names(&self) -> Result<Vec<String>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let rows = tx
+            .fetch_all(sql::list_tables_sql(self.backend()).to_owned(), vec![])
+            .await?;
+        tx.rollback().await?;
+        rows.iter().map(|r| r.text("name")).collect()
+    }
+
+    /// Refuses a database that lacks an Attestoodle table, naming them and the prefix.
+    pub async fn check_tables(&self) -> Result<(), Error> {
+        let tables = self.table_names().await?;
+        let has = |t: &str| tables.iter().any(|n| *n == format!("{}{t}", self.prefix));
+        let missing: Vec<String> = REQUIRED_TABLES
+            .iter()
+            .filter(|t| !has(t))
+            .map(|t| (*t).to_owned())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::MissingTables {
+            database: self.target.description.clone(),
+            prefix: self.prefix.clone(),
+            missing,
+            no_moodle: !has("course"),
+        })
+    }
+
+    /// Runs one statement outside any transaction (creating and dropping test databases).
+    pub(crate) async fn execute_outside_transaction(&self, statement: String) -> Result<(), Error> {
+        self.pool.execute_outside_transaction(statement).await
+    }
+
+    /// Whether this database is a demo site made by this tool.
+    pub async fn is_demo(&self) -> Result<bool, Error> {
+        let tables = self.table_names().await?;
+        if !tables
+            .iter()
+            .any(|n| *n == format!("{}config", self.prefix))
+        {
+            return Ok(false);
+        }
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let rows = tx
+            .fetch_all(
+                self.render("SELECT value FROM {p}config WHERE name = ?"),
+                vec![DEMO_MARKER.into()],
+            )
+            .await?;
+        tx.rollback().await?;
+        Ok(!rows.is_empty())
+    }
+}

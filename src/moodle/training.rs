@@ -1,0 +1,286 @@
+//! Reading the trainings of a site and the course categories they belong to.
+
+use std::collections::HashMap;
+
+use super::{Error, Site, TxMode};
+
+/// A course category, as Moodle stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    /// `course_categories.id`.
+    pub id: i64,
+    /// The name.
+    pub name: String,
+    /// The idnumber; `None` when empty (Moodle's "no idnumber").
+    pub idnumber: Option<String>,
+    /// The parent category id, 0 at the top.
+    pub parent: i64,
+}
+
+/// Every category of a site, to name paths and find a category from what an operator types.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryTree {
+    by_id: HashMap<i64, Category>,
+    order: Vec<i64>,
+}
+
+impl CategoryTree {
+    /// Builds the tree from categories in id order.
+    pub fn new(categories: Vec<Category>) -> CategoryTree {
+        let order = categories.iter().map(|c| c.id).collect();
+        let by_id = categories.into_iter().map(|c| (c.id, c)).collect();
+        CategoryTree { by_id, order }
+    }
+
+    /// The category with this id.
+    pub fn get(&self, id: i64) -> Option<&Category> {
+        self.by_id.get(&id)
+    }
+
+    /// The names from the top category down to this one; empty for an unknown id.
+    ///
+    /// Follows `parent` rather than the stored `path`, and stops on a loop, which a damaged
+    /// site can have.
+    pub fn path_names(&self, id: i64) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut seen = Vec::new();
+        let mut current = self.by_id.get(&id);
+        while let Some(category) = current {
+            if seen.contains(&category.id) {
+                break;
+            }
+            seen.push(category.id);
+            names.push(category.name.clone());
+            current = self.by_id.get(&category.parent);
+        }
+        names.reverse();
+        names
+    }
+
+    /// The path as one line, `Top / Middle / This`.
+    pub fn path_text(&self, id: i64) -> String {
+        self.path_names(id).join(" / ")
+    }
+
+    /// Every category id in `id` or below it.
+    pub fn subtree(&self, id: i64) -> Vec<i64> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|c| {
+                let mut seen = Vec::new();
+                let mut current = Some(*c);
+                while let Some(x) = current {
+                    if x == id {
+                        return true;
+                    }
+                    if seen.contains(&x) {
+                        return false;
+                    }
+                    seen.push(x);
+                    current = self.by_id.get(&x).map(|c| c.parent);
+                }
+                false
+            })
+            .collect()
+    }
+
+    /// Finds the categories an operator means by `spec`: an id, an idnumber, or a path of names
+    /// separated by ` / ` (a single name is a path of one). Names match exactly.
+    pub fn find(&self, spec: &str) -> Vec<i64> {
+        if let Ok(id) = spec.trim().parse::<i64>() {
+            if self.by_id.contains_key(&id) {
+                return vec![id];
+            }
+        }
+        let by_idnumber: Vec<i64> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|id| self.by_id[id].idnumber.as_deref() == Some(spec))
+            .collect();
+        if !by_idnumber.is_empty() {
+            return by_idnumber;
+        }
+        let wanted: Vec<&str> = spec.split(" / ").collect();
+        let full: Vec<i64> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|id| self.path_names(*id) == wanted)
+            .collect();
+        if !full.is_empty() || wanted.len() > 1 {
+            return full;
+        }
+        self.order
+            .iter()
+            .copied()
+            .filter(|id| self.by_id[id].name == spec)
+            .collect()
+    }
+}
+
+/// One line of `list`: a training with its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingSummary {
+    /// `tool_attestoodle_training.id`.
+    pub id: i64,
+    /// The name (`None` when the database holds NULL).
+    pub name: Option<String>,
+    /// The category id.
+    pub category_id: i64,
+    /// Number of milestones.
+    pub milestones: i64,
+    /// Number of distinct learners.
+    pub learners: i64,
+    /// The training's template name, when it has one.
+    pub template: Option<String>,
+}
+
+/// The trainings of a site with the category tree to name their categories.
+#[derive(Debug, Clone)]
+pub struct TrainingList {
+    /// Every category.
+    pub categories: CategoryTree,
+    /// Every training, in id order.
+    pub trainings: Vec<TrainingSummary>,
+}
+
+impl Site {
+    /// Reads every training with its counts, in one read-only transaction and a fixed number
+    /// of statements whatever the number of trainings.
+    pub async fn list_trainings(&self) -> Result<TrainingList, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let category_rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
+                ),
+                vec![],
+            )
+            .await?;
+        let training_rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, name, categoryid FROM {p}tool_attestoodle_training ORDER BY id",
+                ),
+                vec![],
+            )
+            .await?;
+        let milestone_rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT trainingid, COUNT(*) AS n FROM {p}tool_attestoodle_milestone \
+                     GROUP BY trainingid",
+                ),
+                vec![],
+            )
+            .await?;
+        let learner_rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT trainingid, COUNT(DISTINCT userid) AS n FROM {p}tool_attestoodle_learner \
+                     GROUP BY trainingid",
+                ),
+                vec![],
+            )
+            .await?;
+        let template_rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT s.trainingid, t.name FROM {p}tool_attestoodle_train_style s \
+                     JOIN {p}tool_attestoodle_template t ON t.id = s.templateid ORDER BY s.id",
+                ),
+                vec![],
+            )
+            .await?;
+        tx.rollback().await?;
+
+        let mut categories = Vec::with_capacity(category_rows.len());
+        for row in &category_rows {
+            categories.push(Category {
+                id: row.int("id")?,
+                name: row.text("name")?,
+                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
+                parent: row.int("parent")?,
+            });
+        }
+        let counts = |rows: &[super::Row]| -> Result<HashMap<i64, i64>, Error> {
+            let mut map = HashMap::new();
+            for row in rows {
+                if let Some(training) = row.opt_int("trainingid")? {
+                    map.insert(training, row.int("n")?);
+                }
+            }
+            Ok(map)
+        };
+        let milestones = counts(&milestone_rows)?;
+        let learners = counts(&learner_rows)?;
+        let mut templates: HashMap<i64, String> = HashMap::new();
+        for row in &template_rows {
+            // The first train_style row in id order wins (DECISIONS 8).
+            templates
+                .entry(row.int("trainingid")?)
+                .or_insert(row.text("name")?);
+        }
+        let mut trainings = Vec::with_capacity(training_rows.len());
+        for row in &training_rows {
+            let id = row.int("id")?;
+            trainings.push(TrainingSummary {
+                id,
+                name: row.opt_text("name")?,
+                category_id: row.int("categoryid")?,
+                milestones: milestones.get(&id).copied().unwrap_or(0),
+                learners: learners.get(&id).copied().unwrap_or(0),
+                template: templates.get(&id).cloned(),
+            });
+        }
+        Ok(TrainingList {
+            categories: CategoryTree::new(categories),
+            trainings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> CategoryTree {
+        let c = |id, name: &str, idnumber: Option<&str>, parent| Category {
+            id,
+            name: name.to_owned(),
+            idnumber: idnumber.map(str::to_owned),
+            parent,
+        };
+        CategoryTree::new(vec![
+            c(1, "Université", Some("U"), 0),
+            c(2, "Sciences", Some("U-SCI"), 1),
+            c(3, "Chimie", None, 2),
+            c(4, "Formation continue", None, 0),
+            c(5, "Chimie", None, 4),
+        ])
+    }
+
+    #[test]
+    fn category_paths_are_named_from_the_top() {
+        assert_eq!(tree().path_text(3), "Université / Sciences / Chimie");
+        assert!(tree().path_names(99).is_empty());
+    }
+
+    #[test]
+    fn a_category_is_found_by_id_idnumber_or_path() {
+        let t = tree();
+        assert_eq!(t.find("2"), vec![2]);
+        assert_eq!(t.find("U-SCI"), vec![2]);
+        assert_eq!(t.find("Université / Sciences / Chimie"), vec![3]);
+        assert_eq!(t.find("Chimie"), vec![3, 5], "a bare name can be ambiguous");
+        assert!(t.find("chimie").is_empty(), "names match exactly");
+    }
+
+    #[test]
+    fn a_subtree_holds_the_category_and_its_descendants() {
+        assert_eq!(tree().subtree(1), vec![1, 2, 3]);
+        assert_eq!(tree().subtree(4), vec![4, 5]);
+    }
+}

@@ -1,0 +1,178 @@
+//! Test support: a fresh Moodle-shaped site per test on every backend whose URL is set.
+//!
+//! SQLite always runs. PostgreSQL runs when `ATTESTOODLE_TEST_POSTGRES_URL` is set and MariaDB
+//! when `ATTESTOODLE_TEST_MARIADB_URL` is set (a server URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); `.ci/run` sets both. A set URL whose server
+//! cannot be reached fails the test: it is never skipped.
+
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use attestoodle_backup::demo;
+use attestoodle_backup::moodle::{fixture, Backend, Site, Target};
+
+/// The database servers to test against.
+#[derive(Debug, Clone)]
+pub enum TestBackend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres(String),
+    /// A MariaDB/MySQL server.
+    MariaDb(String),
+}
+
+impl TestBackend {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TestBackend::Sqlite => "sqlite",
+            TestBackend::Postgres(_) => "postgres",
+            TestBackend::MariaDb(_) => "mariadb",
+        }
+    }
+}
+
+/// SQLite, plus every server whose URL is set.
+pub fn backends() -> Vec<TestBackend> {
+    let mut all = vec![TestBackend::Sqlite];
+    if let Some(url) = env_url("ATTESTOODLE_TEST_POSTGRES_URL") {
+        all.push(TestBackend::Postgres(url));
+    }
+    if let Some(url) = env_url("ATTESTOODLE_TEST_MARIADB_URL") {
+        all.push(TestBackend::MariaDb(url));
+    }
+    all
+}
+
+fn env_url(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty database for one test; call [`TestDb::drop_database`] at the end.
+pub struct TestDb {
+    /// Where it is.
+    pub backend: TestBackend,
+    /// The URL to give `--db`.
+    pub url: String,
+    /// The prefix used.
+    pub prefix: String,
+    /// A temporary directory (holds the SQLite file, and is a working directory for commands).
+    pub dir: tempfile::TempDir,
+    name: String,
+}
+
+impl TestDb {
+    /// Creates an empty database.
+    pub async fn new(backend: &TestBackend, prefix: &str) -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let name = format!(
+            "attestoodle_t{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let url = match backend {
+            TestBackend::Sqlite => {
+                let path = dir.path().join("site.sqlite");
+                // Create the empty file through the library, as the demo does.
+                let site = Site::connect(&Target::sqlite_file(&path, true))
+                    .await
+                    .expect("create a SQLite file");
+                site.close().await;
+                format!("sqlite://{}", path.display())
+            }
+            TestBackend::Postgres(server) | TestBackend::MariaDb(server) => {
+                fixture::create_database(server, &name)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("cannot create a {} test database: {e}", backend.name())
+                    })
+            }
+        };
+        TestDb {
+            backend: backend.clone(),
+            url,
+            prefix: prefix.to_owned(),
+            dir,
+            name,
+        }
+    }
+
+    /// The resolved target.
+    pub fn target(&self) -> Target {
+        Target::url(&self.url, &self.prefix, self.dir.path()).expect("a valid test URL")
+    }
+
+    /// Connects without checking the tables.
+    pub async fn connect(&self) -> Site {
+        Site::connect(&self.target()).await.expect("connect")
+    }
+
+    /// Creates the Moodle-shaped schema and seeds the demo content.
+    pub async fn seeded(backend: &TestBackend, prefix: &str) -> TestDb {
+        let db = TestDb::new(backend, prefix).await;
+        let site = db.connect().await;
+        fixture::create_schema(&site).await.expect("create schema");
+        demo::seed(&site, None)
+            .await
+            .expect("seed the demo content");
+        site.close().await;
+        db
+    }
+
+    /// Drops the server database (a SQLite file goes with the directory).
+    pub async fn drop_database(&self) {
+        if let TestBackend::Postgres(server) | TestBackend::MariaDb(server) = &self.backend {
+            fixture::drop_database(server, &self.name)
+                .await
+                .expect("drop the test database");
+        }
+    }
+
+    /// Runs the binary with `--db` and `--prefix` of this database.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--db", &self.url, "--prefix", &self.prefix];
+        full.extend_from_slice(args);
+        run_in(self.dir.path(), &full)
+    }
+}
+
+/// Runs the binary in a directory, with a clean environment for the tool's variables.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ATTESTOODLE_DB")
+        .env_remove("MOODLE_CONFIG")
+        .env_remove("ATTESTOODLE_PREFIX")
+        .env_remove("ATTESTOODLE_DATAROOT")
+        .env_remove("ATTESTOODLE_LANG")
+        .env("LANG", "C")
+        .output()
+        .expect("run attestoodle-backup")
+}
+
+/// The path of the built binary.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_attestoodle-backup"))
+}
+
+/// Stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The backend of a target, for assertions.
+pub fn backend_of(db: &TestDb) -> Backend {
+    db.target().backend()
+}

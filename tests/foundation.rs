@@ -1,0 +1,426 @@
+//! The foundation (issue 2): the demo site, `list`, the database layer on every backend, the
+//! table prefix, and the refusals a newcomer meets first.
+
+mod common;
+
+use attestoodle_backup::moodle::{fixture, Error, Site};
+use common::{backends, run_in, stderr, stdout, TestBackend, TestDb};
+use serde_json::Value;
+
+/// The demo trainings as `list` must show them: name, category path, milestones, learners,
+/// template.
+const DEMO_TRAININGS: [(&str, &str, i64, i64, &str); 3] = [
+    (
+        "Licence Chimie S1 2026",
+        "Université Démo / Faculté des Sciences / Licence Chimie",
+        9,
+        12,
+        "Site",
+    ),
+    (
+        "Sécurité & Hygiène 2026",
+        "Formation continue / Sécurité et hygiène",
+        6,
+        8,
+        "Attestation FC",
+    ),
+    (
+        "Anglais B2 – session d'automne",
+        "Université Démo / Langues",
+        4,
+        7,
+        "Site",
+    ),
+];
+
+fn assert_demo_list(json: &Value, context: &str) {
+    let entries = json
+        .as_array()
+        .unwrap_or_else(|| panic!("{context}: not an array: {json}"));
+    assert_eq!(entries.len(), 3, "{context}: {json}");
+    for (entry, (name, category, milestones, learners, template)) in
+        entries.iter().zip(DEMO_TRAININGS)
+    {
+        assert_eq!(entry["name"], name, "{context}");
+        assert_eq!(entry["category"], category, "{context}");
+        assert_eq!(entry["milestones"], milestones, "{context}: {name}");
+        assert_eq!(entry["learners"], learners, "{context}: {name}");
+        assert_eq!(entry["template"], template, "{context}: {name}");
+        assert!(entry["id"].as_i64().is_some(), "{context}: id");
+    }
+}
+
+#[tokio::test]
+async fn list_reads_the_demo_trainings_on_every_backend_and_prefix() {
+    for backend in backends() {
+        // A non-default prefix proves that the prefix reaches every statement.
+        for prefix in ["mdl_", "m2_"] {
+            let db = TestDb::seeded(&backend, prefix).await;
+            let site = Site::open(&db.target())
+                .await
+                .expect("open the seeded site");
+            let list = site.list_trainings().await.expect("list");
+            site.close().await;
+            assert_eq!(list.trainings.len(), 3, "{}", backend.name());
+
+            let output = db.run(&["list", "--json"]);
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                backend.name(),
+                stderr(&output)
+            );
+            let json: Value = serde_json::from_str(&stdout(&output)).expect("list --json is JSON");
+            assert_demo_list(&json, &format!("{} {prefix}", backend.name()));
+            db.drop_database().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_integer_width_decodes_on_every_backend() {
+    // int(1) is TINYINT on MariaDB and SMALLINT on PostgreSQL; int(5) is MEDIUMINT on MariaDB.
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        let completion = fixture::int_column(&site, "course_modules", "completion")
+            .await
+            .expect("int(1)");
+        assert!(
+            completion.contains(&Some(0))
+                && completion.contains(&Some(1))
+                && completion.contains(&Some(2)),
+            "{}",
+            backend.name()
+        );
+        let indent = fixture::int_column(&site, "course_modules", "indent")
+            .await
+            .expect("int(5)");
+        assert!(indent.iter().all(|v| *v == Some(0)), "{}", backend.name());
+        let nbautolaunch = fixture::int_column(&site, "tool_attestoodle_training", "nbautolaunch")
+            .await
+            .expect("int(4)");
+        assert_eq!(
+            nbautolaunch,
+            vec![Some(0), Some(2), Some(0)],
+            "{}",
+            backend.name()
+        );
+        let checklearner = fixture::int_column(&site, "tool_attestoodle_training", "checklearner")
+            .await
+            .expect("NULL int(10)");
+        assert_eq!(checklearner, vec![None, None, None], "{}", backend.name());
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_without_attestoodle_names_the_missing_tables_and_the_prefix() {
+    for backend in backends() {
+        let db = TestDb::new(&backend, "mdl_").await;
+        let error = Site::open(&db.target())
+            .await
+            .expect_err("an empty database is refused");
+        match &error {
+            Error::MissingTables {
+                prefix,
+                missing,
+                no_moodle,
+                ..
+            } => {
+                assert_eq!(prefix, "mdl_");
+                assert_eq!(missing.len(), 7, "{}", backend.name());
+                assert!(no_moodle);
+            }
+            other => panic!("{}: unexpected error {other}", backend.name()),
+        }
+        let output = db.run(&["list"]);
+        assert_eq!(output.status.code(), Some(1), "{}", backend.name());
+        let message = stderr(&output);
+        assert!(
+            message.contains("mdl_tool_attestoodle_training"),
+            "{message}"
+        );
+        assert!(message.contains("--prefix"), "{message}");
+        db.drop_database().await;
+
+        // The right database with the wrong prefix.
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let output = run_in(
+            db.dir.path(),
+            &["--db", &db.url, "--prefix", "moodle_", "list"],
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", backend.name());
+        assert!(
+            stderr(&output).contains("moodle_tool_attestoodle_training"),
+            "{}",
+            stderr(&output)
+        );
+        db.drop_database().await;
+    }
+}
+
+#[test]
+fn demo_creates_the_site_then_list_shows_its_trainings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_in(dir.path(), &["demo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("Licence Chimie S1 2026"), "{text}");
+    assert!(
+        text.contains("attestoodle-backup list"),
+        "the demo says what to try next: {text}"
+    );
+    assert!(dir.path().join("attestoodle-demo.sqlite").is_file());
+
+    // Template images are stored as Moodle stores files: filedir/xx/yy/<sha1>.
+    let filedir = dir.path().join("attestoodle-demo-moodledata/filedir");
+    let mut stored = 0;
+    for entry in walk(&filedir) {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&entry).expect("read a stored file");
+        let hash = sha1_hex(&bytes);
+        assert_eq!(name, hash, "content is stored under its sha1");
+        let parent = entry.parent().expect("parent");
+        assert_eq!(
+            parent.file_name().map(|n| n.to_string_lossy().into_owned()),
+            Some(hash[2..4].to_owned())
+        );
+        stored += 1;
+    }
+    assert_eq!(stored, 3, "two backgrounds and the empty directory content");
+
+    let output = run_in(dir.path(), &["list", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_demo_list(&json, "demo");
+
+    // A second run keeps the site as it is.
+    let output = run_in(dir.path(), &["demo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("already exists"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn list_filters_by_category_id_idnumber_or_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(run_in(dir.path(), &["demo"]).status.success());
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["list", "--json"];
+        full.extend_from_slice(args);
+        let output = run_in(dir.path(), &full);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        json.as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    // UDEMO holds the chemistry training (two levels down) and the English one.
+    assert_eq!(
+        names(&["--category", "UDEMO"]),
+        ["Licence Chimie S1 2026", "Anglais B2 – session d'automne"]
+    );
+    assert_eq!(
+        names(&["--category", "Formation continue / Sécurité et hygiène"]),
+        ["Sécurité & Hygiène 2026"]
+    );
+    assert_eq!(
+        names(&["--category", "Langues"]),
+        ["Anglais B2 – session d'automne"]
+    );
+    assert!(names(&["--category", "Divers"]).is_empty());
+
+    let output = run_in(dir.path(), &["list", "--category", "Nowhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no category matches `Nowhere`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn without_a_database_the_tool_says_how_to_make_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_in(dir.path(), &["list"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("attestoodle-backup demo"), "{message}");
+    assert!(message.contains("--moodle-config"), "{message}");
+    assert!(
+        !dir.path().join("attestoodle-demo.sqlite").exists(),
+        "nothing is created"
+    );
+
+    let output = run_in(dir.path(), &["--lang", "fr", "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("aucune base de données"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_bad_database_url_is_a_usage_error_that_hides_the_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_in(
+        dir.path(),
+        &["--db", "oracle://scott:Tiger42@db/orcl", "list"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("postgres://"),
+        "the accepted forms are listed: {message}"
+    );
+    assert!(
+        !message.contains("Tiger42"),
+        "the password is never printed: {message}"
+    );
+
+    let output = run_in(dir.path(), &["--db", "sqlite://missing.sqlite", "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !dir.path().join("missing.sqlite").exists(),
+        "a missing SQLite file is not created"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_runtime_error_without_the_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Port 9 (discard) on loopback: nothing listens there.
+    let output = run_in(
+        dir.path(),
+        &[
+            "--db",
+            "postgres://moodle:Secr3tPw@127.0.0.1:9/moodle",
+            "list",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("cannot connect"), "{message}");
+    assert!(!message.contains("Secr3tPw"), "{message}");
+}
+
+#[test]
+fn demo_refuses_a_file_it_did_not_make() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("attestoodle-demo.sqlite");
+    std::fs::write(&path, b"").expect("an empty file, as another program would leave");
+    let output = run_in(dir.path(), &["demo"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a demo site"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        b"",
+        "the file is untouched"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_in(dir.path(), &["--help"]);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    for line in [
+        "0  ok",
+        "2  usage error",
+        "3  file rejected",
+        "4  precheck refused",
+        "5  training not found",
+    ] {
+        assert!(help.contains(line), "{line} in {help}");
+    }
+    let output = run_in(dir.path(), &["list", "--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn moodle_config_php_is_enough_to_reach_a_server_site() {
+    // Needs a server: config.php never names a SQLite database.
+    for backend in backends() {
+        let (TestBackend::Postgres(_) | TestBackend::MariaDb(_)) = backend else {
+            continue;
+        };
+        let db = TestDb::seeded(&backend, "cfg_").await;
+        let (scheme, rest) = db.url.split_once("://").expect("URL");
+        let (authority, name) = rest.split_once('/').expect("db name");
+        let (user, hostport) = authority.split_once('@').expect("user@host");
+        let (host, port) = hostport.split_once(':').expect("host:port");
+        let dbtype = if scheme == "postgres" {
+            "pgsql"
+        } else {
+            "mariadb"
+        };
+        let config = format!(
+            "<?php  // Moodle configuration file\n\nunset($CFG);\nglobal $CFG;\n$CFG = new stdClass();\n\n\
+             $CFG->dbtype    = '{dbtype}';\n$CFG->dblibrary = 'native';\n$CFG->dbhost    = '{host}';\n\
+             $CFG->dbname    = '{name}';\n$CFG->dbuser    = '{user}';\n$CFG->dbpass    = '';\n\
+             $CFG->prefix    = 'cfg_';\n$CFG->dboptions = array (\n  'dbpersist' => 0,\n  'dbport' => {port},\n  'dbsocket' => '',\n);\n\n\
+             $CFG->wwwroot   = 'https://moodle.univ-demo.fr';\n$CFG->dataroot  = '/var/moodledata';\n$CFG->admin     = 'admin';\n\n\
+             $CFG->directorypermissions = 0777;\n\nrequire_once(__DIR__ . '/lib/setup.php');\n"
+        );
+        let path = db.dir.path().join("config.php");
+        std::fs::write(&path, config).expect("write config.php");
+        let output = run_in(
+            db.dir.path(),
+            &[
+                "--moodle-config",
+                path.to_str().unwrap_or_default(),
+                "list",
+                "--json",
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            backend.name(),
+            stderr(&output)
+        );
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        assert_demo_list(&json, backend.name());
+        db.drop_database().await;
+    }
+}

@@ -10,6 +10,8 @@ mod sql;
 mod training;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 pub use sql::{Backend, Param, Row, TxMode};
 pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};
@@ -425,6 +427,7 @@ pub struct Site {
     pool: Pool,
     prefix: String,
     target: Target,
+    statements: Arc<AtomicUsize>,
 }
 
 impl Site {
@@ -447,6 +450,7 @@ impl Site {
             pool,
             prefix: target.prefix.clone(),
             target: target.clone(),
+            statements: Arc::default(),
         })
     }
 
@@ -474,11 +478,20 @@ impl Site {
         Sql(sql).render(self.backend(), &self.prefix)
     }
 
+    /// The number of SQL statements run so far through this site, transactions aside (tests
+    /// check that a save does not issue more statements for more learners or milestones).
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::Relaxed)
+    }
+
     pub(crate) async fn begin(&self, mode: TxMode) -> Result<Tx, Error> {
-        self.pool.begin(mode).await.map_err(|source| Error::Query {
-            statement: "BEGIN".to_owned(),
-            source,
-        })
+        self.pool
+            .begin(mode, self.statements.clone())
+            .await
+            .map_err(|source| Error::Query {
+                statement: "BEGIN".to_owned(),
+                source,
+            })
     }
 
     /// The names of the tables of the database (with their prefix).

@@ -9,6 +9,7 @@
 //! database chose (Moodle's `int(1)` is `SMALLINT` on PostgreSQL and `TINYINT` on MySQL, which
 //! sqlx's `Any` driver cannot decode), so callers read every integer as `i64`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -336,14 +337,19 @@ impl Pool {
         }
     }
 
-    /// Opens a transaction.
-    pub async fn begin(&self, mode: TxMode) -> Result<Tx, sqlx::Error> {
+    /// Opens a transaction; every statement run in it is counted in `statements`.
+    pub async fn begin(
+        &self,
+        mode: TxMode,
+        statements: Arc<AtomicUsize>,
+    ) -> Result<Tx, sqlx::Error> {
         let statement = self.backend().begin_statement(mode);
-        Ok(match self {
-            Pool::Postgres(p) => Tx::Postgres(p.begin_with(statement).await?),
-            Pool::MySql(p) => Tx::MySql(p.begin_with(statement).await?),
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with(statement).await?),
-        })
+        let inner = match self {
+            Pool::Postgres(p) => TxInner::Postgres(p.begin_with(statement).await?),
+            Pool::MySql(p) => TxInner::MySql(p.begin_with(statement).await?),
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with(statement).await?),
+        };
+        Ok(Tx { inner, statements })
     }
 
     /// Runs one statement with no parameter outside any transaction.
@@ -382,12 +388,14 @@ async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<(), sqlx::Er
 }
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
-pub enum Tx {
-    /// PostgreSQL.
+pub struct Tx {
+    inner: TxInner,
+    statements: Arc<AtomicUsize>,
+}
+
+enum TxInner {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    /// MariaDB or MySQL.
     MySql(sqlx::Transaction<'static, sqlx::MySql>),
-    /// SQLite.
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
 }
 
@@ -461,6 +469,10 @@ macro_rules! column_names {
 }
 
 impl Tx {
+    fn count(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Runs a query and decodes every row. `sql` is already rendered.
     pub async fn fetch_all(&mut self, sql: String, params: Vec<Param>) -> Result<Vec<Row>, Error> {
         let context = || sql.clone();
@@ -481,10 +493,11 @@ impl Tx {
                 out
             }};
         }
-        Ok(match self {
-            Tx::Postgres(tx) => run!(tx),
-            Tx::MySql(tx) => run!(tx),
-            Tx::Sqlite(tx) => run!(tx),
+        self.count();
+        Ok(match &mut self.inner {
+            TxInner::Postgres(tx) => run!(tx),
+            TxInner::MySql(tx) => run!(tx),
+            TxInner::Sqlite(tx) => run!(tx),
         })
     }
 
@@ -498,10 +511,11 @@ impl Tx {
                     .map(|r| r.rows_affected())
             };
         }
-        let result = match self {
-            Tx::Postgres(tx) => run!(tx),
-            Tx::MySql(tx) => run!(tx),
-            Tx::Sqlite(tx) => run!(tx),
+        self.count();
+        let result = match &mut self.inner {
+            TxInner::Postgres(tx) => run!(tx),
+            TxInner::MySql(tx) => run!(tx),
+            TxInner::Sqlite(tx) => run!(tx),
         };
         result.map_err(|source| Error::Query {
             statement: sql,
@@ -514,21 +528,22 @@ impl Tx {
     /// PostgreSQL gets `RETURNING id`; MySQL and SQLite report the id of the connection's
     /// last insert (MySQL has no `RETURNING`).
     pub async fn insert(&mut self, sql: String, params: Vec<Param>) -> Result<i64, Error> {
-        let result = match self {
-            Tx::Postgres(tx) => {
+        self.count();
+        let result = match &mut self.inner {
+            TxInner::Postgres(tx) => {
                 let sql = format!("{sql} RETURNING id");
                 bind_all!(sqlx::query(AssertSqlSafe(sql)), params)
                     .fetch_one(&mut **tx)
                     .await
                     .and_then(|row| row.try_get::<i64, _>(0))
             }
-            Tx::MySql(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+            TxInner::MySql(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
                 .execute(&mut **tx)
                 .await
                 .and_then(|r| {
                     i64::try_from(r.last_insert_id()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
                 }),
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+            TxInner::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
                 .execute(&mut **tx)
                 .await
                 .map(|r| r.last_insert_rowid()),
@@ -541,10 +556,10 @@ impl Tx {
 
     /// Makes every change of the transaction permanent.
     pub async fn commit(self) -> Result<(), Error> {
-        let result = match self {
-            Tx::Postgres(tx) => tx.commit().await,
-            Tx::MySql(tx) => tx.commit().await,
-            Tx::Sqlite(tx) => tx.commit().await,
+        let result = match self.inner {
+            TxInner::Postgres(tx) => tx.commit().await,
+            TxInner::MySql(tx) => tx.commit().await,
+            TxInner::Sqlite(tx) => tx.commit().await,
         };
         result.map_err(|source| Error::Query {
             statement: "COMMIT".to_owned(),
@@ -554,10 +569,10 @@ impl Tx {
 
     /// Undoes every change of the transaction.
     pub async fn rollback(self) -> Result<(), Error> {
-        let result = match self {
-            Tx::Postgres(tx) => tx.rollback().await,
-            Tx::MySql(tx) => tx.rollback().await,
-            Tx::Sqlite(tx) => tx.rollback().await,
+        let result = match self.inner {
+            TxInner::Postgres(tx) => tx.rollback().await,
+            TxInner::MySql(tx) => tx.rollback().await,
+            TxInner::Sqlite(tx) => tx.rollback().await,
         };
         result.map_err(|source| Error::Query {
             statement: "ROLLBACK".to_owned(),

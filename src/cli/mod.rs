@@ -1,0 +1,243 @@
+//! The command line: arguments, human and `--json` output, and exit codes.
+//!
+//! Data goes to stdout; messages go to stderr. Every command turns its arguments into plain
+//! library inputs, makes its library calls, and renders what they return.
+
+mod demo;
+mod list;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::i18n::Lang;
+use crate::moodle::{self, Site, SiteOptions, Target};
+
+pub use list::ListArgs;
+
+/// The exit codes, the same for every command (README "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything went well.
+    Ok = 0,
+    /// A runtime error: database, file system.
+    Runtime = 1,
+    /// A command-line mistake: unknown flag, missing argument, ambiguous name.
+    Usage = 2,
+    /// A backup file was rejected: format, integrity, signature.
+    FileRejected = 3,
+    /// The precheck refused the restore.
+    PrecheckRefused = 4,
+    /// The training named does not exist.
+    TrainingNotFound = 5,
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  runtime error (database, file system)
+  2  usage error (unknown flag, missing argument, ambiguous name)
+  3  file rejected (format, integrity, signature)
+  4  precheck refused
+  5  training not found";
+
+/// Save, restore and clone Attestoodle trainings of a Moodle site.
+///
+/// With neither --db nor --moodle-config, the tool works on the demo site
+/// `attestoodle-demo.sqlite` in the current directory (`attestoodle-backup demo` makes it).
+#[derive(Debug, Parser)]
+#[command(name = "attestoodle-backup", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The Moodle database: postgres://USER[:PASS]@HOST[:PORT]/DB, mysql:// or mariadb://...,
+    /// or sqlite://PATH.
+    #[arg(long, global = true, env = "ATTESTOODLE_DB", hide_env_values = true)]
+    pub db: Option<String>,
+    /// Moodle's config.php: the database, prefix, dataroot and wwwroot are read from it.
+    #[arg(long, global = true, env = "MOODLE_CONFIG", value_name = "PATH")]
+    pub moodle_config: Option<PathBuf>,
+    /// The table prefix [default: from config.php, else mdl_].
+    #[arg(long, global = true, env = "ATTESTOODLE_PREFIX", value_name = "P")]
+    pub prefix: Option<String>,
+    /// Moodle's data directory (for template images) [default: from config.php].
+    #[arg(long, global = true, env = "ATTESTOODLE_DATAROOT", value_name = "DIR")]
+    pub dataroot: Option<PathBuf>,
+    /// This site's private signing key (PKCS#8 PEM) [default: signing-key.pem in
+    /// $ATTESTOODLE_KEY_DIR, else ~/.config/attestoodle-backup].
+    #[arg(long, global = true, env = "ATTESTOODLE_KEY", value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The language of messages [default: from LANG, else en].
+    #[arg(long, global = true, env = "ATTESTOODLE_LANG", value_enum)]
+    pub lang: Option<Lang>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the demo site (attestoodle-demo.sqlite) if absent, and show what to try.
+    Demo,
+    /// List the trainings with their category, milestones, learners and template.
+    List(ListArgs),
+}
+
+/// A failure to report: the exit code and the message in the operator's language.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub exit: Exit,
+    /// What went wrong, where, and what to do.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with its exit code and message.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
+        Failure {
+            exit,
+            message: message.into(),
+        }
+    }
+
+    /// A database-layer error, with the exit code its kind calls for.
+    pub fn database(error: moodle::Error, lang: Lang) -> Failure {
+        use moodle::Error as E;
+        let exit = match &error {
+            E::NoDatabase { .. }
+            | E::NoSqliteFile { .. }
+            | E::BadUrl { .. }
+            | E::BadPrefix { .. }
+            | E::Config(_) => Exit::Usage,
+            _ => Exit::Runtime,
+        };
+        let mut message = error.localized(lang);
+        if let E::Config(config) = &error {
+            // The reason an I/O error gives (missing file, permission) is in its source.
+            let mut source = std::error::Error::source(config);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+        }
+        Failure::new(exit, message)
+    }
+}
+
+/// Parses the command line, runs the command and gives the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("attestoodle-backup: cannot start: {e}");
+            return ExitCode::from(Exit::Runtime as u8);
+        }
+    };
+    match runtime.block_on(run(cli, lang)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let prefix = lang.pick("error", "erreur");
+            eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+            ExitCode::from(failure.exit as u8)
+        }
+    }
+}
+
+/// What every command needs besides its own arguments.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where the site is, as the operator said.
+    pub options: SiteOptions,
+    /// The current directory.
+    pub cwd: PathBuf,
+    /// `--key PATH`: this site's private signing key, when given.
+    pub key: Option<PathBuf>,
+    /// `--json`.
+    pub json: bool,
+    /// The operator's language.
+    pub lang: Lang,
+}
+
+impl Context {
+    /// Resolves the site options and connects, checking the Attestoodle tables.
+    pub async fn open_site(&self) -> Result<Site, Failure> {
+        let target = Target::resolve(&self.options, &self.cwd)
+            .map_err(|e| Failure::database(e, self.lang))?;
+        Site::open(&target)
+            .await
+            .map_err(|e| Failure::database(e, self.lang))
+    }
+}
+
+impl Context {
+    /// The private key file to use: `--key`, else the documented default place.
+    pub fn key_path(&self) -> PathBuf {
+        match &self.key {
+            Some(path) => self.cwd.join(path),
+            None => crate::document::keys::default_private_key_path(),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        Failure::new(
+            Exit::Runtime,
+            format!("cannot read the current directory: {e}"),
+        )
+    })?;
+    let context = Context {
+        options: SiteOptions {
+            db: cli.db.clone(),
+            moodle_config: cli.moodle_config.clone(),
+            prefix: cli.prefix.clone(),
+            dataroot: cli.dataroot.clone(),
+        },
+        cwd,
+        key: cli.key.clone(),
+        json: cli.json,
+        lang,
+    };
+    match &cli.command {
+        Command::Demo => demo::run(&context).await,
+        Command::List(args) => list::run(&context, args).await,
+    }
+}
+
+/// Writes text on stdout; a closed pipe is not an error.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::new(
+            Exit::Runtime,
+            format!("cannot write to standard output: {e}"),
+        )),
+    }
+}
+
+/// Writes a value as pretty JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(Exit::Runtime, format!("cannot write JSON output: {e}")))?;
+    text.push('\n');
+    print_stdout(&text)
+}

@@ -5,7 +5,9 @@
 //! nothing here knows the backup file.
 
 pub mod config_php;
+pub mod files;
 pub mod fixture;
+mod snapshot;
 mod sql;
 mod training;
 
@@ -13,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub use snapshot::{
+    CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
+    StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
+};
 pub use sql::{Backend, Param, Row, TxMode};
 pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};
 

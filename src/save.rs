@@ -433,8 +433,9 @@ fn milestone_label(name: Option<&str>, cmid: i64) -> (String, String) {
 }
 
 fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2::Milestone> {
-    let mut sections_by_course: HashMap<i64, Vec<(i64, Vec<Option<i64>>)>> = HashMap::new();
-    // The snapshot gives sections by course then number: the last match is the last section.
+    // Per course: (section number, sequence items), by number.
+    type Sections = Vec<(i64, Vec<Option<i64>>)>;
+    let mut sections_by_course: HashMap<i64, Sections> = HashMap::new();
     for section in &snapshot.sections {
         sections_by_course
             .entry(section.course_id)
@@ -485,17 +486,19 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             ));
             continue;
         };
+        // A cm listed in several sections belongs to the last one (FORMAT.md); the snapshot
+        // gives sections by course then number.
         let place = sections_by_course
             .get(&cm.course_id)
             .into_iter()
             .flatten()
-            .filter_map(|(number, items)| {
+            .rev()
+            .find_map(|(number, items)| {
                 items
                     .iter()
                     .position(|item| *item == Some(cm.id))
                     .map(|position| (*number, position as i64))
-            })
-            .last();
+            });
         let Some((section, position)) = place else {
             warnings.push(Warning::left_out(
                 "milestone-not-in-sequence",

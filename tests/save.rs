@@ -736,7 +736,7 @@ fn leaf_paths(value: &Value, at: String, out: &mut Vec<String>) {
 fn mutate(value: &Value, seed: u32) -> Value {
     match value {
         Value::Null => {
-            if seed % 2 == 0 {
+            if seed.is_multiple_of(2) {
                 Value::from(i64::from(seed % 100))
             } else {
                 Value::from(format!("x{seed}"))
@@ -745,7 +745,7 @@ fn mutate(value: &Value, seed: u32) -> Value {
         Value::Number(n) => Value::from(n.as_i64().unwrap_or(0) + 1 + i64::from(seed % 1000)),
         Value::String(s) => {
             let mut chars: Vec<char> = s.chars().collect();
-            if chars.is_empty() || seed % 3 == 0 {
+            if chars.is_empty() || seed.is_multiple_of(3) {
                 chars.push(char::from(b'a' + (seed % 26) as u8));
             } else {
                 let i = seed as usize % chars.len();

@@ -562,22 +562,25 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
 }
 
 /// The user of a learner or learner-style row when it can be written, else the warning.
+/// `what` names the row in English and French; `feminine` agrees the French participle.
 fn live_user<'a>(
     user: Option<&'a moodle::UserRow>,
     user_id: i64,
-    what_en: &str,
-    what_fr: &str,
+    what: (&str, &str),
+    feminine: bool,
 ) -> Result<&'a moodle::UserRow, Warning> {
+    let (what_en, what_fr) = what;
+    let e = if feminine { "e" } else { "" };
     match user {
         None => Err(Warning::new(
             "learner-user-missing",
             format!("{what_en} of user {user_id} is left out: the account no longer exists"),
-            format!("{what_fr} de l'utilisateur {user_id} est omis : le compte n'existe plus"),
+            format!("{what_fr} de l'utilisateur {user_id} est omis{e} : le compte n'existe plus"),
         )),
         Some(u) if u.deleted => Err(Warning::new(
             "learner-deleted",
             format!("{what_en} of user {user_id} is left out: the account is deleted"),
-            format!("{what_fr} de l'utilisateur {user_id} est omis : le compte est supprimé"),
+            format!("{what_fr} de l'utilisateur {user_id} est omis{e} : le compte est supprimé"),
         )),
         Some(u) => Ok(u),
     }
@@ -587,7 +590,12 @@ fn build_learners(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2::L
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for row in &snapshot.learners {
-        let user = match live_user(row.user.as_ref(), row.user_id, "the learner", "l'apprenant") {
+        let user = match live_user(
+            row.user.as_ref(),
+            row.user_id,
+            ("the learner row", "la ligne d'apprenant"),
+            true,
+        ) {
             Ok(user) => user,
             Err(warning) => {
                 warnings.push(warning);
@@ -632,8 +640,8 @@ fn build_learner_styles(
         let user = match live_user(
             row.user.as_ref(),
             row.user_id,
-            "the certificate setting",
-            "le réglage d'attestation",
+            ("the certificate setting", "le réglage d'attestation"),
+            false,
         ) {
             Ok(user) => user,
             Err(warning) => {

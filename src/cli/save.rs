@@ -359,11 +359,11 @@ fn entry(id: i64, saved: &Saved, file: Option<PathBuf>, lang: Lang) -> SavedEntr
 fn saved_line(entry: &SavedEntry, place: &str, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
-            "saved “{}” to {place}: {} milestones, {} learners, {} templates, signed with key {}",
+            "saved “{}” to {place}: {} milestone(s), {} learner(s), {} template(s), signed with key {}",
             entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
         ),
         Lang::Fr => format!(
-            "« {} » sauvegardée dans {place} : {} jalons, {} apprenants, {} modèles, signée avec la clé {}",
+            "« {} » sauvegardée dans {place} : {} jalon(s), {} apprenant(s), {} modèle(s), signée avec la clé {}",
             entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
         ),
     }
@@ -447,17 +447,17 @@ fn quoted(names: &[&str]) -> String {
 }
 
 /// The names closest to `wanted`, best first, at most three: the ones that contain it or are
-/// contained in it (ignoring case), and the ones within a few edits of it.
+/// contained in it, and the ones within a few edits of it, ignoring case, accents and
+/// punctuation (compared as file-name slugs).
 fn closest_names<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let wanted_lower = wanted.to_lowercase();
-    let limit = (wanted.chars().count() / 3).max(3);
+    let wanted_slug = save::slug(wanted);
+    let limit = (wanted_slug.chars().count() / 3).max(3);
     let mut scored: Vec<(usize, &str)> = names
         .iter()
         .filter_map(|name| {
-            let lower = name.to_lowercase();
-            let distance = edit_distance(&wanted_lower, &lower);
-            let contains = !wanted_lower.trim().is_empty()
-                && (lower.contains(wanted_lower.trim()) || wanted_lower.contains(&lower));
+            let slug = save::slug(name);
+            let distance = edit_distance(&wanted_slug, &slug);
+            let contains = slug.contains(&wanted_slug) || wanted_slug.contains(&slug);
             (distance <= limit || contains).then_some((distance, *name))
         })
         .collect();
@@ -609,6 +609,10 @@ mod tests {
         assert_eq!(
             closest_names("anglais", &names),
             ["Anglais B2 – session d'automne"]
+        );
+        assert_eq!(
+            closest_names("Securite", &names),
+            ["Sécurité & Hygiène 2026"]
         );
         assert!(closest_names("Physique quantique avancée", &names).is_empty());
     }

@@ -308,13 +308,13 @@ pub fn build(
             warnings.push(Warning::new(
                 "train-style-duplicate",
                 format!(
-                    "the training has several template settings (train_style rows); row {} is \
-                     used, row {} is ignored",
+                    "the training has several default-template settings; setting {} is \
+                     used, setting {} is ignored",
                     style.id, other.id
                 ),
                 format!(
-                    "la formation a plusieurs réglages de modèle (lignes train_style) ; la ligne \
-                     {} est utilisée, la ligne {} est ignorée",
+                    "la formation a plusieurs réglages de modèle par défaut ; le réglage \
+                     {} est utilisé, le réglage {} est ignoré",
                     style.id, other.id
                 ),
             ));
@@ -479,10 +479,8 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
         let Some(kind) = &cm.module_name else {
             warnings.push(Warning::left_out(
                 "milestone-orphan",
-                format!(
-                    "{en} is left out: its activity type no longer exists in the modules table"
-                ),
-                format!("{fr} est omis : son type d'activité n'existe plus dans la table modules"),
+                format!("{en} is left out: its activity type no longer exists on this site"),
+                format!("{fr} est omis : son type d'activité n'existe plus sur ce site"),
             ));
             continue;
         };
@@ -762,8 +760,8 @@ fn read_background(
         .ok_or_else(|| {
             if snapshot.has_system_context {
                 (
-                    format!("Moodle's file table has no {filename} for this template (tool_attestoodle, fichier, item {})", template.id),
-                    format!("la table des fichiers de Moodle n'a pas de {filename} pour ce modèle (tool_attestoodle, fichier, élément {})", template.id),
+                    format!("Moodle's file storage lists no {filename} for this template (id {}) in the system context", template.id),
+                    format!("le stockage de fichiers de Moodle ne liste aucun {filename} pour ce modèle (id {}) dans le contexte système", template.id),
                 )
             } else {
                 (

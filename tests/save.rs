@@ -429,19 +429,29 @@ async fn backgrounds_come_from_the_system_context_whatever_its_id() {
 // Issue: "Unknown training: exit 5 and the closest names."
 #[tokio::test]
 async fn an_unknown_name_exits_5_with_the_closest_names() {
-    let db = TestDb::seeded(&TestBackend::Sqlite, "mdl_").await;
-    let key = write_key(db.dir.path());
-    let key = key.to_str().expect("path");
-    let output = db.run(&["--key", key, "save", "Licence Chimie S1 2025"]);
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-    assert!(stderr(&output).contains(CHIMIE), "{}", stderr(&output));
-    // Names match exactly (DECISIONS 2): another case is not the same name.
-    let output = db.run(&["--key", key, "save", "licence chimie s1 2026"]);
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-    assert!(stderr(&output).contains(CHIMIE), "{}", stderr(&output));
-    let output = db.run(&["--key", key, "save", "--id", "999"]);
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-    db.drop_database().await;
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let key = write_key(db.dir.path());
+        let key = key.to_str().expect("path");
+        let output = db.run(&["--key", key, "save", "Licence Chimie S1 2025"]);
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        assert!(stderr(&output).contains(CHIMIE), "{}", stderr(&output));
+        // Names match exactly (DECISIONS 2), even on MariaDB's case-insensitive collations.
+        for near in ["licence chimie s1 2026", "Licence Chimie S1 2026 "] {
+            let output = db.run(&["--key", key, "save", near]);
+            assert_eq!(
+                output.status.code(),
+                Some(5),
+                "{} {near:?}: {}",
+                backend.name(),
+                stderr(&output)
+            );
+            assert!(stderr(&output).contains(CHIMIE), "{}", stderr(&output));
+        }
+        let output = db.run(&["--key", key, "save", "--id", "999"]);
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        db.drop_database().await;
+    }
 }
 
 // Issue: "Two trainings with the same name (old sites have them): exit 2 listing their ids,

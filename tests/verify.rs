@@ -417,6 +417,21 @@ fn an_oversized_file_is_rejected_naming_the_limit() {
 }
 
 #[test]
+fn a_file_over_64_mib_is_rejected_by_default_without_being_read() {
+    let site = Site::new();
+    // A sparse file: its length is over the limit, its content is never read.
+    let file = fs::File::create(site.path("huge.json")).expect("create");
+    file.set_len(64 * 1024 * 1024 + 1).expect("set the length");
+    let output = site.run(&["verify", "huge.json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("over the limit of 67108864 bytes"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn a_missing_file_is_a_runtime_error() {
     let site = Site::new();
     let output = site.run(&["verify", "absent.json"]);

@@ -256,29 +256,32 @@ fn report_text(context: &Context, report: &Report) -> String {
         let key = report.key_id.as_deref().unwrap_or("?");
         let text = match (authenticity, lang) {
             ("trusted", Lang::En) if report.own_key => {
-                format!("trusted: signed by key {key}, this site's own key")
+                format!("trusted — signed by key {key}, this site's own key")
             }
             ("trusted", Lang::Fr) if report.own_key => {
-                format!("de confiance : signé par la clé {key}, la clé de ce site")
+                format!("de confiance — signé par la clé {key}, la clé de ce site")
             }
             ("trusted", Lang::En) => {
-                format!("trusted: signed by key {key}, imported into this site's trusted keys")
+                format!("trusted — signed by key {key}, imported into this site's trusted keys")
             }
             ("trusted", Lang::Fr) => {
-                format!("de confiance : signé par la clé {key}, importée dans les clés de confiance du site")
+                format!("de confiance — signé par la clé {key}, importée dans les clés de confiance du site")
             }
-            ("untrusted", Lang::En) => format!("UNTRUSTED: key {key} is not trusted by this site"),
+            ("untrusted", Lang::En) => {
+                format!("UNTRUSTED — key {key} is not trusted by this site")
+            }
             ("untrusted", Lang::Fr) => {
-                format!("PAS DE CONFIANCE : ce site ne fait pas confiance à la clé {key}")
+                format!("PAS DE CONFIANCE — ce site ne fait pas confiance à la clé {key}")
             }
             ("unsigned", _) => lang
                 .pick("none (unsigned)", "aucune (non signé)")
                 .to_owned(),
-            (_, Lang::En) => "none: a legacy checksum proves the file is not damaged, not who \
-                              made it (anyone can recompute it)"
+            (_, Lang::En) => "none — integrity only: a legacy checksum proves the file is not \
+                              damaged, not who made it (anyone can recompute it)"
                 .to_owned(),
-            (_, Lang::Fr) => "aucune : une somme de contrôle ancienne prouve que le fichier n'est \
-                              pas abîmé, pas qui l'a fait (n'importe qui peut la recalculer)"
+            (_, Lang::Fr) => "aucune — intégrité seulement : une somme de contrôle ancienne \
+                              prouve que le fichier n'est pas abîmé, pas qui l'a fait \
+                              (n'importe qui peut la recalculer)"
                 .to_owned(),
         };
         lines.push((lang.pick("authenticity", "authenticité"), text));

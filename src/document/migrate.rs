@@ -465,22 +465,38 @@ fn learner_styles(
                 ));
                 training_template.to_owned()
             }
-            _ => {
-                notes.push(note(
-                    "legacy-style-dropped",
-                    format!(
-                        "the certificate settings of {email:?} are dropped: they use template id \
-                         {}, which is not in the legacy file; the learner gets the training's \
-                         template",
-                        style.templateid
-                    ),
-                    format!(
-                        "les réglages d'attestation de « {email} » sont abandonnés : ils utilisent \
-                         le modèle d'identifiant {}, absent de l'ancien fichier ; l'apprenant \
-                         aura le modèle de la formation",
-                        style.templateid
-                    ),
-                ));
+            (None, excluded, _) => {
+                let id = style.templateid;
+                let (en, fr) = if excluded == Some(0) {
+                    (
+                        format!(
+                            "the exclusion of {email:?} from certificates is dropped: it uses \
+                             template id {id}, which is not in the legacy file, and the training \
+                             has no template to keep it with; exclude the learner again after \
+                             the restore"
+                        ),
+                        format!(
+                            "l'exclusion de « {email} » des attestations est abandonnée : elle \
+                             utilise le modèle d'identifiant {id}, absent de l'ancien fichier, et \
+                             la formation n'a pas de modèle pour la garder ; excluez de nouveau \
+                             l'apprenant après la restauration"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "the certificate settings of {email:?} are dropped: they use template \
+                             id {id}, which is not in the legacy file; the learner gets the \
+                             training's template"
+                        ),
+                        format!(
+                            "les réglages d'attestation de « {email} » sont abandonnés : ils \
+                             utilisent le modèle d'identifiant {id}, absent de l'ancien fichier ; \
+                             l'apprenant aura le modèle de la formation"
+                        ),
+                    )
+                };
+                notes.push(note("legacy-style-dropped", en, fr));
                 continue;
             }
         };
@@ -713,6 +729,30 @@ mod tests {
         assert_eq!(styles[0].template, "Site");
         assert_eq!(styles[0].enablecertificate, Some(0));
         assert_eq!(styles[0].grpcriteria1.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn an_exclusion_is_dropped_when_the_training_has_no_template() {
+        let migrated = changed(POSITIONS, |doc| {
+            row(doc, "templateusers", 0).insert("enablecertificate".to_owned(), Value::from("0"));
+            doc.insert("relationtemplate".to_owned(), Value::from(false));
+        });
+        assert_eq!(
+            codes(&migrated),
+            [
+                "legacy-null-name",
+                "legacy-no-template",
+                "legacy-style-dropped"
+            ]
+        );
+        assert!(
+            migrated.notes[2].en.contains("exclusion"),
+            "{}",
+            migrated.notes[2].en
+        );
+        assert!(migrated.document.learner_styles.is_empty());
+        // Nothing refers to the file's template any more.
+        assert!(migrated.document.templates.is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use super::list::filter_by_category;
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::document::keys::{self, KeyError};
+
 use crate::i18n::Lang;
 use crate::moodle::Site;
 use crate::save::{self, SaveError, SaveOptions, Saved};
@@ -481,32 +482,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// The site's signing key: `--key`/`ATTESTOODLE_KEY` when given (it must exist), else the
-/// default key, created on first use. Gives the path when it was just created.
+/// The site's signing key: `--key`/`ATTESTOODLE_KEY` when given (it must exist: a mistyped path
+/// must not sign with a new key), else the default key, created on first use as `keys` does.
+/// Gives the path when it was just created.
 pub(super) fn signing_key(context: &Context) -> Result<(SigningKey, Option<PathBuf>), Failure> {
-    let lang = context.lang;
-    let path = context.key_path();
-    if context.key.is_none() && !path.exists() {
-        let key = keys::generate();
-        keys::write_private_key(&path, &key).map_err(|e| key_failure(&e, lang))?;
-        eprintln!(
-            "{}",
-            match lang {
-                Lang::En => format!(
-                    "created this site's signing key at {} (keep it private and back it up; \
-                     other sites trust its public key)",
-                    path.display()
-                ),
-                Lang::Fr => format!(
-                    "clé de signature du site créée dans {} (gardez-la secrète et sauvegardez-la ; \
-                     les autres sites font confiance à sa clé publique)",
-                    path.display()
-                ),
-            }
-        );
-        return Ok((key, Some(path)));
+    if context.key.is_none() {
+        let (key, created) = super::keys::own_key_or_create(context)?;
+        return Ok((key, created.then(|| context.key_path())));
     }
-    let key = keys::read_private_key(&path).map_err(|e| key_failure(&e, lang))?;
+    let key =
+        keys::read_private_key(&context.key_path()).map_err(|e| key_failure(&e, context.lang))?;
     Ok((key, None))
 }
 

@@ -552,6 +552,9 @@ async fn the_first_save_creates_a_key_and_never_overwrites_without_force() {
     assert_eq!(std::fs::read(&file).expect("read"), first, "untouched");
     let output = db.run(&["save", CHIMIE, "--force"]);
     assert!(output.status.success(), "{}", stderr(&output));
+    // The site's own key is trusted: `verify` accepts the file.
+    let output = db.run(&["verify", file.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     // `-o -` writes the document on stdout.
     let output = db.run(&["save", CHIMIE, "-o", "-"]);

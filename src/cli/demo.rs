@@ -103,11 +103,13 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     if let Some(file) = &saved_file {
         out.push_str(&match lang {
             Lang::En => format!(
-                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n\n",
+                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n  check it again: attestoodle-backup verify {}\n\n",
+                file.display(),
                 file.display()
             ),
             Lang::Fr => format!(
-                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n\n",
+                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n  pour la vérifier de nouveau : attestoodle-backup verify {}\n\n",
+                file.display(),
                 file.display()
             ),
         });

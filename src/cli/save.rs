@@ -1,8 +1,9 @@
 //! `save`: write a training (or every training) to a signed format-2 file.
 //!
 //! `--json` prints on stdout one object `{"saved": [...], "failed": [...], "key_created": PATH
-//! or null}`; each saved entry is `{id, training, file (null for stdout), milestones, learners,
-//! templates, key_id, warnings: [{code, message}]}` and each failed one `{id, training, error}`.
+//! or null}`; each saved entry is `{id, training, file, milestones, learners, templates, key_id,
+//! warnings: [{code, message}]}` and each failed one `{id, training, error}`. `-o -` (the file on
+//! stdout) cannot be combined with `--json`.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -214,7 +215,13 @@ async fn save_all(
         )
     })?;
     let bar = if std::io::stderr().is_terminal() && !context.json {
-        indicatif::ProgressBar::new(shown.len() as u64)
+        let bar = indicatif::ProgressBar::new(shown.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -495,33 +502,23 @@ pub(super) fn signing_key(context: &Context) -> Result<(SigningKey, Option<PathB
     Ok((key, None))
 }
 
+/// An unusable `--key` (missing, unreadable, not a key) as a failure, in the operator's language.
 fn key_failure(error: &KeyError, lang: Lang) -> Failure {
-    let hint_fr =
-        "créez-en une avec `attestoodle-backup keys generate`, ou indiquez `--key CHEMIN` \
-                   vers une clé Ed25519 au format PKCS#8 PEM";
+    let hint_fr = "créez-en une avec `attestoodle-backup keys generate`, ou indiquez \
+                   `--key CHEMIN` vers une clé Ed25519 au format PKCS#8 PEM";
     let message = match (lang, error) {
+        (Lang::En, _) => format!("{error}; nothing was written"),
         (Lang::Fr, KeyError::ReadPrivate { path, source }) => format!(
-            "impossible de lire la clé de signature {} : {source} ; {hint_fr}",
+            "impossible de lire la clé de signature {} : {source} ; {hint_fr} ; rien n'a été \
+             écrit",
             path.display()
         ),
         (Lang::Fr, KeyError::MalformedPrivate { path, detail }) => format!(
-            "{} n'est pas une clé privée Ed25519 au format PKCS#8 PEM ({detail}) ; {hint_fr}",
+            "{} n'est pas une clé privée Ed25519 au format PKCS#8 PEM ({detail}) ; {hint_fr} ; \
+             rien n'a été écrit",
             path.display()
         ),
-        (Lang::Fr, KeyError::Write { path, source }) => format!(
-            "impossible d'écrire {} : {source} ; vérifiez les droits du répertoire ou indiquez \
-             --key CHEMIN",
-            path.display()
-        ),
-        _ => format!(
-            "{error}; {}",
-            lang.pick("nothing was written", "rien n'a été écrit")
-        ),
-    };
-    let message = if lang == Lang::Fr && !message.contains("rien n'a été écrit") {
-        format!("{message} ; rien n'a été écrit")
-    } else {
-        message
+        (Lang::Fr, other) => format!("{other} ; rien n'a été écrit"),
     };
     Failure::new(Exit::Runtime, message)
 }

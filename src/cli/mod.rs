@@ -5,6 +5,7 @@
 
 mod demo;
 mod list;
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::i18n::Lang;
 use crate::moodle::{self, Site, SiteOptions, Target};
 
 pub use list::ListArgs;
+pub use serve::ServeArgs;
 
 /// The exit codes, the same for every command (README "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,8 @@ pub enum Command {
     Demo,
     /// List the trainings with their category, milestones, learners and template.
     List(ListArgs),
+    /// Serve the web interface for the Moodle site's administrators.
+    Serve(ServeArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
     match &cli.command {
         Command::Demo => demo::run(&context).await,
         Command::List(args) => list::run(&context, args).await,
+        Command::Serve(args) => serve::run(&context, args).await,
     }
 }
 

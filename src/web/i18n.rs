@@ -232,8 +232,16 @@ mod tests {
         let (en, fr) = catalogue_keys();
         let en_set: BTreeSet<_> = en.iter().collect();
         let fr_set: BTreeSet<_> = fr.iter().collect();
-        assert_eq!(en_set.len(), en.len(), "a key is twice in the English catalogue");
-        assert_eq!(fr_set.len(), fr.len(), "a key is twice in the French catalogue");
+        assert_eq!(
+            en_set.len(),
+            en.len(),
+            "a key is twice in the English catalogue"
+        );
+        assert_eq!(
+            fr_set.len(),
+            fr.len(),
+            "a key is twice in the French catalogue"
+        );
         let only_en: Vec<_> = en_set.difference(&fr_set).collect();
         let only_fr: Vec<_> = fr_set.difference(&en_set).collect();
         assert!(only_en.is_empty(), "missing in French: {only_en:?}");
@@ -277,17 +285,28 @@ mod tests {
                     };
                     if key.contains('.') && !key.contains(' ') {
                         used += 1;
-                        assert!(en.contains(&key), "{} uses the unknown key {key}", path.display());
+                        assert!(
+                            en.contains(&key),
+                            "{} uses the unknown key {key}",
+                            path.display()
+                        );
                     }
                 }
             }
             // Keys named as string pairs, `("error.x.title", "error.x.text")`.
             for rest in text.split("=> (\"").skip(1) {
                 if let Some((key, _)) = rest.split_once('"') {
-                    assert!(en.contains(&key), "{} uses the unknown key {key}", path.display());
+                    assert!(
+                        en.contains(&key),
+                        "{} uses the unknown key {key}",
+                        path.display()
+                    );
                 }
             }
         }
-        assert!(used > 50, "the scan found only {used} uses: has the call syntax changed?");
+        assert!(
+            used > 50,
+            "the scan found only {used} uses: has the call syntax changed?"
+        );
     }
 }

@@ -60,7 +60,11 @@ fn keys_page(
 ) -> KeysPage {
     let own = own_key(state, visit);
     let trusted = match TrustStore::open(state.config().trust_dir.clone(), own.clone().ok()) {
-        Ok(store) => store.list().into_iter().map(|(id, k)| shown(id, &k)).collect(),
+        Ok(store) => store
+            .list()
+            .into_iter()
+            .map(|(id, k)| shown(id, &k))
+            .collect(),
         Err(error) => {
             let text = format!("{} {error}", visit.tr().get("keys.store_unreadable"));
             problem = Some(problem.map_or(text.clone(), |p| format!("{p} {text}")));
@@ -99,10 +103,7 @@ pub async fn download_own(
     let file = format!("attestoodle-site-{}.pem", keys::key_id(&key));
     Ok((
         [
-            (
-                header::CONTENT_TYPE,
-                "application/x-pem-file".to_owned(),
-            ),
+            (header::CONTENT_TYPE, "application/x-pem-file".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{file}\""),
@@ -136,7 +137,8 @@ pub async fn trust(
         );
     };
     let own = own_key(&state, visit).ok();
-    let result = TrustStore::open(state.config().trust_dir.clone(), own).and_then(|mut store| store.trust(&pem));
+    let result = TrustStore::open(state.config().trust_dir.clone(), own)
+        .and_then(|mut store| store.trust(&pem));
     match result {
         Ok(id) => {
             let message = visit.tr().fmt("keys.added", &[("id", &id)]);

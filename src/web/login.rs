@@ -98,10 +98,9 @@ pub async fn submit(
     let stored = usable.map_or(DUMMY_HASH.to_owned(), |u| u.password.expose().to_owned());
     let settings = state.config().passwords.clone();
     let typed = form.password.clone();
-    let matches =
-        tokio::task::spawn_blocking(move || password::verify(&typed, &stored, &settings))
-            .await
-            .unwrap_or(false);
+    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored, &settings))
+        .await
+        .unwrap_or(false);
     let Some(user) = usable.filter(|_| matches) else {
         state.throttle().failed(&username, &visit.client);
         return Ok(again(

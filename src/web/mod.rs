@@ -197,10 +197,10 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(max_upload))
+        .layer(RequestBodyLimitLayer::new(max_upload))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
         ))
-        .layer(RequestBodyLimitLayer::new(max_upload))
         .with_state(state)
 }

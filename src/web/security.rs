@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq as _;
 
 use super::error::{WebError, WhatWentWrong};
 use super::i18n::Tr;
-use super::session::{self, Login, SessionData};
+use super::session::{self, SessionData};
 use super::AppState;
 use crate::i18n::Lang;
 
@@ -120,9 +120,11 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     };
     let headers = response.headers_mut();
     if created && !headers.contains_key(header::SET_COOKIE) {
-        if let Ok(value) =
-            HeaderValue::from_str(&session::set_cookie(&session_id, &visit.cookie_path(), secure))
-        {
+        if let Ok(value) = HeaderValue::from_str(&session::set_cookie(
+            &session_id,
+            &visit.cookie_path(),
+            secure,
+        )) {
             headers.append(header::SET_COOKIE, value);
         }
     }
@@ -254,7 +256,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
             .await
             .map_err(IntoResponse::into_response)?;
         match visit.session.login.clone() {
-            None => Err(axum::response::Redirect::to(&format!("{}/login", visit.base)).into_response()),
+            None => {
+                Err(axum::response::Redirect::to(&format!("{}/login", visit.base)).into_response())
+            }
             Some(login) if !login.admin => Err(super::login::not_allowed(&visit, &login)),
             Some(_) => Ok(Operator { visit }),
         }
@@ -283,16 +287,14 @@ where
             .get::<Visit>()
             .cloned()
             .ok_or_else(WebError::without_session)?;
-        let Form(form) = Form::<T>::from_request(request, state)
-            .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    visit.error(WhatWentWrong::TooLarge)
-                } else {
-                    // A form without its token is refused as one with a wrong token.
-                    visit.error(WhatWentWrong::BadToken)
-                }
-            })?;
+        let Form(form) = Form::<T>::from_request(request, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                visit.error(WhatWentWrong::TooLarge)
+            } else {
+                // A form without its token is refused as one with a wrong token.
+                visit.error(WhatWentWrong::BadToken)
+            }
+        })?;
         visit.check_csrf(form.csrf())?;
         Ok(CheckedForm(form))
     }
@@ -345,10 +347,14 @@ impl FromRequest<AppState> for CheckedUpload {
             .map_err(|e| refuse(e.status()))?;
         let mut parts = Vec::new();
         let mut token = None;
-        while let Some(field) = multipart.next_field().await.map_err(|e| refuse(e.status()))? {
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| refuse(status_of(&e)))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|e| refuse(e.status()))?;
+            let bytes = field.bytes().await.map_err(|e| refuse(status_of(&e)))?;
             if name == "csrf" && token.is_none() {
                 token = Some(String::from_utf8_lossy(&bytes).into_owned());
             } else {
@@ -362,6 +368,19 @@ impl FromRequest<AppState> for CheckedUpload {
         visit.check_csrf(token.as_deref().unwrap_or(""))?;
         Ok(CheckedUpload { parts })
     }
+}
+
+/// The status a multipart error calls for: 413 when the body passed a size limit, be it
+/// axum's or the server-wide one of tower-http (which axum does not recognise).
+fn status_of(error: &axum::extract::multipart::MultipartError) -> axum::http::StatusCode {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        source = e.source();
+    }
+    error.status()
 }
 
 /// How many failed logins are allowed in a window before further attempts are refused.
@@ -492,13 +511,29 @@ mod tests {
             }
             map
         };
-        assert!(same_origin(&h(&[("host", "a.example"), ("origin", "https://a.example")]), false));
-        assert!(!same_origin(&h(&[("host", "a.example"), ("origin", "https://b.example")]), false));
-        assert!(!same_origin(&h(&[("host", "a.example"), ("origin", "null")]), false));
-        assert!(!same_origin(&h(&[("host", "a.example"), ("sec-fetch-site", "cross-site")]), false));
+        assert!(same_origin(
+            &h(&[("host", "a.example"), ("origin", "https://a.example")]),
+            false
+        ));
+        assert!(!same_origin(
+            &h(&[("host", "a.example"), ("origin", "https://b.example")]),
+            false
+        ));
+        assert!(!same_origin(
+            &h(&[("host", "a.example"), ("origin", "null")]),
+            false
+        ));
+        assert!(!same_origin(
+            &h(&[("host", "a.example"), ("sec-fetch-site", "cross-site")]),
+            false
+        ));
         assert!(same_origin(&h(&[("host", "a.example")]), false));
         assert!(same_origin(
-            &h(&[("host", "127.0.0.1:8080"), ("x-forwarded-host", "a.example"), ("origin", "https://a.example")]),
+            &h(&[
+                ("host", "127.0.0.1:8080"),
+                ("x-forwarded-host", "a.example"),
+                ("origin", "https://a.example")
+            ]),
             true
         ));
     }

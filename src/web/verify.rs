@@ -117,7 +117,8 @@ fn examine(state: &AppState, visit: &Visit, bytes: &[u8], file: String) -> Resul
     let own = keys::read_private_key(&state.config().key_path)
         .ok()
         .map(|k| k.verifying_key());
-    let trust = TrustStore::open(state.config().trust_dir.clone(), own).map_err(|e| e.to_string())?;
+    let trust =
+        TrustStore::open(state.config().trust_dir.clone(), own).map_err(|e| e.to_string())?;
     let (authenticity, trusted) = match signature::authenticity(&verification, &trust) {
         Authenticity::Trusted(id) => (t.fmt("verify.trusted", &[("id", &id)]), true),
         Authenticity::Untrusted(id) => (t.fmt("verify.untrusted", &[("id", &id)]), false),

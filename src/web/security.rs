@@ -155,7 +155,7 @@ fn client_address(request: &Request, behind_proxy: bool) -> String {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .last()
+            .next_back()
             .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())

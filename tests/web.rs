@@ -806,3 +806,43 @@ async fn the_verify_page_checks_a_legacy_file_in_memory() {
         .any(|e| e.file_name().to_string_lossy().ends_with(".json"));
     assert!(!written);
 }
+
+/// Every `.rs` file under a directory of the crate, with its text.
+fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a source directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}
+
+// ARCHITECTURE.md: no SQL and no sqlx in `web`; axum only in `web`.
+#[test]
+fn the_web_layer_holds_no_sql_and_axum_stays_in_it() {
+    for (path, text) in sources("src/web") {
+        for word in [
+            "sqlx",
+            "SELECT ",
+            "INSERT ",
+            "UPDATE ",
+            "DELETE FROM",
+            "{p}",
+        ] {
+            assert!(!text.contains(word), "{} contains {word:?}", path.display());
+        }
+    }
+    for (path, text) in sources("src") {
+        if !path.components().any(|c| c.as_os_str() == "web") {
+            assert!(!text.contains("axum"), "{} uses axum", path.display());
+        }
+    }
+}

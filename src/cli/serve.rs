@@ -100,15 +100,7 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
             )
         );
     }
-    let app = web::app(AppState::new(site, config));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        // Without a signal handler the server runs until killed, which is fine too.
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| Failure::new(Exit::Runtime, format!("the web server stopped: {e}")))
+    web::serve(listener, AppState::new(site, config))
+        .await
+        .map_err(|e| Failure::new(Exit::Runtime, format!("the web server stopped: {e}")))
 }

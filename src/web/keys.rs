@@ -67,7 +67,7 @@ fn keys_page(
             .collect(),
         Err(error) => {
             let text = format!("{} {error}", visit.tr().get("keys.store_unreadable"));
-            problem = Some(problem.map_or(text.clone(), |p| format!("{p} {text}")));
+            problem = Some(problem.map_or(text.clone(), |earlier| format!("{earlier} {text}")));
             Vec::new()
         }
     };

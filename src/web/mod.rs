@@ -4,7 +4,7 @@
 //! handler extracts its inputs, makes one library call (`moodle::Site`, `document`) and renders
 //! a typed template.
 //!
-//! Architecture invariant: no SQL and no `sqlx` here; every database read goes through
+//! Architecture invariant: no SQL and no database driver here; every database read goes through
 //! `moodle::Site`. Nothing written to disk but what the operator asks for (a trusted key).
 
 mod error;
@@ -156,6 +156,24 @@ impl AppState {
     fn base(&self) -> &str {
         &self.inner.config.base_path
     }
+}
+
+/// Serves the application on `listener` until Ctrl-C, with each request knowing the client's
+/// address (for login throttling).
+///
+/// # Errors
+///
+/// The I/O error that stopped the server.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        // Without a signal handler the server runs until killed, which is fine too.
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 /// The stylesheet, embedded in the binary.

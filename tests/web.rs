@@ -846,3 +846,64 @@ fn the_web_layer_holds_no_sql_and_axum_stays_in_it() {
         }
     }
 }
+
+// STYLE §4: one real round trip over a socket, through `web::serve`.
+#[tokio::test]
+async fn the_server_answers_over_a_real_socket() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let fixture = Fixture::new().await;
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("the address");
+    let server = tokio::spawn(web::serve(listener, AppState::new(site, fixture.config())));
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    server.abort();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer
+        .to_ascii_lowercase()
+        .contains("set-cookie: attestoodle_session="));
+    assert!(answer.contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn an_administrator_removed_from_siteadmins_is_refused_at_the_next_request() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    assert_eq!(send(&app, admin.get("/")).await.status(), StatusCode::OK);
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let config_id = 3; // siteadmins is the third row the demo writes into `config`
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    w.update("config", config_id, "value", Param::Text("5".into()))
+        .await
+        .expect("change siteadmins");
+    w.commit().await.expect("commit");
+    site.close().await;
+    assert_eq!(
+        send(&app, admin.get("/")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

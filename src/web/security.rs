@@ -248,20 +248,43 @@ pub struct Operator {
     pub visit: Visit,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Operator {
+impl FromRequestParts<AppState> for Operator {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let visit = Visit::from_request_parts(parts, state)
+    /// Checks the session, then asks the site again whether the account is still a site
+    /// administrator: removing someone from `siteadmins` takes effect at their next request.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut visit = Visit::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match visit.session.login.clone() {
-            None => {
-                Err(axum::response::Redirect::to(&format!("{}/login", visit.base)).into_response())
-            }
-            Some(login) if !login.admin => Err(super::login::not_allowed(&visit, &login)),
-            Some(_) => Ok(Operator { visit }),
+        let Some(login) = visit.session.login.clone() else {
+            return Err(
+                axum::response::Redirect::to(&format!("{}/login", visit.base)).into_response(),
+            );
+        };
+        if !login.admin {
+            return Err(super::login::not_allowed(&visit, &login));
         }
+        let admins = state
+            .site()
+            .site_admin_ids()
+            .await
+            .map_err(|e| WebError::internal(&visit, e).into_response())?;
+        if !admins.contains(&login.user_id) {
+            state.sessions().update(&visit.session_id, |s| {
+                if let Some(l) = &mut s.login {
+                    l.admin = false;
+                }
+            });
+            if let Some(l) = &mut visit.session.login {
+                l.admin = false;
+            }
+            return Err(super::login::not_allowed(&visit, &login));
+        }
+        Ok(Operator { visit })
     }
 }
 

@@ -8,8 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::i18n::Tr;
 use super::page::{render, Layout};
-use super::security::{CheckedUpload, Operator, Visit};
+use super::security::{CheckedUpload, Operator};
 use super::AppState;
 use crate::document::keys::{self, TrustStore};
 use crate::document::signature::{self, Authenticity, Integrity};
@@ -72,7 +73,13 @@ pub async fn submit(
         );
     };
     let name = file.file_name.clone().unwrap_or_default();
-    match examine(&state, visit, &file.bytes, name) {
+    let own = keys::read_private_key(&state.config().key_path)
+        .ok()
+        .map(|k| k.verifying_key());
+    let outcome = TrustStore::open(state.config().trust_dir.clone(), own)
+        .map_err(|e| e.to_string())
+        .and_then(|trust| examine(t, &file.bytes, name, &trust));
+    match outcome {
         Ok(outcome) => page(StatusCode::OK, Some(outcome), None),
         Err(reason) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -82,8 +89,8 @@ pub async fn submit(
     }
 }
 
-fn examine(state: &AppState, visit: &Visit, bytes: &[u8], file: String) -> Result<Outcome, String> {
-    let t = visit.tr();
+/// What the page says of a file; `Err` holds why it is no backup at all.
+fn examine(t: Tr, bytes: &[u8], file: String, trust: &TrustStore) -> Result<Outcome, String> {
     let decoded = php_json::decode(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes));
     if decoded.as_ref().is_ok_and(legacy::is_legacy) {
         let (training, intact) = match legacy::parse(bytes) {
@@ -114,12 +121,7 @@ fn examine(state: &AppState, visit: &Visit, bytes: &[u8], file: String) -> Resul
         Integrity::Invalid(reason) => (t.fmt("verify.invalid", &[("reason", reason)]), false),
         Integrity::Unsigned => (t.get("verify.unsigned").to_owned(), false),
     };
-    let own = keys::read_private_key(&state.config().key_path)
-        .ok()
-        .map(|k| k.verifying_key());
-    let trust =
-        TrustStore::open(state.config().trust_dir.clone(), own).map_err(|e| e.to_string())?;
-    let (authenticity, trusted) = match signature::authenticity(&verification, &trust) {
+    let (authenticity, trusted) = match signature::authenticity(&verification, trust) {
         Authenticity::Trusted(id) => (t.fmt("verify.trusted", &[("id", &id)]), true),
         Authenticity::Untrusted(id) => (t.fmt("verify.untrusted", &[("id", &id)]), false),
         Authenticity::Unsigned => (t.get("verify.unsigned").to_owned(), false),
@@ -133,4 +135,55 @@ fn examine(state: &AppState, visit: &Visit, bytes: &[u8], file: String) -> Resul
         authenticity,
         trusted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn signed_demo(key: &ed25519_dalek::SigningKey) -> v2::Document {
+        let mut document = v2::tests::demo();
+        signature::sign(&mut document, key);
+        document
+    }
+
+    #[test]
+    fn a_file_signed_by_a_trusted_key_is_intact_and_authentic() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let bytes = v2::to_text(&signed_demo(&key)).into_bytes();
+        let outcome = examine(Tr(Lang::En), &bytes, "a.json".into(), &trust).expect("read");
+        assert!(outcome.intact && outcome.trusted);
+        assert_eq!(outcome.format, "attestoodle-backup, format 2");
+    }
+
+    #[test]
+    fn a_changed_or_unknown_signature_is_shown_as_such() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), None).expect("a store");
+        let bytes = v2::to_text(&signed_demo(&key)).into_bytes();
+        let outcome = examine(Tr(Lang::En), &bytes, "a.json".into(), &trust).expect("read");
+        assert!(outcome.intact && !outcome.trusted);
+        assert!(outcome
+            .authenticity
+            .contains(&keys::key_id(&key.verifying_key())));
+        let mut changed = signed_demo(&key);
+        changed.training.name.push('!');
+        let bytes = v2::to_text(&changed).into_bytes();
+        let outcome = examine(Tr(Lang::Fr), &bytes, "a.json".into(), &trust).expect("read");
+        assert!(!outcome.intact && !outcome.trusted);
+        assert!(outcome.integrity.starts_with("endommagé"));
+    }
+
+    #[test]
+    fn something_else_than_a_backup_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), None).expect("a store");
+        for bytes in [&b"not json"[..], b"{}", b"[1]"] {
+            assert!(examine(Tr(Lang::En), bytes, "x".into(), &trust).is_err());
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! site: who may see what, CSRF and origin checks, upload limits, escaping, throttling,
 //! cookies, headers and languages.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -906,4 +908,50 @@ async fn an_administrator_removed_from_siteadmins_is_refused_at_the_next_request
         send(&app, admin.get("/")).await.status(),
         StatusCode::FORBIDDEN
     );
+}
+
+// moodle::auth on every backend: usernames match byte for byte, the admins come from config.
+#[tokio::test]
+async fn logins_read_the_local_account_and_the_site_admins_on_every_backend() {
+    for backend in common::backends() {
+        let db = common::TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        let name = backend.name();
+        let admin = site
+            .user_for_login("admin")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the admin"));
+        assert_eq!((admin.id, admin.auth.as_str()), (2, "manual"), "{name}");
+        assert!(
+            !admin.deleted && !admin.suspended && admin.confirmed,
+            "{name}"
+        );
+        assert!(admin.password.expose().starts_with("$2y$10$"), "{name}");
+        for other in ["Admin", "admin ", "ADMIN", "admi"] {
+            assert!(
+                site.user_for_login(other).await.expect("read").is_none(),
+                "{name}: {other:?} must not match"
+            );
+        }
+        let suspended = site
+            .user_for_login("arthur.michel")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the suspended learner"));
+        assert!(suspended.suspended, "{name}");
+        let cas = site
+            .user_for_login("emma.david")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the CAS learner"));
+        assert_eq!(cas.password.expose(), "not cached", "{name}");
+        assert_eq!(
+            site.site_admin_ids().await.expect("read"),
+            vec![2],
+            "{name}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
 }

@@ -21,6 +21,8 @@ pub struct LoginUser {
     pub deleted: bool,
     /// `user.suspended`.
     pub suspended: bool,
+    /// `user.confirmed`: false while a self-registered account awaits its email confirmation.
+    pub confirmed: bool,
 }
 
 impl Site {
@@ -45,7 +47,7 @@ impl Site {
                     None => DEFAULT_MNET_LOCALHOST_ID,
                 };
                 let sql = format!(
-                    "SELECT id, username, auth, password, deleted, suspended FROM {{p}}user \
+                    "SELECT id, username, auth, password, deleted, suspended, confirmed FROM {{p}}user \
                      WHERE {} AND mnethostid = ?",
                     self.backend().exact_eq("username")
                 );
@@ -65,6 +67,7 @@ impl Site {
             password: Secret::new(row.text("password")?),
             deleted: row.int("deleted")? != 0,
             suspended: row.int("suspended")? != 0,
+            confirmed: row.int("confirmed")? != 0,
         }))
     }
 

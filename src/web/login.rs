@@ -94,7 +94,7 @@ pub async fn submit(
         .map_err(|e| WebError::internal(&visit, e))?;
     let usable = user
         .as_ref()
-        .filter(|u| !u.deleted && !u.suspended && u.auth != "nologin");
+        .filter(|u| !u.deleted && !u.suspended && u.confirmed && u.auth != "nologin");
     let stored = usable.map_or(DUMMY_HASH.to_owned(), |u| u.password.expose().to_owned());
     let settings = state.config().passwords.clone();
     let typed = form.password.clone();

@@ -270,7 +270,7 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("GET", "/trainings/999999".to_owned()),
         ("GET", "/keys".to_owned()),
         ("GET", "/keys/site.pem".to_owned()),
-        ("POST", "/keys/trust".to_owned()),
+        ("POST", "/keys".to_owned()),
         ("GET", "/verify".to_owned()),
         ("POST", "/verify".to_owned()),
         ("GET", "/no/such/page".to_owned()),
@@ -333,7 +333,7 @@ async fn the_demo_admin_logs_in_and_sees_the_trainings_by_category() {
     let response = send(&app, admin.get("/?q=chimie")).await;
     let html = text(response).await;
     assert!(html.contains("Licence Chimie S1 2026"));
-    assert!(!html.contains(SCRIPT_NAME) && !html.contains("&lt;script"));
+    assert!(!html.contains(SCRIPT_NAME) && !html.contains("&#60;script"));
     for path in [
         "/keys",
         "/verify",
@@ -401,7 +401,7 @@ async fn every_post_without_the_sessions_token_is_refused() {
             StatusCode::FORBIDDEN,
             "logout, {token:?}"
         );
-        for path in ["/keys/trust", "/verify"] {
+        for path in ["/keys", "/verify"] {
             let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("pem", None, b"x")];
             if let Some(token) = token {
                 parts.push(("csrf", None, token.as_bytes()));
@@ -737,7 +737,7 @@ async fn the_keys_page_offers_the_sites_key_and_trusts_a_pasted_one() {
     let response = send(
         &app,
         admin.post_multipart(
-            "/keys/trust",
+            "/keys",
             &[
                 ("csrf", None, admin.csrf.as_bytes()),
                 ("pem", None, pem.as_bytes()),
@@ -758,7 +758,7 @@ async fn the_keys_page_offers_the_sites_key_and_trusts_a_pasted_one() {
     let response = send(
         &app,
         admin.post_multipart(
-            "/keys/trust",
+            "/keys",
             &[
                 ("csrf", None, admin.csrf.as_bytes()),
                 (
@@ -953,5 +953,77 @@ async fn logins_read_the_local_account_and_the_site_admins_on_every_backend() {
         );
         site.close().await;
         db.drop_database().await;
+    }
+}
+
+/// The `href` and `action` targets of a page.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attribute in ["href=\"", "action=\""] {
+        for rest in html.split(attribute).skip(1) {
+            if let Some((target, _)) = rest.split_once('"') {
+                out.push(target.replace("&#38;", "&"));
+            }
+        }
+    }
+    out
+}
+
+// "No dead links": every link and form target of every page reachable by an admin answers.
+#[tokio::test]
+async fn every_link_and_form_target_of_the_pages_answers() {
+    let fixture = Fixture::new().await;
+    let config = fixture.config();
+    keys::write_private_key(&config.key_path, &keys::generate()).expect("the site's key");
+    let app = fixture.app_with(config).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut todo = vec!["/".to_owned()];
+    while let Some(page) = todo.pop() {
+        if seen.contains(&page) {
+            continue;
+        }
+        seen.push(page.clone());
+        let response = send(&app, admin.get(&page)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{page}");
+        let is_html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+        if !is_html {
+            continue;
+        }
+        let html = text(response).await;
+        for target in links(&html) {
+            if let Some(id) = target.strip_prefix('#') {
+                assert!(html.contains(&format!("id=\"{id}\"")), "{page}: no #{id}");
+                continue;
+            }
+            let absolute = match target.strip_prefix('?') {
+                // The language switch stays on the page it is on.
+                Some(query) => format!("{}?{query}", page.split('?').next().unwrap_or("/")),
+                None => target,
+            };
+            assert!(
+                absolute.starts_with('/'),
+                "{page} links outside: {absolute}"
+            );
+            if absolute == "/logout" {
+                continue;
+            }
+            todo.push(absolute);
+        }
+    }
+    for expected in [
+        "/keys",
+        "/verify",
+        "/keys/site.pem",
+        "/static/app.css",
+        "/trainings/1",
+    ] {
+        assert!(
+            seen.iter().any(|p| p == expected),
+            "{expected} is linked from no page"
+        );
     }
 }

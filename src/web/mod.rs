@@ -199,9 +199,8 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/trainings/{id}"), get(trainings::show))
         .route(&at("/login"), get(login::form).post(login::submit))
         .route(&at("/logout"), post(login::logout))
-        .route(&at("/keys"), get(keys::page))
+        .route(&at("/keys"), get(keys::page).post(keys::trust))
         .route(&at("/keys/site.pem"), get(keys::download_own))
-        .route(&at("/keys/trust"), post(keys::trust))
         .route(&at("/verify"), get(verify::form).post(verify::submit))
         .route(&at("/static/app.css"), get(stylesheet));
     if !base.is_empty() {

@@ -1027,3 +1027,11 @@ async fn every_link_and_form_target_of_the_pages_answers() {
         );
     }
 }
+
+#[test]
+fn serve_refuses_a_bad_base_path_as_a_usage_error() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let output = common::run_in(dir.path(), &["serve", "--base-path", "/a/../b"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("the base path `/a/../b` is not valid"));
+}

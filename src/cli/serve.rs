@@ -16,9 +16,10 @@ pub struct ServeArgs {
     /// The address and port to listen on. Keep the default behind a reverse proxy.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The path prefix of the pages behind a reverse proxy, such as /attestoodle.
-    #[arg(long, value_name = "/PREFIX", default_value = "")]
-    pub base_path: String,
+    /// The path prefix of the pages behind a reverse proxy, such as /attestoodle [default:
+    /// none, the pages are at /].
+    #[arg(long, value_name = "/PREFIX")]
+    pub base_path: Option<String>,
     /// The pages are served over HTTPS (by the reverse proxy): the session cookie gets Secure.
     #[arg(long)]
     pub https: bool,
@@ -37,7 +38,7 @@ pub struct ServeArgs {
 /// Runs `serve` until Ctrl-C.
 pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let lang = context.lang;
-    let base_path = WebConfig::normalise_base_path(&args.base_path)
+    let base_path = WebConfig::normalise_base_path(args.base_path.as_deref().unwrap_or(""))
         .map_err(|message| Failure::new(Exit::Usage, message))?;
     if args.max_upload == 0 || args.idle_timeout == 0 {
         return Err(Failure::new(

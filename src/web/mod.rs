@@ -221,3 +221,21 @@ pub fn app(state: AppState) -> Router {
         ))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_plain_path_segments() {
+        assert_eq!(WebConfig::normalise_base_path(""), Ok(String::new()));
+        assert_eq!(WebConfig::normalise_base_path("/"), Ok(String::new()));
+        assert_eq!(
+            WebConfig::normalise_base_path("/tools/attestoodle/"),
+            Ok("/tools/attestoodle".to_owned())
+        );
+        for bad in ["attestoodle", "/a/../b", "/a//b", "/a b", "/a?b", "/<x>"] {
+            assert!(WebConfig::normalise_base_path(bad).is_err(), "{bad}");
+        }
+    }
+}

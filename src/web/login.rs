@@ -47,12 +47,21 @@ pub async fn form(visit: Visit) -> Response {
     )
 }
 
-/// What the login form sends.
-#[derive(Debug, Deserialize)]
+/// What the login form sends. Its `Debug` hides the password.
+#[derive(Deserialize)]
 pub struct LoginForm {
     csrf: String,
     username: String,
     password: String,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .finish_non_exhaustive()
+    }
 }
 
 impl WithCsrf for LoginForm {
@@ -168,4 +177,23 @@ pub fn not_allowed(visit: &Visit, login: &Login) -> Response {
             username: login.username.clone(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_form_never_prints_the_password() {
+        let form = LoginForm {
+            csrf: "t".into(),
+            username: "admin".into(),
+            password: "Sécret-123".into(),
+        };
+        let printed = format!("{form:?}");
+        assert!(
+            printed.contains("admin") && !printed.contains("Sécret-123"),
+            "{printed}"
+        );
+    }
 }

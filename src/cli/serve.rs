@@ -28,10 +28,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub behind_proxy: bool,
     /// The largest upload accepted, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 20)]
+    #[arg(long, value_name = "MIB", default_value_t = web::DEFAULT_MAX_UPLOAD / (1024 * 1024))]
     pub max_upload: usize,
     /// Minutes without a request after which a session ends.
-    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    #[arg(long, value_name = "MINUTES", default_value_t = web::DEFAULT_IDLE_TIMEOUT.as_secs() / 60)]
     pub idle_timeout: u64,
 }
 

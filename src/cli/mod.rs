@@ -7,6 +7,7 @@ mod convert;
 mod demo;
 mod keys;
 mod list;
+mod serve;
 mod verify;
 
 use std::io::Write;
@@ -22,6 +23,7 @@ use crate::moodle::{self, Site, SiteOptions, Target};
 pub use convert::ConvertArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
+pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
 
 /// The exit codes, the same for every command (README "Exit codes").
@@ -99,6 +101,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Convert a legacy file of the PHP plugin to a signed version 2 file.
     Convert(ConvertArgs),
+    /// Serve the web interface for the Moodle site's administrators.
+    Serve(ServeArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -229,6 +233,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Keys(args) => keys::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Convert(args) => convert::run(&context, args),
+        Command::Serve(args) => serve::run(&context, args).await,
     }
 }
 

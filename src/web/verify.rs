@@ -1,7 +1,7 @@
 //! The "Verify a file" page: a backup's format, integrity and signer, without restoring it.
 //!
-//! A thin use of `document`: format 2 through `v2::parse` and `signature::verify`, the PHP
-//! plugin's files through `legacy::parse`. The file lives only in this request's memory.
+//! A thin use of `document`: the shared loader (`document::load`) reads format 2 and the PHP
+//! plugin's files, `signature::verify` checks format 2. The file lives only in this request's memory.
 
 use askama::Template;
 use axum::extract::State;
@@ -13,8 +13,9 @@ use super::page::{render, Layout};
 use super::security::{CheckedUpload, Operator};
 use super::AppState;
 use crate::document::keys::{self, TrustStore};
+use crate::document::legacy;
+use crate::document::load::{self, Backup, LoadError};
 use crate::document::signature::{self, Authenticity, Integrity};
-use crate::document::{legacy, php_json, v2};
 
 /// What the page shows of a file.
 struct Outcome {
@@ -89,32 +90,42 @@ pub async fn submit(
     }
 }
 
+/// What the page says of a legacy file, whose checksum is right (`intact`) or not.
+fn legacy_outcome(t: Tr, file: String, training: String, intact: bool) -> Outcome {
+    Outcome {
+        file,
+        format: t.get("verify.format_legacy"),
+        training,
+        integrity: t
+            .get(if intact {
+                "verify.checksum_ok"
+            } else {
+                "verify.checksum_bad"
+            })
+            .to_owned(),
+        intact,
+        authenticity: t.get("verify.no_signature").to_owned(),
+        trusted: false,
+    }
+}
+
 /// What the page says of a file; `Err` holds why it is no backup at all.
 fn examine(t: Tr, bytes: &[u8], file: String, trust: &TrustStore) -> Result<Outcome, String> {
-    let decoded = php_json::decode(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes));
-    if decoded.as_ref().is_ok_and(legacy::is_legacy) {
-        let (training, intact) = match legacy::parse(bytes) {
-            Ok(parsed) => (parsed.training.name.unwrap_or_default(), true),
-            Err(legacy::LegacyError::IntegrityMismatch { .. }) => (String::new(), false),
-            Err(error) => return Err(error.to_string()),
-        };
-        return Ok(Outcome {
-            file,
-            format: t.get("verify.format_legacy"),
-            training,
-            integrity: t
-                .get(if intact {
-                    "verify.checksum_ok"
-                } else {
-                    "verify.checksum_bad"
-                })
-                .to_owned(),
-            intact,
-            authenticity: t.get("verify.no_signature").to_owned(),
-            trusted: false,
-        });
-    }
-    let document = v2::parse(bytes).map_err(|e| e.to_string())?;
+    let document = match load::load_bytes(bytes, u64::MAX) {
+        Ok(Backup::V2(document)) => document,
+        Ok(Backup::Legacy(parsed)) => {
+            return Ok(legacy_outcome(
+                t,
+                file,
+                parsed.training.name.unwrap_or_default(),
+                true,
+            ))
+        }
+        Err(LoadError::Legacy(legacy::LegacyError::IntegrityMismatch { .. })) => {
+            return Ok(legacy_outcome(t, file, String::new(), false))
+        }
+        Err(error) => return Err(error.to_string()),
+    };
     let verification = signature::verify(&document);
     let (integrity, intact) = match &verification.integrity {
         Integrity::Valid => (t.get("verify.valid").to_owned(), true),

@@ -151,6 +151,7 @@ fn examine(t: Tr, bytes: &[u8], file: String, trust: &TrustStore) -> Result<Outc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::v2;
     use crate::i18n::Lang;
 
     fn signed_demo(key: &ed25519_dalek::SigningKey) -> v2::Document {

@@ -8,6 +8,7 @@ mod demo;
 mod keys;
 mod list;
 mod save;
+mod serve;
 mod verify;
 
 use std::io::Write;
@@ -24,6 +25,7 @@ pub use convert::ConvertArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use save::SaveArgs;
+pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
 
 /// The exit codes, the same for every command (README "Exit codes").
@@ -101,6 +103,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Convert a legacy file of the PHP plugin to a signed version 2 file.
     Convert(ConvertArgs),
+    /// Serve the web interface for the Moodle site's administrators.
+    Serve(ServeArgs),
     /// Save a training to a signed backup file (format 2), or every training with --all.
     Save(SaveArgs),
 }
@@ -233,6 +237,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Keys(args) => keys::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Convert(args) => convert::run(&context, args),
+        Command::Serve(args) => serve::run(&context, args).await,
         Command::Save(args) => save::run(&context, args).await,
     }
 }

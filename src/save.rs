@@ -3,6 +3,10 @@
 //!
 //! Architecture invariant: no SQL here; the database is read through [`Site::training_snapshot`]
 //! and file content through [`crate::moodle::files`].
+//!
+//! [`legacy`] writes the same snapshot as the PHP plugin's file (`save --format legacy`).
+
+pub mod legacy;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -1,14 +1,16 @@
-//! `save`: write a training (or every training) to a signed format-2 file.
+//! `save`: write a training (or every training) to a signed format-2 file, or with `--format
+//! legacy` to the PHP plugin's file (no signature, only a checksum anyone can recompute).
 //!
-//! `--json` prints on stdout one object `{"saved": [...], "failed": [...], "key_created": PATH
-//! or null}`; each saved entry is `{id, training, file, milestones, learners, templates, key_id,
-//! warnings: [{code, message}]}` and each failed one `{id, training, error}`. `-o -` (the file on
-//! stdout) cannot be combined with `--json`.
+//! `--json` prints on stdout one object `{"format": "2"|"legacy", "saved": [...], "failed":
+//! [...], "key_created": PATH or null}`; each saved entry is `{id, training, format, file,
+//! milestones, learners, templates, key_id, warnings: [{code, message}]}` (`key_id` is null for
+//! a legacy file, which has `integrity`, its SHA-1 checksum, instead) and each failed one `{id,
+//! training, error}`. `-o -` (the file on stdout) cannot be combined with `--json`.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -19,6 +21,8 @@ use crate::document::keys::{self, KeyError};
 
 use crate::i18n::Lang;
 use crate::moodle::Site;
+use crate::document::legacy::VERSION as LEGACY_VERSION;
+use crate::save::legacy::LegacySaved;
 use crate::save::{self, SaveError, SaveOptions, Saved};
 
 /// Arguments of `save`.
@@ -50,6 +54,134 @@ pub struct SaveArgs {
     /// Refuse to save a training when one of its milestones cannot be placed.
     #[arg(long)]
     pub strict: bool,
+    /// The file format: 2 (signed, the default), or legacy, the PHP plugin
+    /// tool_save_attestoodle's file (version 2019061667: no signature, only a checksum)
+    /// [default file name: training-<name>-<YYYYMMDD>-legacy.json].
+    #[arg(long, value_enum, default_value = "2", value_name = "2|legacy")]
+    pub format: Format,
+}
+
+/// The format `save` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Format 2, signed.
+    #[value(name = "2")]
+    V2,
+    /// The PHP plugin's legacy file: version "2019061667", SHA-1 checksum, no signature.
+    Legacy,
+}
+
+impl Format {
+    /// The name `--format` and `--json` use.
+    fn name(self) -> &'static str {
+        match self {
+            Format::V2 => "2",
+            Format::Legacy => "legacy",
+        }
+    }
+
+    /// The suggested file name.
+    fn file_name(self, training: &str, date: OffsetDateTime) -> String {
+        match self {
+            Format::V2 => save::default_file_name(training, date),
+            Format::Legacy => save::legacy::default_file_name(training, date),
+        }
+    }
+}
+
+/// How a training is written: signed with a key, or as a legacy file.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    V2(&'a SigningKey),
+    Legacy,
+}
+
+/// A training saved in either format, as the command reports it.
+struct Written {
+    text: String,
+    training: String,
+    format: Format,
+    milestones: usize,
+    learners: usize,
+    templates: usize,
+    key_id: Option<String>,
+    integrity: Option<String>,
+    warnings: Vec<save::Warning>,
+}
+
+impl From<Saved> for Written {
+    fn from(saved: Saved) -> Written {
+        let document = &saved.document;
+        Written {
+            text: saved.text(),
+            training: document.training.name.clone(),
+            format: Format::V2,
+            milestones: document.milestones.len(),
+            learners: document.learners.len(),
+            templates: document.templates.len(),
+            key_id: Some(
+                document
+                    .signature
+                    .as_ref()
+                    .map(|s| s.key_id.clone())
+                    .unwrap_or_default(),
+            ),
+            integrity: None,
+            warnings: saved.warnings,
+        }
+    }
+}
+
+impl From<LegacySaved> for Written {
+    fn from(saved: LegacySaved) -> Written {
+        Written {
+            text: saved.text,
+            training: saved.training,
+            format: Format::Legacy,
+            milestones: saved.milestones,
+            learners: saved.learners,
+            templates: saved.templates,
+            key_id: None,
+            integrity: Some(saved.integrity),
+            warnings: saved.warnings,
+        }
+    }
+}
+
+/// Saves one training in the chosen mode.
+async fn write_training(
+    site: &Site,
+    id: i64,
+    mode: Mode<'_>,
+    strict: bool,
+    now: OffsetDateTime,
+) -> Result<Written, SaveError> {
+    match mode {
+        Mode::V2(key) => {
+            let options = SaveOptions {
+                key,
+                strict,
+                created: now,
+            };
+            save::save(site, id, &options).await.map(Written::from)
+        }
+        Mode::Legacy => save::legacy::save(site, id, strict)
+            .await
+            .map(Written::from),
+    }
+}
+
+/// The notice printed on stderr for every legacy save.
+fn no_signature_notice(lang: Lang) -> &'static str {
+    lang.pick(
+        "note: the legacy format has no signature, only a SHA-1 checksum that anyone can \
+         recompute after editing the file: it detects accidental damage, not tampering \
+         (save without --format legacy for a signed file)",
+        "remarque : le format ancien n'a pas de signature, seulement une somme de contrôle \
+         SHA-1 que n'importe qui peut recalculer après avoir modifié le fichier : elle détecte \
+         une altération accidentelle, pas une falsification (sauvegardez sans --format legacy \
+         pour un fichier signé)",
+    )
 }
 
 /// One saved training in the `--json` summary.
@@ -57,11 +189,14 @@ pub struct SaveArgs {
 struct SavedEntry {
     id: i64,
     training: String,
+    format: &'static str,
     file: Option<PathBuf>,
     milestones: usize,
     learners: usize,
     templates: usize,
-    key_id: String,
+    key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integrity: Option<String>,
     warnings: Vec<WarningEntry>,
 }
 
@@ -81,6 +216,7 @@ struct FailedEntry {
 
 #[derive(Debug, Serialize)]
 struct Summary {
+    format: &'static str,
     saved: Vec<SavedEntry>,
     failed: Vec<FailedEntry>,
     key_created: Option<PathBuf>,
@@ -99,13 +235,21 @@ pub async fn run(context: &Context, args: &SaveArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    // The key comes first: an unusable key must stop the save before anything is written.
-    let (key, key_created) = signing_key(context)?;
+    // The key comes first: an unusable key must stop the save before anything is written. A
+    // legacy file is not signed and needs none.
+    let (key, key_created) = match args.format {
+        Format::V2 => {
+            let (key, created) = signing_key(context)?;
+            (Some(key), created)
+        }
+        Format::Legacy => (None, None),
+    };
+    let mode = key.as_ref().map_or(Mode::Legacy, Mode::V2);
     let site = context.open_site().await?;
     let result = if args.all {
-        save_all(context, args, &site, &key, key_created).await
+        save_all(context, args, &site, mode, key_created).await
     } else {
-        save_one(context, args, &site, &key, key_created, to_stdout).await
+        save_one(context, args, &site, mode, key_created, to_stdout).await
     };
     site.close().await;
     result
@@ -115,7 +259,7 @@ async fn save_one(
     context: &Context,
     args: &SaveArgs,
     site: &Site,
-    key: &SigningKey,
+    mode: Mode<'_>,
     key_created: Option<PathBuf>,
     to_stdout: bool,
 ) -> Result<(), Failure> {
@@ -134,21 +278,15 @@ async fn save_one(
         }
     };
     let now = OffsetDateTime::now_utc();
-    let options = SaveOptions {
-        key,
-        strict: args.strict,
-        created: now,
-    };
-    let saved = save::save(site, id, &options)
+    let saved = write_training(site, id, mode, args.strict, now)
         .await
         .map_err(|e| save_failure(e, lang))?;
-    let name = saved.document.training.name.clone();
     let file = if to_stdout {
         None
     } else {
         let path = match &args.output {
             Some(path) => context.cwd.join(path),
-            None => context.cwd.join(save::default_file_name(&name, now)),
+            None => context.cwd.join(args.format.file_name(&saved.training, now)),
         };
         Some(path)
     };
@@ -160,12 +298,16 @@ async fn save_one(
         );
     }
     match &file {
-        None => print_stdout(&saved.text())?,
-        Some(path) => write_file(path, &saved.text(), args.force, lang)?,
+        None => print_stdout(&saved.text)?,
+        Some(path) => write_file(path, &saved.text, args.force, lang)?,
+    }
+    if args.format == Format::Legacy {
+        eprintln!("{}", no_signature_notice(lang));
     }
     let entry = entry(id, &saved, file.clone(), lang);
     if context.json {
         return print_json(&Summary {
+            format: args.format.name(),
             saved: vec![entry],
             failed: vec![],
             key_created,
@@ -186,7 +328,7 @@ async fn save_all(
     context: &Context,
     args: &SaveArgs,
     site: &Site,
-    key: &SigningKey,
+    mode: Mode<'_>,
     key_created: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let lang = context.lang;
@@ -226,12 +368,8 @@ async fn save_all(
         indicatif::ProgressBar::hidden()
     };
     let now = OffsetDateTime::now_utc();
-    let options = SaveOptions {
-        key,
-        strict: args.strict,
-        created: now,
-    };
     let mut summary = Summary {
+        format: args.format.name(),
         saved: vec![],
         failed: vec![],
         key_created,
@@ -243,16 +381,20 @@ async fn save_all(
             .clone()
             .unwrap_or_else(|| format!("#{}", training.id));
         bar.set_message(label.clone());
-        let mut file_name = save::default_file_name(training.name.as_deref().unwrap_or(""), now);
+        let mut file_name = args
+            .format
+            .file_name(training.name.as_deref().unwrap_or(""), now);
         if !used_names.insert(file_name.clone()) {
             // Two trainings with one name (or one slug) each get their own file.
             let slug = save::slug(training.name.as_deref().unwrap_or(""));
-            file_name = save::default_file_name(&format!("{slug}-{}", training.id), now);
+            file_name = args
+                .format
+                .file_name(&format!("{slug}-{}", training.id), now);
             used_names.insert(file_name.clone());
         }
         let path = dir.join(file_name);
-        let result = match save::save(site, training.id, &options).await {
-            Ok(saved) => write_file(&path, &saved.text(), args.force, lang).map(|()| saved),
+        let result = match write_training(site, training.id, mode, args.strict, now).await {
+            Ok(saved) => write_file(&path, &saved.text, args.force, lang).map(|()| saved),
             Err(e) => Err(save_failure(e, lang)),
         };
         match result {
@@ -288,6 +430,9 @@ async fn save_all(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if args.format == Format::Legacy && !summary.saved.is_empty() {
+        eprintln!("{}", no_signature_notice(lang));
+    }
     if context.json {
         print_json(&summary)?;
     } else {
@@ -339,20 +484,17 @@ async fn save_all(
     }
 }
 
-fn entry(id: i64, saved: &Saved, file: Option<PathBuf>, lang: Lang) -> SavedEntry {
-    let document = &saved.document;
+fn entry(id: i64, saved: &Written, file: Option<PathBuf>, lang: Lang) -> SavedEntry {
     SavedEntry {
         id,
-        training: document.training.name.clone(),
+        training: saved.training.clone(),
+        format: saved.format.name(),
         file,
-        milestones: document.milestones.len(),
-        learners: document.learners.len(),
-        templates: document.templates.len(),
-        key_id: document
-            .signature
-            .as_ref()
-            .map(|s| s.key_id.clone())
-            .unwrap_or_default(),
+        milestones: saved.milestones,
+        learners: saved.learners,
+        templates: saved.templates,
+        key_id: saved.key_id.clone(),
+        integrity: saved.integrity.clone(),
         warnings: saved
             .warnings
             .iter()
@@ -365,14 +507,27 @@ fn entry(id: i64, saved: &Saved, file: Option<PathBuf>, lang: Lang) -> SavedEntr
 }
 
 fn saved_line(entry: &SavedEntry, place: &str, lang: Lang) -> String {
+    if let Some(integrity) = &entry.integrity {
+        return match lang {
+            Lang::En => format!(
+                "saved “{}” to {place} in the legacy format (version {}): {} milestone(s), {} learner(s), {} template(s), SHA-1 checksum {integrity}, no signature",
+                entry.training, LEGACY_VERSION, entry.milestones, entry.learners, entry.templates
+            ),
+            Lang::Fr => format!(
+                "« {} » sauvegardée dans {place} au format ancien (version {}) : {} jalon(s), {} apprenant(s), {} modèle(s), somme de contrôle SHA-1 {integrity}, sans signature",
+                entry.training, LEGACY_VERSION, entry.milestones, entry.learners, entry.templates
+            ),
+        };
+    }
+    let key_id = entry.key_id.as_deref().unwrap_or_default();
     match lang {
         Lang::En => format!(
             "saved “{}” to {place}: {} milestone(s), {} learner(s), {} template(s), signed with key {}",
-            entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
+            entry.training, entry.milestones, entry.learners, entry.templates, key_id
         ),
         Lang::Fr => format!(
             "« {} » sauvegardée dans {place} : {} jalon(s), {} apprenant(s), {} modèle(s), signée avec la clé {}",
-            entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
+            entry.training, entry.milestones, entry.learners, entry.templates, key_id
         ),
     }
 }

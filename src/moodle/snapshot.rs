@@ -63,6 +63,10 @@ pub struct MilestoneRow {
     pub name: Option<String>,
     /// `timemodified`.
     pub timemodified: Option<i64>,
+    /// `course`: the course id stored in the milestone row (the plugin's own copy).
+    pub course: Option<i64>,
+    /// The short name of the course `course` names; `None` when that course row is missing.
+    pub course_shortname: Option<String>,
 }
 
 /// A course module a milestone points to, with its module type and course.
@@ -80,6 +84,8 @@ pub struct CourseModule {
     pub module_visible: Option<i64>,
     /// `course_modules.instance`.
     pub instance: i64,
+    /// `course_modules.section`: the id of the `course_sections` row the module is in.
+    pub section_id: Option<i64>,
     /// `course_modules.idnumber` (empty or NULL for none).
     pub idnumber: Option<String>,
     /// `course_modules.completion`: 0 none, 1 manual, 2 automatic.
@@ -111,6 +117,12 @@ pub struct TemplateRow {
     pub id: i64,
     /// `name`.
     pub name: String,
+    /// `timecreated`.
+    pub timecreated: Option<i64>,
+    /// `userid`: the last editor.
+    pub user_id: Option<i64>,
+    /// `timemodified`.
+    pub timemodified: Option<i64>,
 }
 
 /// A `tpl_detail` row.
@@ -163,6 +175,8 @@ pub struct LearnerRow {
     pub user_id: i64,
     /// The user row.
     pub user: Option<UserRow>,
+    /// `categoryid`: the training's category when the row was made.
+    pub category_id: Option<i64>,
     /// `selected`.
     pub selected: Option<i64>,
     /// `predelete`.
@@ -222,7 +236,8 @@ pub struct Snapshot {
     pub milestones: Vec<MilestoneRow>,
     /// The course modules the milestones point to, by cmid (missing ones are absent).
     pub course_modules: HashMap<i64, CourseModule>,
-    /// The sections of the courses of those modules, by course then section number.
+    /// The sections of the courses of those modules, and the sections those modules name in
+    /// `course_modules.section`, by course then section number.
     pub sections: Vec<SectionRow>,
     /// The templates the training or a learner style refers to (existing ones only).
     pub templates: Vec<TemplateRow>,
@@ -402,8 +417,11 @@ impl Site {
         for row in tx
             .fetch_all(
                 self.render(
-                    "SELECT id, moduleid, creditedtime, name, timemodified \
-                     FROM {p}tool_attestoodle_milestone WHERE trainingid = ? ORDER BY id",
+                    "SELECT m.id, m.moduleid, m.creditedtime, m.name, m.timemodified, m.course, \
+                     c.shortname AS course_shortname \
+                     FROM {p}tool_attestoodle_milestone m \
+                     LEFT JOIN {p}course c ON c.id = m.course \
+                     WHERE m.trainingid = ? ORDER BY m.id",
                 ),
                 vec![id.into()],
             )
@@ -415,6 +433,8 @@ impl Site {
                 creditedtime: row.int("creditedtime")?,
                 name: row.opt_text("name")?,
                 timemodified: row.opt_int("timemodified")?,
+                course: row.opt_int("course")?,
+                course_shortname: row.opt_text("course_shortname")?,
             });
         }
 
@@ -422,7 +442,7 @@ impl Site {
         for row in tx
             .fetch_all(
                 self.render(
-                    "SELECT cm.id, cm.course, cm.instance, cm.idnumber, cm.completion, \
+                    "SELECT cm.id, cm.course, cm.instance, cm.section, cm.idnumber, cm.completion, \
                      cm.deletioninprogress, md.name AS modname, md.visible AS modvisible, \
                      c.shortname AS shortname \
                      FROM {p}course_modules cm \
@@ -442,6 +462,7 @@ impl Site {
                 module_name: row.opt_text("modname")?,
                 module_visible: row.opt_int("modvisible")?,
                 instance: row.int("instance")?,
+                section_id: row.opt_int("section")?,
                 idnumber: row.opt_text("idnumber")?,
                 completion: row.opt_int("completion")?.unwrap_or(0),
                 deletion_in_progress: row.opt_int("deletioninprogress")?.unwrap_or(0) != 0,
@@ -488,9 +509,12 @@ impl Site {
                     "SELECT s.id, s.course, s.section, s.sequence FROM {p}course_sections s \
                      WHERE s.course IN (SELECT cm.course FROM {p}course_modules cm \
                      JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                     WHERE m.trainingid = ?) \
+                     OR s.id IN (SELECT cm.section FROM {p}course_modules cm \
+                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
                      WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id",
                 ),
-                vec![id.into()],
+                vec![id.into(), id.into()],
             )
             .await?
         {
@@ -507,7 +531,8 @@ impl Site {
             .fetch_all(
                 self.render_with(
                     &format!(
-                        "SELECT t.id, t.name FROM {{p}}tool_attestoodle_template t \
+                        "SELECT t.id, t.name, t.timecreated, t.userid, t.timemodified \
+                         FROM {{p}}tool_attestoodle_template t \
                          WHERE t.id IN {TEMPLATE_IDS} ORDER BY t.id"
                     ),
                     "t.id",
@@ -519,6 +544,9 @@ impl Site {
             templates.push(TemplateRow {
                 id: row.int("id")?,
                 name: row.text("name")?,
+                timecreated: row.opt_int("timecreated")?,
+                user_id: row.opt_int("userid")?,
+                timemodified: row.opt_int("timemodified")?,
             });
         }
 
@@ -590,7 +618,7 @@ impl Site {
         for row in tx
             .fetch_all(
                 self.render(
-                    "SELECT l.id, l.userid, l.selected, l.predelete, l.resultcriteria, \
+                    "SELECT l.id, l.userid, l.categoryid, l.selected, l.predelete, l.resultcriteria, \
                      u.id AS u_id, u.username AS u_username, u.email AS u_email, \
                      u.idnumber AS u_idnumber, u.deleted AS u_deleted \
                      FROM {p}tool_attestoodle_learner l LEFT JOIN {p}user u ON u.id = l.userid \
@@ -604,6 +632,7 @@ impl Site {
                 id: row.int("id")?,
                 user_id: row.int("userid")?,
                 user: user_of(&row)?,
+                category_id: row.opt_int("categoryid")?,
                 selected: row.opt_int("selected")?,
                 predelete: row.opt_int("predelete")?,
                 resultcriteria: row.opt_text("resultcriteria")?,

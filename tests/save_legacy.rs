@@ -1,0 +1,465 @@
+//! `save --format legacy` (issue 5, item 4): a file the PHP plugin `tool_save_attestoodle`
+//! accepts, on every backend. Its shape is compared with the plugin's own files
+//! (`tests/vectors/`), its checksum with real PHP when `php` is on PATH, and its content with the
+//! format-2 save of the same training through `document::migrate::legacy_to_v2`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use attestoodle_backup::demo;
+use attestoodle_backup::document::legacy;
+use attestoodle_backup::document::migrate;
+use attestoodle_backup::document::v2::Document;
+use attestoodle_backup::moodle::{fixture, Site};
+use attestoodle_backup::save::{self, SaveOptions};
+use common::{backends, stderr, stdout, TestDb};
+use ed25519_dalek::SigningKey;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+const CHIMIE: &str = "Licence Chimie S1 2026";
+const SECURITE: &str = "Sécurité & Hygiène 2026";
+const ANGLAIS: &str = "Anglais B2 – session d'automne";
+const DEMO_NAMES: [&str; 3] = [CHIMIE, SECURITE, ANGLAIS];
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit code")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+fn vector(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(path).expect("read the vector")).expect("JSON")
+}
+
+fn keys_of(value: &Value) -> Vec<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The key lists of the plugin's files, per kind of object: from `legacy-simple.json`, and
+/// `templateusers` from `legacy-positions.json` (legacy-simple has none).
+struct Shapes {
+    top: Vec<String>,
+    training: Vec<String>,
+    milestone: Vec<String>,
+    relationtemplate: Vec<String>,
+    template: Vec<String>,
+    detail: Vec<String>,
+    learner: Vec<String>,
+    templateuser: Vec<String>,
+}
+
+fn plugin_shapes() -> Shapes {
+    let simple = vector("legacy-simple.json");
+    let positions = vector("legacy-positions.json");
+    Shapes {
+        top: keys_of(&simple),
+        training: keys_of(&simple["training"]),
+        milestone: keys_of(&simple["milestones"][0]),
+        relationtemplate: keys_of(&simple["relationtemplate"]),
+        template: keys_of(&simple["template"]),
+        detail: keys_of(&simple["templatedetails"][0]),
+        learner: keys_of(&simple["learners"][0]),
+        templateuser: keys_of(&positions["templateusers"][0]),
+    }
+}
+
+fn rows<'a>(file: &'a Value, key: &str) -> &'a Vec<Value> {
+    file[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not a list"))
+}
+
+/// Key order and field set of every object equal the plugin's.
+fn assert_plugin_shape(file: &Value, context: &str) {
+    let shapes = plugin_shapes();
+    assert_eq!(keys_of(file), shapes.top, "{context}: top level");
+    assert_eq!(
+        keys_of(&file["training"]),
+        shapes.training,
+        "{context}: training"
+    );
+    for (kind, expected) in [
+        ("milestones", &shapes.milestone),
+        ("templatedetails", &shapes.detail),
+        ("learners", &shapes.learner),
+        ("templateusers", &shapes.templateuser),
+    ] {
+        for (i, row) in rows(file, kind).iter().enumerate() {
+            assert_eq!(&keys_of(row), expected, "{context}: {kind}[{i}]");
+        }
+    }
+    for (kind, expected) in [
+        ("relationtemplate", &shapes.relationtemplate),
+        ("template", &shapes.template),
+    ] {
+        if file[kind] != Value::Bool(false) {
+            assert_eq!(&keys_of(&file[kind]), expected, "{context}: {kind}");
+        }
+    }
+}
+
+/// Every database value is a string or null; `posr` is an integer; `version` and `integrity`
+/// are strings.
+fn assert_plugin_types(file: &Value, context: &str) {
+    fn strings_or_null(row: &Value, at: &str) {
+        for (key, value) in row.as_object().expect("an object") {
+            if key == "posr" {
+                assert!(
+                    value.as_i64().is_some_and(|p| p >= -1),
+                    "{at}.posr is {value}"
+                );
+            } else {
+                assert!(
+                    value.is_string() || value.is_null(),
+                    "{at}.{key} is {value}, not a string or null"
+                );
+            }
+        }
+    }
+    assert_eq!(file["version"], "2019061667", "{context}");
+    assert!(
+        file["integrity"]
+            .as_str()
+            .is_some_and(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{context}: integrity"
+    );
+    strings_or_null(&file["training"], &format!("{context}: training"));
+    for kind in ["relationtemplate", "template"] {
+        if file[kind] != Value::Bool(false) {
+            strings_or_null(&file[kind], &format!("{context}: {kind}"));
+        }
+    }
+    for kind in ["milestones", "templatedetails", "learners", "templateusers"] {
+        for (i, row) in rows(file, kind).iter().enumerate() {
+            strings_or_null(row, &format!("{context}: {kind}[{i}]"));
+        }
+    }
+    for (i, row) in rows(file, "milestones").iter().enumerate() {
+        assert!(row["posr"].is_i64(), "{context}: milestones[{i}].posr");
+    }
+}
+
+/// What the plugin's load.php does: `json_decode`, `integrity` set to "", `json_encode`, SHA-1,
+/// compared with the stored value. `None` when `php` is not on PATH.
+fn php_accepts(path: &Path) -> Option<bool> {
+    let code = r#"$o = json_decode(file_get_contents($argv[1]));
+if ($o === null || $o->version !== '2019061667') { echo "bad-file"; exit; }
+$i = $o->integrity; $o->integrity = '';
+echo (sha1(json_encode($o)) === $i) ? "ok" : "mismatch";"#;
+    let output = Command::new("php")
+        .args(["-r", code, "--"])
+        .arg(path)
+        .output()
+        .ok()?;
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "php failed: {out} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(out == "ok")
+}
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[7; 32])
+}
+
+async fn v2_save(site: &Site, id: i64) -> Document {
+    save::save(
+        site,
+        id,
+        &SaveOptions {
+            key: &key(),
+            strict: false,
+            created: OffsetDateTime::now_utc(),
+        },
+    )
+    .await
+    .expect("format-2 save")
+    .document
+}
+
+/// The legacy file, mapped back to format 2, says the same as the format-2 save of the same
+/// training, apart from what a legacy file cannot carry:
+/// - activity types and instance names, and course module idnumbers (the fingerprint has the
+///   milestone's stored name instead);
+/// - the background image's bytes (the `background` detail row is carried);
+/// - templates other than the training's (personal templates of learner styles), so learner
+///   styles with such a template, unless they exclude the learner;
+/// - usernames and user idnumbers (learners are known by email);
+/// - the category's name, idnumber and path (the file has its id only);
+/// - the planning rows (`tool_taskattestoodle`);
+/// - the source site's wwwroot.
+fn assert_same_content(migrated: &Document, v2: &Document, context: &str) {
+    // Training.
+    let (a, b) = (&migrated.training, &v2.training);
+    assert_eq!(a.name, b.name, "{context}");
+    assert_eq!(a.category.source_id, b.category.source_id, "{context}");
+    assert_eq!(
+        (a.startdate, a.enddate, a.duration, a.nbautolaunch),
+        (b.startdate, b.enddate, b.duration, b.nbautolaunch),
+        "{context}"
+    );
+    assert_eq!(
+        (a.nextlaunch, a.checklearner),
+        (b.nextlaunch, b.checklearner),
+        "{context}"
+    );
+    assert_eq!(
+        (&a.template, &a.grpcriteria1, &a.grpcriteria2),
+        (&b.template, &b.grpcriteria1, &b.grpcriteria2),
+        "{context}"
+    );
+
+    // Milestones: course, section, position and the milestone's own columns.
+    let milestones = |d: &Document| {
+        d.milestones
+            .iter()
+            .map(|m| {
+                (
+                    m.course.clone(),
+                    m.section,
+                    m.position,
+                    m.creditedtime,
+                    m.name.clone(),
+                    m.timemodified,
+                    m.activity.source_cmid,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(!v2.milestones.is_empty(), "{context}: no milestone");
+    assert_eq!(milestones(migrated), milestones(v2), "{context}: milestones");
+
+    // Learners, by email.
+    let learners = |d: &Document| {
+        d.learners
+            .iter()
+            .map(|l| {
+                (
+                    l.email.clone(),
+                    l.selected,
+                    l.predelete,
+                    l.resultcriteria.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(!v2.learners.is_empty(), "{context}: no learner");
+    assert_eq!(learners(migrated), learners(v2), "{context}: learners");
+    assert!(migrated.learners.iter().all(|l| l.username.is_none()));
+
+    // The training's template: name and details, no background bytes.
+    let name = b.template.as_deref().expect("the training has a template");
+    let template = |d: &Document| {
+        d.templates
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| {
+                t.details
+                    .iter()
+                    .map(|x| (x.kind.clone(), x.data.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_else(|| panic!("{context}: no template {name}"))
+    };
+    assert_eq!(template(migrated), template(v2), "{context}: template details");
+    assert_eq!(migrated.templates.len(), 1, "{context}: one template");
+    assert!(migrated.templates.iter().all(|t| t.background.is_none()));
+
+    // Learner styles with the training's template, or excluding the learner.
+    let styles = |d: &Document| {
+        d.learner_styles
+            .iter()
+            .filter(|s| s.template == name || s.enablecertificate == Some(0))
+            .map(|s| {
+                (
+                    s.email.clone(),
+                    s.grpcriteria1.clone(),
+                    s.grpcriteria2.clone(),
+                    s.enablecertificate,
+                    s.withdateformat.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(styles(migrated), styles(v2), "{context}: learner styles");
+
+    // Not carried.
+    assert!(migrated.planning.is_none(), "{context}");
+    assert!(migrated.training.category.path.is_empty(), "{context}");
+}
+
+// Issue 5, item 4: each demo training saved with --format legacy is a file the plugin accepts,
+// `verify` reports its checksum, and it says what the format-2 file says.
+#[tokio::test]
+async fn each_demo_training_saved_as_legacy_is_a_plugin_file() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = Site::open(&db.target()).await.expect("open");
+        for (n, name) in DEMO_NAMES.iter().enumerate() {
+            let context = format!("{} {name}", backend.name());
+            let file = format!("legacy-{n}.json");
+            let output = db.run(&["--json", "save", name, "--format", "legacy", "-o", &file]);
+            assert_eq!(code(&output), 0, "{context}: {}", stderr(&output));
+            assert!(
+                stderr(&output).contains("no signature"),
+                "{context}: {}",
+                stderr(&output)
+            );
+            let summary = json(&output);
+            assert_eq!(summary["format"], "legacy", "{context}");
+            let entry = &summary["saved"][0];
+            assert_eq!(entry["format"], "legacy", "{context}");
+            assert_eq!(entry["key_id"], Value::Null, "{context}");
+            assert_eq!(summary["key_created"], Value::Null, "{context}: no key needed");
+
+            let path = db.dir.path().join(&file);
+            let bytes = std::fs::read(&path).expect("read the file");
+            // Compact, as PHP writes it, with no final newline.
+            assert!(!bytes.contains(&b'\n'), "{context}: not compact");
+            let parsed = legacy::parse(&bytes).unwrap_or_else(|e| panic!("{context}: {e}"));
+            assert_eq!(entry["integrity"], parsed.integrity.as_str(), "{context}");
+            assert_eq!(parsed.training.name.as_deref(), Some(*name), "{context}");
+
+            let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+            assert_plugin_shape(&value, &context);
+            assert_plugin_types(&value, &context);
+            assert_eq!(
+                entry["milestones"],
+                rows(&value, "milestones").len(),
+                "{context}"
+            );
+
+            // verify: exit 0, the legacy checksum, integrity only.
+            let verified = db.run(&["verify", &file, "--json"]);
+            assert_eq!(code(&verified), 0, "{context}: {}", stderr(&verified));
+            let report = json(&verified);
+            assert_eq!(report["format"], "legacy", "{context}");
+            assert_eq!(report["integrity"], "valid", "{context}");
+            assert_eq!(report["authenticity"], "none", "{context}");
+            assert!(
+                report["integrity_detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(&parsed.integrity)),
+                "{context}: {report}"
+            );
+
+            // The plugin's own check, in PHP.
+            if let Some(accepted) = php_accepts(&path) {
+                assert!(accepted, "{context}: PHP computes another checksum");
+            }
+
+            // Mapped back to format 2, it says what the format-2 save says.
+            let id = site.find_trainings_by_name(name).await.expect("find")[0];
+            let v2 = v2_save(&site, id).await;
+            let migrated = migrate::legacy_to_v2(&parsed).expect("migrate");
+            assert_same_content(&migrated.document, &v2, &context);
+        }
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// The checksum covers what PHP re-encodes: a changed value breaks it, for us and for PHP.
+#[tokio::test]
+async fn a_changed_value_breaks_the_legacy_checksum() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let output = db.run(&["save", SECURITE, "--format", "legacy", "-o", "s.json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let path = db.dir.path().join("s.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let changed = text.replacen("\"creditedtime\":\"", "\"creditedtime\":\"1", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&path, &changed).expect("write");
+    assert!(legacy::parse(changed.as_bytes()).is_err());
+    let verified = db.run(&["verify", "s.json"]);
+    assert_eq!(code(&verified), 3, "{}", stdout(&verified));
+    if let Some(accepted) = php_accepts(&path) {
+        assert!(!accepted, "PHP accepts a changed file");
+    }
+    db.drop_database().await;
+}
+
+// The default file name, the French notice, and `--all --format legacy`.
+#[tokio::test]
+async fn legacy_file_names_notice_and_all() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let output = db.run(&["--lang", "fr", "save", SECURITE, "--format", "legacy"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("pas de signature"), "{err}");
+    assert!(err.contains("format ancien"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(db.dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("training-securite-hygiene-2026-") && names[0].ends_with("-legacy.json"),
+        "{names:?}"
+    );
+    // No key was made for an unsigned file.
+    assert!(!db.dir.path().join("keys").exists());
+
+    let output = db.run(&["--json", "save", "--all", "--format", "legacy", "-o", "all"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stderr(&output).contains("no signature"), "{}", stderr(&output));
+    let summary = json(&output);
+    assert_eq!(summary["format"], "legacy");
+    let saved = summary["saved"].as_array().expect("saved");
+    assert_eq!(saved.len(), DEMO_NAMES.len(), "{summary}");
+    for entry in saved {
+        let file = PathBuf::from(entry["file"].as_str().expect("file"));
+        assert!(
+            file.to_string_lossy().ends_with("-legacy.json"),
+            "{file:?}"
+        );
+        let bytes = std::fs::read(&file).expect("read");
+        legacy::parse(&bytes).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    }
+    db.drop_database().await;
+}
+
+// The legacy save reads the same snapshot: its statement count does not grow either.
+#[tokio::test]
+async fn the_legacy_save_issues_a_fixed_number_of_statements() {
+    for backend in backends() {
+        let mut counts = Vec::new();
+        for size in [2, 30] {
+            let db = TestDb::new(&backend, "mdl_").await;
+            let site = db.connect().await;
+            fixture::create_schema(&site).await.expect("schema");
+            let id = demo::seed_generated(&site, "Générée", size, size)
+                .await
+                .expect("generate");
+            site.close().await;
+            let site = Site::open(&db.target()).await.expect("open");
+            let before = site.statement_count();
+            let saved = save::legacy::save(&site, id, true)
+                .await
+                .expect("legacy save");
+            counts.push(site.statement_count() - before);
+            assert_eq!(saved.milestones, size);
+            assert_eq!(saved.learners, size);
+            site.close().await;
+            db.drop_database().await;
+        }
+        assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
+    }
+}

@@ -243,7 +243,11 @@ fn assert_same_content(migrated: &Document, v2: &Document, context: &str) {
             .collect::<Vec<_>>()
     };
     assert!(!v2.milestones.is_empty(), "{context}: no milestone");
-    assert_eq!(milestones(migrated), milestones(v2), "{context}: milestones");
+    assert_eq!(
+        milestones(migrated),
+        milestones(v2),
+        "{context}: milestones"
+    );
 
     // Learners, by email.
     let learners = |d: &Document| {
@@ -277,7 +281,11 @@ fn assert_same_content(migrated: &Document, v2: &Document, context: &str) {
             })
             .unwrap_or_else(|| panic!("{context}: no template {name}"))
     };
-    assert_eq!(template(migrated), template(v2), "{context}: template details");
+    assert_eq!(
+        template(migrated),
+        template(v2),
+        "{context}: template details"
+    );
     assert_eq!(migrated.templates.len(), 1, "{context}: one template");
     assert!(migrated.templates.iter().all(|t| t.background.is_none()));
 
@@ -326,7 +334,11 @@ async fn each_demo_training_saved_as_legacy_is_a_plugin_file() {
             let entry = &summary["saved"][0];
             assert_eq!(entry["format"], "legacy", "{context}");
             assert_eq!(entry["key_id"], Value::Null, "{context}");
-            assert_eq!(summary["key_created"], Value::Null, "{context}: no key needed");
+            assert_eq!(
+                summary["key_created"],
+                Value::Null,
+                "{context}: no key needed"
+            );
 
             let path = db.dir.path().join(&file);
             let bytes = std::fs::read(&path).expect("read the file");
@@ -411,7 +423,8 @@ async fn legacy_file_names_notice_and_all() {
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(
-        names[0].starts_with("training-securite-hygiene-2026-") && names[0].ends_with("-legacy.json"),
+        names[0].starts_with("training-securite-hygiene-2026-")
+            && names[0].ends_with("-legacy.json"),
         "{names:?}"
     );
     // No key was made for an unsigned file.
@@ -419,17 +432,18 @@ async fn legacy_file_names_notice_and_all() {
 
     let output = db.run(&["--json", "save", "--all", "--format", "legacy", "-o", "all"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(stderr(&output).contains("no signature"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no signature"),
+        "{}",
+        stderr(&output)
+    );
     let summary = json(&output);
     assert_eq!(summary["format"], "legacy");
     let saved = summary["saved"].as_array().expect("saved");
     assert_eq!(saved.len(), DEMO_NAMES.len(), "{summary}");
     for entry in saved {
         let file = PathBuf::from(entry["file"].as_str().expect("file"));
-        assert!(
-            file.to_string_lossy().ends_with("-legacy.json"),
-            "{file:?}"
-        );
+        assert!(file.to_string_lossy().ends_with("-legacy.json"), "{file:?}");
         let bytes = std::fs::read(&file).expect("read");
         legacy::parse(&bytes).unwrap_or_else(|e| panic!("{file:?}: {e}"));
     }
@@ -462,4 +476,330 @@ async fn the_legacy_save_issues_a_fixed_number_of_statements() {
         }
         assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
     }
+}
+
+/// Adds two trainings with the rows the plugin handles in its own way, and gives their ids:
+/// - "Essai / édition 🎓" has no template link, a learner whose account is gone, a learner
+///   style with a missing template, and four milestones: one whose cmid follows a space in its
+///   section's sequence (` X,Y`: the plugin's exact comparison misses it), one placed normally,
+///   one whose section row is gone, one whose course module and course are gone;
+/// - "Essai 2" links to a template that is gone, whose detail row remains.
+async fn seed_edge_trainings(db: &TestDb) -> (i64, i64) {
+    let site = db.connect().await;
+    let mut w = fixture::Writer::begin(&site).await.expect("begin");
+    let course = w
+        .insert(
+            "course",
+            &[
+                ("fullname", "Essai".into()),
+                ("shortname", "ESSAI/🎓 \"q\"".into()),
+                ("idnumber", "".into()),
+            ],
+        )
+        .await
+        .expect("course");
+    let section = w
+        .insert(
+            "course_sections",
+            &[
+                ("course", course.into()),
+                ("section", 3.into()),
+                ("sequence", "".into()),
+            ],
+        )
+        .await
+        .expect("section");
+    let mut cms = Vec::new();
+    for section_id in [section, section, 999_999] {
+        cms.push(
+            w.insert(
+                "course_modules",
+                &[
+                    ("course", course.into()),
+                    ("module", 1.into()),
+                    ("instance", 1.into()),
+                    ("section", section_id.into()),
+                    ("completion", 2.into()),
+                ],
+            )
+            .await
+            .expect("course module"),
+        );
+    }
+    w.update(
+        "course_sections",
+        section,
+        "sequence",
+        format!(" {},{}", cms[0], cms[1]).into(),
+    )
+    .await
+    .expect("sequence");
+    let first = w
+        .insert(
+            "tool_attestoodle_training",
+            &[
+                ("name", "Essai / édition 🎓".into()),
+                ("categoryid", 4242.into()),
+                ("startdate", 1_788_220_800.into()),
+            ],
+        )
+        .await
+        .expect("training");
+    for (cm, course) in [
+        (cms[0], Some(course)),
+        (cms[1], Some(course)),
+        (cms[2], Some(course)),
+        (888_888, None),
+    ] {
+        w.insert(
+            "tool_attestoodle_milestone",
+            &[
+                ("creditedtime", 15.into()),
+                ("moduleid", cm.into()),
+                ("trainingid", first.into()),
+                ("course", course.into()),
+                ("name", "Étape".into()),
+            ],
+        )
+        .await
+        .expect("milestone");
+    }
+    w.insert(
+        "tool_attestoodle_learner",
+        &[
+            ("userid", 777_777.into()),
+            ("trainingid", first.into()),
+            ("categoryid", 4242.into()),
+        ],
+    )
+    .await
+    .expect("learner");
+    w.insert(
+        "tool_attestoodle_user_style",
+        &[
+            ("userid", 777_777.into()),
+            ("trainingid", first.into()),
+            ("templateid", 555.into()),
+            ("enablecertificate", 0.into()),
+        ],
+    )
+    .await
+    .expect("learner style");
+    let second = w
+        .insert(
+            "tool_attestoodle_training",
+            &[
+                ("name", "Essai 2".into()),
+                ("categoryid", 4242.into()),
+                ("startdate", 1_788_220_800.into()),
+            ],
+        )
+        .await
+        .expect("training");
+    w.insert(
+        "tool_attestoodle_train_style",
+        &[("trainingid", second.into()), ("templateid", 555.into())],
+    )
+    .await
+    .expect("train style");
+    w.insert(
+        "tool_attestoodle_tpl_detail",
+        &[
+            ("templateid", 555.into()),
+            ("type", "learnername".into()),
+            ("data", "{\"x\":\"/\"}".into()),
+        ],
+    )
+    .await
+    .expect("detail");
+    w.commit().await.expect("commit");
+    site.close().await;
+    (first, second)
+}
+
+fn column<'a>(file: &'a Value, kind: &str, key: &str) -> Vec<&'a Value> {
+    rows(file, kind).iter().map(|r| &r[key]).collect()
+}
+
+// What the plugin writes for rows it cannot place or join: every milestone, `posr` −1 and null
+// section or short name, `false` for a missing link or template, null emails.
+#[tokio::test]
+async fn rows_the_plugin_cannot_place_are_written_as_it_writes_them() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let (first, second) = seed_edge_trainings(&db).await;
+        let context = backend.name();
+
+        let output = db.run(&[
+            "save",
+            "--id",
+            &first.to_string(),
+            "--format",
+            "legacy",
+            "-o",
+            "e1.json",
+        ]);
+        assert_eq!(code(&output), 0, "{context}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains("posr -1"), "{context}: {err}");
+        assert!(err.contains("no template link"), "{context}: {err}");
+        let bytes = std::fs::read(db.dir.path().join("e1.json")).expect("read");
+        legacy::parse(&bytes).unwrap_or_else(|e| panic!("{context}: {e}"));
+        let file: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_plugin_types(&file, context);
+        assert_eq!(file["relationtemplate"], false, "{context}");
+        assert_eq!(file["template"], false, "{context}");
+        assert_eq!(file["templatedetails"], serde_json::json!([]), "{context}");
+        let posr: Vec<i64> = column(&file, "milestones", "posr")
+            .iter()
+            .filter_map(|v| v.as_i64())
+            .collect();
+        assert_eq!(posr, [-1, 1, -1, -1], "{context}");
+        assert_eq!(
+            column(&file, "milestones", "section"),
+            [
+                &Value::from("3"),
+                &Value::from("3"),
+                &Value::Null,
+                &Value::Null
+            ],
+            "{context}"
+        );
+        let shortname = Value::from("ESSAI/🎓 \"q\"");
+        assert_eq!(
+            column(&file, "milestones", "course_shortname"),
+            [&shortname, &shortname, &shortname, &Value::Null],
+            "{context}"
+        );
+        assert_eq!(
+            column(&file, "learners", "email"),
+            [&Value::Null],
+            "{context}"
+        );
+        assert_eq!(rows(&file, "templateusers").len(), 1, "{context}");
+        // Compact PHP encoding: `/` escaped, non-ASCII as \u escapes, surrogate pairs.
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        assert!(text.is_ascii(), "{context}");
+        assert!(
+            text.contains(r#""name":"Essai \/ \u00e9dition \ud83c\udf93""#),
+            "{context}: {text}"
+        );
+        // `--strict` refuses a milestone a restore would leave out.
+        let output = db.run(&[
+            "save",
+            "--id",
+            &first.to_string(),
+            "--format",
+            "legacy",
+            "--strict",
+            "-o",
+            "s.json",
+        ]);
+        assert_eq!(code(&output), 1, "{context}: {}", stderr(&output));
+        assert!(!db.dir.path().join("s.json").exists(), "{context}");
+
+        let output = db.run(&[
+            "save",
+            "--id",
+            &second.to_string(),
+            "--format",
+            "legacy",
+            "-o",
+            "e2.json",
+        ]);
+        assert_eq!(code(&output), 0, "{context}: {}", stderr(&output));
+        let bytes = std::fs::read(db.dir.path().join("e2.json")).expect("read");
+        legacy::parse(&bytes).unwrap_or_else(|e| panic!("{context}: {e}"));
+        let file: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(file["relationtemplate"]["templateid"], "555", "{context}");
+        assert_eq!(
+            file["relationtemplate"]["grpcriteria1"],
+            Value::Null,
+            "{context}"
+        );
+        assert_eq!(file["template"], false, "{context}");
+        assert_eq!(rows(&file, "templatedetails").len(), 1, "{context}");
+        assert_eq!(rows(&file, "milestones").len(), 0, "{context}");
+        let verified = db.run(&["verify", "e2.json"]);
+        assert_eq!(code(&verified), 0, "{context}: {}", stderr(&verified));
+        db.drop_database().await;
+    }
+}
+
+/// Dumps the tables the plugin's export reads, as Moodle's DML gives them (strings or null).
+fn dump_sqlite(database: &Path, prefix: &str, out: &Path) {
+    let script = r#"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.row_factory = sqlite3.Row
+tables = {}
+for t in ["tool_attestoodle_training", "tool_attestoodle_milestone",
+          "tool_attestoodle_train_style", "tool_attestoodle_template",
+          "tool_attestoodle_tpl_detail", "tool_attestoodle_learner",
+          "tool_attestoodle_user_style", "course_sections", "course_modules", "course", "user"]:
+    tables[t] = [{k: (None if r[k] is None else str(r[k])) for k in r.keys()}
+                 for r in db.execute("SELECT * FROM " + sys.argv[2] + t + " ORDER BY id")]
+json.dump(tables, open(sys.argv[3], "w"))
+"#;
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .arg(database)
+        .arg(prefix)
+        .arg(out)
+        .status()
+        .expect("run python3");
+    assert!(status.success(), "python3 could not dump the database");
+}
+
+// The strongest check, opt-in: with ATTESTOODLE_PLUGIN_LIB naming the plugin's lib.php (not in
+// this repository), `php` and `python3`, the plugin's own `training_to_json()` runs over a dump
+// of the same SQLite database (tests/plugin/export.php stands in for Moodle's $DB), and its
+// output must equal `save --format legacy` byte for byte, for every demo training and the edge
+// cases above.
+#[tokio::test]
+async fn the_file_is_the_plugins_own_export_byte_for_byte() {
+    let Some(lib) = std::env::var_os("ATTESTOODLE_PLUGIN_LIB") else {
+        eprintln!("skipped: set ATTESTOODLE_PLUGIN_LIB to tool_save_attestoodle's lib.php");
+        return;
+    };
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let (first, second) = seed_edge_trainings(&db).await;
+    let dump = db.dir.path().join("dump.json");
+    dump_sqlite(&db.dir.path().join("site.sqlite"), "mdl_", &dump);
+    let site = Site::open(&db.target()).await.expect("open");
+    let mut ids = Vec::new();
+    for name in DEMO_NAMES {
+        ids.push(site.find_trainings_by_name(name).await.expect("find")[0]);
+    }
+    site.close().await;
+    ids.extend([first, second]);
+    let exporter = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plugin/export.php");
+    for id in ids {
+        let file = format!("t{id}.json");
+        let output = db.run(&[
+            "save",
+            "--id",
+            &id.to_string(),
+            "--format",
+            "legacy",
+            "-o",
+            &file,
+        ]);
+        assert_eq!(code(&output), 0, "{id}: {}", stderr(&output));
+        let ours = std::fs::read_to_string(db.dir.path().join(&file)).expect("read");
+        let php = Command::new("php")
+            .arg(&exporter)
+            .arg(&lib)
+            .arg(&dump)
+            .arg(id.to_string())
+            .output()
+            .expect("run php");
+        assert!(
+            php.status.success(),
+            "{}",
+            String::from_utf8_lossy(&php.stderr)
+        );
+        assert_eq!(ours, String::from_utf8_lossy(&php.stdout), "training {id}");
+    }
+    db.drop_database().await;
 }

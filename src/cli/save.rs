@@ -19,9 +19,9 @@ use super::list::filter_by_category;
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::document::keys::{self, KeyError};
 
+use crate::document::legacy::VERSION as LEGACY_VERSION;
 use crate::i18n::Lang;
 use crate::moodle::Site;
-use crate::document::legacy::VERSION as LEGACY_VERSION;
 use crate::save::legacy::LegacySaved;
 use crate::save::{self, SaveError, SaveOptions, Saved};
 
@@ -286,7 +286,9 @@ async fn save_one(
     } else {
         let path = match &args.output {
             Some(path) => context.cwd.join(path),
-            None => context.cwd.join(args.format.file_name(&saved.training, now)),
+            None => context
+                .cwd
+                .join(args.format.file_name(&saved.training, now)),
         };
         Some(path)
     };

@@ -95,7 +95,11 @@ pub fn build(snapshot: &Snapshot) -> LegacySaved {
     let text = legacy::write(&document);
     let integrity = serde_json::from_str::<Value>(&text)
         .ok()
-        .and_then(|v| v.get("integrity").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|v| {
+            v.get("integrity")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_default();
     let count = |key: &str| {
         document
@@ -219,12 +223,8 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
             };
             warnings.push(Warning::left_out(
                 "milestone-not-in-sequence",
-                format!(
-                    "{en} is written with posr -1 ({why_en}): a restore will leave it out"
-                ),
-                format!(
-                    "{fr} est écrit avec posr -1 ({why_fr}) : une restauration l'omettra"
-                ),
+                format!("{en} is written with posr -1 ({why_en}): a restore will leave it out"),
+                format!("{fr} est écrit avec posr -1 ({why_fr}) : une restauration l'omettra"),
             ));
         } else if m.course_shortname.is_none() {
             let (en, fr) = label(m.name.as_deref(), m.cmid);
@@ -370,10 +370,7 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
             ("selected", opt_int(l.selected)),
             ("predelete", opt_int(l.predelete)),
             ("resultcriteria", opt_text(l.resultcriteria.as_deref())),
-            (
-                "email",
-                opt_text(l.user.as_ref().map(|u| u.email.as_str())),
-            ),
+            ("email", opt_text(l.user.as_ref().map(|u| u.email.as_str()))),
         ]));
     }
     doc.insert("learners".to_owned(), Value::Array(learners));
@@ -382,18 +379,25 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
     let mut styles = Vec::new();
     for s in &snapshot.user_styles {
         if Some(s.template_id) != training_template && s.enablecertificate != Some(0) {
+            let who = s
+                .user
+                .as_ref()
+                .map_or_else(|| format!("user {}", s.user_id), |u| u.email.clone());
+            let template = snapshot
+                .templates
+                .iter()
+                .find(|t| t.id == s.template_id)
+                .map_or_else(|| s.template_id.to_string(), |t| format!("“{}”", t.name));
             warnings.push(Warning::new(
                 "learner-style-personal-template",
                 format!(
-                    "the learner style of user {} uses template {}, which a legacy file cannot \
-                     carry: a restore will drop this style (the format-2 file keeps it)",
-                    s.user_id, s.template_id
+                    "the learner style of {who} uses template {template}, which a legacy file \
+                     cannot carry: a restore will drop this style (the format-2 file keeps it)"
                 ),
                 format!(
-                    "le réglage de l'apprenant {} utilise le modèle {}, qu'un fichier ancien ne \
-                     peut pas transporter : une restauration l'abandonnera (le fichier au format \
-                     2 le garde)",
-                    s.user_id, s.template_id
+                    "le réglage de l'apprenant {who} utilise le modèle {template}, qu'un fichier \
+                     ancien ne peut pas transporter : une restauration l'abandonnera (le fichier \
+                     au format 2 le garde)"
                 ),
             ));
         }
@@ -436,8 +440,11 @@ mod tests {
 
     #[test]
     fn default_file_name_ends_in_legacy() {
-        let date = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let date = OffsetDateTime::from_unix_timestamp(1_780_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert!(default_file_name("Sécurité & Hygiène", date).ends_with("-legacy.json"));
-        assert!(default_file_name("Sécurité & Hygiène", date).starts_with("training-securite-hygiene-"));
+        assert!(
+            default_file_name("Sécurité & Hygiène", date).starts_with("training-securite-hygiene-")
+        );
     }
 }

@@ -27,6 +27,11 @@
 //! - a training that does not exist is an error ([`SaveError::NotFound`]), where the plugin
 //!   writes a `{"version": …, "error": …}` file.
 //!
+//! Like the plugin, and unlike the format-2 save, a category that no longer exists does not stop
+//! the save: the file knows its category by id only. A test (`tests/save_legacy.rs`, opt-in with
+//! `ATTESTOODLE_PLUGIN_LIB`) runs the plugin's own export over the same database and compares
+//! the bytes.
+//!
 //! Architecture invariant: no SQL here.
 
 use std::collections::HashMap;
@@ -166,11 +171,6 @@ fn search(cmid: i64, sequence: Option<&str>) -> i64 {
         .unwrap_or(-1)
 }
 
-/// A name for a milestone in messages.
-fn label(name: Option<&str>, cmid: i64) -> (String, String) {
-    super::milestone_label(name, cmid)
-}
-
 /// The document members in the plugin's order, `integrity` not included.
 fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
     let mut warnings = Vec::new();
@@ -206,7 +206,7 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
             .and_then(|id| sections.get(&id));
         let posr = search(m.cmid, section.map(|s| s.sequence.as_str()));
         if posr < 0 {
-            let (en, fr) = label(m.name.as_deref(), m.cmid);
+            let (en, fr) = super::milestone_label(m.name.as_deref(), m.cmid);
             let (why_en, why_fr) = match (cm, section) {
                 (None, _) => (
                     "its activity no longer exists",
@@ -227,7 +227,7 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
                 format!("{fr} est écrit avec posr -1 ({why_fr}) : une restauration l'omettra"),
             ));
         } else if m.course_shortname.is_none() {
-            let (en, fr) = label(m.name.as_deref(), m.cmid);
+            let (en, fr) = super::milestone_label(m.name.as_deref(), m.cmid);
             warnings.push(Warning::left_out(
                 "milestone-orphan",
                 format!(

@@ -8,3 +8,4 @@ pub mod demo;
 pub mod document;
 pub mod i18n;
 pub mod moodle;
+pub mod restore;

@@ -5,6 +5,7 @@
 
 mod demo;
 mod list;
+mod restore;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::i18n::Lang;
 use crate::moodle::{self, Site, SiteOptions, Target};
 
 pub use list::ListArgs;
+pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
 
 /// The exit codes, the same for every command (README "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,11 @@ pub enum Command {
     Demo,
     /// List the trainings with their category, milestones, learners and template.
     List(ListArgs),
+    /// Restore a training from a backup file: recreate it, or replace the training of the
+    /// same name, after a precheck.
+    Restore(RestoreArgs),
+    /// Clone a training from a backup file onto renamed courses (e.g. next year's copies).
+    Clone(CloneArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -214,6 +221,8 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
     match &cli.command {
         Command::Demo => demo::run(&context).await,
         Command::List(args) => list::run(&context, args).await,
+        Command::Restore(args) => restore::run_restore(&context, args).await,
+        Command::Clone(args) => restore::run_clone(&context, args).await,
     }
 }
 

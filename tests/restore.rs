@@ -1088,3 +1088,86 @@ fn plan_json_has_the_documented_shape() {
         serde_json::json!({"code": "missing-course", "severity": "needs-accept", "subjects": ["course X"], "en": "en", "fr": "fr"})
     );
 }
+
+#[tokio::test]
+async fn planning_rows_are_restored_shifted_with_the_operator_and_launches_follow() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let mut document = chimie();
+        let row = |executiondate| v2::Planning {
+            executiondate,
+            beginperiod: SEPT_2026,
+            endperiod: JAN_2027,
+            mailto: Some("formation@univ-demo.fr".to_owned()),
+            auto: Some(1),
+            togenerate: Some(1),
+        };
+        document.planning = Some(vec![row(SEPT_2026), row(JAN_2027)]);
+        let mut options = clone_options();
+        options.shift = Some(restore::DateShift::Days(365));
+        // "Now" between the two shifted runs: the first is past, the second still to come.
+        options.now = SEPT_2026 + 365 * 86_400 + 1;
+        let plan = restore::precheck(&site, &document, &options)
+            .await
+            .expect("precheck");
+        assert_eq!(plan.planning.action, "restore", "{name}");
+        let dates: Vec<(i64, i64)> = plan
+            .planning
+            .rows
+            .iter()
+            .map(|r| (r.executiondate, r.togenerate))
+            .collect();
+        let year = 365 * 86_400;
+        assert_eq!(
+            dates,
+            vec![(SEPT_2026 + year, 0), (JAN_2027 + year, 1)],
+            "{name}"
+        );
+        assert_eq!(plan.training.startdate, SEPT_2026 + year);
+        assert_eq!(plan.training.enddate, Some(JAN_2027 + year));
+        assert_eq!(
+            (plan.training.nbautolaunch, plan.training.nextlaunch),
+            (2, JAN_2027 + year)
+        );
+        assert!(
+            plan.planning.operator_id.is_some(),
+            "{name}: the first site administrator"
+        );
+        let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+            .await
+            .expect("apply");
+        assert_eq!(report.written.planning, 2, "{name}");
+        let launches = fixture::int_column(&site, "tool_attestoodle_training", "nbautolaunch")
+            .await
+            .expect("read");
+        assert_eq!(launches.last(), Some(&Some(2)), "{name}");
+
+        // Without planning rows in the file, the launches are reset.
+        let mut options = options.clone();
+        options.rename.suffix = Some("_2028".to_owned());
+        options.rename.courses = [("CHIM101", "CHIM101_2027"), ("CHIM102", "CHIM102_2027")]
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        let mut document = chimie();
+        document.training.nbautolaunch = Some(4);
+        document.training.nextlaunch = Some(JAN_2027);
+        let plan = restore::precheck(&site, &document, &options)
+            .await
+            .expect("precheck");
+        assert_eq!(plan.training.name, "Licence Chimie S1 2026_2028");
+        assert!(
+            plan.milestones.iter().all(|m| m.status == Status::Write),
+            "{name}"
+        );
+        assert_eq!(plan.planning.action, "reset");
+        assert_eq!(
+            (plan.training.nbautolaunch, plan.training.nextlaunch),
+            (0, 0)
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}

@@ -335,8 +335,11 @@ async fn decide_and_apply(
             },
         );
     }
-    let interactive =
-        !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // With --json the findings are not shown before the end: never ask then.
+    let interactive = !args.yes
+        && !context.json
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
     let unaccepted: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
     let mut trial = accepted.clone();
     if args.dry_run {

@@ -229,7 +229,7 @@ fn email_keys(email: &str) -> [String; 2] {
 }
 
 impl Site {
-    async fn read(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, Error> {
+    async fn fetch_for_restore(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
         let rows = tx.fetch_all(self.render(sql), params).await;
         tx.rollback().await?;
@@ -237,9 +237,9 @@ impl Site {
     }
 
     /// Every course category of the site.
-    pub async fn categories(&self) -> Result<CategoryTree, Error> {
+    pub async fn category_tree(&self) -> Result<CategoryTree, Error> {
         let rows = self
-            .read(
+            .fetch_for_restore(
                 "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
                 vec![],
             )
@@ -259,7 +259,7 @@ impl Site {
     /// The trainings named exactly `name`, in id order.
     pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRef>, Error> {
         let rows = self
-            .read(
+            .fetch_for_restore(
                 "SELECT id, name, categoryid FROM {p}tool_attestoodle_training \
                  WHERE name = ? ORDER BY id",
                 vec![name.into()],
@@ -293,7 +293,7 @@ impl Site {
                 marks(chunk.len())
             );
             let rows = self
-                .read(&sql, chunk.iter().map(|s| (*s).into()).collect())
+                .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?;
             for row in &rows {
                 let shortname = row.text("shortname")?;
@@ -326,7 +326,7 @@ impl Site {
                  WHERE course IN ({}) ORDER BY id",
                 marks(chunk.len())
             );
-            for row in &self.read(&sql, params.clone()).await? {
+            for row in &self.fetch_for_restore(&sql, params.clone()).await? {
                 sections.push(SectionRow {
                     id: row.int("id")?,
                     course: row.int("course")?,
@@ -341,7 +341,7 @@ impl Site {
                  WHERE cm.course IN ({}) ORDER BY cm.id",
                 marks(chunk.len())
             );
-            let rows = self.read(&sql, params).await?;
+            let rows = self.fetch_for_restore(&sql, params).await?;
             let mut instances: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
             for row in &rows {
                 let kind = row.opt_text("kind")?;
@@ -373,7 +373,7 @@ impl Site {
                     marks(chunk.len())
                 );
                 let rows = self
-                    .read(&sql, chunk.iter().map(|c| (*c).into()).collect())
+                    .fetch_for_restore(&sql, chunk.iter().map(|c| (*c).into()).collect())
                     .await?;
                 let mut names = HashMap::new();
                 for row in &rows {
@@ -407,7 +407,7 @@ impl Site {
                 marks(chunk.len())
             );
             let rows = self
-                .read(&sql, chunk.iter().map(|s| s.clone().into()).collect())
+                .fetch_for_restore(&sql, chunk.iter().map(|s| s.clone().into()).collect())
                 .await?;
             for row in &rows {
                 let id = row.int("id")?;
@@ -428,7 +428,7 @@ impl Site {
     /// The user with this username (not deleted), for `--operator`.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<i64>, Error> {
         let rows = self
-            .read(
+            .fetch_for_restore(
                 "SELECT id, username FROM {p}user WHERE deleted = 0 AND username = ? ORDER BY id",
                 vec![username.into()],
             )
@@ -447,7 +447,7 @@ impl Site {
         let value = match &self.target().siteadmins {
             Some(value) => Some(value.clone()),
             None => self
-                .read(
+                .fetch_for_restore(
                     "SELECT value FROM {p}config WHERE name = ?",
                     vec!["siteadmins".into()],
                 )
@@ -470,7 +470,7 @@ impl Site {
                 marks(chunk.len())
             );
             for row in &self
-                .read(&sql, chunk.iter().map(|s| (*s).into()).collect())
+                .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?
             {
                 let name = row.text("name")?;
@@ -486,7 +486,7 @@ impl Site {
         }
         for template in &mut out {
             let rows = self
-                .read(
+                .fetch_for_restore(
                     "SELECT type, data FROM {p}tool_attestoodle_tpl_detail \
                      WHERE templateid = ? ORDER BY id",
                     vec![template.id.into()],
@@ -498,7 +498,7 @@ impl Site {
                     .push((row.text("type")?, row.text("data")?));
             }
             let files = self
-                .read(
+                .fetch_for_restore(
                     "SELECT contenthash FROM {p}files WHERE component = ? AND filearea = ? \
                      AND itemid = ? AND filename <> ? ORDER BY id",
                     vec![
@@ -518,7 +518,7 @@ impl Site {
     pub async fn template_usage(&self, template: i64) -> Result<TemplateUsage, Error> {
         let mut usage = TemplateUsage::default();
         for row in &self
-            .read(
+            .fetch_for_restore(
                 "SELECT t.id, t.name FROM {p}tool_attestoodle_train_style s \
                  JOIN {p}tool_attestoodle_training t ON t.id = s.trainingid \
                  WHERE s.templateid = ? ORDER BY t.id",
@@ -531,7 +531,7 @@ impl Site {
                 .push((row.int("id")?, row.opt_text("name")?));
         }
         for row in &self
-            .read(
+            .fetch_for_restore(
                 "SELECT trainingid, COUNT(*) AS n FROM {p}tool_attestoodle_user_style \
                  WHERE templateid = ? GROUP BY trainingid ORDER BY trainingid",
                 vec![template.into()],
@@ -564,7 +564,7 @@ impl Site {
             return Ok(None);
         }
         let rows = self
-            .read(
+            .fetch_for_restore(
                 "SELECT id FROM {p}context WHERE contextlevel = 10 ORDER BY id",
                 vec![],
             )

@@ -101,7 +101,7 @@ pub async fn precheck(
         }
     };
 
-    let tree = site.categories().await?;
+    let tree = site.category_tree().await?;
     let category = find_category(&mut findings, &tree, document, options);
 
     let training = &document.training;

@@ -492,6 +492,8 @@ fn day(t: i64) -> String {
 /// The precheck as an operator reads it.
 pub fn plan_text(plan: &Plan, lang: Lang) -> String {
     let t = &plan.training;
+    // French puts a space before a colon.
+    let c = lang.pick(":", " :");
     let mut out = String::new();
     let mode = match (plan.mode, lang) {
         (Mode::Restore, Lang::En) => "Restore",
@@ -516,12 +518,12 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
         _ => lang.pick("create", "créer").to_owned(),
     };
     out.push_str(&format!(
-        "  {}: `{}` — {action}\n",
+        "  {}{c} `{}` — {action}\n",
         lang.pick("Training", "Formation"),
         t.name
     ));
     out.push_str(&format!(
-        "  {}: {}\n",
+        "  {}{c} {}\n",
         lang.pick("Category", "Catégorie"),
         t.category.as_ref().map_or_else(
             || lang
@@ -531,7 +533,7 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
         )
     ));
     out.push_str(&format!(
-        "  {}: {} → {}{}\n",
+        "  {}{c} {} → {}{}\n",
         lang.pick("Dates", "Dates"),
         day(t.startdate),
         t.enddate.map_or_else(|| "-".to_owned(), day),
@@ -553,7 +555,7 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
     };
     let (w, s) = written(&mut plan.milestones.iter().map(|m| m.status));
     out.push_str(&format!(
-        "  {}: {w} {}, {s} {}\n",
+        "  {}{c} {w} {}, {s} {}\n",
         lang.pick("Milestones", "Jalons"),
         lang.pick("to write", "à écrire"),
         lang.pick("skipped", "ignorés")
@@ -565,20 +567,20 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
             TemplateAction::Replace => lang.pick("replace", "remplacer"),
         };
         out.push_str(&format!(
-            "  {}: `{}` — {action}\n",
+            "  {}{c} `{}` — {action}\n",
             lang.pick("Template", "Modèle"),
             template.target_name
         ));
     }
     let (w, s) = written(&mut plan.learners.iter().map(|l| l.status));
     out.push_str(&format!(
-        "  {}: {w} {}, {s} {}\n",
+        "  {}{c} {w} {}, {s} {}\n",
         lang.pick("Learners", "Apprenants"),
         lang.pick("to write", "à écrire"),
         lang.pick("skipped", "ignorés")
     ));
     out.push_str(&format!(
-        "  {}: {}\n",
+        "  {}{c} {}\n",
         lang.pick("Planning", "Planification"),
         if plan.planning.action == "restore" {
             format!(
@@ -592,7 +594,7 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
         }
     ));
     if !plan.findings.is_empty() {
-        out.push_str(&format!("\n{}:\n", lang.pick("Findings", "Constats")));
+        out.push_str(&format!("\n{}{c}\n", lang.pick("Findings", "Constats")));
         for f in &plan.findings {
             let severity = match (f.severity, lang) {
                 (Severity::Info, _) => "info",
@@ -613,6 +615,7 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
 }
 
 fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
+    let c = lang.pick(":", " :");
     let mut out = String::new();
     let head = match (report.dry_run, report.action, lang) {
         (true, _, Lang::En) => {
@@ -637,7 +640,7 @@ fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
     ));
     let w = &report.written;
     out.push_str(&format!(
-        "  {}: {} {}, {} {}, {} {}, {} {}\n",
+        "  {}{c} {} {}, {} {}, {} {}, {} {}\n",
         lang.pick("Written", "Écrit"),
         w.milestones,
         lang.pick("milestone(s)", "jalon(s)"),
@@ -665,11 +668,11 @@ fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
         ),
     ] {
         if !names.is_empty() {
-            out.push_str(&format!("  {label}: {}\n", names.join(", ")));
+            out.push_str(&format!("  {label}{c} {}\n", names.join(", ")));
         }
     }
     if !report.skipped.is_empty() {
-        out.push_str(&format!("  {}:\n", lang.pick("Skipped", "Ignorés")));
+        out.push_str(&format!("  {}{c}\n", lang.pick("Skipped", "Ignorés")));
         for s in &report.skipped {
             out.push_str(&format!(
                 "    {} {} ({})\n",
@@ -680,7 +683,7 @@ fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
         }
     }
     out.push_str(&format!(
-        "  {}: {}\n",
+        "  {}{c} {}\n",
         lang.pick("Open", "Ouvrir"),
         report.url.as_deref().unwrap_or(&report.page)
     ));

@@ -55,6 +55,9 @@ pub async fn apply(
                 {
                     let hash = moodle::store_file_content(&store.filedir, &image.bytes)?;
                     hashes.insert(template.target_name.clone(), hash);
+                    // The `.` directory row points at the empty content, which Moodle's file
+                    // API keeps in the store too.
+                    moodle::store_file_content(&store.filedir, b"")?;
                 }
             }
         }

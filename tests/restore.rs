@@ -1171,3 +1171,50 @@ async fn planning_rows_are_restored_shifted_with_the_operator_and_launches_follo
         db.drop_database().await;
     }
 }
+
+// A legacy file of the PHP plugin is mapped to format 2 and needs `legacy-checksum`.
+#[tokio::test]
+async fn a_legacy_file_is_restored_through_the_migration_with_its_own_finding() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let keys = tempfile::tempdir().expect("a key directory");
+    let vector = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/legacy-simple.json"
+    );
+    let output = run(&db, keys.path(), &["restore", vector]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("legacy-checksum"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("category-missing"),
+        "{}",
+        stderr(&output)
+    );
+    // The file knows its category by id alone: --category settles it.
+    let output = run(
+        &db,
+        keys.path(),
+        &[
+            "--json",
+            "restore",
+            vector,
+            "--category",
+            "UDEMO",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(json["outcome"], "dry-run");
+    assert_eq!(json["to_accept"][0], "legacy-checksum");
+    let tampered = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/legacy-tampered.json"
+    );
+    let output = run(&db, keys.path(), &["restore", tampered, "--yes"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    db.drop_database().await;
+}

@@ -3,9 +3,12 @@
 //! Data goes to stdout; messages go to stderr. Every command turns its arguments into plain
 //! library inputs, makes its library calls, and renders what they return.
 
+mod convert;
 mod demo;
+mod keys;
 mod list;
 mod restore;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +20,11 @@ use serde::Serialize;
 use crate::i18n::Lang;
 use crate::moodle::{self, Site, SiteOptions, Target};
 
+pub use convert::ConvertArgs;
+pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
+pub use verify::VerifyArgs;
 
 /// The exit codes, the same for every command (README "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +95,12 @@ pub enum Command {
     Demo,
     /// List the trainings with their category, milestones, learners and template.
     List(ListArgs),
+    /// Manage this site's signing key and the public keys it trusts.
+    Keys(KeysArgs),
+    /// Check a backup file: format, integrity and who signed it (exit 0 only when accepted).
+    Verify(VerifyArgs),
+    /// Convert a legacy file of the PHP plugin to a signed version 2 file.
+    Convert(ConvertArgs),
     /// Restore a training from a backup file: recreate it, or replace the training of the
     /// same name, after a precheck.
     Restore(RestoreArgs),
@@ -221,6 +233,9 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
     match &cli.command {
         Command::Demo => demo::run(&context).await,
         Command::List(args) => list::run(&context, args).await,
+        Command::Keys(args) => keys::run(&context, args),
+        Command::Verify(args) => verify::run(&context, args),
+        Command::Convert(args) => convert::run(&context, args),
         Command::Restore(args) => restore::run_restore(&context, args).await,
         Command::Clone(args) => restore::run_clone(&context, args).await,
     }

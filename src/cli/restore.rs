@@ -3,15 +3,17 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Serialize;
 
+use super::keys::trust_store;
 use super::{print_json, print_stdout, Context, Exit, Failure};
-use crate::document::keys::{self, TrustStore};
+use crate::document::load::{self, Backup};
+use crate::document::migrate;
 use crate::document::signature::{self, Authenticity, Integrity};
-use crate::document::v2::{self, Document, DocumentError};
+use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
 use crate::restore::{
     self, parse_day, Accepted, ApplyOptions, Code, DateShift, Mode, Plan, Provenance, Report,
@@ -217,36 +219,35 @@ fn parse_accept(values: &[String], lang: Lang) -> Result<Accepted, Failure> {
     Ok(Accepted { codes })
 }
 
-/// Reads, parses and verifies the file: anything wrong with its content is exit 3.
-fn load(
-    context: &Context,
-    path: &PathBuf,
-    max_size: u64,
-) -> Result<(Document, Provenance), Failure> {
+/// Reads and checks the file ([`load::load_file`], as `verify` does): anything wrong with its
+/// content, a broken signature or checksum included, is exit 3; a legacy file is mapped to
+/// format 2 ([`migrate::legacy_to_v2`]) and its notes are said on stderr.
+fn load(context: &Context, path: &Path, max_size: u64) -> Result<(Document, Provenance), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(path);
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Failure::new(
-            Exit::Runtime,
-            match lang {
-                Lang::En => format!("cannot read {}: {e}", path.display()),
-                Lang::Fr => format!("impossible de lire {} : {e}", path.display()),
-            },
-        )
-    })?;
     let rejected = |message: String| {
         Failure::new(Exit::FileRejected, format!("{}: {message}", path.display()))
     };
-    let document = v2::parse_with_limit(&bytes, max_size).map_err(|e| match e {
-        DocumentError::Legacy { .. } => rejected(
-            lang.pick(
-                "a legacy tool_save_attestoodle file: convert it to format 2 first with `attestoodle-backup convert`, then restore the converted file",
-                "un ancien fichier tool_save_attestoodle : convertissez-le d'abord au format 2 avec `attestoodle-backup convert`, puis restaurez le fichier converti",
-            )
-            .to_owned(),
-        ),
-        other => rejected(other.to_string()),
+    let backup = load::load_file(&path, max_size).map_err(|e| {
+        if e.is_io() {
+            Failure::new(Exit::Runtime, e.to_string())
+        } else {
+            rejected(format!(
+                "{e}; {}",
+                lang.pick("nothing was restored", "rien n'a été restauré")
+            ))
+        }
     })?;
+    let document = match backup {
+        Backup::V2(document) => document,
+        Backup::Legacy(file) => {
+            let migrated = migrate::legacy_to_v2(&file).map_err(|e| rejected(e.to_string()))?;
+            for note in &migrated.notes {
+                eprintln!("attestoodle-backup: {}: {}", note.code, note.text(lang));
+            }
+            return Ok((migrated.document, Provenance::LegacyChecksum));
+        }
+    };
     let verification = signature::verify(&document);
     if let Integrity::Invalid(reason) = &verification.integrity {
         return Err(rejected(match lang {
@@ -254,11 +255,7 @@ fn load(
             Lang::Fr => format!("la signature est invalide ({reason}) ; rien n'a été restauré"),
         }));
     }
-    let own = keys::read_private_key(&context.key_path())
-        .ok()
-        .map(|key| key.verifying_key());
-    let trust = TrustStore::open(keys::default_trust_dir(), own)
-        .map_err(|e| Failure::new(Exit::Runtime, e.to_string()))?;
+    let trust = trust_store(context)?;
     let provenance = match signature::authenticity(&verification, &trust) {
         Authenticity::Trusted(key) => Provenance::Trusted(key),
         Authenticity::Untrusted(key) => Provenance::Untrusted(key),
@@ -280,7 +277,7 @@ struct Output<'a> {
 
 async fn run(
     context: &Context,
-    file: &PathBuf,
+    file: &Path,
     args: &ApplyArgs,
     mut options: RestoreOptions,
 ) -> Result<(), Failure> {

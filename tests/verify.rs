@@ -1,0 +1,493 @@
+//! `keys`, `verify` and `convert` through the built binary (issue 5): the vectors give what
+//! `EXPECTED.md` says, keys round-trip through the trust store, and converted files verify here
+//! and with the third-party openssl recipe.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use attestoodle_backup::document::{legacy, migrate, v2};
+use common::{binary, stderr, stdout};
+use serde_json::Value;
+
+/// One site's view: a working directory and its own key directory (`ATTESTOODLE_KEY_DIR`).
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Site {
+        Site {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn key_dir(&self) -> PathBuf {
+        self.path("keys")
+    }
+
+    /// Runs the binary in the site's directory with its key directory and nothing else of the
+    /// tool's environment.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("ATTESTOODLE_DB")
+            .env_remove("MOODLE_CONFIG")
+            .env_remove("ATTESTOODLE_PREFIX")
+            .env_remove("ATTESTOODLE_DATAROOT")
+            .env_remove("ATTESTOODLE_LANG")
+            .env_remove("ATTESTOODLE_KEY")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("ATTESTOODLE_KEY_DIR", self.key_dir())
+            .env("HOME", self.dir.path())
+            .env("LANG", "C")
+            .output()
+            .expect("run attestoodle-backup")
+    }
+
+    /// Copies a vector into the site's directory and returns its name.
+    fn vector(&self, name: &str) -> String {
+        fs::copy(vector_path(name), self.path(name)).expect("copy the vector");
+        name.to_owned()
+    }
+
+    /// Converts a vector with this site's key and returns the new file's name.
+    fn converted(&self, vector: &str) -> String {
+        let input = self.vector(vector);
+        let output = format!("v2-{vector}");
+        let run = self.run(&["convert", &input, "-o", &output]);
+        assert_eq!(code(&run), 0, "convert {vector}: {}", stderr(&run));
+        output
+    }
+}
+
+fn vector_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name)
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit code")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+/// `verify FILE --json`, checked against the expected exit code.
+fn verify_json(site: &Site, file: &str, expected_code: i32) -> Value {
+    let output = site.run(&["verify", file, "--json"]);
+    assert_eq!(code(&output), expected_code, "{file}: {}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["ok"], expected_code == 0, "{report}");
+    report
+}
+
+#[test]
+fn vectors_verify_as_expected_md_says() {
+    let site = Site::new();
+    // legacy-simple: integrity valid, no authenticity.
+    let file = site.vector("legacy-simple.json");
+    let report = verify_json(&site, &file, 0);
+    assert_eq!(report["format"], "legacy");
+    assert_eq!(report["version"], "2019061667");
+    assert_eq!(report["training"], "Sécurité & Hygiène 2019");
+    assert_eq!(report["integrity"], "valid");
+    assert_eq!(report["authenticity"], "none");
+    assert!(report["integrity_detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("93a4d398")));
+    assert_eq!(report["error"], Value::Null);
+    let text = site.run(&["verify", &file]);
+    assert_eq!(code(&text), 0, "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(out.contains("integrity:"), "{out}");
+    assert!(out.contains("valid"), "{out}");
+    assert!(out.contains("not who"), "{out}");
+
+    // legacy-positions: integrity valid.
+    let file = site.vector("legacy-positions.json");
+    let report = verify_json(&site, &file, 0);
+    assert_eq!(report["training"], "Premiers secours – PSC1");
+    assert_eq!(report["integrity"], "valid");
+
+    // legacy-tampered: integrity invalid, named.
+    let file = site.vector("legacy-tampered.json");
+    let report = verify_json(&site, &file, 3);
+    assert_eq!(report["format"], "legacy");
+    assert_eq!(report["integrity"], "invalid");
+    assert_eq!(report["authenticity"], "none");
+    let text = site.run(&["verify", &file]);
+    assert_eq!(code(&text), 3);
+    assert!(stdout(&text).contains("INVALID"), "{}", stdout(&text));
+    assert!(
+        stderr(&text).contains("integrity check failed"),
+        "{}",
+        stderr(&text)
+    );
+
+    // legacy-error-notfound: the export's error.
+    let file = site.vector("legacy-error-notfound.json");
+    let report = verify_json(&site, &file, 3);
+    assert_eq!(report["format"], "legacy");
+    assert_eq!(report["integrity"], Value::Null);
+    assert!(report["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("training not exist !")));
+    let text = site.run(&["verify", &file]);
+    assert_eq!(code(&text), 3);
+    assert!(
+        stderr(&text).contains("training not exist !"),
+        "{}",
+        stderr(&text)
+    );
+}
+
+#[test]
+fn reindented_legacy_file_still_verifies() {
+    let site = Site::new();
+    let bytes = fs::read(vector_path("legacy-simple.json")).expect("read the vector");
+    let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+    let pretty = serde_json::to_string_pretty(&value).expect("serialises");
+    assert_ne!(pretty.as_bytes(), bytes.as_slice());
+    // Indent with tabs, line by line, so that no value changes.
+    let tabs: Vec<String> = pretty
+        .lines()
+        .map(|line| {
+            let body = line.trim_start_matches(' ');
+            format!("{}{body}", "\t".repeat((line.len() - body.len()) / 2))
+        })
+        .collect();
+    fs::write(site.path("pretty.json"), tabs.join("\r\n")).expect("write");
+    verify_json(&site, "pretty.json", 0);
+}
+
+#[test]
+fn keys_generate_show_export_trust_and_list_round_trip() {
+    let a = Site::new();
+    let generated = a.run(&["keys", "generate"]);
+    assert_eq!(code(&generated), 0, "{}", stderr(&generated));
+    let key_file = a.key_dir().join("signing-key.pem");
+    let mode = {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::metadata(&key_file)
+            .expect("key written")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode, 0o600);
+    assert!(fs::read_to_string(&key_file)
+        .expect("read")
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+
+    let shown = json(&a.run(&["keys", "show", "--json"]));
+    let id = shown["key_id"].as_str().expect("key_id").to_owned();
+    assert_eq!(id.len(), 16);
+    assert!(stdout(&generated).contains(&id), "{}", stdout(&generated));
+    assert_eq!(shown["public_key"].as_str().map(str::len), Some(43));
+
+    // Never overwritten without --force.
+    let again = a.run(&["keys", "generate"]);
+    assert_eq!(code(&again), 1);
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    assert_eq!(json(&a.run(&["keys", "show", "--json"]))["key_id"], id);
+
+    // Export to stdout and to a file.
+    let exported = a.run(&["keys", "export"]);
+    assert_eq!(code(&exported), 0);
+    assert!(stdout(&exported).starts_with("-----BEGIN PUBLIC KEY-----"));
+    let to_file = a.run(&["keys", "export", "-o", "a.pem"]);
+    assert_eq!(code(&to_file), 0, "{}", stderr(&to_file));
+    assert_eq!(
+        fs::read_to_string(a.path("a.pem")).expect("a.pem"),
+        stdout(&exported)
+    );
+    assert_eq!(code(&a.run(&["keys", "export", "-o", "a.pem"])), 1);
+
+    // Site B trusts A's key.
+    let b = Site::new();
+    assert_eq!(code(&b.run(&["keys", "generate"])), 0);
+    fs::copy(a.path("a.pem"), b.path("a.pem")).expect("copy");
+    let trusted = b.run(&["keys", "trust", "a.pem"]);
+    assert_eq!(code(&trusted), 0, "{}", stderr(&trusted));
+    assert!(stdout(&trusted).contains(&id), "{}", stdout(&trusted));
+    let listed = json(&b.run(&["keys", "list", "--json"]));
+    let entries = listed.as_array().expect("an array");
+    assert_eq!(entries.len(), 2, "{listed}");
+    assert_eq!(entries[0]["source"], "own");
+    assert_eq!(entries[1]["source"], "imported");
+    assert_eq!(entries[1]["key_id"], id.as_str());
+    let text = stdout(&b.run(&["keys", "list"]));
+    assert!(text.contains(&id) && text.contains("own key"), "{text}");
+
+    // A file that is not a public key is rejected as content.
+    fs::write(b.path("junk.pem"), "not a key").expect("write");
+    assert_eq!(code(&b.run(&["keys", "trust", "junk.pem"])), 3);
+    assert_eq!(code(&b.run(&["keys", "trust", "absent.pem"])), 1);
+
+    // --force replaces the key.
+    let forced = a.run(&["keys", "generate", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    assert_ne!(json(&a.run(&["keys", "show", "--json"]))["key_id"], id);
+}
+
+#[test]
+fn keys_show_without_a_key_says_how_to_make_one() {
+    let site = Site::new();
+    let output = site.run(&["keys", "show"]);
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).contains("keys generate"),
+        "{}",
+        stderr(&output)
+    );
+    let listed = json(&site.run(&["keys", "list", "--json"]));
+    assert_eq!(listed, Value::Array(Vec::new()));
+}
+
+#[test]
+fn converted_file_verifies_with_the_sites_own_key() {
+    let site = Site::new();
+    let input = site.vector("legacy-simple.json");
+    let output = site.run(&["convert", &input, "-o", "new.json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let messages = stderr(&output);
+    assert!(
+        messages.contains("created this site's signing key"),
+        "{messages}"
+    );
+    assert!(messages.contains("activity types"), "{messages}");
+    let text = fs::read_to_string(site.path("new.json")).expect("written");
+    let document = v2::parse(text.as_bytes()).expect("a version 2 file");
+    assert_eq!(document.milestones.len(), 5);
+    assert_eq!(document.learners.len(), 3);
+    assert!(document.signature.is_some());
+
+    let report = verify_json(&site, "new.json", 0);
+    assert_eq!(report["format"], "attestoodle-training-backup");
+    assert_eq!(report["version"], 2);
+    assert_eq!(report["integrity"], "valid");
+    assert_eq!(report["authenticity"], "trusted");
+    let shown = json(&site.run(&["keys", "show", "--json"]));
+    assert_eq!(report["key_id"], shown["key_id"]);
+    let text = stdout(&site.run(&["verify", "new.json"]));
+    assert!(text.contains("this site's own key"), "{text}");
+
+    // Never overwritten without --force.
+    let again = site.run(&["convert", &input, "-o", "new.json"]);
+    assert_eq!(code(&again), 1, "{}", stderr(&again));
+    assert!(stderr(&again).contains("--force"));
+    let forced = site.run(&["convert", &input, "-o", "new.json", "--force"]);
+    assert_eq!(code(&forced), 0, "{}", stderr(&forced));
+    assert!(!stderr(&forced).contains("created this site's signing key"));
+}
+
+#[test]
+fn convert_prints_its_notes() {
+    let site = Site::new();
+    let input = site.vector("legacy-positions.json");
+    let output = site.run(&["convert", &input, "-o", "new.json", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let summary = json(&output);
+    let codes: Vec<&str> = summary["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|note| note["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["legacy-null-name", "legacy-style-dropped"]);
+    assert_eq!(summary["milestones"], 5);
+    assert_eq!(summary["learners"], 3);
+    assert_eq!(summary["learner_styles"], 0);
+    assert_eq!(summary["key_created"], true);
+    assert!(stderr(&output).contains("[legacy-style-dropped]"));
+    verify_json(&site, "new.json", 0);
+}
+
+#[test]
+fn convert_refuses_a_tampered_legacy_file_and_writes_nothing() {
+    let site = Site::new();
+    let input = site.vector("legacy-tampered.json");
+    let output = site.run(&["convert", &input, "-o", "new.json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("integrity check failed"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!site.path("new.json").exists());
+    assert!(!site.key_dir().join("signing-key.pem").exists());
+}
+
+#[test]
+fn convert_refuses_a_version_2_file() {
+    let site = Site::new();
+    let converted = site.converted("legacy-simple.json");
+    let output = site.run(&["convert", &converted, "-o", "again.json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(!site.path("again.json").exists());
+}
+
+#[test]
+fn a_file_signed_by_another_key_is_untrusted_until_its_key_is_trusted() {
+    let a = Site::new();
+    let file = a.converted("legacy-simple.json");
+    assert_eq!(code(&a.run(&["keys", "export", "-o", "a.pem"])), 0);
+
+    let b = Site::new();
+    assert_eq!(code(&b.run(&["keys", "generate"])), 0);
+    fs::copy(a.path(&file), b.path(&file)).expect("copy");
+    let report = verify_json(&b, &file, 3);
+    assert_eq!(report["integrity"], "valid");
+    assert_eq!(report["authenticity"], "untrusted");
+    let text = b.run(&["verify", &file]);
+    assert!(stderr(&text).contains("keys trust"), "{}", stderr(&text));
+
+    fs::copy(a.path("a.pem"), b.path("a.pem")).expect("copy");
+    assert_eq!(code(&b.run(&["keys", "trust", "a.pem"])), 0);
+    let report = verify_json(&b, &file, 0);
+    assert_eq!(report["authenticity"], "trusted");
+    let text = stdout(&b.run(&["verify", &file]));
+    assert!(text.contains("imported"), "{text}");
+}
+
+#[test]
+fn a_tampered_version_2_file_is_invalid() {
+    let site = Site::new();
+    let file = site.converted("legacy-simple.json");
+    let text = fs::read_to_string(site.path(&file)).expect("read");
+    let tampered = text.replacen("\"creditedtime\": 30", "\"creditedtime\": 31", 1);
+    assert_ne!(tampered, text);
+    fs::write(site.path("tampered.json"), tampered).expect("write");
+    let report = verify_json(&site, "tampered.json", 3);
+    assert_eq!(report["integrity"], "invalid");
+    assert_eq!(report["authenticity"], "untrusted");
+    assert!(report["integrity_detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("does not match")));
+    let output = site.run(&["verify", "tampered.json"]);
+    assert!(
+        stderr(&output).contains("integrity check failed"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_unsigned_version_2_file_is_rejected() {
+    let site = Site::new();
+    let file = legacy::parse(&fs::read(vector_path("legacy-simple.json")).expect("read"))
+        .expect("the vector reads");
+    let document = migrate::legacy_to_v2(&file).expect("converts").document;
+    assert!(document.signature.is_none());
+    fs::write(site.path("unsigned.json"), v2::to_text(&document)).expect("write");
+    let report = verify_json(&site, "unsigned.json", 3);
+    assert_eq!(report["integrity"], "unsigned");
+    assert_eq!(report["authenticity"], "unsigned");
+    assert_eq!(report["key_id"], Value::Null);
+    let output = site.run(&["verify", "unsigned.json"]);
+    assert!(
+        stderr(&output).contains("not signed"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_oversized_file_is_rejected_naming_the_limit() {
+    let site = Site::new();
+    let file = site.vector("legacy-simple.json");
+    let output = site.run(&["verify", &file, "--max-size", "100"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("limit of 100 bytes"), "{message}");
+    assert!(message.contains("--max-size"), "{message}");
+    let report = verify_json(&site, &file, 0);
+    assert_eq!(report["integrity"], "valid");
+}
+
+#[test]
+fn a_file_over_64_mib_is_rejected_by_default_without_being_read() {
+    let site = Site::new();
+    // A sparse file: its length is over the limit, its content is never read.
+    let file = fs::File::create(site.path("huge.json")).expect("create");
+    file.set_len(64 * 1024 * 1024 + 1).expect("set the length");
+    let output = site.run(&["verify", "huge.json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("over the limit of 67108864 bytes"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_runtime_error() {
+    let site = Site::new();
+    let output = site.run(&["verify", "absent.json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("absent.json"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        code(&site.run(&["convert", "absent.json", "-o", "x.json"])),
+        1
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_backup_is_rejected() {
+    let site = Site::new();
+    fs::write(site.path("other.json"), "{\"hello\": 1}").expect("write");
+    let report = verify_json(&site, "other.json", 3);
+    assert_eq!(report["format"], Value::Null);
+    assert!(report["error"].as_str().is_some());
+}
+
+#[test]
+fn verify_speaks_french() {
+    let site = Site::new();
+    let file = site.vector("legacy-tampered.json");
+    let output = site.run(&["--lang", "fr", "verify", &file]);
+    assert_eq!(code(&output), 3);
+    assert!(stdout(&output).contains("intégrité"), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("fichier refusé"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_openssl_recipe_accepts_a_converted_file() {
+    let site = Site::new();
+    let file = site.converted("legacy-simple.json");
+    assert_eq!(code(&site.run(&["keys", "export", "-o", "site.pem"])), 0);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verify-with-openssl.sh");
+    for args in [vec![file.as_str()], vec![file.as_str(), "site.pem"]] {
+        let output = Command::new("sh")
+            .arg(&script)
+            .args(&args)
+            .current_dir(site.dir.path())
+            .output()
+            .expect("run sh");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+    }
+}

@@ -1037,6 +1037,14 @@ async fn the_precheck_names_every_refusal_rule() {
     document
         .learners
         .push(learner("personne@nulle-part.fr", "personne"));
+    // The same account twice (emails differ in case only): written once.
+    document
+        .learners
+        .push(learner("CAMILLE.MARTIN@ETU.UNIV-DEMO.FR", "camille.martin"));
+    // A shared address whose username picks no account.
+    document
+        .learners
+        .push(learner("famille.lefebvre@exemple.fr", "quelquun"));
     document.templates[0].name = "Attestation FC 2027".to_owned();
     document.learner_styles[1].template = "Attestation FC 2027".to_owned();
     document.training.category.idnumber = None;
@@ -1050,7 +1058,11 @@ async fn the_precheck_names_every_refusal_rule() {
     assert!(plan.blocking().is_empty(), "{:?}", plan.findings);
     assert_eq!(
         plan.needs_accept().into_iter().collect::<Vec<_>>(),
-        vec![Code::MissingLearner, Code::BackgroundSkipped],
+        vec![
+            Code::MissingLearner,
+            Code::AmbiguousLearner,
+            Code::BackgroundSkipped
+        ],
         "no file store on a --db test site"
     );
     let created = plan
@@ -1068,6 +1080,13 @@ async fn the_precheck_names_every_refusal_rule() {
         .skipped
         .iter()
         .any(|s| s.kind == "learner" && s.code == Some(Code::MissingLearner)));
+    assert!(codes(&plan, Severity::Info).contains(&Code::DuplicateLearner));
+    let learners = fixture::int_column(&site, "tool_attestoodle_learner", "userid")
+        .await
+        .expect("read");
+    let mine: Vec<_> = learners.iter().rev().take(12).collect();
+    let distinct: std::collections::BTreeSet<_> = mine.iter().collect();
+    assert_eq!(distinct.len(), 12, "no duplicate learner rows");
     site.close().await;
     db.drop_database().await;
 }

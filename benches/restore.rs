@@ -109,7 +109,7 @@ async fn run(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let category = report.category_id;
     let started = Instant::now();
-    let mut tx = site.begin_restore(None).await?;
+    let mut tx = site.begin_restore().await?;
     let training = tx
         .insert_training(&TrainingValues {
             name: "Plain".to_owned(),

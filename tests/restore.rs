@@ -678,9 +678,10 @@ async fn the_command_line_lists_the_codes_to_accept_then_applies_with_them() {
     }
 }
 
-// Scenario 6: a failure midway through apply leaves nothing behind.
+// Scenario 6: a failure midway through apply, or a connection the server drops, leaves nothing
+// behind.
 #[tokio::test]
-async fn a_failure_injected_midway_changes_zero_rows() {
+async fn a_failure_injected_midway_or_a_dropped_connection_changes_zero_rows() {
     for backend in backends() {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
@@ -700,7 +701,7 @@ async fn a_failure_injected_midway_changes_zero_rows() {
                 &accepted,
                 &ApplyOptions {
                     dry_run: true,
-                    fail_after_statements: None,
+                    ..ApplyOptions::default()
                 },
             )
             .await
@@ -715,7 +716,10 @@ async fn a_failure_injected_midway_changes_zero_rows() {
                 before,
                 "{name} {label}: a dry run writes nothing"
             );
-            for after in 0..trial.statements {
+            // Each failure twice: an error, and the server dropping the connection.
+            for (after, drop_connection) in
+                (0..trial.statements).flat_map(|after| [(after, false), (after, true)])
+            {
                 let result = restore::apply(
                     &site,
                     &plan,
@@ -723,6 +727,7 @@ async fn a_failure_injected_midway_changes_zero_rows() {
                     &ApplyOptions {
                         dry_run: false,
                         fail_after_statements: Some(after),
+                        drop_connection,
                     },
                 )
                 .await;
@@ -733,12 +738,12 @@ async fn a_failure_injected_midway_changes_zero_rows() {
                             attestoodle_backup::moodle::Error::InjectedFailure { .. }
                         ))
                     ),
-                    "{name} {label} {after}: {result:?}"
+                    "{name} {label} {after} {drop_connection}: {result:?}"
                 );
                 assert_eq!(
                     snapshot(&site).await,
                     before,
-                    "{name} {label}: after {after}"
+                    "{name} {label}: after {after}, dropped {drop_connection}"
                 );
             }
         }

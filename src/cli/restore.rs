@@ -415,7 +415,7 @@ async fn decide_and_apply(
 
     let apply_options = ApplyOptions {
         dry_run: args.dry_run,
-        fail_after_statements: None,
+        ..ApplyOptions::default()
     };
     match restore::apply(site, &plan, &trial, &apply_options).await {
         Ok(report) => {

@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use restore::{
-    store_file_content, CourseRow, FileStore, LearnerValues, MilestoneValues, ModuleRow,
-    PlanningValues, RestoreTx, SectionRow, StyleValues, TemplateRow, TemplateUsage, TrainingRef,
-    TrainingValues, UserRow,
+    store_file_content, CourseRow, FileStore, InjectedFailure, LearnerValues, MilestoneValues,
+    ModuleRow, PlanningValues, RestoreTx, SectionRow, StyleValues, TemplateRow, TemplateUsage,
+    TrainingRef, TrainingValues, UserRow,
 };
 pub use sql::{Backend, Param, Row, TxMode};
 pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};

@@ -579,15 +579,14 @@ impl Site {
             }))
     }
 
-    /// Opens the one write transaction of a restore. `fail_after` is a test hook: the write
-    /// statement after that many fails with [`Error::InjectedFailure`].
-    pub async fn begin_restore(&self, fail_after: Option<usize>) -> Result<RestoreTx<'_>, Error> {
+    /// Opens the one write transaction of a restore.
+    pub async fn begin_restore(&self) -> Result<RestoreTx<'_>, Error> {
         Ok(RestoreTx {
             site: self,
             tx: Some(self.begin(TxMode::ReadWrite).await?),
             session_locks: Vec::new(),
             writes: 0,
-            fail_after,
+            fail: None,
         })
     }
 }
@@ -624,7 +623,17 @@ pub struct RestoreTx<'a> {
     tx: Option<Tx>,
     session_locks: Vec<String>,
     writes: usize,
-    fail_after: Option<usize>,
+    fail: Option<InjectedFailure>,
+}
+
+/// A failure a test makes a restore meet ([`RestoreTx::inject_failure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InjectedFailure {
+    /// The write statement after this many fails.
+    pub after: usize,
+    /// The server first ends the connection, as a network failure would (PostgreSQL and
+    /// MySQL; SQLite has no server and only fails).
+    pub drop_connection: bool,
 }
 
 impl RestoreTx<'_> {
@@ -635,9 +644,20 @@ impl RestoreTx<'_> {
         })
     }
 
-    /// Counts a write; the test hook fails the one after `fail_after` writes.
-    fn write(&mut self) -> Result<(), Error> {
-        if self.fail_after == Some(self.writes) {
+    /// A test hook: makes a later write fail, to prove that nothing is left behind.
+    pub fn inject_failure(&mut self, failure: Option<InjectedFailure>) {
+        self.fail = failure;
+    }
+
+    /// Counts a write, or meets the injected failure.
+    async fn write(&mut self) -> Result<(), Error> {
+        if let Some(fail) = self.fail.filter(|f| f.after == self.writes) {
+            if let (true, Some(sql)) = (fail.drop_connection, self.site.backend().end_own_session())
+            {
+                // The statement itself fails once the server has ended the session.
+                let _ = self.tx()?.execute(sql.to_owned(), vec![]).await;
+                self.session_locks.clear();
+            }
             return Err(Error::InjectedFailure { after: self.writes });
         }
         self.writes += 1;
@@ -649,13 +669,13 @@ impl RestoreTx<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, Error> {
-        self.write()?;
+        self.write().await?;
         let sql = self.render(sql);
         self.tx()?.execute(sql, params).await
     }
 
     async fn insert(&mut self, sql: &str, params: Vec<Param>) -> Result<i64, Error> {
-        self.write()?;
+        self.write().await?;
         let sql = self.render(sql);
         self.tx()?.insert(sql, params).await
     }

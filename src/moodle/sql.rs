@@ -77,6 +77,16 @@ impl Backend {
         }
     }
 
+    /// The statement that makes the server end the connection it runs on, as a network
+    /// failure would (the test hook of a restore); SQLite has no server.
+    pub(crate) fn end_own_session(self) -> Option<&'static str> {
+        match self {
+            Backend::Postgres => Some("SELECT pg_terminate_backend(pg_backend_pid())"),
+            Backend::MySql => Some("KILL CONNECTION_ID()"),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// The statement that opens a transaction.
     fn begin_statement(self, mode: TxMode) -> &'static str {
         match (self, mode) {

@@ -63,7 +63,15 @@ pub async fn apply(
         }
     }
 
-    let mut tx = site.begin_restore(options.fail_after_statements).await?;
+    let mut tx = site.begin_restore().await?;
+    tx.inject_failure(
+        options
+            .fail_after_statements
+            .map(|after| moodle::InjectedFailure {
+                after,
+                drop_connection: options.drop_connection,
+            }),
+    );
     let result = write(&mut tx, plan, category.id, &hashes, options.dry_run).await;
     match result {
         Ok(mut report) => {

@@ -414,6 +414,9 @@ pub struct ApplyOptions {
     /// For tests only: make the write statement after this many fail, to prove that nothing
     /// is left behind. Never set by the command line.
     pub fail_after_statements: Option<usize>,
+    /// For tests only: with `fail_after_statements`, the server ends the connection first, as
+    /// a network failure would.
+    pub drop_connection: bool,
 }
 
 /// Why [`apply`] wrote nothing.

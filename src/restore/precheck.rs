@@ -877,7 +877,7 @@ async fn match_templates(
             en,
             fr,
         ));
-        if let Some(t) = site_template {
+        if let Some(t) = site_template.filter(|_| !names.contains_key(SITE_TEMPLATE)) {
             out.push(PlanTemplate {
                 name: SITE_TEMPLATE.to_owned(),
                 target_name: SITE_TEMPLATE.to_owned(),

@@ -1242,3 +1242,135 @@ async fn a_legacy_file_is_restored_through_the_migration_with_its_own_finding() 
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     db.drop_database().await;
 }
+
+/// The keys of an object, sorted.
+fn keys_of(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+// The plan and report JSON are a stable interface (README "JSON output"): these are its keys.
+#[tokio::test]
+async fn plan_and_report_json_keep_their_documented_keys() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let site = open(&db).await;
+    let mut options = options(Mode::Restore);
+    options.rename.name = Some("Clés JSON".to_owned());
+    let plan = restore::precheck(&site, &chimie(), &options)
+        .await
+        .expect("precheck");
+    let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+        .await
+        .expect("apply");
+    let plan = serde_json::to_value(&plan).expect("JSON");
+    let report = serde_json::to_value(&report).expect("JSON");
+    let expect = |value: &serde_json::Value, keys: &[&str]| {
+        let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        keys.sort();
+        assert_eq!(keys_of(value), keys, "{value}");
+    };
+    expect(
+        &plan,
+        &[
+            "mode",
+            "source",
+            "training",
+            "milestones",
+            "templates",
+            "learners",
+            "learner_styles",
+            "planning",
+            "findings",
+        ],
+    );
+    expect(
+        &plan["source"],
+        &["name", "wwwroot", "source_training_id", "created"],
+    );
+    expect(
+        &plan["training"],
+        &[
+            "name",
+            "action",
+            "existing_id",
+            "category",
+            "startdate",
+            "enddate",
+            "duration",
+            "checklearner",
+            "nbautolaunch",
+            "nextlaunch",
+            "date_shift_days",
+            "template",
+            "grpcriteria1",
+            "grpcriteria2",
+        ],
+    );
+    expect(&plan["training"]["category"], &["id", "path", "matched_by"]);
+    expect(
+        &plan["milestones"][0],
+        &[
+            "course",
+            "target_course",
+            "section",
+            "position",
+            "activity",
+            "creditedtime",
+            "status",
+            "course_id",
+            "cmid",
+            "name",
+            "finding",
+        ],
+    );
+    expect(
+        &plan["templates"][0],
+        &["name", "target_name", "action", "id", "background"],
+    );
+    expect(
+        &plan["learners"][0],
+        &["email", "username", "status", "userid", "finding"],
+    );
+    expect(
+        &plan["learner_styles"][0],
+        &[
+            "email", "username", "template", "status", "userid", "finding",
+        ],
+    );
+    expect(&plan["planning"], &["action", "rows", "operator_id"]);
+    expect(
+        &plan["findings"][0],
+        &["code", "severity", "subjects", "en", "fr"],
+    );
+    expect(
+        &report,
+        &[
+            "dry_run",
+            "action",
+            "training_id",
+            "training_name",
+            "category_id",
+            "page",
+            "url",
+            "written",
+            "templates",
+            "skipped",
+            "accepted",
+            "statements",
+        ],
+    );
+    expect(
+        &report["written"],
+        &["milestones", "learners", "learner_styles", "planning"],
+    );
+    expect(
+        &report["templates"],
+        &["created", "replaced", "reused", "backgrounds_stored"],
+    );
+    site.close().await;
+    db.drop_database().await;
+}

@@ -712,6 +712,18 @@ pub fn template_content(name: &str) -> Option<TemplateContent> {
         .map(|t| (t.details.to_vec(), t.background))
 }
 
+/// The username of the demo site's administrator, who can log in to `serve`.
+pub const DEMO_ADMIN_USERNAME: &str = "admin";
+
+/// The password of the demo site's administrator. It is printed by `demo`: the demo site is for
+/// trying the tool, never for real data.
+pub const DEMO_ADMIN_PASSWORD: &str = "Demo-Admin-2026!";
+
+/// `password_hash(DEMO_ADMIN_PASSWORD, PASSWORD_DEFAULT, ['cost' => 10])` made by PHP 8.2: the
+/// `$2y$` bcrypt form every Moodle from 3.8 to 5.x accepts.
+const DEMO_ADMIN_PASSWORD_HASH: &str =
+    "$2y$10$bEiEGMdVD9TSDOa5vKZG/O.KzAaapi0/TP.hsWVYOYlzJKfNLqbXW";
+
 /// What the demo made, for the summary it prints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoSite {
@@ -955,7 +967,7 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
         state: UserState::Active,
     };
     insert_user(&mut w, &guest, "adminsetuppending", 0).await?;
-    let admin_id = insert_user(&mut w, &admin, "adminsetuppending", 1).await?;
+    let admin_id = insert_user(&mut w, &admin, DEMO_ADMIN_PASSWORD_HASH, 1).await?;
     let mut user_ids = Vec::new();
     for (i, learner) in LEARNERS.iter().enumerate() {
         user_ids.push(insert_user(&mut w, learner, "", i as i64 + 2).await?);

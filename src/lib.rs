@@ -9,3 +9,4 @@ pub mod document;
 pub mod i18n;
 pub mod moodle;
 pub mod restore;
+pub mod web;

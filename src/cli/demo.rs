@@ -83,5 +83,9 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
         "Try next:\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup --lang fr list\nOn a real site (read-only commands change nothing):\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
         "Essayez ensuite :\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup --lang en list\nSur un vrai site (les commandes de lecture ne modifient rien) :\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
     ));
+    out.push_str(&match lang {
+        Lang::En => format!("Web interface: `attestoodle-backup serve`, then open http://127.0.0.1:8080/ and log in as {} with the password {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
+        Lang::Fr => format!("Interface web : `attestoodle-backup serve`, puis ouvrez http://127.0.0.1:8080/ et connectez-vous en tant que {} avec le mot de passe {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
+    });
     print_stdout(&out)
 }

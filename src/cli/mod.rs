@@ -8,6 +8,7 @@ mod demo;
 mod keys;
 mod list;
 mod restore;
+mod serve;
 mod verify;
 
 use std::io::Write;
@@ -24,6 +25,7 @@ pub use convert::ConvertArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
+pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
 
 /// The exit codes, the same for every command (README "Exit codes").
@@ -106,6 +108,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Clone a training from a backup file onto renamed courses (e.g. next year's copies).
     Clone(CloneArgs),
+    /// Serve the web interface for the Moodle site's administrators.
+    Serve(ServeArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -238,6 +242,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Convert(args) => convert::run(&context, args),
         Command::Restore(args) => restore::run_restore(&context, args).await,
         Command::Clone(args) => restore::run_clone(&context, args).await,
+        Command::Serve(args) => serve::run(&context, args).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! Architecture invariant: nothing outside this module names a Moodle table or column, and
 //! nothing here knows the backup file.
 
+mod auth;
 pub mod config_php;
 pub mod fixture;
 mod restore;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub use auth::LoginUser;
 pub use restore::{
     store_file_content, CourseRow, FileStore, InjectedFailure, LearnerValues, MilestoneValues,
     ModuleRow, PlanningValues, RestoreTx, SectionRow, StyleValues, TemplateRow, TemplateUsage,
@@ -275,6 +277,10 @@ pub struct Target {
     pub filedir: Option<PathBuf>,
     /// `$CFG->siteadmins` when config.php forces it.
     pub siteadmins: Option<String>,
+    /// `$CFG->passwordsaltmain` from config.php (legacy md5 password hashes).
+    pub password_salt_main: Option<config_php::Secret>,
+    /// `$CFG->passwordpeppers` from config.php, sorted by key.
+    pub password_peppers: Vec<config_php::Secret>,
     /// The database for messages, password hidden.
     pub description: String,
 }
@@ -288,6 +294,8 @@ impl Target {
         let mut wwwroot = None;
         let mut filedir = None;
         let mut siteadmins = None;
+        let mut password_salt_main = None;
+        let mut password_peppers = Vec::new();
         let mut config_prefix = None;
         let (connect, description) = if let Some(url) = &options.db {
             parse_url(url, cwd)?
@@ -302,6 +310,8 @@ impl Target {
             wwwroot = config.wwwroot.clone();
             filedir = config.filedir();
             siteadmins = config.siteadmins.clone();
+            password_salt_main = config.passwordsaltmain.clone();
+            password_peppers = config.passwordpeppers.clone();
             config_prefix = config.prefix.clone();
             let url = config.database_url();
             let (connect, _) = parse_url(&url, cwd)?;
@@ -344,6 +354,8 @@ impl Target {
             wwwroot,
             filedir,
             siteadmins,
+            password_salt_main,
+            password_peppers,
             description,
         })
     }
@@ -359,6 +371,8 @@ impl Target {
             wwwroot: None,
             filedir: None,
             siteadmins: None,
+            password_salt_main: None,
+            password_peppers: Vec::new(),
             description: format!("sqlite://{}", path.display()),
         }
     }

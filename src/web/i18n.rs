@@ -1,0 +1,312 @@
+//! The texts of the web pages in English and French: two catalogues with the same keys.
+//!
+//! A text may hold `{name}` placeholders, filled by [`Tr::fmt`]. A test checks that both
+//! catalogues have the same keys and that every key a template or handler asks for exists.
+
+use crate::i18n::Lang;
+
+/// The English catalogue.
+const EN: &[(&str, &str)] = &[
+    ("nav.skip", "Skip to the content"),
+    ("nav.label", "Main"),
+    ("nav.trainings", "Trainings"),
+    ("nav.verify", "Verify a file"),
+    ("nav.keys", "Keys"),
+    ("nav.signed_in_as", "Signed in as"),
+    ("nav.logout", "Log out"),
+    ("error.back", "Back to the trainings"),
+    ("error.not_found.title", "Not found"),
+    ("error.not_found.text", "There is no such page or training on this site. It may have been deleted; go back to the list of trainings."),
+    ("error.token.title", "Form expired"),
+    ("error.token.text", "This form was refused because it did not carry the security token of your session: it may be older than your last login or come from another site. Go back, reload the page and send it again."),
+    ("error.origin.title", "Request from another site refused"),
+    ("error.origin.text", "This request was sent from a page of another site, so it was refused. Use the forms of this site; behind a reverse proxy, make it pass the original Host header."),
+    ("error.too_large.title", "File too large"),
+    ("error.too_large.text", "The request is larger than this server accepts. Send a smaller file, or ask the administrator to raise `serve --max-upload`."),
+    ("error.bad_form.title", "Form not understood"),
+    ("error.bad_form.text", "The form that was sent cannot be read. Go back, reload the page and send it again."),
+    ("error.internal.title", "Internal error"),
+    ("error.internal.text", "Something failed on the server (database or file system). The details are in the server's log; try again, or tell the administrator."),
+    ("login.title", "Log in"),
+    ("login.intro", "Log in with the Moodle account of a site administrator of this Moodle site."),
+    ("login.username", "Username"),
+    ("login.password", "Password"),
+    ("login.submit", "Log in"),
+    ("login.failed", "Wrong username or password, or this account cannot log in here (suspended, deleted, or its password is not stored in Moodle). Check them and try again."),
+    ("login.throttled", "Too many failed logins for this username or from your address: wait {minutes} minutes, then try again."),
+    ("not_allowed.title", "Not allowed"),
+    ("not_allowed.text", "Only the site administrators of this Moodle site may use this tool, and this account is not one of them:"),
+    ("not_allowed.what_to_do", "Log out and log in with an administrator account, or ask an administrator to do what you need."),
+    ("trainings.title", "Trainings"),
+    ("trainings.search", "Search by training or category name"),
+    ("trainings.search_button", "Search"),
+    ("trainings.name", "Training"),
+    ("trainings.milestones", "Milestones"),
+    ("trainings.learners", "Learners"),
+    ("trainings.template", "Template"),
+    ("trainings.summary", "{shown} of {total} trainings, in {categories} categories."),
+    ("trainings.no_name", "(no name)"),
+    ("trainings.no_template", "none"),
+    ("trainings.no_category", "(category missing) #{id}"),
+    ("training.back", "All trainings"),
+    ("training.id", "Id in Moodle"),
+    ("training.category", "Category"),
+    ("keys.title", "Keys"),
+    ("keys.own", "This site's public key"),
+    ("keys.own_id", "Key id:"),
+    ("keys.download", "Download this site's public key"),
+    ("keys.own_missing", "This site has no signing key at {path} yet: create it on the server with `attestoodle-backup keys generate`, or start `serve` with `--key PATH`."),
+    ("keys.own_unreadable", "This site's signing key cannot be used:"),
+    ("keys.trusted", "Trusted keys"),
+    ("keys.trusted_intro", "Backups signed with one of these keys, or with this site's own key, are shown as authentic."),
+    ("keys.none_trusted", "No key is trusted besides this site's own."),
+    ("keys.add", "Trust another site's key"),
+    ("keys.paste", "Public key in PEM form (-----BEGIN PUBLIC KEY-----)"),
+    ("keys.or_file", "or a file holding it"),
+    ("keys.add_button", "Trust this key"),
+    ("keys.added", "The key {id} is now trusted."),
+    ("keys.nothing_given", "Paste a public key or choose a file holding one."),
+    ("keys.refused", "This key was not trusted:"),
+    ("keys.store_unreadable", "The trust store cannot be read:"),
+    ("verify.title", "Verify a file"),
+    ("verify.intro", "Check a backup file (format 2, or a file of the PHP plugin tool_save_attestoodle) without restoring it: its format, whether it is intact, and who signed it."),
+    ("verify.choose", "Backup file"),
+    ("verify.submit", "Verify"),
+    ("verify.result", "Result"),
+    ("verify.file", "File"),
+    ("verify.format", "Format"),
+    ("verify.training", "Training"),
+    ("verify.integrity", "Integrity"),
+    ("verify.authenticity", "Authenticity"),
+    ("verify.format_v2", "attestoodle-backup, format 2"),
+    ("verify.format_legacy", "PHP plugin tool_save_attestoodle (version 2019061667)"),
+    ("verify.valid", "intact: the signature matches the content"),
+    ("verify.invalid", "damaged or altered: {reason}"),
+    ("verify.unsigned", "not signed: nothing proves the content is unchanged"),
+    ("verify.trusted", "signed by a trusted key ({id})"),
+    ("verify.untrusted", "not trusted: signed with key {id}, which this site does not trust; add it on the Keys page if you know where it comes from"),
+    ("verify.no_signature", "none: files of the PHP plugin carry no signature"),
+    ("verify.checksum_ok", "intact: the checksum matches the content"),
+    ("verify.checksum_bad", "damaged or altered: the checksum does not match the content"),
+    ("verify.rejected", "This file cannot be read as a backup:"),
+    ("verify.no_file", "Choose a file to verify."),
+];
+
+/// The French catalogue.
+const FR: &[(&str, &str)] = &[
+    ("nav.skip", "Aller au contenu"),
+    ("nav.label", "Principal"),
+    ("nav.trainings", "Formations"),
+    ("nav.verify", "Vérifier un fichier"),
+    ("nav.keys", "Clés"),
+    ("nav.signed_in_as", "Connecté en tant que"),
+    ("nav.logout", "Se déconnecter"),
+    ("error.back", "Retour aux formations"),
+    ("error.not_found.title", "Introuvable"),
+    ("error.not_found.text", "Cette page ou cette formation n'existe pas sur ce site. Elle a peut-être été supprimée ; revenez à la liste des formations."),
+    ("error.token.title", "Formulaire expiré"),
+    ("error.token.text", "Ce formulaire a été refusé car il ne portait pas le jeton de sécurité de votre session : il date peut-être d'avant votre dernière connexion, ou vient d'un autre site. Revenez en arrière, rechargez la page et envoyez-le de nouveau."),
+    ("error.origin.title", "Requête venant d'un autre site refusée"),
+    ("error.origin.text", "Cette requête a été envoyée depuis une page d'un autre site ; elle a donc été refusée. Utilisez les formulaires de ce site ; derrière un proxy inverse, faites-lui transmettre l'en-tête Host d'origine."),
+    ("error.too_large.title", "Fichier trop volumineux"),
+    ("error.too_large.text", "La requête dépasse la taille acceptée par ce serveur. Envoyez un fichier plus petit, ou demandez à l'administrateur d'augmenter `serve --max-upload`."),
+    ("error.bad_form.title", "Formulaire illisible"),
+    ("error.bad_form.text", "Le formulaire envoyé ne peut pas être lu. Revenez en arrière, rechargez la page et envoyez-le de nouveau."),
+    ("error.internal.title", "Erreur interne"),
+    ("error.internal.text", "Une erreur s'est produite sur le serveur (base de données ou système de fichiers). Le détail est dans le journal du serveur ; réessayez, ou prévenez l'administrateur."),
+    ("login.title", "Connexion"),
+    ("login.intro", "Connectez-vous avec le compte Moodle d'un administrateur de ce site Moodle."),
+    ("login.username", "Nom d'utilisateur"),
+    ("login.password", "Mot de passe"),
+    ("login.submit", "Se connecter"),
+    ("login.failed", "Nom d'utilisateur ou mot de passe incorrect, ou ce compte ne peut pas se connecter ici (suspendu, supprimé, ou son mot de passe n'est pas conservé par Moodle). Vérifiez-les et réessayez."),
+    ("login.throttled", "Trop d'échecs de connexion pour ce nom d'utilisateur ou depuis votre adresse : attendez {minutes} minutes, puis réessayez."),
+    ("not_allowed.title", "Accès refusé"),
+    ("not_allowed.text", "Seuls les administrateurs de ce site Moodle peuvent utiliser cet outil, et ce compte n'en fait pas partie :"),
+    ("not_allowed.what_to_do", "Déconnectez-vous et connectez-vous avec un compte administrateur, ou demandez à un administrateur de faire ce dont vous avez besoin."),
+    ("trainings.title", "Formations"),
+    ("trainings.search", "Rechercher par nom de formation ou de catégorie"),
+    ("trainings.search_button", "Rechercher"),
+    ("trainings.name", "Formation"),
+    ("trainings.milestones", "Jalons"),
+    ("trainings.learners", "Apprenants"),
+    ("trainings.template", "Modèle"),
+    ("trainings.summary", "{shown} formations sur {total}, dans {categories} catégories."),
+    ("trainings.no_name", "(sans nom)"),
+    ("trainings.no_template", "aucun"),
+    ("trainings.no_category", "(catégorie absente) n° {id}"),
+    ("training.back", "Toutes les formations"),
+    ("training.id", "Identifiant dans Moodle"),
+    ("training.category", "Catégorie"),
+    ("keys.title", "Clés"),
+    ("keys.own", "Clé publique de ce site"),
+    ("keys.own_id", "Identifiant de la clé :"),
+    ("keys.download", "Télécharger la clé publique de ce site"),
+    ("keys.own_missing", "Ce site n'a pas encore de clé de signature en {path} : créez-la sur le serveur avec `attestoodle-backup keys generate`, ou lancez `serve` avec `--key CHEMIN`."),
+    ("keys.own_unreadable", "La clé de signature de ce site est inutilisable :"),
+    ("keys.trusted", "Clés de confiance"),
+    ("keys.trusted_intro", "Les sauvegardes signées avec l'une de ces clés, ou avec la clé de ce site, sont présentées comme authentiques."),
+    ("keys.none_trusted", "Aucune clé n'est de confiance en dehors de celle de ce site."),
+    ("keys.add", "Faire confiance à la clé d'un autre site"),
+    ("keys.paste", "Clé publique au format PEM (-----BEGIN PUBLIC KEY-----)"),
+    ("keys.or_file", "ou un fichier qui la contient"),
+    ("keys.add_button", "Faire confiance à cette clé"),
+    ("keys.added", "La clé {id} est désormais de confiance."),
+    ("keys.nothing_given", "Collez une clé publique ou choisissez un fichier qui en contient une."),
+    ("keys.refused", "Cette clé n'a pas été ajoutée :"),
+    ("keys.store_unreadable", "Le magasin de clés de confiance est illisible :"),
+    ("verify.title", "Vérifier un fichier"),
+    ("verify.intro", "Contrôlez un fichier de sauvegarde (format 2, ou fichier du plugin PHP tool_save_attestoodle) sans le restaurer : son format, son intégrité, et qui l'a signé."),
+    ("verify.choose", "Fichier de sauvegarde"),
+    ("verify.submit", "Vérifier"),
+    ("verify.result", "Résultat"),
+    ("verify.file", "Fichier"),
+    ("verify.format", "Format"),
+    ("verify.training", "Formation"),
+    ("verify.integrity", "Intégrité"),
+    ("verify.authenticity", "Authenticité"),
+    ("verify.format_v2", "attestoodle-backup, format 2"),
+    ("verify.format_legacy", "plugin PHP tool_save_attestoodle (version 2019061667)"),
+    ("verify.valid", "intact : la signature correspond au contenu"),
+    ("verify.invalid", "endommagé ou modifié : {reason}"),
+    ("verify.unsigned", "non signé : rien ne garantit que le contenu est inchangé"),
+    ("verify.trusted", "signé par une clé de confiance ({id})"),
+    ("verify.untrusted", "non fiable : signé avec la clé {id}, que ce site ne connaît pas ; ajoutez-la dans la page Clés si vous savez d'où elle vient"),
+    ("verify.no_signature", "aucune : les fichiers du plugin PHP ne sont pas signés"),
+    ("verify.checksum_ok", "intact : la somme de contrôle correspond au contenu"),
+    ("verify.checksum_bad", "endommagé ou modifié : la somme de contrôle ne correspond pas au contenu"),
+    ("verify.rejected", "Ce fichier ne peut pas être lu comme une sauvegarde :"),
+    ("verify.no_file", "Choisissez un fichier à vérifier."),
+];
+
+/// The texts of one language, for templates and handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The text of `key`; the key itself when it is missing (a test makes sure none is).
+    pub fn get(&self, key: &'static str) -> &'static str {
+        let catalogue = match self.0 {
+            Lang::En => EN,
+            Lang::Fr => FR,
+        };
+        catalogue
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(key, |(_, text)| *text)
+    }
+
+    /// The text of `key` with each `{name}` replaced by its value.
+    pub fn fmt(&self, key: &'static str, values: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_owned();
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// The language code, for `<html lang>`.
+    pub fn code(&self) -> &'static str {
+        match self.0 {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+}
+
+/// The keys of the English and the French catalogue, in order (tests).
+pub fn catalogue_keys() -> (Vec<&'static str>, Vec<&'static str>) {
+    (
+        EN.iter().map(|(k, _)| *k).collect(),
+        FR.iter().map(|(k, _)| *k).collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn both_catalogues_have_every_key_once() {
+        let (en, fr) = catalogue_keys();
+        let en_set: BTreeSet<_> = en.iter().collect();
+        let fr_set: BTreeSet<_> = fr.iter().collect();
+        assert_eq!(
+            en_set.len(),
+            en.len(),
+            "a key is twice in the English catalogue"
+        );
+        assert_eq!(
+            fr_set.len(),
+            fr.len(),
+            "a key is twice in the French catalogue"
+        );
+        let only_en: Vec<_> = en_set.difference(&fr_set).collect();
+        let only_fr: Vec<_> = fr_set.difference(&en_set).collect();
+        assert!(only_en.is_empty(), "missing in French: {only_en:?}");
+        assert!(only_fr.is_empty(), "missing in English: {only_fr:?}");
+    }
+
+    #[test]
+    fn placeholders_are_the_same_in_both_languages() {
+        let names = |text: &str| -> BTreeSet<String> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect()
+        };
+        for (key, en) in EN {
+            let fr = Tr(Lang::Fr).get(key);
+            assert_eq!(names(en), names(fr), "placeholders of {key}");
+            assert!(!fr.is_empty() && !en.is_empty(), "{key} is empty");
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_the_code_and_templates_exists() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut sources = Vec::new();
+        for dir in ["templates", "src/web"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).expect("read the directory") {
+                let path = entry.expect("a directory entry").path();
+                if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                    sources.push((path.clone(), std::fs::read_to_string(&path).expect("read")));
+                }
+            }
+        }
+        let (en, _) = catalogue_keys();
+        let mut used = 0;
+        for (path, text) in &sources {
+            for call in ["get(\"", "fmt(\""] {
+                for rest in text.split(call).skip(1) {
+                    let Some((key, _)) = rest.split_once('"') else {
+                        continue;
+                    };
+                    if key.contains('.') && !key.contains(' ') {
+                        used += 1;
+                        assert!(
+                            en.contains(&key),
+                            "{} uses the unknown key {key}",
+                            path.display()
+                        );
+                    }
+                }
+            }
+            // Keys named as string pairs, `("error.x.title", "error.x.text")`.
+            for rest in text.split("=> (\"").skip(1) {
+                if let Some((key, _)) = rest.split_once('"') {
+                    assert!(
+                        en.contains(&key),
+                        "{} uses the unknown key {key}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(
+            used > 50,
+            "the scan found only {used} uses: has the call syntax changed?"
+        );
+    }
+}

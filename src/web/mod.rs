@@ -1,0 +1,241 @@
+//! The web interface: server-rendered pages for Moodle site administrators.
+//!
+//! [`app`] builds the whole application as one `Router`, shared by `serve` and the tests. A
+//! handler extracts its inputs, makes one library call (`moodle::Site`, `document`) and renders
+//! a typed template.
+//!
+//! Architecture invariant: no SQL and no database driver here; every database read goes through
+//! `moodle::Site`. Nothing written to disk but what the operator asks for (a trusted key).
+
+mod error;
+mod i18n;
+mod keys;
+mod login;
+mod page;
+pub mod password;
+mod security;
+mod session;
+mod trainings;
+mod verify;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::moodle::Site;
+
+pub use i18n::{catalogue_keys, Tr};
+pub use password::PasswordSettings;
+pub use security::ThrottleLimits;
+
+/// The default limit of a request body, uploads included: 20 MiB.
+pub const DEFAULT_MAX_UPLOAD: usize = 20 * 1024 * 1024;
+
+/// The default idle time after which a session ends: 30 minutes.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// How the server is set up (`serve`'s options).
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The path prefix the pages live under behind a reverse proxy, `""` or `/prefix`
+    /// (no trailing slash).
+    pub base_path: String,
+    /// Whether the pages are served over HTTPS (cookies get `Secure`).
+    pub https: bool,
+    /// Whether a reverse proxy is in front: its `X-Forwarded-For` (last address) names the
+    /// client for login throttling, and `X-Forwarded-Proto: https` marks cookies `Secure`.
+    pub behind_proxy: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_upload: usize,
+    /// Idle time after which a session ends.
+    pub idle_timeout: Duration,
+    /// This site's private signing key (PKCS#8 PEM); its public half is offered for download.
+    pub key_path: PathBuf,
+    /// The directory of trusted public keys.
+    pub trust_dir: PathBuf,
+    /// The password settings of config.php (peppers, legacy salt).
+    pub passwords: PasswordSettings,
+    /// How many failed logins are allowed before a pause.
+    pub throttle: ThrottleLimits,
+}
+
+impl WebConfig {
+    /// A configuration with the defaults, for the given key paths.
+    pub fn new(key_path: PathBuf, trust_dir: PathBuf) -> WebConfig {
+        WebConfig {
+            base_path: String::new(),
+            https: false,
+            behind_proxy: false,
+            max_upload: DEFAULT_MAX_UPLOAD,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            key_path,
+            trust_dir,
+            passwords: PasswordSettings::default(),
+            throttle: ThrottleLimits::default(),
+        }
+    }
+
+    /// Checks and normalises `--base-path`: empty, or `/` followed by path segments of
+    /// letters, digits, `-`, `_`, `.` and `~`; a trailing `/` is dropped.
+    ///
+    /// # Errors
+    ///
+    /// A message saying what a valid prefix looks like.
+    pub fn normalise_base_path(text: &str) -> Result<String, String> {
+        let trimmed = text.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return Ok(String::new());
+        }
+        let valid = trimmed.starts_with('/')
+            && trimmed[1..].split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+            });
+        if valid {
+            Ok(trimmed.to_owned())
+        } else {
+            Err(format!(
+                "the base path `{text}` is not valid: give a path such as /attestoodle (letters, \
+                 digits, -, _, . and ~ between slashes), or leave it out to serve at /"
+            ))
+        }
+    }
+}
+
+/// The state every handler shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    site: Site,
+    config: WebConfig,
+    sessions: session::Sessions,
+    throttle: security::Throttle,
+}
+
+impl AppState {
+    /// The state of a server on `site` set up by `config`.
+    pub fn new(site: Site, config: WebConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                sessions: session::Sessions::new(config.idle_timeout),
+                throttle: security::Throttle::new(config.throttle),
+                site,
+                config,
+            }),
+        }
+    }
+
+    fn site(&self) -> &Site {
+        &self.inner.site
+    }
+
+    fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    fn sessions(&self) -> &session::Sessions {
+        &self.inner.sessions
+    }
+
+    fn throttle(&self) -> &security::Throttle {
+        &self.inner.throttle
+    }
+
+    fn base(&self) -> &str {
+        &self.inner.config.base_path
+    }
+}
+
+/// Serves the application on `listener` until Ctrl-C, with each request knowing the client's
+/// address (for login throttling).
+///
+/// # Errors
+///
+/// The I/O error that stopped the server.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        // Without a signal handler the server runs until killed, which is fine too.
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// The stylesheet, embedded in the binary.
+const APP_CSS: &str = include_str!("app.css");
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        APP_CSS,
+    )
+}
+
+/// The whole application: every page under `config.base_path`, with sessions, security
+/// headers, the POST origin check and the request size limit.
+pub fn app(state: AppState) -> Router {
+    let base = state.base().to_owned();
+    let at = |path: &str| format!("{base}{path}");
+    let mut router = Router::new()
+        .route(&at("/"), get(trainings::list))
+        .route(&at("/trainings/{id}"), get(trainings::show))
+        .route(&at("/login"), get(login::form).post(login::submit))
+        .route(&at("/logout"), post(login::logout))
+        .route(&at("/keys"), get(keys::page).post(keys::trust))
+        .route(&at("/keys/site.pem"), get(keys::download_own))
+        .route(&at("/verify"), get(verify::form).post(verify::submit))
+        .route(&at("/static/app.css"), get(stylesheet));
+    if !base.is_empty() {
+        let home = at("/");
+        router = router.route(
+            &base,
+            get(move || async move { axum::response::Redirect::permanent(&home) }),
+        );
+    }
+    let max_upload = state.config().max_upload;
+    router
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(max_upload))
+        .layer(RequestBodyLimitLayer::new(max_upload))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_plain_path_segments() {
+        assert_eq!(WebConfig::normalise_base_path(""), Ok(String::new()));
+        assert_eq!(WebConfig::normalise_base_path("/"), Ok(String::new()));
+        assert_eq!(
+            WebConfig::normalise_base_path("/tools/attestoodle/"),
+            Ok("/tools/attestoodle".to_owned())
+        );
+        for bad in ["attestoodle", "/a/../b", "/a//b", "/a b", "/a?b", "/<x>"] {
+            assert!(WebConfig::normalise_base_path(bad).is_err(), "{bad}");
+        }
+    }
+}

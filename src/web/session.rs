@@ -1,0 +1,235 @@
+//! Sessions kept in memory: random 256-bit ids, an idle timeout, the session cookie.
+//!
+//! Nothing is written to disk: a restart logs everyone out. A session exists from the first
+//! request (it carries the CSRF token of the login form and the chosen language); logging in
+//! gives it a new id.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rand_core::{OsRng, RngCore as _};
+
+use crate::i18n::Lang;
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "attestoodle_session";
+
+/// Above this many sessions, the ones of anonymous visitors that were idle longest are dropped.
+const MAX_SESSIONS: usize = 10_000;
+
+/// Who is logged in on a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// `user.id`.
+    pub user_id: i64,
+    /// `user.username`.
+    pub username: String,
+    /// Whether the account is a site administrator (checked at login).
+    pub admin: bool,
+}
+
+/// What a session holds.
+#[derive(Debug, Clone)]
+pub struct SessionData {
+    /// The synchronizer token every form of this session carries (64 hex digits).
+    pub csrf: String,
+    /// The logged-in account, if any.
+    pub login: Option<Login>,
+    /// The language chosen with `?lang=`, if any.
+    pub lang: Option<Lang>,
+    last_seen: Instant,
+}
+
+/// The sessions of the server; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    inner: Arc<Mutex<HashMap<String, SessionData>>>,
+    idle: Duration,
+}
+
+impl Sessions {
+    /// An empty store whose sessions end after `idle` without a request.
+    pub fn new(idle: Duration) -> Sessions {
+        Sessions {
+            inner: Arc::default(),
+            idle,
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<String, SessionData>> {
+        // A panic while the lock was held leaves plain data behind: keep using it.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The session with this id, refreshed, or `None` when unknown or idle too long.
+    pub fn touch(&self, id: &str) -> Option<SessionData> {
+        let mut map = self.map();
+        let now = Instant::now();
+        let live = map
+            .get(id)
+            .is_some_and(|s| now.duration_since(s.last_seen) <= self.idle);
+        if !live {
+            map.remove(id);
+            return None;
+        }
+        let session = map.get_mut(id)?;
+        session.last_seen = now;
+        Some(session.clone())
+    }
+
+    /// Starts an anonymous session and gives its id and data.
+    pub fn create(&self) -> (String, SessionData) {
+        let data = SessionData {
+            csrf: random_hex(),
+            login: None,
+            lang: None,
+            last_seen: Instant::now(),
+        };
+        let id = random_hex();
+        let mut map = self.map();
+        if map.len() >= MAX_SESSIONS {
+            self.sweep(&mut map);
+        }
+        map.insert(id.clone(), data.clone());
+        (id, data)
+    }
+
+    /// Drops expired sessions and, while still too many, the longest-idle anonymous ones.
+    fn sweep(&self, map: &mut HashMap<String, SessionData>) {
+        let now = Instant::now();
+        map.retain(|_, s| now.duration_since(s.last_seen) <= self.idle);
+        if map.len() < MAX_SESSIONS {
+            return;
+        }
+        let mut anonymous: Vec<(Instant, String)> = map
+            .iter()
+            .filter(|(_, s)| s.login.is_none())
+            .map(|(id, s)| (s.last_seen, id.clone()))
+            .collect();
+        anonymous.sort();
+        let excess = map.len() + 1 - MAX_SESSIONS;
+        for (_, id) in anonymous.into_iter().take(excess) {
+            map.remove(&id);
+        }
+    }
+
+    /// Changes a session with `change`; does nothing when it is gone.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut SessionData)) {
+        if let Some(session) = self.map().get_mut(id) {
+            change(session);
+        }
+    }
+
+    /// Logs a session in: its data moves to a new id with a new CSRF token (so that an id or a
+    /// token seen before the login is worth nothing after it). Gives the new id.
+    pub fn log_in(&self, old_id: &str, login: Login) -> String {
+        let mut map = self.map();
+        let lang = map.remove(old_id).and_then(|s| s.lang);
+        let id = random_hex();
+        map.insert(
+            id.clone(),
+            SessionData {
+                csrf: random_hex(),
+                login: Some(login),
+                lang,
+                last_seen: Instant::now(),
+            },
+        );
+        id
+    }
+
+    /// Ends a session.
+    pub fn remove(&self, id: &str) {
+        self.map().remove(id);
+    }
+
+    /// Whether there is no session at all.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.map().is_empty()
+    }
+}
+
+/// 32 bytes from the operating system's random source, as 64 lower-case hex digits.
+pub fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `Set-Cookie` value that gives the browser a session id.
+pub fn set_cookie(id: &str, path: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={id}; Path={path}; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that makes the browser forget its session id.
+pub fn clear_cookie(path: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The session id in a `Cookie` header value, if it has the shape of one of ours.
+pub fn id_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_256_random_bits() {
+        let a = random_hex();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_hex());
+    }
+
+    #[test]
+    fn an_idle_session_ends() {
+        let sessions = Sessions::new(Duration::ZERO);
+        let (id, _) = sessions.create();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(sessions.touch(&id).is_none());
+        assert!(sessions.is_empty());
+    }
+
+    #[test]
+    fn logging_in_changes_the_id_and_the_token() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let (id, data) = sessions.create();
+        let login = Login {
+            user_id: 2,
+            username: "admin".into(),
+            admin: true,
+        };
+        let new = sessions.log_in(&id, login);
+        assert!(sessions.touch(&id).is_none());
+        let after = sessions.touch(&new).expect("logged-in session");
+        assert_ne!(after.csrf, data.csrf);
+        assert!(after.login.is_some());
+    }
+
+    #[test]
+    fn only_our_cookie_of_the_right_shape_is_read() {
+        let id = "a".repeat(64);
+        assert_eq!(
+            id_from_cookie_header(&format!("x=1; {COOKIE}={id}")),
+            Some(id.as_str())
+        );
+        assert_eq!(id_from_cookie_header(&format!("{COOKIE}=abc")), None);
+        assert_eq!(id_from_cookie_header("other=1"), None);
+    }
+}

@@ -1,0 +1,1037 @@
+//! The web interface through HTTP requests on `web::app`, without a socket, over a demo SQLite
+//! site: who may see what, CSRF and origin checks, upload limits, escaping, throttling,
+//! cookies, headers and languages.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use attestoodle_backup::demo;
+use attestoodle_backup::document::keys;
+use attestoodle_backup::moodle::{fixture, Param, Site, Target};
+use attestoodle_backup::web::{self, AppState, ThrottleLimits, WebConfig};
+use axum::body::{Body, Bytes};
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use tower::ServiceExt as _;
+
+/// `password_hash('Learner-Pass-1', PASSWORD_BCRYPT, ['cost' => 4])`, made by PHP 8.2.
+const LEARNER_HASH: &str = "$2y$04$iBXC71WkaPdBZ1N7mVIY3eRKcncVcBeXqfzNS5WbLUNtDRN23EzvO";
+const LEARNER: &str = "camille.martin";
+const LEARNER_PASSWORD: &str = "Learner-Pass-1";
+const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+const LIMIT: usize = 64 * 1024;
+
+/// A demo site in a temporary directory, with a learner who has a password and a training
+/// named like a script.
+struct Fixture {
+    dir: tempfile::TempDir,
+    script_training: i64,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let database = dir.path().join("site.sqlite");
+        demo::create_or_open(&database)
+            .await
+            .expect("the demo site");
+        let site = Site::open(&Target::sqlite_file(&database, false))
+            .await
+            .expect("open the demo site");
+        let learner = site
+            .user_for_login(LEARNER)
+            .await
+            .expect("read the learner")
+            .expect("the learner exists");
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        w.update(
+            "user",
+            learner.id,
+            "password",
+            Param::Text(LEARNER_HASH.into()),
+        )
+        .await
+        .expect("set the learner's password");
+        let script_training = w
+            .insert(
+                "tool_attestoodle_training",
+                &[
+                    ("name", SCRIPT_NAME.into()),
+                    ("categoryid", 1.into()),
+                    ("startdate", 0.into()),
+                ],
+            )
+            .await
+            .expect("insert a training");
+        w.commit().await.expect("commit");
+        site.close().await;
+        Fixture {
+            dir,
+            script_training,
+        }
+    }
+
+    fn config(&self) -> WebConfig {
+        let mut config = WebConfig::new(
+            self.dir.path().join("keys/signing-key.pem"),
+            self.dir.path().join("keys/trusted"),
+        );
+        config.max_upload = LIMIT;
+        config
+    }
+
+    async fn app_with(&self, config: WebConfig) -> Router {
+        let site = Site::open(&Target::sqlite_file(
+            &self.dir.path().join("site.sqlite"),
+            false,
+        ))
+        .await
+        .expect("open the demo site");
+        web::app(AppState::new(site, config))
+    }
+
+    async fn app(&self) -> Router {
+        self.app_with(self.config()).await
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
+    app.clone().oneshot(request).await.expect("a response")
+}
+
+async fn text(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body");
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+fn location(response: &Response<Body>) -> &str {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+fn set_cookie(response: &Response<Body>) -> Option<String> {
+    response
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The `name=value` part of a `Set-Cookie`.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or("").to_owned()
+}
+
+fn csrf_in(html: &str) -> String {
+    let (_, rest) = html
+        .split_once("name=\"csrf\" value=\"")
+        .expect("a page with a CSRF field");
+    rest.split('"').next().unwrap_or("").to_owned()
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+const BOUNDARY: &str = "XxBoundaryxX";
+
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file, content) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A browser: its session cookie and the CSRF token of the last page it read.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    /// Opens the login page: gets a session and the form's token.
+    async fn anonymous(app: &Router) -> Browser {
+        let response = send(app, get("/login", None)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = cookie_pair(&set_cookie(&response).expect("a session cookie"));
+        let csrf = csrf_in(&text(response).await);
+        Browser { cookie, csrf }
+    }
+
+    async fn log_in(app: &Router, username: &str, password: &str) -> Browser {
+        let anonymous = Browser::anonymous(app).await;
+        let response = send(
+            app,
+            anonymous.post_form(
+                "/login",
+                &[
+                    ("csrf", &anonymous.csrf),
+                    ("username", username),
+                    ("password", password),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {username}"
+        );
+        let cookie = cookie_pair(&set_cookie(&response).expect("a new session cookie"));
+        assert_ne!(
+            cookie, anonymous.cookie,
+            "logging in changes the session id"
+        );
+        let mut browser = Browser {
+            cookie,
+            csrf: String::new(),
+        };
+        // Every page carries the token in its logout form, the "not allowed" page included.
+        let page = send(app, browser.get("/")).await;
+        browser.csrf = csrf_in(&text(page).await);
+        browser
+    }
+
+    fn get(&self, path: &str) -> Request<Body> {
+        get(path, Some(&self.cookie))
+    }
+
+    fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+        Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form_encode(pairs)))
+            .expect("a request")
+    }
+
+    fn post_multipart(&self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Request<Body> {
+        Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, &self.cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(multipart(parts)))
+            .expect("a request")
+    }
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path).header(header::HOST, "localhost");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).expect("a request")
+}
+
+/// Every page but the login page and the stylesheet, with its method.
+fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("GET", "/".to_owned()),
+        ("GET", format!("/trainings/{training}")),
+        ("GET", "/trainings/999999".to_owned()),
+        ("GET", "/keys".to_owned()),
+        ("GET", "/keys/site.pem".to_owned()),
+        ("POST", "/keys".to_owned()),
+        ("GET", "/verify".to_owned()),
+        ("POST", "/verify".to_owned()),
+        ("GET", "/no/such/page".to_owned()),
+    ]
+}
+
+fn request_as(browser: Option<&Browser>, method: &str, path: &str) -> Request<Body> {
+    match (browser, method) {
+        (Some(b), "POST") => b.post_multipart(path, &[("csrf", None, b.csrf.as_bytes())]),
+        (Some(b), _) => b.get(path),
+        (None, "POST") => Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(multipart(&[])))
+            .expect("a request"),
+        (None, _) => get(path, None),
+    }
+}
+
+// Issue "Web interface": every route refuses anonymous users (redirect to login).
+#[tokio::test]
+async fn every_page_sends_anonymous_visitors_to_the_login_page() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    for (method, path) in guarded_routes(fixture.script_training) {
+        let response = send(&app, request_as(None, method, &path)).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{method} {path}");
+        assert_eq!(location(&response), "/login", "{method} {path}");
+    }
+}
+
+// Issue "Web interface": logged-in non-admins get 403.
+#[tokio::test]
+async fn every_page_refuses_accounts_that_are_not_site_administrators() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let learner = Browser::log_in(&app, LEARNER, LEARNER_PASSWORD).await;
+    for (method, path) in guarded_routes(fixture.script_training) {
+        let response = send(&app, request_as(Some(&learner), method, &path)).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        let html = text(response).await;
+        assert!(html.contains("Not allowed"), "{method} {path}: {html}");
+        assert!(html.contains(LEARNER), "{method} {path} names the account");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_admin_logs_in_and_sees_the_trainings_by_category() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let response = send(&app, admin.get("/")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(html.contains("Licence Chimie S1 2026"), "{html}");
+    assert!(html.contains("4 of 4 trainings"), "{html}");
+    let response = send(&app, admin.get("/?q=chimie")).await;
+    let html = text(response).await;
+    assert!(html.contains("Licence Chimie S1 2026"));
+    assert!(!html.contains(SCRIPT_NAME) && !html.contains("&#60;script"));
+    for path in [
+        "/keys",
+        "/verify",
+        &format!("/trainings/{}", fixture.script_training),
+    ] {
+        let response = send(&app, admin.get(path)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    // The username is lower-cased as Moodle stores it.
+    Browser::log_in(&app, " ADMIN ", demo::DEMO_ADMIN_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unusable_accounts_cannot_log_in() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    for (username, password) in [
+        ("admin", "demo-admin-2026!"),
+        ("admin", ""),
+        ("nobody", "x"),
+        // Suspended, deleted and CAS accounts of the demo.
+        ("arthur.michel", ""),
+        ("lucas.garcia", ""),
+        ("emma.david", "not cached"),
+    ] {
+        let browser = Browser::anonymous(&app).await;
+        let response = send(
+            &app,
+            browser.post_form(
+                "/login",
+                &[
+                    ("csrf", &browser.csrf),
+                    ("username", username),
+                    ("password", password),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{username}");
+        assert!(set_cookie(&response).is_none());
+        let html = text(response).await;
+        assert!(html.contains("Wrong username or password"), "{html}");
+        assert!(!html.contains(password) || password.is_empty() || password == "x");
+    }
+}
+
+// Issue "Web interface": every POST without a valid CSRF token is refused.
+#[tokio::test]
+async fn every_post_without_the_sessions_token_is_refused() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let wrong = "0".repeat(64);
+    for token in [None, Some(wrong.as_str()), Some("")] {
+        let form = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs: Vec<(&str, &str)> = extra.to_vec();
+            if let Some(token) = token {
+                pairs.push(("csrf", token));
+            }
+            pairs
+        };
+        let response = send(&app, admin.post_form("/logout", &form(&[]))).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "logout, {token:?}"
+        );
+        for path in ["/keys", "/verify"] {
+            let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("pem", None, b"x")];
+            if let Some(token) = token {
+                parts.push(("csrf", None, token.as_bytes()));
+            }
+            let response = send(&app, admin.post_multipart(path, &parts)).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{path}, {token:?}"
+            );
+            assert!(text(response).await.contains("Form expired"));
+        }
+        let anonymous = Browser::anonymous(&app).await;
+        let response = send(
+            &app,
+            anonymous.post_form(
+                "/login",
+                &form(&[
+                    ("username", "admin"),
+                    ("password", demo::DEMO_ADMIN_PASSWORD),
+                ]),
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "login, {token:?}");
+    }
+    // The admin's session is still there: a refused logout did nothing.
+    assert_eq!(send(&app, admin.get("/")).await.status(), StatusCode::OK);
+    // The token of the anonymous session is worth nothing after the login.
+    let anonymous = Browser::anonymous(&app).await;
+    let old = anonymous.csrf.clone();
+    let response = send(&app, admin.post_form("/logout", &[("csrf", &old)])).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = send(&app, admin.post_form("/logout", &[("csrf", &admin.csrf)])).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookie(&response).is_some_and(|c| c.contains("Max-Age=0")));
+    assert_eq!(
+        send(&app, admin.get("/")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_post_from_another_origin_is_refused_even_with_the_token() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let anonymous = Browser::anonymous(&app).await;
+    let mut request = anonymous.post_form(
+        "/login",
+        &[
+            ("csrf", &anonymous.csrf),
+            ("username", "admin"),
+            ("password", demo::DEMO_ADMIN_PASSWORD),
+        ],
+    );
+    request.headers_mut().insert(
+        header::ORIGIN,
+        "https://evil.example".parse().expect("a header"),
+    );
+    let response = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(text(response).await.contains("another site"));
+    let mut request = anonymous.post_form(
+        "/login",
+        &[
+            ("csrf", &anonymous.csrf),
+            ("username", "admin"),
+            ("password", demo::DEMO_ADMIN_PASSWORD),
+        ],
+    );
+    request.headers_mut().insert(
+        header::ORIGIN,
+        "http://localhost".parse().expect("a header"),
+    );
+    assert_eq!(send(&app, request).await.status(), StatusCode::SEE_OTHER);
+}
+
+/// A body of `chunks` chunks of 8 KiB that counts how many bytes the server pulled.
+fn counted_body(prefix: Vec<u8>, chunks: usize, pulled: Arc<AtomicUsize>) -> Body {
+    const CHUNK: usize = 8 * 1024;
+    let head = std::iter::once(prefix);
+    let tail = std::iter::repeat_n(vec![b'a'; CHUNK], chunks);
+    let stream = futures_util::stream::iter(head.chain(tail).map(move |chunk| {
+        pulled.fetch_add(chunk.len(), Ordering::SeqCst);
+        Ok::<_, std::io::Error>(Bytes::from(chunk))
+    }));
+    Body::from_stream(stream)
+}
+
+// Issue "Web interface": an oversized upload is refused without being read whole.
+#[tokio::test]
+async fn an_oversized_upload_is_refused_without_being_read_whole() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let prefix = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.json\"\r\n\r\n",
+        admin.csrf
+    )
+    .into_bytes();
+    let total_chunks = 100_000; // 800 MiB if it were all read
+                                // With a Content-Length over the limit: refused before any byte is read.
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let request = Request::post("/verify")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &admin.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header(
+            header::CONTENT_LENGTH,
+            (total_chunks * 8 * 1024).to_string(),
+        )
+        .body(counted_body(prefix.clone(), total_chunks, pulled.clone()))
+        .expect("a request");
+    let response = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(pulled.load(Ordering::SeqCst), 0);
+    // Without a length (chunked): refused once the limit is passed.
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let request = Request::post("/verify")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &admin.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(counted_body(prefix, total_chunks, pulled.clone()))
+        .expect("a request");
+    let response = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let read = pulled.load(Ordering::SeqCst);
+    assert!(
+        read <= LIMIT + 4 * 8 * 1024,
+        "read {read} bytes for a limit of {LIMIT}"
+    );
+}
+
+// Issue "Web interface": a training named `<script>alert(1)</script>` is shown escaped.
+#[tokio::test]
+async fn a_training_named_like_a_script_is_shown_escaped() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    for path in [
+        "/".to_owned(),
+        format!("/trainings/{}", fixture.script_training),
+        "/?q=%3Cscript%3E".to_owned(),
+    ] {
+        let html = text(send(&app, admin.get(&path)).await).await;
+        // askama escapes `<` and `>` as numeric references.
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}: {html}"
+        );
+        assert!(!html.contains("<script"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_per_username_and_address() {
+    let fixture = Fixture::new().await;
+    let mut config = fixture.config();
+    config.throttle = ThrottleLimits {
+        per_username: 3,
+        per_address: 5,
+        window: std::time::Duration::from_secs(600),
+    };
+    let app = fixture.app_with(config).await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let app = app.clone();
+        async move {
+            let browser = Browser::anonymous(&app).await;
+            send(
+                &app,
+                browser.post_form(
+                    "/login",
+                    &[
+                        ("csrf", &browser.csrf),
+                        ("username", username),
+                        ("password", password),
+                    ],
+                ),
+            )
+            .await
+            .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("admin", "guess").await, StatusCode::UNAUTHORIZED);
+    }
+    // The right password no longer helps for this username.
+    assert_eq!(
+        attempt("admin", demo::DEMO_ADMIN_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another username from the same address: two more failures reach the address limit.
+    assert_eq!(attempt("nobody", "x").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("nobody2", "x").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        attempt(LEARNER, LEARNER_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_strict_and_secure_over_https() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let cookie = set_cookie(&send(&app, get("/login", None)).await).expect("a cookie");
+    assert!(cookie.starts_with("attestoodle_session="), "{cookie}");
+    let id = cookie_pair(&cookie)["attestoodle_session=".len()..].to_owned();
+    assert_eq!(id.len(), 64, "256 bits in hex");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let mut config = fixture.config();
+    config.https = true;
+    config.base_path = "/attestoodle".to_owned();
+    let app = fixture.app_with(config).await;
+    let cookie = set_cookie(&send(&app, get("/attestoodle/login", None)).await).expect("a cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/attestoodle;"),
+        "{cookie}"
+    );
+    // Behind a proxy, X-Forwarded-Proto says whether the browser used HTTPS.
+    let mut config = fixture.config();
+    config.behind_proxy = true;
+    let app = fixture.app_with(config).await;
+    let request = Request::get("/login")
+        .header(header::HOST, "localhost")
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .expect("a request");
+    let cookie = set_cookie(&send(&app, request).await).expect("a cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn pages_live_under_the_base_path() {
+    let fixture = Fixture::new().await;
+    let mut config = fixture.config();
+    config.base_path = "/attestoodle".to_owned();
+    let app = fixture.app_with(config).await;
+    let response = send(&app, get("/attestoodle/", None)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/attestoodle/login");
+    let response = send(&app, get("/attestoodle", None)).await;
+    assert_eq!(location(&response), "/attestoodle/");
+    let html = text(send(&app, get("/attestoodle/login", None)).await).await;
+    assert!(html.contains("action=\"/attestoodle/login\""));
+    assert!(html.contains("href=\"/attestoodle/static/app.css\""));
+    let response = send(&app, get("/attestoodle/static/app.css", None)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    for path in ["/login", "/", "/static/app.css", "/nothing"] {
+        let response = send(&app, get(path, None)).await;
+        let headers = response.headers();
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_language_follows_accept_language_and_the_switch() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let request = Request::get("/login")
+        .header(header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9,en;q=0.5")
+        .body(Body::empty())
+        .expect("a request");
+    let response = send(&app, request).await;
+    let cookie = cookie_pair(&set_cookie(&response).expect("a cookie"));
+    let html = text(response).await;
+    assert!(html.contains("<html lang=\"fr\">") && html.contains("Mot de passe"));
+    // The switch is kept in the session, over the browser's preference.
+    let html = text(send(&app, get("/login?lang=en", Some(&cookie))).await).await;
+    assert!(html.contains("Password"));
+    let request = Request::get("/login")
+        .header(header::COOKIE, &cookie)
+        .header(header::ACCEPT_LANGUAGE, "fr")
+        .body(Body::empty())
+        .expect("a request");
+    let html = text(send(&app, request).await).await;
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+}
+
+#[test]
+fn both_catalogues_have_every_key() {
+    let (en, fr) = web::catalogue_keys();
+    let mut en_sorted = en.clone();
+    let mut fr_sorted = fr.clone();
+    en_sorted.sort_unstable();
+    fr_sorted.sort_unstable();
+    assert_eq!(en_sorted, fr_sorted);
+}
+
+#[tokio::test]
+async fn the_keys_page_offers_the_sites_key_and_trusts_a_pasted_one() {
+    let fixture = Fixture::new().await;
+    let config = fixture.config();
+    let own = keys::generate();
+    keys::write_private_key(&config.key_path, &own).expect("write the site's key");
+    let app = fixture.app_with(config.clone()).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let response = send(&app, admin.get("/keys/site.pem")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert_eq!(
+        text(response).await,
+        keys::public_key_pem(&own.verifying_key())
+    );
+
+    let other = keys::generate().verifying_key();
+    let pem = keys::public_key_pem(&other);
+    let response = send(
+        &app,
+        admin.post_multipart(
+            "/keys",
+            &[
+                ("csrf", None, admin.csrf.as_bytes()),
+                ("pem", None, pem.as_bytes()),
+                ("file", Some(""), b""),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = keys::key_id(&other);
+    assert!(text(response)
+        .await
+        .contains(&format!("The key {id} is now trusted")));
+    assert!(config.trust_dir.join(format!("{id}.pem")).is_file());
+    let html = text(send(&app, admin.get("/keys")).await).await;
+    assert!(html.contains(&id));
+
+    let response = send(
+        &app,
+        admin.post_multipart(
+            "/keys",
+            &[
+                ("csrf", None, admin.csrf.as_bytes()),
+                (
+                    "file",
+                    Some("key.pem"),
+                    b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                ),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(response).await.contains("This key was not trusted"));
+}
+
+#[tokio::test]
+async fn the_verify_page_checks_a_legacy_file_in_memory() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let check = |file: &'static str| {
+        let app = app.clone();
+        let bytes = std::fs::read(format!("{root}/tests/vectors/{file}")).expect("a vector");
+        let request = admin.post_multipart(
+            "/verify",
+            &[
+                ("csrf", None, admin.csrf.as_bytes()),
+                ("file", Some(file), &bytes),
+            ],
+        );
+        async move {
+            let response = send(&app, request).await;
+            (response.status(), text(response).await)
+        }
+    };
+    let (status, html) = check("legacy-simple.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("the checksum matches"), "{html}");
+    let (status, html) = check("legacy-tampered.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("the checksum does not match"), "{html}");
+    // The uploaded file was never written to disk.
+    let written = std::fs::read_dir(fixture.dir.path())
+        .expect("the directory")
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().ends_with(".json"));
+    assert!(!written);
+}
+
+/// Every `.rs` file under a directory of the crate, with its text.
+fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a source directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}
+
+// ARCHITECTURE.md: no SQL and no sqlx in `web`; axum only in `web`.
+#[test]
+fn the_web_layer_holds_no_sql_and_axum_stays_in_it() {
+    for (path, text) in sources("src/web") {
+        for word in [
+            "sqlx",
+            "SELECT ",
+            "INSERT ",
+            "UPDATE ",
+            "DELETE FROM",
+            "{p}",
+        ] {
+            assert!(!text.contains(word), "{} contains {word:?}", path.display());
+        }
+    }
+    for (path, text) in sources("src") {
+        if !path.components().any(|c| c.as_os_str() == "web") {
+            assert!(!text.contains("axum"), "{} uses axum", path.display());
+        }
+    }
+}
+
+// STYLE §4: one real round trip over a socket, through `web::serve`.
+#[tokio::test]
+async fn the_server_answers_over_a_real_socket() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let fixture = Fixture::new().await;
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("the address");
+    let server = tokio::spawn(web::serve(listener, AppState::new(site, fixture.config())));
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            format!("GET /login HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    server.abort();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer
+        .to_ascii_lowercase()
+        .contains("set-cookie: attestoodle_session="));
+    assert!(answer.contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn an_administrator_removed_from_siteadmins_is_refused_at_the_next_request() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    assert_eq!(send(&app, admin.get("/")).await.status(), StatusCode::OK);
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let config_id = 3; // siteadmins is the third row the demo writes into `config`
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    w.update("config", config_id, "value", Param::Text("5".into()))
+        .await
+        .expect("change siteadmins");
+    w.commit().await.expect("commit");
+    site.close().await;
+    assert_eq!(
+        send(&app, admin.get("/")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+// moodle::auth on every backend: usernames match byte for byte, the admins come from config.
+#[tokio::test]
+async fn logins_read_the_local_account_and_the_site_admins_on_every_backend() {
+    for backend in common::backends() {
+        let db = common::TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        let name = backend.name();
+        let admin = site
+            .user_for_login("admin")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the admin"));
+        assert_eq!((admin.id, admin.auth.as_str()), (2, "manual"), "{name}");
+        assert!(
+            !admin.deleted && !admin.suspended && admin.confirmed,
+            "{name}"
+        );
+        assert!(admin.password.expose().starts_with("$2y$10$"), "{name}");
+        for other in ["Admin", "admin ", "ADMIN", "admi"] {
+            assert!(
+                site.user_for_login(other).await.expect("read").is_none(),
+                "{name}: {other:?} must not match"
+            );
+        }
+        let suspended = site
+            .user_for_login("arthur.michel")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the suspended learner"));
+        assert!(suspended.suspended, "{name}");
+        let cas = site
+            .user_for_login("emma.david")
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{name}: the CAS learner"));
+        assert_eq!(cas.password.expose(), "not cached", "{name}");
+        assert_eq!(
+            site.site_admin_ids().await.expect("read"),
+            vec![2],
+            "{name}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// The `href` and `action` targets of a page.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attribute in ["href=\"", "action=\""] {
+        for rest in html.split(attribute).skip(1) {
+            if let Some((target, _)) = rest.split_once('"') {
+                out.push(target.replace("&#38;", "&"));
+            }
+        }
+    }
+    out
+}
+
+// "No dead links": every link and form target of every page reachable by an admin answers.
+#[tokio::test]
+async fn every_link_and_form_target_of_the_pages_answers() {
+    let fixture = Fixture::new().await;
+    let config = fixture.config();
+    keys::write_private_key(&config.key_path, &keys::generate()).expect("the site's key");
+    let app = fixture.app_with(config).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut todo = vec!["/".to_owned()];
+    while let Some(page) = todo.pop() {
+        if seen.contains(&page) {
+            continue;
+        }
+        seen.push(page.clone());
+        let response = send(&app, admin.get(&page)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{page}");
+        let is_html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+        if !is_html {
+            continue;
+        }
+        let html = text(response).await;
+        for target in links(&html) {
+            if let Some(id) = target.strip_prefix('#') {
+                assert!(html.contains(&format!("id=\"{id}\"")), "{page}: no #{id}");
+                continue;
+            }
+            let absolute = match target.strip_prefix('?') {
+                // The language switch stays on the page it is on.
+                Some(query) => format!("{}?{query}", page.split('?').next().unwrap_or("/")),
+                None => target,
+            };
+            assert!(
+                absolute.starts_with('/'),
+                "{page} links outside: {absolute}"
+            );
+            if absolute == "/logout" {
+                continue;
+            }
+            todo.push(absolute);
+        }
+    }
+    for expected in [
+        "/keys",
+        "/verify",
+        "/keys/site.pem",
+        "/static/app.css",
+        "/trainings/1",
+    ] {
+        assert!(
+            seen.iter().any(|p| p == expected),
+            "{expected} is linked from no page"
+        );
+    }
+}
+
+#[test]
+fn serve_refuses_a_bad_base_path_as_a_usage_error() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let output = common::run_in(dir.path(), &["serve", "--base-path", "/a/../b"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("the base path `/a/../b` is not valid"));
+}

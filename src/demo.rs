@@ -1447,6 +1447,198 @@ async fn store_file(
     Ok(())
 }
 
+/// Writes one generated training with `learners` learners and `milestones` milestones into a
+/// site whose schema exists but holds no data (tests that count statements, and the save
+/// benchmark); gives the training's id.
+///
+/// Everything lives in one course `GEN` whose section 1 lists every activity; every tenth
+/// learner has a certificate setting.
+pub async fn seed_generated(
+    site: &Site,
+    name: &str,
+    learners: usize,
+    milestones: usize,
+) -> Result<i64, Error> {
+    let mut w = Writer::begin(site).await?;
+    w.insert(
+        "context",
+        &[
+            ("contextlevel", 10.into()),
+            ("instanceid", 0.into()),
+            ("path", "/1".into()),
+            ("depth", 1.into()),
+        ],
+    )
+    .await?;
+    let category = w
+        .insert(
+            "course_categories",
+            &[
+                ("name", "Formations générées".into()),
+                ("idnumber", "GEN".into()),
+                ("parent", 0.into()),
+                ("depth", 1.into()),
+                ("path", "".into()),
+            ],
+        )
+        .await?;
+    let module = w
+        .insert("modules", &[("name", "page".into()), ("search", "".into())])
+        .await?;
+    let course = w
+        .insert(
+            "course",
+            &[
+                ("category", category.into()),
+                ("fullname", "Cours généré".into()),
+                ("shortname", "GEN".into()),
+                ("enablecompletion", 1.into()),
+            ],
+        )
+        .await?;
+    w.insert(
+        "course_sections",
+        &[
+            ("course", course.into()),
+            ("section", 0.into()),
+            ("sequence", "".into()),
+        ],
+    )
+    .await?;
+    let section = w
+        .insert(
+            "course_sections",
+            &[
+                ("course", course.into()),
+                ("section", 1.into()),
+                ("sequence", "".into()),
+            ],
+        )
+        .await?;
+    let mut cms = Vec::with_capacity(milestones);
+    for i in 0..milestones {
+        let instance =
+            insert_instance(&mut w, "page", course, &format!("Activité {i}"), NOW).await?;
+        cms.push(
+            w.insert(
+                "course_modules",
+                &[
+                    ("course", course.into()),
+                    ("module", module.into()),
+                    ("instance", instance.into()),
+                    ("section", section.into()),
+                    ("idnumber", "".into()),
+                    ("completion", 2.into()),
+                ],
+            )
+            .await?,
+        );
+    }
+    w.update(
+        "course_sections",
+        section,
+        "sequence",
+        join_ids(&cms).into(),
+    )
+    .await?;
+    let template = w
+        .insert(
+            "tool_attestoodle_template",
+            &[
+                ("name", "Site".into()),
+                ("timecreated", NOW.into()),
+                ("userid", 2.into()),
+            ],
+        )
+        .await?;
+    w.insert(
+        "tool_attestoodle_tpl_detail",
+        &[
+            ("templateid", template.into()),
+            ("type", "learnername".into()),
+            ("data", TEMPLATES[0].details[1].1.into()),
+        ],
+    )
+    .await?;
+    let training = w
+        .insert(
+            "tool_attestoodle_training",
+            &[
+                ("name", name.into()),
+                ("categoryid", category.into()),
+                ("startdate", SEPT_2026.into()),
+            ],
+        )
+        .await?;
+    w.insert(
+        "tool_attestoodle_train_style",
+        &[
+            ("trainingid", training.into()),
+            ("templateid", template.into()),
+            ("grpcriteria1", "coursename".into()),
+        ],
+    )
+    .await?;
+    for (i, cm) in cms.iter().enumerate() {
+        w.insert(
+            "tool_attestoodle_milestone",
+            &[
+                ("creditedtime", (10 + i as i64 % 50).into()),
+                ("moduleid", (*cm).into()),
+                ("trainingid", training.into()),
+                ("timemodified", NOW.into()),
+                ("course", course.into()),
+                ("name", format!("Activité {i}").into()),
+            ],
+        )
+        .await?;
+    }
+    for i in 0..learners {
+        let user = w
+            .insert(
+                "user",
+                &[
+                    ("confirmed", 1.into()),
+                    ("mnethostid", 1.into()),
+                    ("username", format!("learner{i:05}").into()),
+                    ("password", "".into()),
+                    ("idnumber", format!("G{i:05}").into()),
+                    ("firstname", "Apprenant".into()),
+                    ("lastname", format!("{i:05}").into()),
+                    ("email", format!("learner{i:05}@generated.example").into()),
+                ],
+            )
+            .await?;
+        w.insert(
+            "tool_attestoodle_learner",
+            &[
+                ("userid", user.into()),
+                ("trainingid", training.into()),
+                ("categoryid", category.into()),
+                ("selected", 0.into()),
+                ("predelete", 1.into()),
+                ("resultcriteria", "".into()),
+            ],
+        )
+        .await?;
+        if i % 10 == 0 {
+            w.insert(
+                "tool_attestoodle_user_style",
+                &[
+                    ("userid", user.into()),
+                    ("trainingid", training.into()),
+                    ("templateid", template.into()),
+                    ("grpcriteria1", "name".into()),
+                    ("enablecertificate", 1.into()),
+                ],
+            )
+            .await?;
+        }
+    }
+    w.commit().await?;
+    Ok(training)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,4 +9,5 @@ pub mod document;
 pub mod i18n;
 pub mod moodle;
 pub mod restore;
+pub mod save;
 pub mod web;

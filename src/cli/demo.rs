@@ -1,10 +1,21 @@
 //! `demo`: create the embedded demo site and show what to try.
 
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
 use super::list::{list_json, list_text};
+use super::save::{signing_key, write_file};
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::demo;
+use crate::document::signature::{self, Integrity};
+use crate::document::v2;
 use crate::i18n::Lang;
 use crate::moodle::{self, Site, Target};
+use crate::save::{self, SaveOptions};
+
+/// The demo training that `demo` saves and verifies.
+const DEMO_SAVED_TRAINING: &str = "Licence Chimie S1 2026";
 
 /// Runs `demo`.
 pub async fn run(context: &Context) -> Result<(), Failure> {
@@ -36,13 +47,20 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     let made = demo::create_or_open(&database)
         .await
         .map_err(|e| Failure::database(e, lang))?;
-    let target = Target::sqlite_file(&database, false);
+    let mut target = Target::sqlite_file(&database, false);
+    // The demo's file store holds the template images the save reads.
+    target.filedir = Some(made.dataroot.join("filedir"));
     let site = Site::open(&target)
         .await
         .map_err(|e| Failure::database(e, lang))?;
     let list = site.list_trainings().await;
+    let saved = match &list {
+        Ok(_) => save_demo_training(context, &site, &database).await,
+        Err(_) => Ok(None),
+    };
     site.close().await;
     let list = list.map_err(|e| Failure::database(e, lang))?;
+    let (saved_file, key_id) = saved?.unwrap_or_default();
     let all: Vec<usize> = (0..list.trainings.len()).collect();
     if context.json {
         return print_json(&serde_json::json!({
@@ -50,6 +68,9 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             "dataroot": made.dataroot,
             "created": made.created,
             "trainings": list_json(&list, &all),
+            "saved": saved_file,
+            "saved_verified": !key_id.is_empty(),
+            "key_id": key_id,
         }));
     }
     let mut out = String::new();
@@ -79,13 +100,83 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     }
     out.push_str(&list_text(&list, &all, lang));
     out.push('\n');
+    if let Some(file) = &saved_file {
+        out.push_str(&match lang {
+            Lang::En => format!(
+                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n  check it again: attestoodle-backup verify {}\n\n",
+                file.display(),
+                file.display()
+            ),
+            Lang::Fr => format!(
+                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n  pour la vérifier de nouveau : attestoodle-backup verify {}\n\n",
+                file.display(),
+                file.display()
+            ),
+        });
+    }
     out.push_str(lang.pick(
-        "Try next:\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup --lang fr list\nOn a real site (read-only commands change nothing):\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
-        "Essayez ensuite :\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup --lang en list\nSur un vrai site (les commandes de lecture ne modifient rien) :\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
+        "Try next:\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup save \"Sécurité & Hygiène 2026\"\n  attestoodle-backup save --all -o backups\n  sh docs/verify-with-openssl.sh FILE    (check a file without this tool)\n  attestoodle-backup --lang fr list\nOn a real site (read-only commands change nothing):\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
+        "Essayez ensuite :\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup save \"Sécurité & Hygiène 2026\"\n  attestoodle-backup save --all -o sauvegardes\n  sh docs/verify-with-openssl.sh FICHIER    (vérifier un fichier sans cet outil)\n  attestoodle-backup --lang en list\nSur un vrai site (les commandes de lecture ne modifient rien) :\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
     ));
     out.push_str(&match lang {
         Lang::En => format!("Web interface: `attestoodle-backup serve`, then open http://127.0.0.1:8080/ and log in as {} with the password {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
         Lang::Fr => format!("Interface web : `attestoodle-backup serve`, puis ouvrez http://127.0.0.1:8080/ et connectez-vous en tant que {} avec le mot de passe {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
     });
     print_stdout(&out)
+}
+
+/// Saves the demo training next to the database and verifies the file with the library; gives
+/// the file and the key id. `None` when the demo has no such training any more.
+async fn save_demo_training(
+    context: &Context,
+    site: &Site,
+    database: &Path,
+) -> Result<Option<(Option<PathBuf>, String)>, Failure> {
+    let lang = context.lang;
+    let ids = site
+        .find_trainings_by_name(DEMO_SAVED_TRAINING)
+        .await
+        .map_err(|e| Failure::database(e, lang))?;
+    let Some(id) = ids.first() else {
+        return Ok(None);
+    };
+    let (key, _) = signing_key(context)?;
+    let now = OffsetDateTime::now_utc();
+    let saved = save::save(
+        site,
+        *id,
+        &SaveOptions {
+            key: &key,
+            strict: false,
+            created: now,
+        },
+    )
+    .await
+    .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
+    let file = database.with_file_name(save::default_file_name(DEMO_SAVED_TRAINING, now));
+    // The demo's own output: written again on each run.
+    write_file(&file, &saved.text(), true, lang)?;
+    let bytes = std::fs::read(&file).map_err(|e| {
+        Failure::new(
+            Exit::Runtime,
+            format!("cannot read back {}: {e}", file.display()),
+        )
+    })?;
+    let document = v2::parse(&bytes)
+        .map_err(|e| Failure::new(Exit::FileRejected, format!("{}: {e}", file.display())))?;
+    let verification = signature::verify(&document);
+    if verification.integrity != Integrity::Valid {
+        return Err(Failure::new(
+            Exit::FileRejected,
+            format!(
+                "{}: {}",
+                file.display(),
+                lang.pick(
+                    "the demo's own backup does not verify",
+                    "la sauvegarde de la démonstration ne se vérifie pas"
+                )
+            ),
+        ));
+    }
+    Ok(Some((Some(file), verification.key_id.unwrap_or_default())))
 }

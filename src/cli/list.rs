@@ -32,7 +32,7 @@ pub async fn run(context: &Context, args: &ListArgs) -> Result<(), Failure> {
 }
 
 /// The indexes of the trainings to show for `--category`.
-fn filter_by_category(
+pub(super) fn filter_by_category(
     list: &TrainingList,
     spec: Option<&str>,
     lang: Lang,

@@ -8,6 +8,7 @@ mod demo;
 mod keys;
 mod list;
 mod restore;
+mod save;
 mod serve;
 mod verify;
 
@@ -25,6 +26,7 @@ pub use convert::ConvertArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
+pub use save::SaveArgs;
 pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
 
@@ -110,6 +112,8 @@ pub enum Command {
     Clone(CloneArgs),
     /// Serve the web interface for the Moodle site's administrators.
     Serve(ServeArgs),
+    /// Save a training to a signed backup file (format 2), or every training with --all.
+    Save(SaveArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -243,6 +247,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Restore(args) => restore::run_restore(&context, args).await,
         Command::Clone(args) => restore::run_clone(&context, args).await,
         Command::Serve(args) => serve::run(&context, args).await,
+        Command::Save(args) => save::run(&context, args).await,
     }
 }
 

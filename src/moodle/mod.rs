@@ -6,8 +6,10 @@
 
 mod auth;
 pub mod config_php;
+pub mod files;
 pub mod fixture;
 mod restore;
+mod snapshot;
 mod sql;
 mod training;
 
@@ -17,9 +19,13 @@ use std::sync::Arc;
 
 pub use auth::LoginUser;
 pub use restore::{
-    store_file_content, CourseRow, FileStore, InjectedFailure, LearnerValues, MilestoneValues,
-    ModuleRow, PlanningValues, RestoreTx, SectionRow, StyleValues, TemplateRow, TemplateUsage,
-    TrainingRef, TrainingValues, UserRow,
+    store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneValues, PlanningValues,
+    RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection, TargetTemplate, TargetUser,
+    TemplateUsage, TrainingRef, TrainingValues,
+};
+pub use snapshot::{
+    CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
+    StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
 };
 pub use sql::{Backend, Param, Row, TxMode};
 pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};

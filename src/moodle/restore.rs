@@ -38,7 +38,7 @@ pub struct TrainingRef {
 
 /// A course found by short name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CourseRow {
+pub struct TargetCourse {
     /// `course.id`.
     pub id: i64,
     /// The short name, as stored.
@@ -49,7 +49,7 @@ pub struct CourseRow {
 
 /// A section of a course.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionRow {
+pub struct TargetSection {
     /// `course_sections.id`.
     pub id: i64,
     /// The course.
@@ -62,7 +62,7 @@ pub struct SectionRow {
 
 /// A course module with what identifies it and whether it can be a milestone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModuleRow {
+pub struct TargetModule {
     /// `course_modules.id`.
     pub cmid: i64,
     /// The course.
@@ -83,7 +83,7 @@ pub struct ModuleRow {
 
 /// A user account that is not deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
+pub struct TargetUser {
     /// `user.id`.
     pub id: i64,
     /// The email as stored.
@@ -96,7 +96,7 @@ pub struct UserRow {
 
 /// A certificate template with its details.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateRow {
+pub struct TargetTemplate {
     /// `tool_attestoodle_template.id`.
     pub id: i64,
     /// The name.
@@ -282,7 +282,7 @@ impl Site {
     pub async fn courses_by_shortname(
         &self,
         shortnames: &[String],
-    ) -> Result<Vec<CourseRow>, Error> {
+    ) -> Result<Vec<TargetCourse>, Error> {
         let wanted: BTreeSet<&str> = shortnames.iter().map(String::as_str).collect();
         let list: Vec<&str> = wanted.iter().copied().collect();
         let mut out = Vec::new();
@@ -298,7 +298,7 @@ impl Site {
             for row in &rows {
                 let shortname = row.text("shortname")?;
                 if wanted.contains(shortname.as_str()) {
-                    out.push(CourseRow {
+                    out.push(TargetCourse {
                         id: row.int("id")?,
                         shortname,
                         completion_enabled: row.int("enablecompletion")? != 0,
@@ -315,7 +315,7 @@ impl Site {
     pub async fn course_structure(
         &self,
         courses: &[i64],
-    ) -> Result<(Vec<SectionRow>, Vec<ModuleRow>), Error> {
+    ) -> Result<(Vec<TargetSection>, Vec<TargetModule>), Error> {
         let tables = self.table_names().await?;
         let mut sections = Vec::new();
         let mut modules = Vec::new();
@@ -327,7 +327,7 @@ impl Site {
                 marks(chunk.len())
             );
             for row in &self.fetch_for_restore(&sql, params.clone()).await? {
-                sections.push(SectionRow {
+                sections.push(TargetSection {
                     id: row.int("id")?,
                     course: row.int("course")?,
                     section: row.int("section")?,
@@ -351,7 +351,7 @@ impl Site {
                         .or_default()
                         .push((modules.len(), row.int("instance")?));
                 }
-                modules.push(ModuleRow {
+                modules.push(TargetModule {
                     cmid: row.int("id")?,
                     course: row.int("course")?,
                     kind,
@@ -391,14 +391,14 @@ impl Site {
 
     /// Accounts that are not deleted and whose email may equal one of `emails` ignoring
     /// case: a superset, to be compared in Rust.
-    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<UserRow>, Error> {
+    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<TargetUser>, Error> {
         let keys: BTreeSet<String> = emails
             .iter()
             .filter(|e| !e.is_empty())
             .flat_map(|e| email_keys(e))
             .collect();
         let keys: Vec<String> = keys.into_iter().collect();
-        let mut out: Vec<UserRow> = Vec::new();
+        let mut out: Vec<TargetUser> = Vec::new();
         let mut seen = BTreeSet::new();
         for chunk in keys.chunks(CHUNK) {
             let sql = format!(
@@ -412,7 +412,7 @@ impl Site {
             for row in &rows {
                 let id = row.int("id")?;
                 if seen.insert(id) {
-                    out.push(UserRow {
+                    out.push(TargetUser {
                         id,
                         email: row.text("email")?,
                         username: row.text("username")?,
@@ -441,26 +441,8 @@ impl Site {
         Ok(None)
     }
 
-    /// The first site administrator: `$CFG->siteadmins` from config.php when forced there,
-    /// else the `siteadmins` setting.
-    pub async fn first_site_admin(&self) -> Result<Option<i64>, Error> {
-        let value = match &self.target().siteadmins {
-            Some(value) => Some(value.clone()),
-            None => self
-                .fetch_for_restore(
-                    "SELECT value FROM {p}config WHERE name = ?",
-                    vec!["siteadmins".into()],
-                )
-                .await?
-                .first()
-                .map(|r| r.text("value"))
-                .transpose()?,
-        };
-        Ok(value.and_then(|v| v.split(',').find_map(|id| id.trim().parse().ok())))
-    }
-
     /// The templates named exactly one of `names`, with their details and background hash.
-    pub async fn templates_by_name(&self, names: &[String]) -> Result<Vec<TemplateRow>, Error> {
+    pub async fn templates_by_name(&self, names: &[String]) -> Result<Vec<TargetTemplate>, Error> {
         let wanted: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         let list: Vec<&str> = wanted.iter().copied().collect();
         let mut out = Vec::new();
@@ -475,7 +457,7 @@ impl Site {
             {
                 let name = row.text("name")?;
                 if wanted.contains(name.as_str()) {
-                    out.push(TemplateRow {
+                    out.push(TargetTemplate {
                         id: row.int("id")?,
                         name,
                         details: Vec::new(),

@@ -13,7 +13,7 @@ use super::{
     RestoreOptions, Status, StyleFields, TemplateAction, TemplateMode, TrainingAction,
 };
 use crate::document::v2::{Activity, Document, Template};
-use crate::moodle::{self, CategoryTree, ModuleRow, Site, TemplateRow, UserRow};
+use crate::moodle::{self, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
 
 /// The longest training name (`training.name` is char(255)), in characters.
 const MAX_TRAINING_NAME: usize = 255;
@@ -137,7 +137,7 @@ pub async fn precheck(
     let planning_table = site.has_planning_table().await?;
     let operator = match &options.operator {
         Some(username) => site.user_by_username(username).await?,
-        None => site.first_site_admin().await?,
+        None => site.site_admin_ids().await?.first().copied(),
     };
     let planning = plan_planning(
         &mut findings,
@@ -461,7 +461,7 @@ fn sequence_items(sequence: Option<&str>) -> Vec<i64> {
 
 /// Whether a module carries the fingerprint of a file's activity: the same type and name, and
 /// the same idnumber when the file has one. A legacy file has no type: the name alone counts.
-fn fingerprint_matches(activity: &Activity, module: &ModuleRow) -> bool {
+fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
     let kind = activity
         .kind
         .as_ref()
@@ -596,11 +596,11 @@ async fn match_milestones(
         .into_iter()
         .collect();
     let (sections, modules) = site.course_structure(&course_ids).await?;
-    let sections: HashMap<(i64, i64), &moodle::SectionRow> = sections
+    let sections: HashMap<(i64, i64), &moodle::TargetSection> = sections
         .iter()
         .map(|s| ((s.course, s.section), s))
         .collect();
-    let by_cmid: HashMap<i64, &ModuleRow> = modules.iter().map(|m| (m.cmid, m)).collect();
+    let by_cmid: HashMap<i64, &TargetModule> = modules.iter().map(|m| (m.cmid, m)).collect();
 
     let mut used = BTreeSet::new();
     let mut out = Vec::with_capacity(document.milestones.len());
@@ -655,7 +655,7 @@ async fn match_milestones(
         let chosen = match at_place {
             Some(cm) if fingerprint_matches(&m.activity, cm) => Some(cm),
             _ => {
-                let candidates: Vec<&ModuleRow> = modules
+                let candidates: Vec<&TargetModule> = modules
                     .iter()
                     .filter(|cm| {
                         cm.course == course
@@ -808,7 +808,7 @@ fn image_of(template: &Template) -> Option<Image> {
     })
 }
 
-fn identical(template: &Template, site: &TemplateRow) -> bool {
+fn identical(template: &Template, site: &TargetTemplate) -> bool {
     let details: Vec<(String, String)> = template
         .details
         .iter()
@@ -893,7 +893,7 @@ async fn match_templates(
         let target = names.get(name).cloned().unwrap_or_else(|| name.clone());
         let subject = vec![format!("template {target}")];
         let from_file = document.templates.iter().find(|t| t.name == *name);
-        let matches: Vec<&TemplateRow> = on_site.iter().filter(|t| t.name == target).collect();
+        let matches: Vec<&TargetTemplate> = on_site.iter().filter(|t| t.name == target).collect();
         let is_copy = matches!(options.template, TemplateMode::Copy(_))
             && training_template.as_ref() == Some(name);
         let mut line = PlanTemplate {
@@ -1105,10 +1105,10 @@ async fn match_templates(
 
 /// Finds the account of an email, with the username to choose among several.
 fn resolve<'a>(
-    users: &HashMap<String, Vec<&'a UserRow>>,
+    users: &HashMap<String, Vec<&'a TargetUser>>,
     email: &str,
     username: Option<&str>,
-) -> Result<&'a UserRow, Code> {
+) -> Result<&'a TargetUser, Code> {
     if email.is_empty() {
         return Err(Code::MissingLearner);
     }
@@ -1120,7 +1120,7 @@ fn resolve<'a>(
         [] => Err(Code::MissingLearner),
         [one] => Ok(one),
         many => {
-            let picked: Vec<&&UserRow> = many
+            let picked: Vec<&&TargetUser> = many
                 .iter()
                 .filter(|u| Some(u.username.as_str()) == username)
                 .collect();
@@ -1198,7 +1198,7 @@ async fn match_learners(
         .chain(document.learner_styles.iter().map(|s| s.email.clone()))
         .collect();
     let rows = site.users_by_email(&emails).await?;
-    let mut users: HashMap<String, Vec<&UserRow>> = HashMap::new();
+    let mut users: HashMap<String, Vec<&TargetUser>> = HashMap::new();
     for user in &rows {
         users
             .entry(user.email.to_lowercase())
@@ -1406,7 +1406,7 @@ mod tests {
 
     #[test]
     fn a_legacy_fingerprint_matches_by_name_alone() {
-        let module = ModuleRow {
+        let module = TargetModule {
             cmid: 1,
             course: 1,
             kind: Some("quiz".to_owned()),

@@ -152,6 +152,9 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .env_remove("ATTESTOODLE_PREFIX")
         .env_remove("ATTESTOODLE_DATAROOT")
         .env_remove("ATTESTOODLE_LANG")
+        .env_remove("ATTESTOODLE_KEY")
+        // Keys made by `save` and `demo` stay in the test's directory, never in $HOME.
+        .env("ATTESTOODLE_KEY_DIR", dir.join("keys"))
         .env("LANG", "C")
         .output()
         .expect("run attestoodle-backup")

@@ -1,0 +1,608 @@
+//! `save`: write a training (or every training) to a signed format-2 file.
+//!
+//! `--json` prints on stdout one object `{"saved": [...], "failed": [...], "key_created": PATH
+//! or null}`; each saved entry is `{id, training, file, milestones, learners, templates, key_id,
+//! warnings: [{code, message}]}` and each failed one `{id, training, error}`. `-o -` (the file on
+//! stdout) cannot be combined with `--json`.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::list::filter_by_category;
+use super::{print_json, print_stdout, Context, Exit, Failure};
+use crate::document::keys::{self, KeyError};
+
+use crate::i18n::Lang;
+use crate::moodle::Site;
+use crate::save::{self, SaveError, SaveOptions, Saved};
+
+/// Arguments of `save`.
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// The training's exact name, as `list` shows it.
+    #[arg(
+        value_name = "TRAINING",
+        conflicts_with_all = ["id", "all"],
+        required_unless_present_any = ["id", "all"]
+    )]
+    pub training: Option<String>,
+    /// The training's id instead of its name (when two trainings share a name).
+    #[arg(long, value_name = "N", conflicts_with = "all")]
+    pub id: Option<i64>,
+    /// Save every training, one file each, into the -o directory.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only the trainings in this category or below it (id, idnumber or path).
+    #[arg(long, requires = "all", value_name = "ID|IDNUMBER|PATH")]
+    pub category: Option<String>,
+    /// Where to write: a file, or - for standard output; with --all, a directory
+    /// [default: training-<name>-<YYYYMMDD>.json in the current directory].
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR|-")]
+    pub output: Option<PathBuf>,
+    /// Overwrite a file that already exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Refuse to save a training when one of its milestones cannot be placed.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// One saved training in the `--json` summary.
+#[derive(Debug, Serialize)]
+struct SavedEntry {
+    id: i64,
+    training: String,
+    file: Option<PathBuf>,
+    milestones: usize,
+    learners: usize,
+    templates: usize,
+    key_id: String,
+    warnings: Vec<WarningEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct WarningEntry {
+    code: &'static str,
+    message: String,
+}
+
+/// One training that could not be saved in the `--json` summary.
+#[derive(Debug, Serialize)]
+struct FailedEntry {
+    id: i64,
+    training: Option<String>,
+    error: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    saved: Vec<SavedEntry>,
+    failed: Vec<FailedEntry>,
+    key_created: Option<PathBuf>,
+}
+
+/// Runs `save`.
+pub async fn run(context: &Context, args: &SaveArgs) -> Result<(), Failure> {
+    let lang = context.lang;
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && (args.all || context.json) {
+        return Err(Failure::new(
+            Exit::Usage,
+            lang.pick(
+                "-o - writes the file on standard output: it cannot be combined with --all or --json",
+                "-o - écrit le fichier sur la sortie standard : il ne se combine pas avec --all ni --json",
+            ),
+        ));
+    }
+    // The key comes first: an unusable key must stop the save before anything is written.
+    let (key, key_created) = signing_key(context)?;
+    let site = context.open_site().await?;
+    let result = if args.all {
+        save_all(context, args, &site, &key, key_created).await
+    } else {
+        save_one(context, args, &site, &key, key_created, to_stdout).await
+    };
+    site.close().await;
+    result
+}
+
+async fn save_one(
+    context: &Context,
+    args: &SaveArgs,
+    site: &Site,
+    key: &SigningKey,
+    key_created: Option<PathBuf>,
+    to_stdout: bool,
+) -> Result<(), Failure> {
+    let lang = context.lang;
+    let id = match (args.id, &args.training) {
+        (Some(id), _) => id,
+        (None, Some(name)) => resolve_name(site, name, lang).await?,
+        (None, None) => {
+            return Err(Failure::new(
+                Exit::Usage,
+                lang.pick(
+                    "name the training to save, or pass --id N or --all",
+                    "indiquez la formation à sauvegarder, ou --id N ou --all",
+                ),
+            ))
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let options = SaveOptions {
+        key,
+        strict: args.strict,
+        created: now,
+    };
+    let saved = save::save(site, id, &options)
+        .await
+        .map_err(|e| save_failure(e, lang))?;
+    let name = saved.document.training.name.clone();
+    let file = if to_stdout {
+        None
+    } else {
+        let path = match &args.output {
+            Some(path) => context.cwd.join(path),
+            None => context.cwd.join(save::default_file_name(&name, now)),
+        };
+        Some(path)
+    };
+    for warning in &saved.warnings {
+        eprintln!(
+            "{}: {}",
+            lang.pick("warning", "avertissement"),
+            warning.message(lang)
+        );
+    }
+    match &file {
+        None => print_stdout(&saved.text())?,
+        Some(path) => write_file(path, &saved.text(), args.force, lang)?,
+    }
+    let entry = entry(id, &saved, file.clone(), lang);
+    if context.json {
+        return print_json(&Summary {
+            saved: vec![entry],
+            failed: vec![],
+            key_created,
+        });
+    }
+    let place = file.map_or_else(
+        || {
+            lang.pick("standard output", "la sortie standard")
+                .to_owned()
+        },
+        |p| p.display().to_string(),
+    );
+    eprintln!("{}", saved_line(&entry, &place, lang));
+    Ok(())
+}
+
+async fn save_all(
+    context: &Context,
+    args: &SaveArgs,
+    site: &Site,
+    key: &SigningKey,
+    key_created: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let lang = context.lang;
+    let list = site
+        .list_trainings()
+        .await
+        .map_err(|e| Failure::database(e, lang))?;
+    let shown = filter_by_category(&list, args.category.as_deref(), lang)?;
+    let dir = args
+        .output
+        .as_ref()
+        .map_or_else(|| context.cwd.clone(), |d| context.cwd.join(d));
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "cannot create the directory {}: {e}; check -o",
+                    dir.display()
+                ),
+                Lang::Fr => format!(
+                    "impossible de créer le répertoire {} : {e} ; vérifiez -o",
+                    dir.display()
+                ),
+            },
+        )
+    })?;
+    let bar = if std::io::stderr().is_terminal() && !context.json {
+        let bar = indicatif::ProgressBar::new(shown.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let now = OffsetDateTime::now_utc();
+    let options = SaveOptions {
+        key,
+        strict: args.strict,
+        created: now,
+    };
+    let mut summary = Summary {
+        saved: vec![],
+        failed: vec![],
+        key_created,
+    };
+    let mut used_names = std::collections::HashSet::new();
+    for training in shown.iter().filter_map(|i| list.trainings.get(*i)) {
+        let label = training
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("#{}", training.id));
+        bar.set_message(label.clone());
+        let mut file_name = save::default_file_name(training.name.as_deref().unwrap_or(""), now);
+        if !used_names.insert(file_name.clone()) {
+            // Two trainings with one name (or one slug) each get their own file.
+            let slug = save::slug(training.name.as_deref().unwrap_or(""));
+            file_name = save::default_file_name(&format!("{slug}-{}", training.id), now);
+            used_names.insert(file_name.clone());
+        }
+        let path = dir.join(file_name);
+        let result = match save::save(site, training.id, &options).await {
+            Ok(saved) => write_file(&path, &saved.text(), args.force, lang).map(|()| saved),
+            Err(e) => Err(save_failure(e, lang)),
+        };
+        match result {
+            Ok(saved) => {
+                bar.suspend(|| {
+                    for warning in &saved.warnings {
+                        eprintln!(
+                            "{} ({label}): {}",
+                            lang.pick("warning", "avertissement"),
+                            warning.message(lang)
+                        );
+                    }
+                });
+                summary
+                    .saved
+                    .push(entry(training.id, &saved, Some(path), lang));
+            }
+            Err(failure) => {
+                bar.suspend(|| {
+                    eprintln!(
+                        "{} ({label}): {}",
+                        lang.pick("error", "erreur"),
+                        failure.message
+                    )
+                });
+                summary.failed.push(FailedEntry {
+                    id: training.id,
+                    training: training.name.clone(),
+                    error: failure.message,
+                });
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if context.json {
+        print_json(&summary)?;
+    } else {
+        for entry in &summary.saved {
+            let place = entry
+                .file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            eprintln!("{}", saved_line(entry, &place, lang));
+        }
+        let warnings: usize = summary.saved.iter().map(|e| e.warnings.len()).sum();
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "saved {} of {} trainings into {}, {warnings} warning(s), {} failed",
+                    summary.saved.len(),
+                    shown.len(),
+                    dir.display(),
+                    summary.failed.len()
+                ),
+                Lang::Fr => format!(
+                    "{} formation(s) sur {} sauvegardée(s) dans {}, {warnings} avertissement(s), {} en échec",
+                    summary.saved.len(),
+                    shown.len(),
+                    dir.display(),
+                    summary.failed.len()
+                ),
+            }
+        );
+    }
+    if summary.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "{} training(s) could not be saved (the others were): see the messages above",
+                    summary.failed.len()
+                ),
+                Lang::Fr => format!(
+                    "{} formation(s) n'ont pas pu être sauvegardées (les autres l'ont été) : voir les messages ci-dessus",
+                    summary.failed.len()
+                ),
+            },
+        ))
+    }
+}
+
+fn entry(id: i64, saved: &Saved, file: Option<PathBuf>, lang: Lang) -> SavedEntry {
+    let document = &saved.document;
+    SavedEntry {
+        id,
+        training: document.training.name.clone(),
+        file,
+        milestones: document.milestones.len(),
+        learners: document.learners.len(),
+        templates: document.templates.len(),
+        key_id: document
+            .signature
+            .as_ref()
+            .map(|s| s.key_id.clone())
+            .unwrap_or_default(),
+        warnings: saved
+            .warnings
+            .iter()
+            .map(|w| WarningEntry {
+                code: w.code,
+                message: w.message(lang).to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn saved_line(entry: &SavedEntry, place: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "saved “{}” to {place}: {} milestone(s), {} learner(s), {} template(s), signed with key {}",
+            entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
+        ),
+        Lang::Fr => format!(
+            "« {} » sauvegardée dans {place} : {} jalon(s), {} apprenant(s), {} modèle(s), signée avec la clé {}",
+            entry.training, entry.milestones, entry.learners, entry.templates, entry.key_id
+        ),
+    }
+}
+
+fn save_failure(error: SaveError, lang: Lang) -> Failure {
+    match error {
+        SaveError::Database(e) => Failure::database(e, lang),
+        SaveError::NotFound { .. } => Failure::new(Exit::TrainingNotFound, error.localized(lang)),
+        other => Failure::new(Exit::Runtime, other.localized(lang)),
+    }
+}
+
+/// Finds the one training named exactly `name`: exit 5 with the closest names when there is
+/// none, exit 2 with the ids when several share it.
+async fn resolve_name(site: &Site, name: &str, lang: Lang) -> Result<i64, Failure> {
+    let ids = site
+        .find_trainings_by_name(name)
+        .await
+        .map_err(|e| Failure::database(e, lang))?;
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        [] => {
+            let list = site
+                .list_trainings()
+                .await
+                .map_err(|e| Failure::database(e, lang))?;
+            let names: Vec<&str> = list
+                .trainings
+                .iter()
+                .filter_map(|t| t.name.as_deref())
+                .collect();
+            let close = closest_names(name, &names);
+            let message = match (lang, close.is_empty()) {
+                (Lang::En, true) => format!(
+                    "no training is named “{name}” (names match exactly): `attestoodle-backup list` shows them"
+                ),
+                (Lang::En, false) => format!(
+                    "no training is named “{name}” (names match exactly); the closest: {}",
+                    quoted(&close)
+                ),
+                (Lang::Fr, true) => format!(
+                    "aucune formation ne s'appelle « {name} » (le nom doit être exact) : `attestoodle-backup list` les montre"
+                ),
+                (Lang::Fr, false) => format!(
+                    "aucune formation ne s'appelle « {name} » (le nom doit être exact) ; les plus proches : {}",
+                    quoted(&close)
+                ),
+            };
+            Err(Failure::new(Exit::TrainingNotFound, message))
+        }
+        several => {
+            let list = several
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(Failure::new(
+                Exit::Usage,
+                match lang {
+                    Lang::En => format!(
+                        "{} trainings are named “{name}” (ids {list}): choose one with --id N",
+                        several.len()
+                    ),
+                    Lang::Fr => format!(
+                        "{} formations s'appellent « {name} » (identifiants {list}) : choisissez-en une avec --id N",
+                        several.len()
+                    ),
+                },
+            ))
+        }
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("“{n}”"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The names closest to `wanted`, best first, at most three: the ones that contain it or are
+/// contained in it, and the ones within a few edits of it, ignoring case, accents and
+/// punctuation (compared as file-name slugs).
+fn closest_names<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let wanted_slug = save::slug(wanted);
+    let limit = (wanted_slug.chars().count() / 3).max(3);
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .filter_map(|name| {
+            let slug = save::slug(name);
+            let distance = edit_distance(&wanted_slug, &slug);
+            let contains = slug.contains(&wanted_slug) || wanted_slug.contains(&slug);
+            (distance <= limit || contains).then_some((distance, *name))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The site's signing key: `--key`/`ATTESTOODLE_KEY` when given (it must exist: a mistyped path
+/// must not sign with a new key), else the default key, created on first use as `keys` does.
+/// Gives the path when it was just created.
+pub(super) fn signing_key(context: &Context) -> Result<(SigningKey, Option<PathBuf>), Failure> {
+    if context.key.is_none() {
+        let (key, created) = super::keys::own_key_or_create(context)?;
+        return Ok((key, created.then(|| context.key_path())));
+    }
+    let key =
+        keys::read_private_key(&context.key_path()).map_err(|e| key_failure(&e, context.lang))?;
+    Ok((key, None))
+}
+
+/// An unusable `--key` (missing, unreadable, not a key) as a failure, in the operator's language.
+fn key_failure(error: &KeyError, lang: Lang) -> Failure {
+    let hint_fr = "créez-en une avec `attestoodle-backup keys generate`, ou indiquez \
+                   `--key CHEMIN` vers une clé Ed25519 au format PKCS#8 PEM";
+    let message = match (lang, error) {
+        (Lang::En, _) => format!("{error}; nothing was written"),
+        (Lang::Fr, KeyError::ReadPrivate { path, source }) => format!(
+            "impossible de lire la clé de signature {} : {source} ; {hint_fr} ; rien n'a été \
+             écrit",
+            path.display()
+        ),
+        (Lang::Fr, KeyError::MalformedPrivate { path, detail }) => format!(
+            "{} n'est pas une clé privée Ed25519 au format PKCS#8 PEM ({detail}) ; {hint_fr} ; \
+             rien n'a été écrit",
+            path.display()
+        ),
+        (Lang::Fr, other) => format!("{other} ; rien n'a été écrit"),
+    };
+    Failure::new(Exit::Runtime, message)
+}
+
+/// Writes a backup file; never replaces an existing file unless `force`.
+pub(super) fn write_file(path: &Path, text: &str, force: bool, lang: Lang) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let written = options.open(path).and_then(|mut file| {
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "{} already exists: pass --force to replace it, or -o another file",
+                    path.display()
+                ),
+                Lang::Fr => format!(
+                    "{} existe déjà : ajoutez --force pour le remplacer, ou -o un autre fichier",
+                    path.display()
+                ),
+            },
+        )),
+        Err(e) => {
+            if !force {
+                // Leave no truncated file that a later run would refuse to replace.
+                let _ = std::fs::remove_file(path);
+            }
+            Err(Failure::new(
+                Exit::Runtime,
+                match lang {
+                    Lang::En => format!(
+                        "cannot write {}: {e}; check -o and the directory's permissions",
+                        path.display()
+                    ),
+                    Lang::Fr => format!(
+                        "impossible d'écrire {} : {e} ; vérifiez -o et les droits du répertoire",
+                        path.display()
+                    ),
+                },
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_names_are_suggested() {
+        let names = [
+            "Licence Chimie S1 2026",
+            "Sécurité & Hygiène 2026",
+            "Anglais B2 – session d'automne",
+        ];
+        assert_eq!(
+            closest_names("Licence Chimie S1 2025", &names),
+            ["Licence Chimie S1 2026"]
+        );
+        assert_eq!(
+            closest_names("anglais", &names),
+            ["Anglais B2 – session d'automne"]
+        );
+        assert_eq!(
+            closest_names("Securite", &names),
+            ["Sécurité & Hygiène 2026"]
+        );
+        assert!(closest_names("Physique quantique avancée", &names).is_empty());
+    }
+
+    #[test]
+    fn edit_distance_counts_characters() {
+        assert_eq!(edit_distance("é", "e"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}

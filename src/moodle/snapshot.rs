@@ -1,0 +1,698 @@
+//! Reading everything a save needs about one training, with its technical ids, in one read-only
+//! transaction and a fixed number of statements.
+//!
+//! The number of statements does not grow with the number of milestones or learners: every
+//! table is read once with a join or a subquery on the training id, and instance names take one
+//! statement per module type (tests count them through [`Site::statement_count`]).
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::sql::{self, Param, Row, Tx};
+use super::{Category, CategoryTree, Error, Site, TxMode};
+
+/// The component and file area of Attestoodle's template backgrounds (attestoodle.md §2.3).
+const BACKGROUND_COMPONENT: &str = "tool_attestoodle";
+const BACKGROUND_AREA: &str = "fichier";
+
+/// A training row (`tool_attestoodle_training`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingRow {
+    /// `id`.
+    pub id: i64,
+    /// `name`; `None` when the database holds NULL.
+    pub name: Option<String>,
+    /// `categoryid`.
+    pub category_id: i64,
+    /// `startdate`.
+    pub startdate: i64,
+    /// `enddate`.
+    pub enddate: Option<i64>,
+    /// `duration` (minutes).
+    pub duration: Option<i64>,
+    /// `nbautolaunch`.
+    pub nbautolaunch: Option<i64>,
+    /// `nextlaunch`.
+    pub nextlaunch: Option<i64>,
+    /// `checklearner`.
+    pub checklearner: Option<i64>,
+}
+
+/// A `train_style` row: the training's default template and grouping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainStyleRow {
+    /// `id`.
+    pub id: i64,
+    /// `templateid`.
+    pub template_id: i64,
+    /// `grpcriteria1`.
+    pub grpcriteria1: Option<String>,
+    /// `grpcriteria2`.
+    pub grpcriteria2: Option<String>,
+}
+
+/// A milestone row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneRow {
+    /// `id`.
+    pub id: i64,
+    /// `moduleid`: the course module id (cmid).
+    pub cmid: i64,
+    /// `creditedtime` (minutes).
+    pub creditedtime: i64,
+    /// `name` as stored when the milestone was made.
+    pub name: Option<String>,
+    /// `timemodified`.
+    pub timemodified: Option<i64>,
+}
+
+/// A course module a milestone points to, with its module type and course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseModule {
+    /// `course_modules.id`.
+    pub id: i64,
+    /// `course_modules.course`.
+    pub course_id: i64,
+    /// The course's short name; `None` when the course row is missing.
+    pub course_shortname: Option<String>,
+    /// `modules.name`; `None` when the module type row is missing.
+    pub module_name: Option<String>,
+    /// `modules.visible`: 0 when the activity type is disabled site-wide.
+    pub module_visible: Option<i64>,
+    /// `course_modules.instance`.
+    pub instance: i64,
+    /// `course_modules.idnumber` (empty or NULL for none).
+    pub idnumber: Option<String>,
+    /// `course_modules.completion`: 0 none, 1 manual, 2 automatic.
+    pub completion: i64,
+    /// `course_modules.deletioninprogress`.
+    pub deletion_in_progress: bool,
+    /// The instance name from the activity's own table; `None` when that row (or table) is
+    /// missing.
+    pub instance_name: Option<String>,
+}
+
+/// A section of a course that holds one of the training's activities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionRow {
+    /// `course_sections.id`.
+    pub id: i64,
+    /// `course`.
+    pub course_id: i64,
+    /// `section`: the section number (delegated sections have their own number too).
+    pub number: i64,
+    /// `sequence` as stored (NULL is read as empty).
+    pub sequence: String,
+}
+
+/// A certificate template referred to by the training or one of its learner styles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRow {
+    /// `id`.
+    pub id: i64,
+    /// `name`.
+    pub name: String,
+}
+
+/// A `tpl_detail` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailRow {
+    /// `id`.
+    pub id: i64,
+    /// `templateid`.
+    pub template_id: i64,
+    /// `type`.
+    pub kind: String,
+    /// `data`, byte for byte.
+    pub data: String,
+}
+
+/// A `files` row of a template background in the system context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// `itemid`: the template id.
+    pub template_id: i64,
+    /// `filename`.
+    pub filename: String,
+    /// `contenthash`: the SHA-1 of the content, which names it in the file store.
+    pub contenthash: String,
+    /// `mimetype`.
+    pub mimetype: Option<String>,
+}
+
+/// A user account, as far as a save needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// `user.id`.
+    pub id: i64,
+    /// `username`.
+    pub username: String,
+    /// `email`.
+    pub email: String,
+    /// `idnumber` (empty for none).
+    pub idnumber: String,
+    /// `deleted`.
+    pub deleted: bool,
+}
+
+/// A learner row with its user, when the user row exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerRow {
+    /// `id`.
+    pub id: i64,
+    /// `userid`.
+    pub user_id: i64,
+    /// The user row.
+    pub user: Option<UserRow>,
+    /// `selected`.
+    pub selected: Option<i64>,
+    /// `predelete`.
+    pub predelete: Option<i64>,
+    /// `resultcriteria`.
+    pub resultcriteria: Option<String>,
+}
+
+/// A `user_style` row with its user, when the user row exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStyleRow {
+    /// `id`.
+    pub id: i64,
+    /// `userid`.
+    pub user_id: i64,
+    /// The user row.
+    pub user: Option<UserRow>,
+    /// `templateid`.
+    pub template_id: i64,
+    /// `grpcriteria1`.
+    pub grpcriteria1: Option<String>,
+    /// `grpcriteria2`.
+    pub grpcriteria2: Option<String>,
+    /// `enablecertificate`.
+    pub enablecertificate: Option<i64>,
+    /// `withdateformat`.
+    pub withdateformat: Option<String>,
+}
+
+/// A `tool_taskattestoodle` planning row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanningRow {
+    /// `executiondate`.
+    pub executiondate: i64,
+    /// `beginperiod`.
+    pub beginperiod: i64,
+    /// `endperiod`.
+    pub endperiod: i64,
+    /// `mailto`.
+    pub mailto: Option<String>,
+    /// `auto`.
+    pub auto: Option<i64>,
+    /// `togenerate`.
+    pub togenerate: Option<i64>,
+}
+
+/// Everything a save reads about one training, with technical ids. Rows are in id order.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The training.
+    pub training: TrainingRow,
+    /// Every category of the site, to name the training's category and its path.
+    pub categories: CategoryTree,
+    /// The `train_style` rows of the training.
+    pub train_styles: Vec<TrainStyleRow>,
+    /// The milestones.
+    pub milestones: Vec<MilestoneRow>,
+    /// The course modules the milestones point to, by cmid (missing ones are absent).
+    pub course_modules: HashMap<i64, CourseModule>,
+    /// The sections of the courses of those modules, by course then section number.
+    pub sections: Vec<SectionRow>,
+    /// The templates the training or a learner style refers to (existing ones only).
+    pub templates: Vec<TemplateRow>,
+    /// The details of those templates.
+    pub details: Vec<DetailRow>,
+    /// The background files of those templates in the system context.
+    pub files: Vec<StoredFile>,
+    /// Whether the site has a system context (contextlevel 10) at all.
+    pub has_system_context: bool,
+    /// The learner rows.
+    pub learners: Vec<LearnerRow>,
+    /// The learner style rows.
+    pub user_styles: Vec<UserStyleRow>,
+    /// The planning rows, or `None` when the site has no `tool_taskattestoodle` table.
+    pub planning: Option<Vec<PlanningRow>>,
+}
+
+/// Whether a `modules.name` can be used as a table name: Moodle's plugin names are `[a-z0-9_]+`,
+/// and anything else must never reach a statement.
+fn is_plain_module_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The subquery giving the ids of every template the training refers to (two parameters: the
+/// training id twice).
+const TEMPLATE_IDS: &str =
+    "(SELECT templateid FROM {p}tool_attestoodle_train_style WHERE trainingid = ?) \
+     OR {col} IN (SELECT templateid FROM {p}tool_attestoodle_user_style WHERE trainingid = ?)";
+
+fn user_of(row: &Row) -> Result<Option<UserRow>, Error> {
+    let Some(id) = row.opt_int("u_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(UserRow {
+        id,
+        username: row.opt_text("u_username")?.unwrap_or_default(),
+        email: row.opt_text("u_email")?.unwrap_or_default(),
+        idnumber: row.opt_text("u_idnumber")?.unwrap_or_default(),
+        deleted: row.opt_int("u_deleted")?.unwrap_or(0) != 0,
+    }))
+}
+
+impl Site {
+    fn render_with(&self, sql: &str, column: &str) -> String {
+        self.render(&sql.replace("{col}", column))
+    }
+
+    /// The ids of the trainings whose name is exactly `name`, byte for byte on every backend
+    /// (DECISIONS 2), in id order.
+    pub async fn find_trainings_by_name(&self, name: &str) -> Result<Vec<i64>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let statement = format!(
+            "SELECT id FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id",
+            self.backend().exact_eq("name")
+        );
+        let rows = tx
+            .fetch_all(self.render(&statement), vec![name.into()])
+            .await?;
+        tx.rollback().await?;
+        rows.iter().map(|r| r.int("id")).collect()
+    }
+
+    /// Reads everything a save needs about training `id` in one read-only transaction, with a
+    /// number of statements that depends on the number of module types only. `Ok(None)` when
+    /// there is no such training.
+    pub async fn training_snapshot(&self, id: i64) -> Result<Option<Snapshot>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let result = self.read_snapshot(&mut tx, id).await;
+        tx.rollback().await?;
+        result
+    }
+
+    /// The baseline of the save benchmark: plain `SELECT`s of the rows a save of training `id`
+    /// reads (its milestones and their course modules, learners and their users, learner
+    /// styles) with the columns a save reads, decoded but not interpreted; gives the number of
+    /// rows.
+    pub async fn select_training_rows(&self, id: i64) -> Result<usize, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let mut rows = 0;
+        // The rows and columns a save reads, without its joins or any work on the rows.
+        for statement in [
+            "SELECT id, moduleid, creditedtime, name, timemodified \
+             FROM {p}tool_attestoodle_milestone WHERE trainingid = ?",
+            "SELECT id, course, module, instance, idnumber, completion, deletioninprogress \
+             FROM {p}course_modules WHERE id IN \
+             (SELECT moduleid FROM {p}tool_attestoodle_milestone WHERE trainingid = ?)",
+            "SELECT id, userid, selected, predelete, resultcriteria \
+             FROM {p}tool_attestoodle_learner WHERE trainingid = ?",
+            "SELECT id, username, email, idnumber, deleted FROM {p}user WHERE id IN \
+             (SELECT userid FROM {p}tool_attestoodle_learner WHERE trainingid = ?)",
+            "SELECT id, userid, templateid, grpcriteria1, grpcriteria2, enablecertificate, \
+             withdateformat FROM {p}tool_attestoodle_user_style WHERE trainingid = ?",
+        ] {
+            rows += tx
+                .fetch_all(self.render(statement), vec![id.into()])
+                .await?
+                .len();
+        }
+        tx.rollback().await?;
+        Ok(rows)
+    }
+
+    async fn read_snapshot(&self, tx: &mut Tx, id: i64) -> Result<Option<Snapshot>, Error> {
+        let rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, name, categoryid, startdate, enddate, duration, nbautolaunch, \
+                     nextlaunch, checklearner FROM {p}tool_attestoodle_training WHERE id = ?",
+                ),
+                vec![id.into()],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let training = TrainingRow {
+            id: row.int("id")?,
+            name: row.opt_text("name")?,
+            category_id: row.int("categoryid")?,
+            startdate: row.int("startdate")?,
+            enddate: row.opt_int("enddate")?,
+            duration: row.opt_int("duration")?,
+            nbautolaunch: row.opt_int("nbautolaunch")?,
+            nextlaunch: row.opt_int("nextlaunch")?,
+            checklearner: row.opt_int("checklearner")?,
+        };
+
+        let tables = tx
+            .fetch_all(sql::list_tables_sql(self.backend()).to_owned(), vec![])
+            .await?
+            .iter()
+            .map(|r| r.text("name"))
+            .collect::<Result<BTreeSet<String>, Error>>()?;
+        let has_table = |t: &str| tables.contains(&format!("{}{t}", self.prefix));
+
+        let mut categories = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
+                ),
+                vec![],
+            )
+            .await?
+        {
+            categories.push(Category {
+                id: row.int("id")?,
+                name: row.text("name")?,
+                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
+                parent: row.int("parent")?,
+            });
+        }
+
+        let mut train_styles = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, templateid, grpcriteria1, grpcriteria2 \
+                     FROM {p}tool_attestoodle_train_style WHERE trainingid = ? ORDER BY id",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            train_styles.push(TrainStyleRow {
+                id: row.int("id")?,
+                template_id: row.int("templateid")?,
+                grpcriteria1: row.opt_text("grpcriteria1")?,
+                grpcriteria2: row.opt_text("grpcriteria2")?,
+            });
+        }
+
+        let mut milestones = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, moduleid, creditedtime, name, timemodified \
+                     FROM {p}tool_attestoodle_milestone WHERE trainingid = ? ORDER BY id",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            milestones.push(MilestoneRow {
+                id: row.int("id")?,
+                cmid: row.int("moduleid")?,
+                creditedtime: row.int("creditedtime")?,
+                name: row.opt_text("name")?,
+                timemodified: row.opt_int("timemodified")?,
+            });
+        }
+
+        let mut course_modules = HashMap::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT cm.id, cm.course, cm.instance, cm.idnumber, cm.completion, \
+                     cm.deletioninprogress, md.name AS modname, md.visible AS modvisible, \
+                     c.shortname AS shortname \
+                     FROM {p}course_modules cm \
+                     LEFT JOIN {p}modules md ON md.id = cm.module \
+                     LEFT JOIN {p}course c ON c.id = cm.course \
+                     WHERE cm.id IN (SELECT moduleid FROM {p}tool_attestoodle_milestone \
+                     WHERE trainingid = ?)",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            let cm = CourseModule {
+                id: row.int("id")?,
+                course_id: row.int("course")?,
+                course_shortname: row.opt_text("shortname")?,
+                module_name: row.opt_text("modname")?,
+                module_visible: row.opt_int("modvisible")?,
+                instance: row.int("instance")?,
+                idnumber: row.opt_text("idnumber")?,
+                completion: row.opt_int("completion")?.unwrap_or(0),
+                deletion_in_progress: row.opt_int("deletioninprogress")?.unwrap_or(0) != 0,
+                instance_name: None,
+            };
+            course_modules.insert(cm.id, cm);
+        }
+
+        // Instance names: one statement per module type, on the activity's own table.
+        let module_types: BTreeSet<String> = course_modules
+            .values()
+            .filter_map(|cm| cm.module_name.clone())
+            .filter(|name| is_plain_module_name(name) && has_table(name))
+            .collect();
+        let mut names: HashMap<(String, i64), String> = HashMap::new();
+        for module in module_types {
+            let statement = format!(
+                "SELECT i.id, i.name FROM {{p}}{module} i WHERE i.id IN (\
+                 SELECT cm.instance FROM {{p}}course_modules cm \
+                 JOIN {{p}}modules md ON md.id = cm.module \
+                 JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                 WHERE m.trainingid = ? AND md.name = ?)"
+            );
+            for row in tx
+                .fetch_all(
+                    self.render(&statement),
+                    vec![id.into(), module.clone().into()],
+                )
+                .await?
+            {
+                names.insert((module.clone(), row.int("id")?), row.text("name")?);
+            }
+        }
+        for cm in course_modules.values_mut() {
+            if let Some(module) = &cm.module_name {
+                cm.instance_name = names.get(&(module.clone(), cm.instance)).cloned();
+            }
+        }
+
+        let mut sections = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT s.id, s.course, s.section, s.sequence FROM {p}course_sections s \
+                     WHERE s.course IN (SELECT cm.course FROM {p}course_modules cm \
+                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            sections.push(SectionRow {
+                id: row.int("id")?,
+                course_id: row.int("course")?,
+                number: row.int("section")?,
+                sequence: row.opt_text("sequence")?.unwrap_or_default(),
+            });
+        }
+
+        let mut templates = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render_with(
+                    &format!(
+                        "SELECT t.id, t.name FROM {{p}}tool_attestoodle_template t \
+                         WHERE t.id IN {TEMPLATE_IDS} ORDER BY t.id"
+                    ),
+                    "t.id",
+                ),
+                vec![id.into(), id.into()],
+            )
+            .await?
+        {
+            templates.push(TemplateRow {
+                id: row.int("id")?,
+                name: row.text("name")?,
+            });
+        }
+
+        let mut details = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render_with(
+                    &format!(
+                        "SELECT d.id, d.templateid, d.type, d.data \
+                         FROM {{p}}tool_attestoodle_tpl_detail d \
+                         WHERE d.templateid IN {TEMPLATE_IDS} ORDER BY d.id"
+                    ),
+                    "d.templateid",
+                ),
+                vec![id.into(), id.into()],
+            )
+            .await?
+        {
+            details.push(DetailRow {
+                id: row.int("id")?,
+                template_id: row.int("templateid")?,
+                kind: row.text("type")?,
+                data: row.text("data")?,
+            });
+        }
+
+        // The system context is looked up, never assumed to be id 1 (moodle-core.md §1).
+        let has_system_context = !tx
+            .fetch_all(
+                self.render("SELECT id FROM {p}context WHERE contextlevel = ?"),
+                vec![Param::Int(10)],
+            )
+            .await?
+            .is_empty();
+        let mut files = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render_with(
+                    &format!(
+                        "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
+                         FROM {{p}}files f JOIN {{p}}context x ON x.id = f.contextid \
+                         WHERE x.contextlevel = ? AND f.component = ? AND f.filearea = ? \
+                         AND f.filepath = ? AND f.filename <> ? \
+                         AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
+                    ),
+                    "f.itemid",
+                ),
+                vec![
+                    Param::Int(10),
+                    BACKGROUND_COMPONENT.into(),
+                    BACKGROUND_AREA.into(),
+                    "/".into(),
+                    ".".into(),
+                    id.into(),
+                    id.into(),
+                ],
+            )
+            .await?
+        {
+            files.push(StoredFile {
+                template_id: row.int("itemid")?,
+                filename: row.text("filename")?,
+                contenthash: row.text("contenthash")?,
+                mimetype: row.opt_text("mimetype")?,
+            });
+        }
+
+        let mut learners = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT l.id, l.userid, l.selected, l.predelete, l.resultcriteria, \
+                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
+                     u.idnumber AS u_idnumber, u.deleted AS u_deleted \
+                     FROM {p}tool_attestoodle_learner l LEFT JOIN {p}user u ON u.id = l.userid \
+                     WHERE l.trainingid = ? ORDER BY l.id",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            learners.push(LearnerRow {
+                id: row.int("id")?,
+                user_id: row.int("userid")?,
+                user: user_of(&row)?,
+                selected: row.opt_int("selected")?,
+                predelete: row.opt_int("predelete")?,
+                resultcriteria: row.opt_text("resultcriteria")?,
+            });
+        }
+
+        let mut user_styles = Vec::new();
+        for row in tx
+            .fetch_all(
+                self.render(
+                    "SELECT s.id, s.userid, s.templateid, s.grpcriteria1, s.grpcriteria2, \
+                     s.enablecertificate, s.withdateformat, \
+                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
+                     u.idnumber AS u_idnumber, u.deleted AS u_deleted \
+                     FROM {p}tool_attestoodle_user_style s LEFT JOIN {p}user u ON u.id = s.userid \
+                     WHERE s.trainingid = ? ORDER BY s.id",
+                ),
+                vec![id.into()],
+            )
+            .await?
+        {
+            user_styles.push(UserStyleRow {
+                id: row.int("id")?,
+                user_id: row.int("userid")?,
+                user: user_of(&row)?,
+                template_id: row.int("templateid")?,
+                grpcriteria1: row.opt_text("grpcriteria1")?,
+                grpcriteria2: row.opt_text("grpcriteria2")?,
+                enablecertificate: row.opt_int("enablecertificate")?,
+                withdateformat: row.opt_text("withdateformat")?,
+            });
+        }
+
+        let planning = if has_table("tool_taskattestoodle") {
+            let mut rows = Vec::new();
+            for row in tx
+                .fetch_all(
+                    self.render(
+                        "SELECT executiondate, beginperiod, endperiod, mailto, auto, togenerate \
+                         FROM {p}tool_taskattestoodle WHERE trainingid = ? ORDER BY id",
+                    ),
+                    vec![id.into()],
+                )
+                .await?
+            {
+                rows.push(PlanningRow {
+                    executiondate: row.int("executiondate")?,
+                    beginperiod: row.int("beginperiod")?,
+                    endperiod: row.int("endperiod")?,
+                    mailto: row.opt_text("mailto")?,
+                    auto: row.opt_int("auto")?,
+                    togenerate: row.opt_int("togenerate")?,
+                });
+            }
+            Some(rows)
+        } else {
+            None
+        };
+
+        Ok(Some(Snapshot {
+            training,
+            categories: CategoryTree::new(categories),
+            train_styles,
+            milestones,
+            course_modules,
+            sections,
+            templates,
+            details,
+            files,
+            has_system_context,
+            learners,
+            user_styles,
+            planning,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_module_names_become_table_names() {
+        assert!(is_plain_module_name("quiz"));
+        assert!(is_plain_module_name("h5pactivity"));
+        assert!(is_plain_module_name("mod_2"));
+        assert!(!is_plain_module_name(""));
+        assert!(!is_plain_module_name("quiz; DROP TABLE x"));
+        assert!(!is_plain_module_name("Quiz"));
+        assert!(!is_plain_module_name("a.b"));
+    }
+}

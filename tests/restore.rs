@@ -1,8 +1,9 @@
 //! Restore and clone (issue "Restore and clone a training"): precheck findings, the
 //! all-or-nothing apply, and the command line, on every backend.
 //!
-//! The documents are built by hand from the demo's data until the `save` command lands: the
-//! demo's "Licence Chimie S1 2026" as `save` would write it.
+//! The documents are built by hand from the demo's data (the demo's "Licence Chimie S1 2026" as
+//! `save` writes it), so that each scenario controls what the file holds; `tests/roundtrip.rs`
+//! goes through the real `save`.
 
 mod common;
 
@@ -883,7 +884,8 @@ async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
     }
 }
 
-// Scenario 1 (hand-built document until `save` lands): site B has other ids for everything.
+// Scenario 1 with a hand-built document (tests/roundtrip.rs has it with the real save): site B
+// has other ids for everything.
 #[tokio::test]
 async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
     for backend in backends() {

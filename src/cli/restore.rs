@@ -611,7 +611,9 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
     out
 }
 
-fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
+/// The report as an operator reads it; `still_needed` are the codes a real run needs after a
+/// dry run.
+pub fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String {
     let c = lang.pick(":", " :");
     let mut out = String::new();
     let head = match (report.dry_run, report.action, lang) {

@@ -696,6 +696,22 @@ const TRAININGS: &[DemoTraining] = &[
     },
 ];
 
+/// The content of a demo template: details `(type, data)` in order, and the background
+/// `(filename, bytes)`.
+pub type TemplateContent = (
+    Vec<(&'static str, &'static str)>,
+    Option<(&'static str, &'static [u8])>,
+);
+
+/// The content of the demo template named `name`, for tests and benchmarks that build backup
+/// documents by hand.
+pub fn template_content(name: &str) -> Option<TemplateContent> {
+    TEMPLATES
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| (t.details.to_vec(), t.background))
+}
+
 /// The username of the demo site's administrator, who can log in to `serve`.
 pub const DEMO_ADMIN_USERNAME: &str = "admin";
 

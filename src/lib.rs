@@ -8,5 +8,6 @@ pub mod demo;
 pub mod document;
 pub mod i18n;
 pub mod moodle;
+pub mod restore;
 pub mod save;
 pub mod web;

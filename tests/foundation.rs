@@ -197,7 +197,16 @@ fn demo_creates_the_site_then_list_shows_its_trainings() {
     let output = run_in(dir.path(), &["list", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
-    assert_demo_list(&json, "demo");
+    // The demo runs the main job end to end: its fourth training is the clone of the first
+    // onto the `_2027` courses, without learners.
+    let entries = json.as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 4, "{json}");
+    assert_demo_list(&Value::Array(entries[..3].to_vec()), "demo");
+    assert_eq!(entries[3]["name"], "Licence Chimie S1 2026_2027");
+    assert_eq!(
+        (&entries[3]["milestones"], &entries[3]["learners"]),
+        (&Value::from(9), &Value::from(0))
+    );
 
     // A second run keeps the site as it is.
     let output = run_in(dir.path(), &["demo"]);
@@ -252,7 +261,11 @@ fn list_filters_by_category_id_idnumber_or_path() {
     // UDEMO holds the chemistry training (two levels down) and the English one.
     assert_eq!(
         names(&["--category", "UDEMO"]),
-        ["Licence Chimie S1 2026", "Anglais B2 – session d'automne"]
+        [
+            "Licence Chimie S1 2026",
+            "Anglais B2 – session d'automne",
+            "Licence Chimie S1 2026_2027"
+        ]
     );
     assert_eq!(
         names(&["--category", "Formation continue / Sécurité et hygiène"]),

@@ -5,17 +5,28 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::list::{list_json, list_text};
+use super::restore::{plan_text, report_text};
 use super::save::{signing_key, write_file};
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::demo;
 use crate::document::signature::{self, Integrity};
-use crate::document::v2;
+use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
 use crate::moodle::{self, Site, Target};
+use crate::restore::{
+    self, Accepted, ApplyOptions, DateShift, Mode, Plan, Provenance, Report, RestoreError,
+    RestoreOptions,
+};
 use crate::save::{self, SaveOptions};
 
-/// The demo training that `demo` saves and verifies.
+/// The demo training that `demo` saves, verifies and clones.
 const DEMO_SAVED_TRAINING: &str = "Licence Chimie S1 2026";
+
+/// The suffix of next year's course copies in the demo, and of the clone.
+const DEMO_CLONE_SUFFIX: &str = "_2027";
+
+/// The clone's dates move by a year (2026-09-01 → 2027-09-01).
+const DEMO_CLONE_SHIFT_DAYS: i64 = 365;
 
 /// Runs `demo`.
 pub async fn run(context: &Context) -> Result<(), Failure> {
@@ -53,14 +64,28 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     let site = Site::open(&target)
         .await
         .map_err(|e| Failure::database(e, lang))?;
-    let list = site.list_trainings().await;
-    let saved = match &list {
-        Ok(_) => save_demo_training(context, &site, &database).await,
-        Err(_) => Ok(None),
-    };
+    // The main job end to end: save a training, verify the file, precheck its clone onto the
+    // `_2027` courses, apply it, then list.
+    let job = async {
+        let saved = save_demo_training(context, &site, &database).await?;
+        let cloned = match &saved {
+            Some((_, key_id, document)) => {
+                Some(clone_demo_training(context, &site, document, key_id).await?)
+            }
+            None => None,
+        };
+        let list = site
+            .list_trainings()
+            .await
+            .map_err(|e| Failure::database(e, lang))?;
+        Ok::<_, Failure>((saved, cloned, list))
+    }
+    .await;
     site.close().await;
-    let list = list.map_err(|e| Failure::database(e, lang))?;
-    let (saved_file, key_id) = saved?.unwrap_or_default();
+    let (saved, cloned, list) = job?;
+    let (saved_file, key_id) = saved
+        .map(|(file, key_id, _)| (Some(file), key_id))
+        .unwrap_or_default();
     let all: Vec<usize> = (0..list.trainings.len()).collect();
     if context.json {
         return print_json(&serde_json::json!({
@@ -71,6 +96,10 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             "saved": saved_file,
             "saved_verified": !key_id.is_empty(),
             "key_id": key_id,
+            "clone": cloned.as_ref().map(|(plan, report)| serde_json::json!({
+                "plan": plan,
+                "report": report,
+            })),
         }));
     }
     let mut out = String::new();
@@ -98,22 +127,43 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             ),
         });
     }
-    out.push_str(&list_text(&list, &all, lang));
-    out.push('\n');
     if let Some(file) = &saved_file {
         out.push_str(&match lang {
             Lang::En => format!(
-                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n  check it again: attestoodle-backup verify {}\n\n",
+                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n  check it again: attestoodle-backup verify {}\n  try a restore of it: attestoodle-backup restore {} --dry-run\n\n",
+                file.display(),
                 file.display(),
                 file.display()
             ),
             Lang::Fr => format!(
-                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n  pour la vérifier de nouveau : attestoodle-backup verify {}\n\n",
+                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n  pour la vérifier de nouveau : attestoodle-backup verify {}\n  pour essayer de la restaurer : attestoodle-backup restore {} --dry-run\n\n",
+                file.display(),
                 file.display(),
                 file.display()
             ),
         });
     }
+    if let Some((plan, report)) = &cloned {
+        out.push_str(&match lang {
+            Lang::En => format!(
+                "Clone of “{DEMO_SAVED_TRAINING}” onto the {DEMO_CLONE_SUFFIX} courses, a year later — the precheck:\n\n"
+            ),
+            Lang::Fr => format!(
+                "Clonage de « {DEMO_SAVED_TRAINING} » sur les cours {DEMO_CLONE_SUFFIX}, un an plus tard — la vérification :\n\n"
+            ),
+        });
+        out.push_str(&plan_text(plan, lang));
+        match report {
+            Some(report) => out.push_str(&report_text(report, &[], lang)),
+            None => out.push_str(lang.pick(
+                "The clone was not applied (see the findings above): it is already there from an earlier run.\n",
+                "Le clonage n'a pas été appliqué (voir les constats ci-dessus) : il existe déjà depuis une exécution précédente.\n",
+            )),
+        }
+        out.push('\n');
+    }
+    out.push_str(&list_text(&list, &all, lang));
+    out.push('\n');
     out.push_str(lang.pick(
         "Try next:\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup save \"Sécurité & Hygiène 2026\"\n  attestoodle-backup save --all -o backups\n  sh docs/verify-with-openssl.sh FILE    (check a file without this tool)\n  attestoodle-backup --lang fr list\nOn a real site (read-only commands change nothing):\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
         "Essayez ensuite :\n  attestoodle-backup list\n  attestoodle-backup list --category UDEMO --json\n  attestoodle-backup save \"Sécurité & Hygiène 2026\"\n  attestoodle-backup save --all -o sauvegardes\n  sh docs/verify-with-openssl.sh FICHIER    (vérifier un fichier sans cet outil)\n  attestoodle-backup --lang en list\nSur un vrai site (les commandes de lecture ne modifient rien) :\n  attestoodle-backup --moodle-config /var/www/moodle/config.php list\n",
@@ -126,12 +176,13 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
 }
 
 /// Saves the demo training next to the database and verifies the file with the library; gives
-/// the file and the key id. `None` when the demo has no such training any more.
+/// the file, the key id and the document read back. `None` when the demo has no such training
+/// any more.
 async fn save_demo_training(
     context: &Context,
     site: &Site,
     database: &Path,
-) -> Result<Option<(Option<PathBuf>, String)>, Failure> {
+) -> Result<Option<(PathBuf, String, Document)>, Failure> {
     let lang = context.lang;
     let ids = site
         .find_trainings_by_name(DEMO_SAVED_TRAINING)
@@ -178,5 +229,36 @@ async fn save_demo_training(
             ),
         ));
     }
-    Ok(Some((Some(file), verification.key_id.unwrap_or_default())))
+    Ok(Some((
+        file,
+        verification.key_id.unwrap_or_default(),
+        document,
+    )))
+}
+
+/// Prechecks the clone of the saved training onto the `_2027` courses, a year later, and
+/// applies it when nothing blocks it or needs accepting (a second run finds it made already).
+async fn clone_demo_training(
+    context: &Context,
+    site: &Site,
+    document: &Document,
+    key_id: &str,
+) -> Result<(Plan, Option<Report>), Failure> {
+    let lang = context.lang;
+    let mut options = RestoreOptions::new(Mode::Clone, Provenance::Trusted(key_id.to_owned()));
+    options.rename.suffix = Some(DEMO_CLONE_SUFFIX.to_owned());
+    options.shift = Some(DateShift::Days(DEMO_CLONE_SHIFT_DAYS));
+    let plan = restore::precheck(site, document, &options)
+        .await
+        .map_err(|e| Failure::database(e, lang))?;
+    if !plan.blocking().is_empty() || !plan.needs_accept().is_empty() {
+        return Ok((plan, None));
+    }
+    let report = restore::apply(site, &plan, &Accepted::default(), &ApplyOptions::default())
+        .await
+        .map_err(|e| match e {
+            RestoreError::Database(e) => Failure::database(e, lang),
+            other => Failure::new(Exit::PrecheckRefused, other.to_string()),
+        })?;
+    Ok((plan, Some(report)))
 }

@@ -7,6 +7,7 @@ mod convert;
 mod demo;
 mod keys;
 mod list;
+mod restore;
 mod save;
 mod serve;
 mod verify;
@@ -24,6 +25,7 @@ use crate::moodle::{self, Site, SiteOptions, Target};
 pub use convert::ConvertArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
+pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
 pub use save::SaveArgs;
 pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
@@ -103,6 +105,11 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Convert a legacy file of the PHP plugin to a signed version 2 file.
     Convert(ConvertArgs),
+    /// Restore a training from a backup file: recreate it, or replace the training of the
+    /// same name, after a precheck.
+    Restore(RestoreArgs),
+    /// Clone a training from a backup file onto renamed courses (e.g. next year's copies).
+    Clone(CloneArgs),
     /// Serve the web interface for the Moodle site's administrators.
     Serve(ServeArgs),
     /// Save a training to a signed backup file (format 2), or every training with --all.
@@ -237,6 +244,8 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Keys(args) => keys::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Convert(args) => convert::run(&context, args),
+        Command::Restore(args) => restore::run_restore(&context, args).await,
+        Command::Clone(args) => restore::run_clone(&context, args).await,
         Command::Serve(args) => serve::run(&context, args).await,
         Command::Save(args) => save::run(&context, args).await,
     }

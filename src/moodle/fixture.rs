@@ -676,6 +676,29 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Deletes the rows of a table whose `column` equals `value` (tests that delete a course,
+    /// its sections and modules, as Moodle would).
+    pub async fn delete_where(
+        &mut self,
+        table: &str,
+        column: &str,
+        value: Param,
+    ) -> Result<u64, Error> {
+        let known = TABLES
+            .iter()
+            .find(|t| t.name == table)
+            .is_some_and(|t| column == "id" || t.columns.iter().any(|c| c.name == column));
+        if !known {
+            return Err(Error::Decode {
+                column: format!("{table}.{column}"),
+                problem: "not a column of the fixture schema".to_owned(),
+            });
+        }
+        let sql = format!("DELETE FROM {{p}}{table} WHERE {column} = ?");
+        let rendered = Sql(&sql).render(self.site.backend(), self.site.prefix());
+        self.tx.execute(rendered, vec![value]).await
+    }
+
     /// Commits every row written.
     pub async fn commit(self) -> Result<(), Error> {
         self.tx.commit().await
@@ -753,7 +776,7 @@ pub async fn int_column(site: &Site, table: &str, column: &str) -> Result<Vec<Op
     let known = TABLES
         .iter()
         .find(|t| t.name == table)
-        .is_some_and(|t| t.columns.iter().any(|c| c.name == column));
+        .is_some_and(|t| column == "id" || t.columns.iter().any(|c| c.name == column));
     if !known {
         return Err(Error::Decode {
             column: format!("{table}.{column}"),

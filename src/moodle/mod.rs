@@ -8,6 +8,7 @@ mod auth;
 pub mod config_php;
 pub mod files;
 pub mod fixture;
+mod restore;
 mod snapshot;
 mod sql;
 mod training;
@@ -17,6 +18,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use auth::LoginUser;
+pub use restore::{
+    store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneValues, PlanningValues,
+    RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection, TargetTemplate, TargetUser,
+    TemplateUsage, TrainingRef, TrainingValues,
+};
 pub use snapshot::{
     CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
     StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
@@ -135,6 +141,35 @@ pub enum Error {
     /// `config.php` could not be read.
     #[error(transparent)]
     Config(#[from] config_php::ConfigError),
+    /// A failure made on purpose by a test hook (`fail_after_statements`), to prove that a
+    /// write transaction leaves nothing behind.
+    #[error("failure injected after {after} write statements (a test hook); nothing was kept")]
+    InjectedFailure {
+        /// The number of write statements that ran before it.
+        after: usize,
+    },
+    /// Moodle's file store could not be written.
+    #[error(
+        "cannot write the template image into Moodle's file store {path}: {source}; check the \
+         permissions of the data directory (--dataroot), or accept `background-skipped`"
+    )]
+    FileStore {
+        /// The file or directory.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// Another restore holds the lock of a training or template name for too long.
+    #[error(
+        "another restore of `{name}` has been running for {seconds} s and holds its lock; wait \
+         for it to finish, then run this one again"
+    )]
+    Busy {
+        /// The training or template name.
+        name: String,
+        /// How long we waited.
+        seconds: i64,
+    },
     /// The demo refuses to seed a database that it did not create.
     #[error(
         "{path} exists but is not a demo site made by this tool: the demo only ever writes its \
@@ -201,6 +236,20 @@ impl Error {
                  démonstration n'écrit que dans son propre fichier ; déplacez ce fichier ou \
                  lancez la démonstration dans un autre répertoire",
                 path.display()
+            ),
+            Error::InjectedFailure { after } => format!(
+                "échec provoqué après {after} écritures (point d'injection de test) ; rien n'a été \
+                 conservé"
+            ),
+            Error::FileStore { path, source } => format!(
+                "impossible d'écrire l'image du modèle dans le stockage de fichiers de Moodle {} : \
+                 {source} ; vérifiez les droits du répertoire de données (--dataroot), ou acceptez \
+                 `background-skipped`",
+                path.display()
+            ),
+            Error::Busy { name, seconds } => format!(
+                "une autre restauration de `{name}` tient son verrou depuis {seconds} s ; attendez \
+                 qu'elle se termine, puis relancez celle-ci"
             ),
             Error::Query { .. } | Error::Decode { .. } | Error::Config(_) => {
                 format!("erreur de base de données : {self}")

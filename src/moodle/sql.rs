@@ -50,6 +50,43 @@ impl Backend {
         }
     }
 
+    /// How a write transaction takes a lock named after a training or template name, held
+    /// until the transaction ends, so that two restores of one name run one after the other.
+    ///
+    /// PostgreSQL has transaction-scoped advisory locks; MySQL's named locks belong to the
+    /// session, so they are released by hand before the transaction ends (a locking re-read
+    /// then waits for the other writer's uncommitted rows); SQLite's `BEGIN IMMEDIATE` already
+    /// lets one writer at a time in.
+    pub(crate) fn name_lock(self) -> NameLock {
+        match self {
+            Backend::Postgres => NameLock::Advisory("SELECT pg_advisory_xact_lock(?)"),
+            Backend::MySql => NameLock::Session {
+                acquire: "SELECT GET_LOCK(?, ?) AS got",
+                release: "SELECT RELEASE_LOCK(?) AS released",
+            },
+            Backend::Sqlite => NameLock::Writer,
+        }
+    }
+
+    /// The clause that makes a re-read inside a write transaction see, and wait for, rows
+    /// other transactions are writing: needed on MySQL, whose plain reads use a snapshot.
+    pub(crate) fn locking_read(self) -> &'static str {
+        match self {
+            Backend::MySql => " FOR UPDATE",
+            Backend::Postgres | Backend::Sqlite => "",
+        }
+    }
+
+    /// The statement that makes the server end the connection it runs on, as a network
+    /// failure would (the test hook of a restore); SQLite has no server.
+    pub(crate) fn end_own_session(self) -> Option<&'static str> {
+        match self {
+            Backend::Postgres => Some("SELECT pg_terminate_backend(pg_backend_pid())"),
+            Backend::MySql => Some("KILL CONNECTION_ID()"),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// The statement that opens a transaction.
     fn begin_statement(self, mode: TxMode) -> &'static str {
         match (self, mode) {
@@ -63,6 +100,23 @@ impl Backend {
             (Backend::Sqlite, TxMode::ReadWrite) => "BEGIN IMMEDIATE",
         }
     }
+}
+
+/// The way a backend locks a name for the length of a transaction ([`Backend::name_lock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameLock {
+    /// A statement taking a 64-bit key, released by the end of the transaction.
+    Advisory(&'static str),
+    /// A statement taking the lock name and a timeout in seconds (1 when taken), and the
+    /// statement that releases it.
+    Session {
+        /// Takes the lock.
+        acquire: &'static str,
+        /// Releases the lock.
+        release: &'static str,
+    },
+    /// The backend lets one writer at a time in: nothing to take.
+    Writer,
 }
 
 /// Whether a transaction may write.

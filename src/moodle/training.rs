@@ -85,6 +85,24 @@ impl CategoryTree {
             .collect()
     }
 
+    /// The categories whose idnumber is exactly `idnumber`, in id order.
+    pub fn find_by_idnumber(&self, idnumber: &str) -> Vec<i64> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|id| self.by_id[id].idnumber.as_deref() == Some(idnumber))
+            .collect()
+    }
+
+    /// The categories whose path of names is exactly `path`, in id order.
+    pub fn find_by_path(&self, path: &[String]) -> Vec<i64> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|id| self.path_names(*id) == path)
+            .collect()
+    }
+
     /// Finds the categories an operator means by `spec`: an id, an idnumber, or a path of names
     /// separated by ` / ` (a single name is a path of one). Names match exactly.
     pub fn find(&self, spec: &str) -> Vec<i64> {

@@ -1,0 +1,1168 @@
+//! What a restore reads and writes: typed look-ups by natural identifiers (courses by short
+//! name, the structure of a course, users by email, templates by name, categories), and the
+//! writes of one restore in a single transaction ([`RestoreTx`]).
+//!
+//! Names are compared byte for byte in Rust after a wide SQL pre-selection (DECISIONS 2): a
+//! MySQL `_ci` collation may return more candidates than asked, never fewer. Emails are
+//! compared case-insensitively in Rust too, for the same result on every backend.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+use super::sql::{NameLock, Param, Row, Tx};
+use super::training::{Category, CategoryTree};
+use super::{Error, Site, TxMode};
+
+/// At most this many values in one `IN (...)` list or multi-row `INSERT`, well under every
+/// backend's limit on bound parameters (SQLite: 32766, PostgreSQL: 65535).
+const CHUNK: usize = 500;
+
+/// How long a restore waits for another one holding the same name on MySQL, in seconds.
+const LOCK_TIMEOUT: i64 = 60;
+
+/// Attestoodle's component and file area for template backgrounds (attestoodle.md §2.3).
+const FILE_COMPONENT: &str = "tool_attestoodle";
+const FILE_AREA: &str = "fichier";
+
+/// A training found by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingRef {
+    /// `tool_attestoodle_training.id`.
+    pub id: i64,
+    /// Its category id.
+    pub category: i64,
+}
+
+/// A course found by short name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetCourse {
+    /// `course.id`.
+    pub id: i64,
+    /// The short name, as stored.
+    pub shortname: String,
+    /// Whether completion tracking is enabled.
+    pub completion_enabled: bool,
+}
+
+/// A section of a course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSection {
+    /// `course_sections.id`.
+    pub id: i64,
+    /// The course.
+    pub course: i64,
+    /// The section number.
+    pub section: i64,
+    /// The stored `sequence` (`None` for NULL).
+    pub sequence: Option<String>,
+}
+
+/// A course module with what identifies it and whether it can be a milestone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetModule {
+    /// `course_modules.id`.
+    pub cmid: i64,
+    /// The course.
+    pub course: i64,
+    /// The module type (`modules.name`), `None` when the module row is missing.
+    pub kind: Option<String>,
+    /// The instance name, `None` when the instance row is missing.
+    pub name: Option<String>,
+    /// The idnumber, `None` for Moodle's empty idnumber.
+    pub idnumber: Option<String>,
+    /// `course_modules.completion` (0 none).
+    pub completion: i64,
+    /// Whether an asynchronous deletion is pending.
+    pub deletion_in_progress: bool,
+    /// Whether the module type is enabled on the site (`modules.visible`).
+    pub kind_enabled: bool,
+}
+
+/// A user account that is not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetUser {
+    /// `user.id`.
+    pub id: i64,
+    /// The email as stored.
+    pub email: String,
+    /// The username.
+    pub username: String,
+    /// Whether the account is suspended.
+    pub suspended: bool,
+}
+
+/// A certificate template with its details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetTemplate {
+    /// `tool_attestoodle_template.id`.
+    pub id: i64,
+    /// The name.
+    pub name: String,
+    /// `(type, data)` of every detail, in id order.
+    pub details: Vec<(String, String)>,
+    /// SHA-1 of the background image stored for it, when there is one.
+    pub background_sha1: Option<String>,
+}
+
+/// Who uses a template: the trainings linked to it and the number of learner styles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateUsage {
+    /// `(id, name)` of every training whose train_style names it.
+    pub trainings: Vec<(i64, Option<String>)>,
+    /// `(training id, number of learner styles)` naming it.
+    pub learner_styles: Vec<(i64, i64)>,
+}
+
+/// Where template images go: Moodle's `filedir` and the system context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStore {
+    /// The `filedir` directory.
+    pub filedir: PathBuf,
+    /// The id of the system context.
+    pub system_context: i64,
+}
+
+/// The columns of a training row a restore writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingValues {
+    /// The name.
+    pub name: String,
+    /// The category.
+    pub category: i64,
+    /// Start date.
+    pub startdate: i64,
+    /// End date.
+    pub enddate: Option<i64>,
+    /// Duration in minutes.
+    pub duration: Option<i64>,
+    /// Planned launches.
+    pub nbautolaunch: Option<i64>,
+    /// Next launch.
+    pub nextlaunch: Option<i64>,
+    /// `checklearner` as carried by the file.
+    pub checklearner: Option<i64>,
+}
+
+/// A milestone row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneValues {
+    /// Credited minutes.
+    pub creditedtime: i64,
+    /// The course module id.
+    pub cmid: i64,
+    /// The course id.
+    pub course: i64,
+    /// The activity's current name.
+    pub name: Option<String>,
+    /// `timemodified`.
+    pub timemodified: i64,
+}
+
+/// A learner row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerValues {
+    /// The user.
+    pub userid: i64,
+    /// `predelete` as carried by the file.
+    pub predelete: Option<i64>,
+}
+
+/// A learner style row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StyleValues {
+    /// The user.
+    pub userid: i64,
+    /// The template.
+    pub template: i64,
+    /// First grouping.
+    pub grpcriteria1: Option<String>,
+    /// Second grouping.
+    pub grpcriteria2: Option<String>,
+    /// 0 excludes the learner.
+    pub enablecertificate: Option<i64>,
+    /// Legacy date format.
+    pub withdateformat: Option<String>,
+}
+
+/// A planning row of `tool_taskattestoodle`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanningValues {
+    /// When the run happens.
+    pub executiondate: i64,
+    /// Period start.
+    pub beginperiod: i64,
+    /// Period end.
+    pub endperiod: i64,
+    /// Notification address.
+    pub mailto: Option<String>,
+    /// The planning operator.
+    pub operatorid: i64,
+    /// Generate automatically.
+    pub auto: Option<i64>,
+    /// Still pending.
+    pub togenerate: i64,
+}
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn nonempty(value: Option<String>) -> Option<String> {
+    value.filter(|s| !s.is_empty())
+}
+
+/// Whether a module type name can be used as a table name (`quiz` → `{p}quiz`).
+fn plain_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Lower-case forms an email may take in `LOWER(email)` on any backend: SQLite and a
+/// PostgreSQL database in the C locale lower ASCII only, the others every letter.
+fn email_keys(email: &str) -> [String; 2] {
+    [email.to_lowercase(), email.to_ascii_lowercase()]
+}
+
+impl Site {
+    async fn fetch_for_restore(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let rows = tx.fetch_all(self.render(sql), params).await;
+        tx.rollback().await?;
+        rows
+    }
+
+    /// Every course category of the site.
+    pub async fn category_tree(&self) -> Result<CategoryTree, Error> {
+        let rows = self
+            .fetch_for_restore(
+                "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
+                vec![],
+            )
+            .await?;
+        let mut categories = Vec::with_capacity(rows.len());
+        for row in &rows {
+            categories.push(Category {
+                id: row.int("id")?,
+                name: row.text("name")?,
+                idnumber: nonempty(row.opt_text("idnumber")?),
+                parent: row.int("parent")?,
+            });
+        }
+        Ok(CategoryTree::new(categories))
+    }
+
+    /// The trainings named exactly `name`, in id order.
+    pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRef>, Error> {
+        let rows = self
+            .fetch_for_restore(
+                "SELECT id, name, categoryid FROM {p}tool_attestoodle_training \
+                 WHERE name = ? ORDER BY id",
+                vec![name.into()],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            if row.opt_text("name")?.as_deref() == Some(name) {
+                out.push(TrainingRef {
+                    id: row.int("id")?,
+                    category: row.int("categoryid")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The courses whose short name is exactly one of `shortnames`, in id order (the site
+    /// course aside).
+    pub async fn courses_by_shortname(
+        &self,
+        shortnames: &[String],
+    ) -> Result<Vec<TargetCourse>, Error> {
+        let wanted: BTreeSet<&str> = shortnames.iter().map(String::as_str).collect();
+        let list: Vec<&str> = wanted.iter().copied().collect();
+        let mut out = Vec::new();
+        for chunk in list.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, shortname, enablecompletion FROM {{p}}course \
+                 WHERE category <> 0 AND shortname IN ({}) ORDER BY id",
+                marks(chunk.len())
+            );
+            let rows = self
+                .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
+                .await?;
+            for row in &rows {
+                let shortname = row.text("shortname")?;
+                if wanted.contains(shortname.as_str()) {
+                    out.push(TargetCourse {
+                        id: row.int("id")?,
+                        shortname,
+                        completion_enabled: row.int("enablecompletion")? != 0,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    /// The sections and course modules of some courses, with each module's type and instance
+    /// name.
+    pub async fn course_structure(
+        &self,
+        courses: &[i64],
+    ) -> Result<(Vec<TargetSection>, Vec<TargetModule>), Error> {
+        let tables = self.table_names().await?;
+        let mut sections = Vec::new();
+        let mut modules = Vec::new();
+        for chunk in courses.chunks(CHUNK) {
+            let params: Vec<Param> = chunk.iter().map(|c| (*c).into()).collect();
+            let sql = format!(
+                "SELECT id, course, section, sequence FROM {{p}}course_sections \
+                 WHERE course IN ({}) ORDER BY id",
+                marks(chunk.len())
+            );
+            for row in &self.fetch_for_restore(&sql, params.clone()).await? {
+                sections.push(TargetSection {
+                    id: row.int("id")?,
+                    course: row.int("course")?,
+                    section: row.int("section")?,
+                    sequence: row.opt_text("sequence")?,
+                });
+            }
+            let sql = format!(
+                "SELECT cm.id, cm.course, cm.instance, cm.idnumber, cm.completion, \
+                 cm.deletioninprogress, m.name AS kind, m.visible AS kindvisible \
+                 FROM {{p}}course_modules cm LEFT JOIN {{p}}modules m ON m.id = cm.module \
+                 WHERE cm.course IN ({}) ORDER BY cm.id",
+                marks(chunk.len())
+            );
+            let rows = self.fetch_for_restore(&sql, params).await?;
+            let mut instances: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
+            for row in &rows {
+                let kind = row.opt_text("kind")?;
+                if let Some(kind) = &kind {
+                    instances
+                        .entry(kind.clone())
+                        .or_default()
+                        .push((modules.len(), row.int("instance")?));
+                }
+                modules.push(TargetModule {
+                    cmid: row.int("id")?,
+                    course: row.int("course")?,
+                    kind,
+                    name: None,
+                    idnumber: nonempty(row.opt_text("idnumber")?),
+                    completion: row.int("completion")?,
+                    deletion_in_progress: row.int("deletioninprogress")? != 0,
+                    kind_enabled: row.opt_int("kindvisible")?.unwrap_or(0) != 0,
+                });
+            }
+            // Instance names live in one table per module type (moodle-core.md §4).
+            for (kind, wanted) in instances {
+                let table = format!("{}{kind}", self.prefix());
+                if !plain_identifier(&kind) || !tables.contains(&table) {
+                    continue;
+                }
+                let sql = format!(
+                    "SELECT id, name FROM {{p}}{kind} WHERE course IN ({})",
+                    marks(chunk.len())
+                );
+                let rows = self
+                    .fetch_for_restore(&sql, chunk.iter().map(|c| (*c).into()).collect())
+                    .await?;
+                let mut names = HashMap::new();
+                for row in &rows {
+                    names.insert(row.int("id")?, row.opt_text("name")?);
+                }
+                for (index, instance) in wanted {
+                    if let Some(module) = modules.get_mut(index) {
+                        module.name = names.get(&instance).cloned().flatten();
+                    }
+                }
+            }
+        }
+        Ok((sections, modules))
+    }
+
+    /// Accounts that are not deleted and whose email may equal one of `emails` ignoring
+    /// case: a superset, to be compared in Rust.
+    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<TargetUser>, Error> {
+        let keys: BTreeSet<String> = emails
+            .iter()
+            .filter(|e| !e.is_empty())
+            .flat_map(|e| email_keys(e))
+            .collect();
+        let keys: Vec<String> = keys.into_iter().collect();
+        let mut out: Vec<TargetUser> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for chunk in keys.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, email, username, suspended FROM {{p}}user \
+                 WHERE deleted = 0 AND LOWER(email) IN ({}) ORDER BY id",
+                marks(chunk.len())
+            );
+            let rows = self
+                .fetch_for_restore(&sql, chunk.iter().map(|s| s.clone().into()).collect())
+                .await?;
+            for row in &rows {
+                let id = row.int("id")?;
+                if seen.insert(id) {
+                    out.push(TargetUser {
+                        id,
+                        email: row.text("email")?,
+                        username: row.text("username")?,
+                        suspended: row.int("suspended")? != 0,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|u| u.id);
+        Ok(out)
+    }
+
+    /// The user with this username (not deleted), for `--operator`.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<i64>, Error> {
+        let rows = self
+            .fetch_for_restore(
+                "SELECT id, username FROM {p}user WHERE deleted = 0 AND username = ? ORDER BY id",
+                vec![username.into()],
+            )
+            .await?;
+        for row in &rows {
+            if row.text("username")? == username {
+                return Ok(Some(row.int("id")?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The templates named exactly one of `names`, with their details and background hash.
+    pub async fn templates_by_name(&self, names: &[String]) -> Result<Vec<TargetTemplate>, Error> {
+        let wanted: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        let list: Vec<&str> = wanted.iter().copied().collect();
+        let mut out = Vec::new();
+        for chunk in list.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE name IN ({}) ORDER BY id",
+                marks(chunk.len())
+            );
+            for row in &self
+                .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
+                .await?
+            {
+                let name = row.text("name")?;
+                if wanted.contains(name.as_str()) {
+                    out.push(TargetTemplate {
+                        id: row.int("id")?,
+                        name,
+                        details: Vec::new(),
+                        background_sha1: None,
+                    });
+                }
+            }
+        }
+        for template in &mut out {
+            let rows = self
+                .fetch_for_restore(
+                    "SELECT type, data FROM {p}tool_attestoodle_tpl_detail \
+                     WHERE templateid = ? ORDER BY id",
+                    vec![template.id.into()],
+                )
+                .await?;
+            for row in &rows {
+                template
+                    .details
+                    .push((row.text("type")?, row.text("data")?));
+            }
+            let files = self
+                .fetch_for_restore(
+                    "SELECT contenthash FROM {p}files WHERE component = ? AND filearea = ? \
+                     AND itemid = ? AND filename <> ? ORDER BY id",
+                    vec![
+                        FILE_COMPONENT.into(),
+                        FILE_AREA.into(),
+                        template.id.into(),
+                        ".".into(),
+                    ],
+                )
+                .await?;
+            template.background_sha1 = files.first().map(|r| r.text("contenthash")).transpose()?;
+        }
+        Ok(out)
+    }
+
+    /// The trainings and learner styles that use a template.
+    pub async fn template_usage(&self, template: i64) -> Result<TemplateUsage, Error> {
+        let mut usage = TemplateUsage::default();
+        for row in &self
+            .fetch_for_restore(
+                "SELECT t.id, t.name FROM {p}tool_attestoodle_train_style s \
+                 JOIN {p}tool_attestoodle_training t ON t.id = s.trainingid \
+                 WHERE s.templateid = ? ORDER BY t.id",
+                vec![template.into()],
+            )
+            .await?
+        {
+            usage
+                .trainings
+                .push((row.int("id")?, row.opt_text("name")?));
+        }
+        for row in &self
+            .fetch_for_restore(
+                "SELECT trainingid, COUNT(*) AS n FROM {p}tool_attestoodle_user_style \
+                 WHERE templateid = ? GROUP BY trainingid ORDER BY trainingid",
+                vec![template.into()],
+            )
+            .await?
+        {
+            usage
+                .learner_styles
+                .push((row.int("trainingid")?, row.int("n")?));
+        }
+        Ok(usage)
+    }
+
+    /// Whether the planning table of tool_taskattestoodle exists on this site.
+    pub async fn has_planning_table(&self) -> Result<bool, Error> {
+        let table = format!("{}tool_taskattestoodle", self.prefix());
+        Ok(self.table_names().await?.contains(&table))
+    }
+
+    /// Moodle's file store, when the site has one this tool can write to: a known `filedir`
+    /// that exists and is writable, and a system context.
+    pub async fn writable_file_store(&self) -> Result<Option<FileStore>, Error> {
+        let Some(filedir) = self.target().filedir.clone() else {
+            return Ok(None);
+        };
+        let writable = std::fs::metadata(&filedir)
+            .map(|m| m.is_dir() && !m.permissions().readonly())
+            .unwrap_or(false);
+        if !writable {
+            return Ok(None);
+        }
+        let rows = self
+            .fetch_for_restore(
+                "SELECT id FROM {p}context WHERE contextlevel = 10 ORDER BY id",
+                vec![],
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .map(|r| r.int("id"))
+            .transpose()?
+            .map(|system_context| FileStore {
+                filedir,
+                system_context,
+            }))
+    }
+
+    /// Opens the one write transaction of a restore.
+    pub async fn begin_restore(&self) -> Result<RestoreTx<'_>, Error> {
+        Ok(RestoreTx {
+            site: self,
+            tx: Some(self.begin(TxMode::ReadWrite).await?),
+            session_locks: Vec::new(),
+            writes: 0,
+            fail: None,
+        })
+    }
+}
+
+/// Writes the bytes of a file into Moodle's file store at `filedir/xx/yy/<sha1>`, unless that
+/// content is already there. Written to a temporary name, then renamed, so that a reader never
+/// sees half a file.
+pub fn store_file_content(filedir: &Path, bytes: &[u8]) -> Result<String, Error> {
+    let hash = hex(&Sha1::digest(bytes));
+    let dir = filedir.join(&hash[..2]).join(&hash[2..4]);
+    let path = dir.join(&hash);
+    if path.is_file() {
+        return Ok(hash);
+    }
+    let error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::FileStore { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(error(&dir))?;
+    let temporary = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes).map_err(error(&temporary))?;
+    std::fs::rename(&temporary, &path).map_err(error(&path))?;
+    Ok(hash)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The writes of one restore, in one transaction. Commit with [`RestoreTx::commit`]; any
+/// other end ([`RestoreTx::rollback`], or dropping it) leaves the database as it was.
+pub struct RestoreTx<'a> {
+    site: &'a Site,
+    tx: Option<Tx>,
+    session_locks: Vec<String>,
+    writes: usize,
+    fail: Option<InjectedFailure>,
+}
+
+/// A failure a test makes a restore meet ([`RestoreTx::inject_failure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InjectedFailure {
+    /// The write statement after this many fails.
+    pub after: usize,
+    /// The server first ends the connection, as a network failure would (PostgreSQL and
+    /// MySQL; SQLite has no server and only fails).
+    pub drop_connection: bool,
+}
+
+impl RestoreTx<'_> {
+    fn tx(&mut self) -> Result<&mut Tx, Error> {
+        self.tx.as_mut().ok_or_else(|| Error::Decode {
+            column: "transaction".to_owned(),
+            problem: "used after its end".to_owned(),
+        })
+    }
+
+    /// A test hook: makes a later write fail, to prove that nothing is left behind.
+    pub fn inject_failure(&mut self, failure: Option<InjectedFailure>) {
+        self.fail = failure;
+    }
+
+    /// Counts a write, or meets the injected failure.
+    async fn write(&mut self) -> Result<(), Error> {
+        if let Some(fail) = self.fail.filter(|f| f.after == self.writes) {
+            if let (true, Some(sql)) = (fail.drop_connection, self.site.backend().end_own_session())
+            {
+                // The statement itself fails once the server has ended the session.
+                let _ = self.tx()?.execute(sql.to_owned(), vec![]).await;
+                self.session_locks.clear();
+            }
+            return Err(Error::InjectedFailure { after: self.writes });
+        }
+        self.writes += 1;
+        Ok(())
+    }
+
+    fn render(&self, sql: &str) -> String {
+        self.site.render(sql)
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, Error> {
+        self.write().await?;
+        let sql = self.render(sql);
+        self.tx()?.execute(sql, params).await
+    }
+
+    async fn insert(&mut self, sql: &str, params: Vec<Param>) -> Result<i64, Error> {
+        self.write().await?;
+        let sql = self.render(sql);
+        self.tx()?.insert(sql, params).await
+    }
+
+    async fn fetch(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, Error> {
+        let sql = self.render(sql);
+        self.tx()?.fetch_all(sql, params).await
+    }
+
+    /// Inserts rows in multi-row statements of at most [`CHUNK`] rows.
+    async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<(), Error> {
+        let one = format!("({})", marks(columns.len()));
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Param>> = rows.by_ref().take(CHUNK).collect();
+            let sql = format!(
+                "INSERT INTO {{p}}{table} ({}) VALUES {}",
+                columns.join(", "),
+                vec![one.as_str(); chunk.len()].join(", ")
+            );
+            self.execute(&sql, chunk.into_iter().flatten().collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the lock of a name (`kind` is `training` or `template`) until the transaction
+    /// ends, waiting for another restore that holds it.
+    pub async fn lock_name(&mut self, kind: &str, name: &str) -> Result<(), Error> {
+        let key = Sha256::digest(format!("attestoodle-backup/{kind}/{name}").as_bytes());
+        match self.site.backend().name_lock() {
+            NameLock::Advisory(sql) => {
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&key[..8]);
+                let key = i64::from_be_bytes(first);
+                let sql = self.render(sql);
+                self.tx()?.execute(sql, vec![key.into()]).await?;
+            }
+            NameLock::Session { acquire, .. } => {
+                // MySQL lock names are at most 64 characters.
+                let lock = format!("attestoodle:{}", &hex(&key)[..40]);
+                let sql = self.render(acquire);
+                let rows = self
+                    .tx()?
+                    .fetch_all(sql, vec![lock.clone().into(), LOCK_TIMEOUT.into()])
+                    .await?;
+                let got = rows
+                    .first()
+                    .map(|r| r.opt_int("got"))
+                    .transpose()?
+                    .flatten();
+                if got != Some(1) {
+                    return Err(Error::Busy {
+                        name: name.to_owned(),
+                        seconds: LOCK_TIMEOUT,
+                    });
+                }
+                self.session_locks.push(lock);
+            }
+            NameLock::Writer => {}
+        }
+        Ok(())
+    }
+
+    async fn release_session_locks(&mut self) -> Result<(), Error> {
+        if let NameLock::Session { release, .. } = self.site.backend().name_lock() {
+            for lock in std::mem::take(&mut self.session_locks) {
+                let sql = self.render(release);
+                self.tx()?.fetch_all(sql, vec![lock.into()]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The ids of the trainings named exactly `name`, read again inside the transaction
+    /// (after [`RestoreTx::lock_name`]), seeing what other writers committed.
+    pub async fn training_ids_named(&mut self, name: &str) -> Result<Vec<i64>, Error> {
+        let sql = format!(
+            "SELECT id, name FROM {{p}}tool_attestoodle_training WHERE name = ? ORDER BY id{}",
+            self.site.backend().locking_read()
+        );
+        let rows = self.fetch(&sql, vec![name.into()]).await?;
+        let mut ids = Vec::new();
+        for row in &rows {
+            if row.opt_text("name")?.as_deref() == Some(name) {
+                ids.push(row.int("id")?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The ids of the templates named exactly `name`, read again inside the transaction.
+    pub async fn template_ids_named(&mut self, name: &str) -> Result<Vec<i64>, Error> {
+        let sql = format!(
+            "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE name = ? ORDER BY id{}",
+            self.site.backend().locking_read()
+        );
+        let rows = self.fetch(&sql, vec![name.into()]).await?;
+        let mut ids = Vec::new();
+        for row in &rows {
+            if row.text("name")? == name {
+                ids.push(row.int("id")?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Inserts a training and gives its id.
+    pub async fn insert_training(&mut self, t: &TrainingValues) -> Result<i64, Error> {
+        self.insert(
+            "INSERT INTO {p}tool_attestoodle_training (name, categoryid, startdate, enddate, \
+             checklearner, duration, nbautolaunch, nextlaunch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                t.name.clone().into(),
+                t.category.into(),
+                t.startdate.into(),
+                t.enddate.into(),
+                t.checklearner.into(),
+                t.duration.into(),
+                t.nbautolaunch.into(),
+                t.nextlaunch.into(),
+            ],
+        )
+        .await
+    }
+
+    /// Rewrites a training row in place (it keeps its id).
+    pub async fn update_training(&mut self, id: i64, t: &TrainingValues) -> Result<(), Error> {
+        self.execute(
+            "UPDATE {p}tool_attestoodle_training SET name = ?, categoryid = ?, startdate = ?, \
+             enddate = ?, checklearner = ?, duration = ?, nbautolaunch = ?, nextlaunch = ? \
+             WHERE id = ?",
+            vec![
+                t.name.clone().into(),
+                t.category.into(),
+                t.startdate.into(),
+                t.enddate.into(),
+                t.checklearner.into(),
+                t.duration.into(),
+                t.nbautolaunch.into(),
+                t.nextlaunch.into(),
+                id.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes what a restore replaces: milestones, learners, learner styles, the template
+    /// link and, when the table exists, the planning rows. History (logs) stays.
+    pub async fn clear_training(&mut self, id: i64, planning: bool) -> Result<(), Error> {
+        let mut tables = vec![
+            "tool_attestoodle_milestone",
+            "tool_attestoodle_learner",
+            "tool_attestoodle_user_style",
+            "tool_attestoodle_train_style",
+        ];
+        if planning {
+            tables.push("tool_taskattestoodle");
+        }
+        for table in tables {
+            let sql = format!("DELETE FROM {{p}}{table} WHERE trainingid = ?");
+            self.execute(&sql, vec![id.into()]).await?;
+        }
+        Ok(())
+    }
+
+    /// Links a training to its template.
+    pub async fn insert_train_style(
+        &mut self,
+        training: i64,
+        template: i64,
+        grpcriteria1: Option<&str>,
+        grpcriteria2: Option<&str>,
+    ) -> Result<(), Error> {
+        self.insert(
+            "INSERT INTO {p}tool_attestoodle_train_style (trainingid, templateid, grpcriteria1, \
+             grpcriteria2) VALUES (?, ?, ?, ?)",
+            vec![
+                training.into(),
+                template.into(),
+                grpcriteria1.into(),
+                grpcriteria2.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Creates a template (without details) and gives its id.
+    pub async fn insert_template(
+        &mut self,
+        name: &str,
+        userid: i64,
+        now: i64,
+    ) -> Result<i64, Error> {
+        self.insert(
+            "INSERT INTO {p}tool_attestoodle_template (name, timecreated, userid, timemodified) \
+             VALUES (?, ?, ?, ?)",
+            vec![name.into(), now.into(), userid.into(), now.into()],
+        )
+        .await
+    }
+
+    /// Replaces every detail of a template, and marks it modified by `userid` now.
+    pub async fn set_template_details(
+        &mut self,
+        template: i64,
+        details: &[(String, String)],
+        userid: i64,
+        now: i64,
+    ) -> Result<(), Error> {
+        self.execute(
+            "DELETE FROM {p}tool_attestoodle_tpl_detail WHERE templateid = ?",
+            vec![template.into()],
+        )
+        .await?;
+        self.insert_rows(
+            "tool_attestoodle_tpl_detail",
+            &["templateid", "type", "data"],
+            details
+                .iter()
+                .map(|(kind, data)| vec![template.into(), kind.into(), data.into()])
+                .collect(),
+        )
+        .await?;
+        self.execute(
+            "UPDATE {p}tool_attestoodle_template SET userid = ?, timemodified = ? WHERE id = ?",
+            vec![userid.into(), now.into(), template.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Records a template's background image as Moodle's file API does: the file row and its
+    /// `.` directory row (moodle-core.md §5), replacing the rows the template had. The content
+    /// must already be in the store ([`store_file_content`]).
+    #[allow(clippy::too_many_arguments)] // One `files` row: each argument is a column.
+    pub async fn set_background_rows(
+        &mut self,
+        store: &FileStore,
+        template: i64,
+        filename: &str,
+        mimetype: &str,
+        size: i64,
+        contenthash: &str,
+        userid: i64,
+        now: i64,
+    ) -> Result<(), Error> {
+        let context = store.system_context;
+        self.execute(
+            "DELETE FROM {p}files WHERE contextid = ? AND component = ? AND filearea = ? \
+             AND itemid = ?",
+            vec![
+                context.into(),
+                FILE_COMPONENT.into(),
+                FILE_AREA.into(),
+                template.into(),
+            ],
+        )
+        .await?;
+        let empty = hex(&Sha1::digest(b""));
+        let rows = [
+            (".", empty.as_str(), 0, None),
+            (filename, contenthash, size, Some(mimetype)),
+        ];
+        let mut values = Vec::new();
+        for (name, hash, size, mimetype) in rows {
+            let pathname = format!("/{context}/{FILE_COMPONENT}/{FILE_AREA}/{template}/{name}");
+            values.push(vec![
+                hash.into(),
+                hex(&Sha1::digest(pathname.as_bytes())).into(),
+                context.into(),
+                FILE_COMPONENT.into(),
+                FILE_AREA.into(),
+                template.into(),
+                "/".into(),
+                name.into(),
+                userid.into(),
+                size.into(),
+                mimetype.into(),
+                now.into(),
+                now.into(),
+            ]);
+        }
+        self.insert_rows(
+            "files",
+            &[
+                "contenthash",
+                "pathnamehash",
+                "contextid",
+                "component",
+                "filearea",
+                "itemid",
+                "filepath",
+                "filename",
+                "userid",
+                "filesize",
+                "mimetype",
+                "timecreated",
+                "timemodified",
+            ],
+            values,
+        )
+        .await
+    }
+
+    /// Inserts milestones of a training.
+    pub async fn insert_milestones(
+        &mut self,
+        training: i64,
+        rows: &[MilestoneValues],
+    ) -> Result<(), Error> {
+        self.insert_rows(
+            "tool_attestoodle_milestone",
+            &[
+                "creditedtime",
+                "moduleid",
+                "trainingid",
+                "timemodified",
+                "course",
+                "name",
+            ],
+            rows.iter()
+                .map(|m| {
+                    vec![
+                        m.creditedtime.into(),
+                        m.cmid.into(),
+                        training.into(),
+                        m.timemodified.into(),
+                        m.course.into(),
+                        m.name.clone().into(),
+                    ]
+                })
+                .collect(),
+        )
+        .await
+    }
+
+    /// Inserts learners of a training in its category; `selected` 0 and `resultcriteria` ''
+    /// (the UI's resting state).
+    pub async fn insert_learners(
+        &mut self,
+        training: i64,
+        category: i64,
+        rows: &[LearnerValues],
+    ) -> Result<(), Error> {
+        self.insert_rows(
+            "tool_attestoodle_learner",
+            &[
+                "userid",
+                "trainingid",
+                "categoryid",
+                "selected",
+                "predelete",
+                "resultcriteria",
+            ],
+            rows.iter()
+                .map(|l| {
+                    vec![
+                        l.userid.into(),
+                        training.into(),
+                        category.into(),
+                        0.into(),
+                        l.predelete.into(),
+                        "".into(),
+                    ]
+                })
+                .collect(),
+        )
+        .await
+    }
+
+    /// Inserts learner styles of a training.
+    pub async fn insert_styles(
+        &mut self,
+        training: i64,
+        rows: &[StyleValues],
+    ) -> Result<(), Error> {
+        self.insert_rows(
+            "tool_attestoodle_user_style",
+            &[
+                "userid",
+                "trainingid",
+                "templateid",
+                "grpcriteria1",
+                "grpcriteria2",
+                "enablecertificate",
+                "withdateformat",
+            ],
+            rows.iter()
+                .map(|s| {
+                    vec![
+                        s.userid.into(),
+                        training.into(),
+                        s.template.into(),
+                        s.grpcriteria1.clone().into(),
+                        s.grpcriteria2.clone().into(),
+                        s.enablecertificate.into(),
+                        s.withdateformat.clone().into(),
+                    ]
+                })
+                .collect(),
+        )
+        .await
+    }
+
+    /// Inserts planning rows of a training.
+    pub async fn insert_planning(
+        &mut self,
+        training: i64,
+        rows: &[PlanningValues],
+    ) -> Result<(), Error> {
+        self.insert_rows(
+            "tool_taskattestoodle",
+            &[
+                "trainingid",
+                "executiondate",
+                "beginperiod",
+                "endperiod",
+                "mailto",
+                "operatorid",
+                "auto",
+                "togenerate",
+            ],
+            rows.iter()
+                .map(|p| {
+                    vec![
+                        training.into(),
+                        p.executiondate.into(),
+                        p.beginperiod.into(),
+                        p.endperiod.into(),
+                        p.mailto.clone().into(),
+                        p.operatorid.into(),
+                        p.auto.into(),
+                        p.togenerate.into(),
+                    ]
+                })
+                .collect(),
+        )
+        .await
+    }
+
+    /// The number of write statements run so far.
+    pub fn writes(&self) -> usize {
+        self.writes
+    }
+
+    /// Makes every write permanent.
+    pub async fn commit(mut self) -> Result<(), Error> {
+        self.release_session_locks().await?;
+        match self.tx.take() {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Undoes every write (a dry run, or after a failure).
+    pub async fn rollback(mut self) -> Result<(), Error> {
+        // Release first: MySQL keeps a named lock with the session, not the transaction. A
+        // connection that dropped has lost its locks already.
+        let released = self.release_session_locks().await;
+        let rolled = match self.tx.take() {
+            Some(tx) => tx.rollback().await,
+            None => Ok(()),
+        };
+        released.and(rolled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_keys_cover_ascii_only_and_unicode_lowering() {
+        assert_eq!(
+            email_keys("Émile.Dupont@Exemple.FR"),
+            [
+                "émile.dupont@exemple.fr".to_owned(),
+                "Émile.dupont@exemple.fr".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn module_names_are_table_names_only_when_plain() {
+        assert!(plain_identifier("quiz"));
+        assert!(plain_identifier("h5pactivity"));
+        assert!(!plain_identifier("quiz; DROP"));
+        assert!(!plain_identifier(""));
+    }
+
+    #[test]
+    fn file_content_is_stored_under_its_hash() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let hash = store_file_content(dir.path(), b"abc").expect("stored");
+        assert_eq!(hash, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        let path = dir.path().join("a9").join("99").join(&hash);
+        assert_eq!(std::fs::read(path).expect("read back"), b"abc");
+        assert_eq!(store_file_content(dir.path(), b"abc").expect("again"), hash);
+    }
+}

@@ -1,0 +1,536 @@
+//! Restoring and cloning a training: [`precheck`] matches the natural identifiers of a
+//! [`Document`] against a site and returns a [`Plan`] whose [`Finding`]s say what matches and
+//! what does not; [`apply`] writes an accepted plan in one transaction and returns a
+//! [`Report`].
+//!
+//! A mismatch is a finding in the plan, never an error: [`precheck`] fails only when the
+//! database does. The JSON forms of [`Plan`] and [`Report`] are a stable interface (README,
+//! "Restore and clone").
+//!
+//! Architecture invariant: no SQL here; every read and write goes through `moodle::Site`.
+
+mod apply;
+mod finding;
+mod precheck;
+pub mod rename;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::moodle;
+
+pub use apply::apply;
+pub use finding::{Code, Finding, Severity};
+pub use precheck::precheck;
+pub use rename::{parse_day, DateShift, Rename};
+
+/// Restore or clone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Recreate the training, or replace the training of the same name.
+    Restore,
+    /// A new training on renamed courses; never replaces.
+    Clone,
+}
+
+/// What to do with a template of the file that exists on the site with other content.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TemplateMode {
+    /// Use the site's template as it is (`template-differs`).
+    #[default]
+    Reuse,
+    /// Rewrite the site's template with the file's (`replace-shared-template`).
+    Replace,
+    /// Create the training's template under this name.
+    Copy(String),
+}
+
+/// What is known of who made the file, from its signature or checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// A valid signature by a trusted key; holds its key id.
+    Trusted(String),
+    /// A valid signature by a key this site does not trust; holds its key id.
+    Untrusted(String),
+    /// No signature.
+    Unsigned,
+    /// A legacy file whose checksum is right.
+    LegacyChecksum,
+}
+
+/// The choices of the operator for a precheck.
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    /// Restore or clone.
+    pub mode: Mode,
+    /// Who made the file.
+    pub provenance: Provenance,
+    /// Name changes (`--name`, `--suffix`, course renames).
+    pub rename: Rename,
+    /// `--shift-dates` or `--start` (clone).
+    pub shift: Option<DateShift>,
+    /// `--category ID|IDNUMBER|PATH`.
+    pub category: Option<String>,
+    /// `--template`.
+    pub template: TemplateMode,
+    /// Whether learners and their styles are restored.
+    pub learners: bool,
+    /// `--operator USERNAME`: the planning operator and template author (default: the first
+    /// site administrator).
+    pub operator: Option<String>,
+    /// The current time, Unix seconds (milestone `timemodified`, `togenerate`).
+    pub now: i64,
+}
+
+impl RestoreOptions {
+    /// The defaults of a mode: learners with `restore`, without them with `clone`.
+    pub fn new(mode: Mode, provenance: Provenance) -> RestoreOptions {
+        RestoreOptions {
+            mode,
+            provenance,
+            rename: Rename::default(),
+            shift: None,
+            category: None,
+            template: TemplateMode::Reuse,
+            learners: mode == Mode::Restore,
+            operator: None,
+            now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        }
+    }
+}
+
+/// Whether the training is created or an existing one is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainingAction {
+    /// A new training.
+    Create,
+    /// The training of that name keeps its id and history; its content is replaced.
+    Replace,
+}
+
+/// The training as it will be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanTraining {
+    /// The name on the target.
+    pub name: String,
+    /// Create or replace.
+    pub action: TrainingAction,
+    /// The id of the training replaced.
+    pub existing_id: Option<i64>,
+    /// The category: id, path of names and how it was found; `None` when none matches.
+    pub category: Option<PlanCategory>,
+    /// Start date after the shift.
+    pub startdate: i64,
+    /// End date after the shift.
+    pub enddate: Option<i64>,
+    /// Duration in minutes.
+    pub duration: Option<i64>,
+    /// `checklearner` as carried.
+    pub checklearner: Option<i64>,
+    /// Planned launches, as they follow from the planning rows (0 without them).
+    pub nbautolaunch: i64,
+    /// Next launch, as it follows from the planning rows (0 without them).
+    pub nextlaunch: i64,
+    /// Days added to every date.
+    pub date_shift_days: i64,
+    /// The template name on the target, `None` for no template link.
+    pub template: Option<String>,
+    /// First grouping.
+    pub grpcriteria1: Option<String>,
+    /// Second grouping.
+    pub grpcriteria2: Option<String>,
+}
+
+/// The category of the training on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanCategory {
+    /// `course_categories.id`.
+    pub id: i64,
+    /// Its path of names.
+    pub path: String,
+    /// `option`, `idnumber`, `path` or `source-id`.
+    pub matched_by: &'static str,
+}
+
+/// Whether a line of the plan is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Written.
+    Write,
+    /// Left out; the finding says why.
+    Skip,
+}
+
+/// One milestone of the file and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanMilestone {
+    /// Course short name in the file.
+    pub course: String,
+    /// Course short name on the target.
+    pub target_course: String,
+    /// Section number in the file.
+    pub section: i64,
+    /// Position in the file.
+    pub position: i64,
+    /// Activity name in the file.
+    pub activity: Option<String>,
+    /// Credited minutes.
+    pub creditedtime: i64,
+    /// Write or skip.
+    pub status: Status,
+    /// Target course id.
+    pub course_id: Option<i64>,
+    /// Target course module id.
+    pub cmid: Option<i64>,
+    /// The target activity's current name (the milestone's `name`).
+    pub name: Option<String>,
+    /// The finding about this milestone, if any.
+    pub finding: Option<Code>,
+}
+
+/// What happens to a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateAction {
+    /// The site's template is used as it is.
+    Reuse,
+    /// A new template is made from the file.
+    Create,
+    /// The site's template is rewritten from the file.
+    Replace,
+}
+
+/// What happens to a template's image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackgroundAction {
+    /// Nothing to write: no image in the file, or the template is reused.
+    None,
+    /// Written into the file store.
+    Store,
+    /// Not written (`background-skipped`).
+    Skip,
+}
+
+/// One template and what happens to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanTemplate {
+    /// The name in the file.
+    pub name: String,
+    /// The name on the target (differs with `--template copy:NAME`).
+    pub target_name: String,
+    /// Reuse, create or replace.
+    pub action: TemplateAction,
+    /// The site's template, when reused or replaced.
+    pub id: Option<i64>,
+    /// What happens to its image.
+    pub background: BackgroundAction,
+    #[serde(skip)]
+    details: Vec<(String, String)>,
+    #[serde(skip)]
+    image: Option<Image>,
+}
+
+/// A background image to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Image {
+    filename: String,
+    mimetype: String,
+    bytes: Vec<u8>,
+}
+
+/// One learner of the file and the account it maps to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanLearner {
+    /// The email in the file.
+    pub email: String,
+    /// The username in the file.
+    pub username: Option<String>,
+    /// Write or skip.
+    pub status: Status,
+    /// The account on the target.
+    pub userid: Option<i64>,
+    /// The finding about this learner, if any.
+    pub finding: Option<Code>,
+    #[serde(skip)]
+    predelete: Option<i64>,
+}
+
+/// One learner style of the file and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanStyle {
+    /// The email in the file.
+    pub email: String,
+    /// The username in the file.
+    pub username: Option<String>,
+    /// The template name on the target.
+    pub template: String,
+    /// Write or skip.
+    pub status: Status,
+    /// The account on the target.
+    pub userid: Option<i64>,
+    /// The finding about this style, if any.
+    pub finding: Option<Code>,
+    #[serde(skip)]
+    values: StyleFields,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct StyleFields {
+    grpcriteria1: Option<String>,
+    grpcriteria2: Option<String>,
+    enablecertificate: Option<i64>,
+    withdateformat: Option<String>,
+}
+
+/// The planning rows (tool_taskattestoodle) of the training.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanPlanning {
+    /// `restore` (rows written), `reset` (no rows: nbautolaunch and nextlaunch are 0).
+    pub action: &'static str,
+    /// The rows, dates shifted, `togenerate` recomputed.
+    pub rows: Vec<PlanningRow>,
+    /// The operator written in the rows.
+    pub operator_id: Option<i64>,
+}
+
+/// One planning row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanningRow {
+    /// When the run happens.
+    pub executiondate: i64,
+    /// Period start.
+    pub beginperiod: i64,
+    /// Period end.
+    pub endperiod: i64,
+    /// Notification address.
+    pub mailto: Option<String>,
+    /// Generate automatically.
+    pub auto: Option<i64>,
+    /// 1 while the run is in the future.
+    pub togenerate: i64,
+}
+
+/// Where the file came from, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanSource {
+    /// The training name in the file.
+    pub name: String,
+    /// The source site.
+    pub wwwroot: Option<String>,
+    /// The training id on the source site.
+    pub source_training_id: i64,
+    /// When the file was made.
+    pub created: String,
+}
+
+/// The outcome of [`precheck`]: everything [`apply`] will write, and the findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Restore or clone.
+    pub mode: Mode,
+    /// Where the file came from.
+    pub source: PlanSource,
+    /// The training.
+    pub training: PlanTraining,
+    /// The milestones, in file order.
+    pub milestones: Vec<PlanMilestone>,
+    /// The templates the training and its learner styles use.
+    pub templates: Vec<PlanTemplate>,
+    /// The learners (empty when they are left out).
+    pub learners: Vec<PlanLearner>,
+    /// The learner styles (empty when learners are left out).
+    pub learner_styles: Vec<PlanStyle>,
+    /// The planning rows.
+    pub planning: PlanPlanning,
+    /// Everything found, in the order of the checks.
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    internal: Internal,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Internal {
+    now: i64,
+    planning_table: bool,
+    file_store: Option<moodle::FileStore>,
+    wwwroot: Option<String>,
+    operator: Option<i64>,
+}
+
+impl Plan {
+    /// The codes of the blocking findings.
+    pub fn blocking(&self) -> BTreeSet<Code> {
+        self.codes(Severity::Blocking)
+    }
+
+    /// The codes the operator must accept.
+    pub fn needs_accept(&self) -> BTreeSet<Code> {
+        self.codes(Severity::NeedsAccept)
+    }
+
+    fn codes(&self, severity: Severity) -> BTreeSet<Code> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| f.code)
+            .collect()
+    }
+
+    /// The `needs-accept` codes not in `accepted`.
+    pub fn unaccepted(&self, accepted: &Accepted) -> BTreeSet<Code> {
+        self.needs_accept()
+            .into_iter()
+            .filter(|c| !accepted.codes.contains(c))
+            .collect()
+    }
+}
+
+/// The codes the operator accepted (`--accept`, prompts, checkboxes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepted {
+    /// The codes.
+    pub codes: BTreeSet<Code>,
+}
+
+impl Accepted {
+    /// Accepts these codes.
+    pub fn new(codes: impl IntoIterator<Item = Code>) -> Accepted {
+        Accepted {
+            codes: codes.into_iter().collect(),
+        }
+    }
+}
+
+/// How [`apply`] runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Write everything inside the transaction, then roll back (and write no file content).
+    pub dry_run: bool,
+    /// For tests only: make the write statement after this many fail, to prove that nothing
+    /// is left behind. Never set by the command line.
+    pub fail_after_statements: Option<usize>,
+    /// For tests only: with `fail_after_statements`, the server ends the connection first, as
+    /// a network failure would.
+    pub drop_connection: bool,
+}
+
+/// Why [`apply`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The plan has blocking findings, or findings the operator did not accept.
+    #[error(
+        "the precheck refused the restore: {}",
+        refusal_text(blocking, unaccepted)
+    )]
+    Refused {
+        /// Blocking codes.
+        blocking: Vec<Code>,
+        /// `needs-accept` codes not accepted.
+        unaccepted: Vec<Code>,
+    },
+    /// The site changed between the precheck and the write (another restore, an edit).
+    #[error("{en}")]
+    Conflict {
+        /// What changed, in English.
+        en: String,
+        /// The same in French.
+        fr: String,
+    },
+    /// The database or the file store failed; the transaction was rolled back.
+    #[error(transparent)]
+    Database(#[from] moodle::Error),
+}
+
+fn refusal_text(blocking: &[Code], unaccepted: &[Code]) -> String {
+    let list = |codes: &[Code]| {
+        codes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match (blocking.is_empty(), unaccepted.is_empty()) {
+        (false, _) => format!("blocking findings {}; fix them first", list(blocking)),
+        (true, false) => format!("accept with --accept {}", list(unaccepted)),
+        (true, true) => "nothing to refuse".to_owned(),
+    }
+}
+
+/// What [`apply`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// True when everything was rolled back (`--dry-run`).
+    pub dry_run: bool,
+    /// `created` or `replaced`.
+    pub action: &'static str,
+    /// The training id (in a dry run of a creation: the id it had inside the rolled-back
+    /// transaction).
+    pub training_id: i64,
+    /// The training name.
+    pub training_name: String,
+    /// The category id.
+    pub category_id: i64,
+    /// The Attestoodle page of the training, from the site root.
+    pub page: String,
+    /// The full address of that page, when the site's `wwwroot` is known.
+    pub url: Option<String>,
+    /// How many rows of each kind were written.
+    pub written: Written,
+    /// Templates by what happened to them.
+    pub templates: ReportTemplates,
+    /// What was left out, and why.
+    pub skipped: Vec<Skipped>,
+    /// The accepted codes.
+    pub accepted: Vec<Code>,
+    /// The number of write statements.
+    pub statements: usize,
+}
+
+/// Row counts of a [`Report`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Written {
+    /// Milestones.
+    pub milestones: usize,
+    /// Learners.
+    pub learners: usize,
+    /// Learner styles.
+    pub learner_styles: usize,
+    /// Planning rows.
+    pub planning: usize,
+}
+
+/// Template names by outcome in a [`Report`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReportTemplates {
+    /// Created.
+    pub created: Vec<String>,
+    /// Rewritten.
+    pub replaced: Vec<String>,
+    /// Used as they were.
+    pub reused: Vec<String>,
+    /// Whose image was written.
+    pub backgrounds_stored: Vec<String>,
+}
+
+/// One thing left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// `milestone`, `learner`, `learner-style`, `background` or `planning`.
+    pub kind: &'static str,
+    /// What, by natural identifier.
+    pub subject: String,
+    /// Why.
+    pub code: Option<Code>,
+}
+
+/// The Attestoodle page of a training, from the site root.
+pub fn training_page(category: i64, training: i64) -> String {
+    format!(
+        "/admin/tool/attestoodle/index.php?typepage=trainingmanagement&categoryid={category}&trainingid={training}"
+    )
+}

@@ -1,0 +1,1378 @@
+//! Restore and clone (issue "Restore and clone a training"): precheck findings, the
+//! all-or-nothing apply, and the command line, on every backend.
+//!
+//! The documents are built by hand from the demo's data (the demo's "Licence Chimie S1 2026" as
+//! `save` writes it), so that each scenario controls what the file holds; `tests/roundtrip.rs`
+//! goes through the real `save`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use attestoodle_backup::demo;
+use attestoodle_backup::document::signature;
+use attestoodle_backup::document::v2::{
+    self, Activity, Background, Category, Document, Learner, LearnerStyle, Milestone, Source,
+    Template, TemplateDetail, Training,
+};
+use attestoodle_backup::moodle::{fixture, Param, Site};
+use attestoodle_backup::restore::{
+    self, Accepted, ApplyOptions, Code, Mode, Plan, Provenance, RestoreError, RestoreOptions,
+    Severity, Status, TemplateAction, TrainingAction,
+};
+use base64::Engine as _;
+use common::{backends, stderr, stdout, TestDb};
+use sha1::Digest as _;
+
+const SEPT_2026: i64 = 1_788_220_800;
+const JAN_2027: i64 = 1_801_353_600;
+const TRAINING: &str = "Licence Chimie S1 2026";
+
+fn activity(kind: &str, name: &str, idnumber: Option<&str>) -> Activity {
+    Activity {
+        kind: Some(kind.to_owned()),
+        name: Some(name.to_owned()),
+        idnumber: idnumber.map(str::to_owned),
+        source_cmid: Some(1),
+    }
+}
+
+fn template(name: &str) -> Template {
+    let (details, background) = demo::template_content(name).expect("a demo template");
+    Template {
+        name: name.to_owned(),
+        details: details
+            .iter()
+            .map(|(kind, data)| TemplateDetail {
+                kind: (*kind).to_owned(),
+                data: (*data).to_owned(),
+            })
+            .collect(),
+        background: background.map(|(filename, bytes)| Background {
+            filename: filename.to_owned(),
+            mimetype: "image/png".to_owned(),
+            size: bytes.len() as i64,
+            sha1: sha1::Sha1::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            content: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }),
+    }
+}
+
+fn learner(email: &str, username: &str) -> Learner {
+    Learner {
+        email: email.to_owned(),
+        username: Some(username.to_owned()),
+        idnumber: None,
+        selected: Some(1),
+        predelete: Some(1),
+        resultcriteria: Some("new".to_owned()),
+    }
+}
+
+/// The demo's "Licence Chimie S1 2026" as a format-2 document.
+fn chimie() -> Document {
+    let m = |course: &str, section, position, activity, minutes| Milestone {
+        course: course.to_owned(),
+        section,
+        position,
+        name: activity_name(&activity),
+        activity,
+        creditedtime: minutes,
+        timemodified: Some(1_781_514_000),
+    };
+    let mut document = Document {
+        format: v2::FORMAT.to_owned(),
+        version: v2::VERSION,
+        created: "2026-11-28T10:00:00Z".to_owned(),
+        generator: "attestoodle-backup test".to_owned(),
+        source: Source {
+            wwwroot: Some("https://moodle.univ-demo.fr".to_owned()),
+            source_training_id: 1,
+        },
+        training: Training {
+            name: TRAINING.to_owned(),
+            category: Category {
+                name: Some("Licence Chimie".to_owned()),
+                idnumber: Some("UDEMO-SCI-LCHIM".to_owned()),
+                path: vec![
+                    "Université Démo".to_owned(),
+                    "Faculté des Sciences".to_owned(),
+                    "Licence Chimie".to_owned(),
+                ],
+                source_id: 4,
+            },
+            startdate: SEPT_2026,
+            enddate: Some(JAN_2027),
+            duration: Some(6000),
+            nbautolaunch: Some(0),
+            nextlaunch: Some(0),
+            checklearner: None,
+            template: Some("Site".to_owned()),
+            grpcriteria1: Some("coursename".to_owned()),
+            grpcriteria2: None,
+        },
+        milestones: vec![
+            m(
+                "CHIM101",
+                1,
+                0,
+                activity("page", "Cours : structure de l'atome", None),
+                90,
+            ),
+            m(
+                "CHIM101",
+                1,
+                1,
+                activity("quiz", "Quiz : atomes et molécules", None),
+                30,
+            ),
+            m(
+                "CHIM101",
+                2,
+                0,
+                activity("assign", "Devoir : rapport de TP n°1", None),
+                240,
+            ),
+            m(
+                "CHIM101",
+                2,
+                1,
+                activity("quiz", "Quiz : liaisons covalentes et ioniques", None),
+                30,
+            ),
+            m(
+                "CHIM101",
+                4,
+                1,
+                activity(
+                    "assign",
+                    "Devoir : compte rendu final",
+                    Some("CHIM101-FINAL"),
+                ),
+                300,
+            ),
+            m(
+                "CHIM102",
+                1,
+                1,
+                activity("quiz", "Quiz : nomenclature", None),
+                45,
+            ),
+            m(
+                "CHIM102",
+                2,
+                0,
+                activity("page", "Cours : mécanismes réactionnels", None),
+                120,
+            ),
+            m(
+                "CHIM102",
+                3,
+                0,
+                activity("assign", "TP 1 : synthèse de l'aspirine", Some("TP1")),
+                180,
+            ),
+            m(
+                "CHIM102",
+                3,
+                1,
+                activity("assign", "TP 2 : extraction de la caféine", Some("TP2")),
+                180,
+            ),
+        ],
+        templates: vec![template("Attestation FC"), template("Site")],
+        learners: vec![
+            // Stored as `Camille.Martin@Etu.Univ-Demo.fr`: emails compare case-insensitively.
+            learner("camille.martin@etu.univ-demo.fr", "camille.martin"),
+            learner("lea.bernard@etu.univ-demo.fr", "lea.bernard"),
+            learner("hugo.dubois@etu.univ-demo.fr", "hugo.dubois"),
+            learner("chloe.thomas@etu.univ-demo.fr", "chloe.thomas"),
+            learner("louis.robert@etu.univ-demo.fr", "louis.robert"),
+            learner("manon.richard@etu.univ-demo.fr", "manon.richard"),
+            learner("nathan.petit@etu.univ-demo.fr", "nathan.petit"),
+            learner("ines.durand@etu.univ-demo.fr", "ines.durand"),
+            learner("jules.leroy@etu.univ-demo.fr", "jules.leroy"),
+            learner("sarah.moreau@etu.univ-demo.fr", "sarah.moreau"),
+            // Two accounts share this address: the username picks one.
+            learner("famille.lefebvre@exemple.fr", "julien.lefebvre"),
+            learner("arthur.michel@etu.univ-demo.fr", "arthur.michel"),
+        ],
+        learner_styles: vec![
+            LearnerStyle {
+                email: "louis.robert@etu.univ-demo.fr".to_owned(),
+                username: Some("louis.robert".to_owned()),
+                template: "Site".to_owned(),
+                grpcriteria1: Some("coursename".to_owned()),
+                grpcriteria2: None,
+                enablecertificate: Some(0),
+                withdateformat: None,
+            },
+            LearnerStyle {
+                email: "sarah.moreau@etu.univ-demo.fr".to_owned(),
+                username: Some("sarah.moreau".to_owned()),
+                template: "Attestation FC".to_owned(),
+                grpcriteria1: Some("type".to_owned()),
+                grpcriteria2: Some("name".to_owned()),
+                enablecertificate: Some(1),
+                withdateformat: None,
+            },
+        ],
+        planning: Some(Vec::new()),
+        signature: None,
+    };
+    v2::sort(&mut document);
+    document
+}
+
+fn activity_name(activity: &Activity) -> Option<String> {
+    activity.name.clone()
+}
+
+fn options(mode: Mode) -> RestoreOptions {
+    RestoreOptions::new(mode, Provenance::Trusted("0123456789abcdef".to_owned()))
+}
+
+fn clone_options() -> RestoreOptions {
+    let mut options = options(Mode::Clone);
+    options.rename.suffix = Some("_2027".to_owned());
+    options
+}
+
+fn codes(plan: &Plan, severity: Severity) -> Vec<Code> {
+    plan.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code)
+        .collect()
+}
+
+/// Every row id of the tables a restore writes, and the training columns it may update: equal
+/// snapshots mean nothing changed.
+async fn snapshot(site: &Site) -> BTreeMap<String, Vec<Option<i64>>> {
+    let mut out = BTreeMap::new();
+    for (table, column) in [
+        ("tool_attestoodle_training", "id"),
+        ("tool_attestoodle_training", "categoryid"),
+        ("tool_attestoodle_training", "startdate"),
+        ("tool_attestoodle_training", "nbautolaunch"),
+        ("tool_attestoodle_milestone", "id"),
+        ("tool_attestoodle_milestone", "moduleid"),
+        ("tool_attestoodle_train_style", "id"),
+        ("tool_attestoodle_template", "id"),
+        ("tool_attestoodle_template", "timemodified"),
+        ("tool_attestoodle_tpl_detail", "id"),
+        ("tool_attestoodle_learner", "id"),
+        ("tool_attestoodle_user_style", "id"),
+        ("tool_taskattestoodle", "id"),
+        ("files", "id"),
+    ] {
+        let values = fixture::int_column(site, table, column)
+            .await
+            .expect("read a column");
+        out.insert(format!("{table}.{column}"), values);
+    }
+    out
+}
+
+async fn open(db: &TestDb) -> Site {
+    Site::open(&db.target()).await.expect("open the site")
+}
+
+/// The id of the course with this short name.
+async fn course_id(site: &Site, shortname: &str) -> i64 {
+    let rows = site
+        .courses_by_shortname(&[shortname.to_owned()])
+        .await
+        .expect("courses");
+    assert_eq!(rows.len(), 1, "{shortname}");
+    rows[0].id
+}
+
+fn accept_all(plan: &Plan) -> Accepted {
+    Accepted::new(plan.needs_accept())
+}
+
+// Scenario 3: clone onto the suffixed courses.
+#[tokio::test]
+async fn clone_links_every_milestone_to_the_suffixed_courses() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let plan = restore::precheck(&site, &chimie(), &clone_options())
+            .await
+            .expect("precheck");
+        let name = backend.name();
+        assert!(
+            codes(&plan, Severity::Blocking).is_empty(),
+            "{name}: {:?}",
+            plan.findings
+        );
+        assert!(
+            codes(&plan, Severity::NeedsAccept).is_empty(),
+            "{name}: {:?}",
+            plan.findings
+        );
+        assert!(
+            codes(&plan, Severity::Info).contains(&Code::LearnersLeftOut),
+            "{name}"
+        );
+        assert_eq!(plan.training.name, "Licence Chimie S1 2026_2027");
+        assert_eq!(plan.training.action, TrainingAction::Create);
+        let category = plan.training.category.as_ref().expect("a category");
+        assert_eq!(category.matched_by, "idnumber", "{name}");
+        let chim101 = course_id(&site, "CHIM101_2027").await;
+        let chim102 = course_id(&site, "CHIM102_2027").await;
+        for m in &plan.milestones {
+            assert_eq!(m.status, Status::Write, "{name}: {m:?}");
+            let expected = if m.course == "CHIM101" {
+                chim101
+            } else {
+                chim102
+            };
+            assert_eq!(m.course_id, Some(expected), "{name}: {m:?}");
+            assert_eq!(
+                m.name, m.activity,
+                "{name}: the name is the target activity's"
+            );
+        }
+        assert!(plan.learners.is_empty());
+        assert!(plan
+            .templates
+            .iter()
+            .all(|t| t.action == TemplateAction::Reuse));
+
+        let report = restore::apply(&site, &plan, &Accepted::default(), &ApplyOptions::default())
+            .await
+            .expect("apply");
+        assert_eq!(report.action, "created");
+        assert_eq!(report.written.milestones, 9, "{name}");
+        assert_eq!(report.written.learners, 0, "{name}");
+        assert!(report
+            .page
+            .contains(&format!("trainingid={}", report.training_id)));
+        assert_eq!(report.url.as_deref(), None, "a --db site has no wwwroot");
+        let list = site.list_trainings().await.expect("list");
+        let clone = list
+            .trainings
+            .iter()
+            .find(|t| t.name.as_deref() == Some("Licence Chimie S1 2026_2027"))
+            .expect("the clone is listed");
+        assert_eq!((clone.milestones, clone.learners), (9, 0), "{name}");
+        assert_eq!(clone.template.as_deref(), Some("Site"));
+        assert_eq!(clone.id, report.training_id);
+
+        // The same clone again is refused: a clone never replaces.
+        let again = restore::precheck(&site, &chimie(), &clone_options())
+            .await
+            .expect("precheck");
+        assert!(
+            codes(&again, Severity::Blocking).contains(&Code::TrainingExists),
+            "{name}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Scenario 4: one course missing and one activity moved.
+#[tokio::test]
+async fn a_missing_course_and_a_moved_activity_give_the_right_findings_and_skips() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let chim101 = course_id(&site, "CHIM101_2027").await;
+        let chim102 = course_id(&site, "CHIM102_2027").await;
+        let (sections, modules) = site.course_structure(&[chim101]).await.expect("structure");
+        let quiz = modules
+            .iter()
+            .find(|m| m.name.as_deref() == Some("Quiz : atomes et molécules"))
+            .expect("the quiz")
+            .cmid;
+        let section = |n: i64| {
+            sections
+                .iter()
+                .find(|s| s.section == n)
+                .expect("a section")
+                .clone()
+        };
+        let (one, three) = (section(1), section(3));
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        // Move the quiz from section 1 to the empty section 3, and take CHIM102_2027 away.
+        let rest: Vec<String> = one
+            .sequence
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|id| *id != quiz.to_string())
+            .map(str::to_owned)
+            .collect();
+        w.update("course_sections", one.id, "sequence", rest.join(",").into())
+            .await
+            .expect("update");
+        w.update(
+            "course_sections",
+            three.id,
+            "sequence",
+            quiz.to_string().into(),
+        )
+        .await
+        .expect("update");
+        w.update(
+            "course",
+            chim102,
+            "shortname",
+            "CHIM102_2027_archive".into(),
+        )
+        .await
+        .expect("update");
+        w.commit().await.expect("commit");
+
+        let before = snapshot(&site).await;
+        let plan = restore::precheck(&site, &chimie(), &clone_options())
+            .await
+            .expect("precheck");
+        assert_eq!(
+            codes(&plan, Severity::NeedsAccept),
+            vec![Code::MissingCourse],
+            "{name}"
+        );
+        assert!(
+            codes(&plan, Severity::Info).contains(&Code::ActivityMoved),
+            "{name}"
+        );
+        let moved = plan
+            .milestones
+            .iter()
+            .find(|m| m.finding == Some(Code::ActivityMoved))
+            .expect("the moved milestone");
+        assert_eq!(
+            (moved.section, moved.position, moved.cmid),
+            (1, 1, Some(quiz))
+        );
+        assert_eq!(moved.status, Status::Write);
+
+        let refused =
+            restore::apply(&site, &plan, &Accepted::default(), &ApplyOptions::default()).await;
+        match refused {
+            Err(RestoreError::Refused {
+                blocking,
+                unaccepted,
+            }) => {
+                assert!(blocking.is_empty());
+                assert_eq!(unaccepted, vec![Code::MissingCourse]);
+            }
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            snapshot(&site).await,
+            before,
+            "{name}: a refusal writes nothing"
+        );
+
+        let report = restore::apply(
+            &site,
+            &plan,
+            &Accepted::new([Code::MissingCourse]),
+            &ApplyOptions::default(),
+        )
+        .await
+        .expect("apply");
+        assert_eq!(report.written.milestones, 5, "{name}");
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .filter(|s| s.kind == "milestone")
+            .collect();
+        assert_eq!(skipped.len(), 4, "{name}");
+        assert!(skipped.iter().all(|s| s.code == Some(Code::MissingCourse)));
+        assert!(skipped
+            .iter()
+            .all(|s| s.subject.starts_with("CHIM102_2027 ")));
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// Signs a document with a fresh key and gives the file text.
+fn signed_text(document: &Document) -> String {
+    let key = attestoodle_backup::document::keys::generate();
+    let mut document = document.clone();
+    signature::sign(&mut document, &key);
+    v2::to_text(&document)
+}
+
+/// Runs the binary on a test database with its own key directory (nothing trusted).
+fn run(db: &TestDb, keys: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["--db", &db.url, "--prefix", &db.prefix];
+    full.extend_from_slice(args);
+    Command::new(common::binary())
+        .args(&full)
+        .current_dir(db.dir.path())
+        .env_remove("ATTESTOODLE_DB")
+        .env_remove("MOODLE_CONFIG")
+        .env_remove("ATTESTOODLE_PREFIX")
+        .env_remove("ATTESTOODLE_DATAROOT")
+        .env_remove("ATTESTOODLE_LANG")
+        .env_remove("ATTESTOODLE_KEY")
+        .env("ATTESTOODLE_KEY_DIR", keys)
+        .env("LANG", "C")
+        .output()
+        .expect("run attestoodle-backup")
+}
+
+// Scenario 5: a tampered file is refused before any precheck, and nothing changes.
+#[tokio::test]
+async fn a_tampered_file_exits_3_and_changes_nothing() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let keys = tempfile::tempdir().expect("a key directory");
+        let before = snapshot(&site).await;
+        let text =
+            signed_text(&chimie()).replacen("\"creditedtime\": 90", "\"creditedtime\": 900", 1);
+        assert!(text.contains("900"));
+        let file = db.dir.path().join("tampered.json");
+        std::fs::write(&file, text).expect("write the file");
+        for command in [
+            vec![
+                "restore",
+                "tampered.json",
+                "--yes",
+                "--accept",
+                "replace-training,untrusted-signer",
+            ],
+            vec![
+                "clone",
+                "tampered.json",
+                "--suffix",
+                "_2027",
+                "--yes",
+                "--accept",
+                "untrusted-signer",
+            ],
+        ] {
+            let output = run(&db, keys.path(), &command);
+            assert_eq!(
+                output.status.code(),
+                Some(3),
+                "{}: {}",
+                backend.name(),
+                stderr(&output)
+            );
+            assert!(stderr(&output).contains("signature"), "{}", stderr(&output));
+        }
+        assert_eq!(snapshot(&site).await, before, "{}", backend.name());
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// The command line: refusal with the codes to accept (exit 4), then apply with them.
+#[tokio::test]
+async fn the_command_line_lists_the_codes_to_accept_then_applies_with_them() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let keys = tempfile::tempdir().expect("a key directory");
+        let name = backend.name();
+        std::fs::write(db.dir.path().join("chimie.json"), signed_text(&chimie()))
+            .expect("write the file");
+        let output = run(
+            &db,
+            keys.path(),
+            &["clone", "chimie.json", "--suffix", "_2027"],
+        );
+        assert_eq!(output.status.code(), Some(4), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("--yes --accept untrusted-signer"),
+            "{name}: {}",
+            stderr(&output)
+        );
+
+        let output = run(
+            &db,
+            keys.path(),
+            &[
+                "--json",
+                "clone",
+                "chimie.json",
+                "--suffix",
+                "_2027",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        assert_eq!(json["outcome"], "dry-run");
+        assert_eq!(json["report"]["written"]["milestones"], 9);
+        assert_eq!(json["to_accept"], serde_json::json!(["untrusted-signer"]));
+        assert_eq!(
+            json["plan"]["training"]["name"],
+            "Licence Chimie S1 2026_2027"
+        );
+        let list = run(&db, keys.path(), &["list", "--json"]);
+        let listed: serde_json::Value = serde_json::from_str(&stdout(&list)).expect("JSON");
+        assert_eq!(
+            listed.as_array().map(Vec::len),
+            Some(3),
+            "{name}: a dry run writes nothing"
+        );
+
+        let output = run(
+            &db,
+            keys.path(),
+            &[
+                "clone",
+                "chimie.json",
+                "--suffix",
+                "_2027",
+                "--yes",
+                "--accept",
+                "untrusted-signer",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("Training created."),
+            "{}",
+            stdout(&output)
+        );
+        assert!(
+            stdout(&output).contains("typepage=trainingmanagement"),
+            "{}",
+            stdout(&output)
+        );
+
+        // An unsigned file needs `unsigned`; a restore onto the existing name needs
+        // `replace-training`.
+        std::fs::write(db.dir.path().join("plain.json"), v2::to_text(&chimie())).expect("write");
+        let output = run(&db, keys.path(), &["restore", "plain.json", "--yes"]);
+        assert_eq!(output.status.code(), Some(4), "{name}");
+        assert!(
+            stderr(&output).contains("--accept unsigned,replace-training"),
+            "{name}: {}",
+            stderr(&output)
+        );
+        let output = run(
+            &db,
+            keys.path(),
+            &[
+                "restore",
+                "plain.json",
+                "--yes",
+                "--accept",
+                "unsigned,replace-training",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("Training replaced."),
+            "{}",
+            stdout(&output)
+        );
+        db.drop_database().await;
+    }
+}
+
+// Scenario 6: a failure midway through apply, or a connection the server drops, leaves nothing
+// behind.
+#[tokio::test]
+async fn a_failure_injected_midway_or_a_dropped_connection_changes_zero_rows() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let before = snapshot(&site).await;
+        let mut replace = options(Mode::Restore);
+        replace.template = attestoodle_backup::restore::TemplateMode::Copy("Site 2027".to_owned());
+        for (options, label) in [(replace, "replace"), (clone_options(), "clone")] {
+            let plan = restore::precheck(&site, &chimie(), &options)
+                .await
+                .expect("precheck");
+            let accepted = accept_all(&plan);
+            // Count the writes of a full run, then fail at every step of it.
+            let trial = restore::apply(
+                &site,
+                &plan,
+                &accepted,
+                &ApplyOptions {
+                    dry_run: true,
+                    ..ApplyOptions::default()
+                },
+            )
+            .await
+            .expect("a dry run");
+            assert!(
+                trial.statements >= 3,
+                "{name} {label}: {}",
+                trial.statements
+            );
+            assert_eq!(
+                snapshot(&site).await,
+                before,
+                "{name} {label}: a dry run writes nothing"
+            );
+            // Each failure twice: an error, and the server dropping the connection.
+            for (after, drop_connection) in
+                (0..trial.statements).flat_map(|after| [(after, false), (after, true)])
+            {
+                let result = restore::apply(
+                    &site,
+                    &plan,
+                    &accepted,
+                    &ApplyOptions {
+                        dry_run: false,
+                        fail_after_statements: Some(after),
+                        drop_connection,
+                    },
+                )
+                .await;
+                assert!(
+                    matches!(
+                        result,
+                        Err(RestoreError::Database(
+                            attestoodle_backup::moodle::Error::InjectedFailure { .. }
+                        ))
+                    ),
+                    "{name} {label} {after} {drop_connection}: {result:?}"
+                );
+                assert_eq!(
+                    snapshot(&site).await,
+                    before,
+                    "{name} {label}: after {after}, dropped {drop_connection}"
+                );
+            }
+        }
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Scenario 7: two restores of one file at the same time make one training.
+#[tokio::test]
+async fn two_concurrent_restores_make_one_training() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let (a, b) = (open(&db).await, open(&db).await);
+        let name = backend.name();
+        let mut options = options(Mode::Restore);
+        options.rename.name = Some("Chimie en double".to_owned());
+        let plan_a = restore::precheck(&a, &chimie(), &options)
+            .await
+            .expect("precheck");
+        let plan_b = restore::precheck(&b, &chimie(), &options)
+            .await
+            .expect("precheck");
+        assert_eq!(plan_a.training.action, TrainingAction::Create);
+        assert_eq!(plan_b.training.action, TrainingAction::Create);
+        let (accepted_a, accepted_b) = (accept_all(&plan_a), accept_all(&plan_b));
+        let none = ApplyOptions::default();
+        let (ra, rb) = tokio::join!(
+            restore::apply(&a, &plan_a, &accepted_a, &none),
+            restore::apply(&b, &plan_b, &accepted_b, &none)
+        );
+        let ok = [ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count();
+        assert_eq!(ok, 1, "{name}: {ra:?} / {rb:?}");
+        for result in [ra, rb] {
+            if let Err(error) = result {
+                assert!(
+                    matches!(error, RestoreError::Conflict { .. }),
+                    "{name}: {error:?}"
+                );
+            }
+        }
+        let named = a.trainings_named("Chimie en double").await.expect("read");
+        assert_eq!(named.len(), 1, "{name}");
+        a.close().await;
+        b.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Scenario 2: courses deleted and restored with new ids on the same site.
+#[tokio::test]
+async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let old101 = course_id(&site, "CHIM101").await;
+        let old102 = course_id(&site, "CHIM102").await;
+        let new101 = course_id(&site, "CHIM101_2027").await;
+        let new102 = course_id(&site, "CHIM102_2027").await;
+        // Delete the courses as Moodle does (course, sections, modules); their copies come
+        // back under the old short names, with new ids.
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        for id in [old101, old102] {
+            w.delete_where("course_modules", "course", Param::Int(id))
+                .await
+                .expect("delete");
+            w.delete_where("course_sections", "course", Param::Int(id))
+                .await
+                .expect("delete");
+            w.delete_where("course", "id", Param::Int(id))
+                .await
+                .expect("delete");
+        }
+        w.update("course", new101, "shortname", "CHIM101".into())
+            .await
+            .expect("rename");
+        w.update("course", new102, "shortname", "CHIM102".into())
+            .await
+            .expect("rename");
+        w.commit().await.expect("commit");
+
+        let plan = restore::precheck(&site, &chimie(), &options(Mode::Restore))
+            .await
+            .expect("precheck");
+        assert_eq!(
+            codes(&plan, Severity::Blocking),
+            Vec::<Code>::new(),
+            "{name}: {:?}",
+            plan.findings
+        );
+        assert_eq!(
+            plan.needs_accept().into_iter().collect::<Vec<_>>(),
+            vec![Code::ReplaceTraining]
+        );
+        let existing = plan.training.existing_id.expect("the training is replaced");
+        for m in &plan.milestones {
+            assert_eq!(m.status, Status::Write, "{name}: {m:?}");
+            let expected = if m.course == "CHIM101" {
+                new101
+            } else {
+                new102
+            };
+            assert_eq!(m.course_id, Some(expected), "{name}");
+        }
+        // Shared email: the username picks julien; the suspended account is restored.
+        let julien = plan
+            .learners
+            .iter()
+            .find(|l| l.email == "famille.lefebvre@exemple.fr")
+            .expect("julien");
+        assert_eq!(julien.status, Status::Write);
+        assert!(codes(&plan, Severity::Info).contains(&Code::SuspendedLearner));
+        let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+            .await
+            .expect("apply");
+        assert_eq!(report.action, "replaced");
+        assert_eq!(report.training_id, existing, "{name}: replace keeps the id");
+        assert_eq!(
+            (
+                report.written.milestones,
+                report.written.learners,
+                report.written.learner_styles
+            ),
+            (9, 12, 2),
+            "{name}"
+        );
+        let list = site.list_trainings().await.expect("list");
+        let training = list
+            .trainings
+            .iter()
+            .find(|t| t.id == existing)
+            .expect("listed");
+        assert_eq!((training.milestones, training.learners), (9, 12), "{name}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Scenario 1 with a hand-built document (tests/roundtrip.rs has it with the real save): site B
+// has other ids for everything.
+#[tokio::test]
+async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
+    for backend in backends() {
+        let db = TestDb::new(&backend, "mdl_").await;
+        let site = db.connect().await;
+        fixture::create_schema(&site).await.expect("schema");
+        // Rows made before the demo content shift every id the demo then gets.
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        for i in 0..7 {
+            w.insert(
+                "course_categories",
+                &[("name", format!("Archive {i}").into()), ("path", "".into())],
+            )
+            .await
+            .expect("insert");
+            w.insert(
+                "course",
+                &[
+                    ("category", 1.into()),
+                    ("fullname", format!("Ancien {i}").into()),
+                    ("shortname", format!("OLD{i}").into()),
+                ],
+            )
+            .await
+            .expect("insert");
+            w.insert(
+                "user",
+                &[
+                    ("username", format!("old{i}").into()),
+                    ("email", format!("old{i}@x.fr").into()),
+                ],
+            )
+            .await
+            .expect("insert");
+            w.insert("course_modules", &[("course", 1.into())])
+                .await
+                .expect("insert");
+            w.insert(
+                "tool_attestoodle_template",
+                &[
+                    ("name", format!("Ancien {i}").into()),
+                    ("timecreated", 0.into()),
+                    ("userid", 0.into()),
+                ],
+            )
+            .await
+            .expect("insert");
+        }
+        w.commit().await.expect("commit");
+        demo::seed(&site, None).await.expect("seed");
+        site.close().await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let mut options = options(Mode::Restore);
+        options.rename.name = Some("Licence Chimie (site B)".to_owned());
+        let plan = restore::precheck(&site, &chimie(), &options)
+            .await
+            .expect("precheck");
+        assert!(plan.blocking().is_empty(), "{name}: {:?}", plan.findings);
+        assert!(
+            plan.needs_accept().is_empty(),
+            "{name}: {:?}",
+            plan.findings
+        );
+        assert!(plan.milestones.iter().all(|m| m.status == Status::Write));
+        assert!(plan.learners.iter().all(|l| l.status == Status::Write));
+        let report = restore::apply(&site, &plan, &Accepted::default(), &ApplyOptions::default())
+            .await
+            .expect("apply");
+        assert_eq!(
+            (
+                report.written.milestones,
+                report.written.learners,
+                report.written.learner_styles
+            ),
+            (9, 12, 2),
+            "{name}"
+        );
+        assert_eq!(
+            report.templates.reused,
+            vec!["Site", "Attestation FC"],
+            "{name}"
+        );
+        let list = site.list_trainings().await.expect("list");
+        let original = list
+            .trainings
+            .iter()
+            .find(|t| t.name.as_deref() == Some(TRAINING))
+            .expect("demo");
+        let restored = list
+            .trainings
+            .iter()
+            .find(|t| t.id == report.training_id)
+            .expect("restored");
+        assert_eq!(
+            (
+                restored.category_id,
+                restored.milestones,
+                restored.learners,
+                &restored.template
+            ),
+            (
+                original.category_id,
+                original.milestones,
+                original.learners,
+                &original.template
+            ),
+            "{name}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn the_precheck_names_every_refusal_rule() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let site = open(&db).await;
+    let mut document = chimie();
+    document.training.name = "Chimie 2026/2027".to_owned();
+    document.training.grpcriteria2 = Some("coursename".to_owned());
+    document.training.enddate = Some(SEPT_2026 - 1);
+    document.training.category.idnumber = None;
+    document.training.category.path = vec!["Nulle part".to_owned()];
+    document.training.category.source_id = 999;
+    let plan = restore::precheck(&site, &document, &options(Mode::Restore))
+        .await
+        .expect("precheck");
+    let blocking = codes(&plan, Severity::Blocking);
+    for code in [
+        Code::InvalidName,
+        Code::SameGrouping,
+        Code::DatesReversed,
+        Code::CategoryMissing,
+    ] {
+        assert!(blocking.contains(&code), "{code}: {blocking:?}");
+    }
+    let invalid = plan
+        .findings
+        .iter()
+        .find(|f| f.code == Code::InvalidName)
+        .expect("finding");
+    assert!(
+        invalid.en.contains("--name \"Chimie 2026 - 2027\""),
+        "{}",
+        invalid.en
+    );
+    assert!(!invalid.fr.is_empty());
+    assert!(matches!(
+        restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default()).await,
+        Err(RestoreError::Refused { .. })
+    ));
+
+    // --category fixes the category; a missing learner and a new template follow the rules.
+    let mut document = chimie();
+    document
+        .learners
+        .push(learner("personne@nulle-part.fr", "personne"));
+    // The same account twice (emails differ in case only): written once.
+    document
+        .learners
+        .push(learner("CAMILLE.MARTIN@ETU.UNIV-DEMO.FR", "camille.martin"));
+    // A shared address whose username picks no account.
+    document
+        .learners
+        .push(learner("famille.lefebvre@exemple.fr", "quelquun"));
+    document.templates[0].name = "Attestation FC 2027".to_owned();
+    document.learner_styles[1].template = "Attestation FC 2027".to_owned();
+    document.training.category.idnumber = None;
+    document.training.category.path = Vec::new();
+    let mut with_category = options(Mode::Restore);
+    with_category.category = Some("UDEMO-SCI-LCHIM".to_owned());
+    with_category.rename.name = Some("Chimie bis".to_owned());
+    let plan = restore::precheck(&site, &document, &with_category)
+        .await
+        .expect("precheck");
+    assert!(plan.blocking().is_empty(), "{:?}", plan.findings);
+    assert_eq!(
+        plan.needs_accept().into_iter().collect::<Vec<_>>(),
+        vec![
+            Code::MissingLearner,
+            Code::AmbiguousLearner,
+            Code::BackgroundSkipped
+        ],
+        "no file store on a --db test site"
+    );
+    let created = plan
+        .templates
+        .iter()
+        .find(|t| t.target_name == "Attestation FC 2027")
+        .expect("template");
+    assert_eq!(created.action, TemplateAction::Create);
+    let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+        .await
+        .expect("apply");
+    assert_eq!(report.templates.created, vec!["Attestation FC 2027"]);
+    assert_eq!(report.written.learners, 12);
+    assert!(report
+        .skipped
+        .iter()
+        .any(|s| s.kind == "learner" && s.code == Some(Code::MissingLearner)));
+    assert!(codes(&plan, Severity::Info).contains(&Code::DuplicateLearner));
+    let learners = fixture::int_column(&site, "tool_attestoodle_learner", "userid")
+        .await
+        .expect("read");
+    let mine: Vec<_> = learners.iter().rev().take(12).collect();
+    let distinct: std::collections::BTreeSet<_> = mine.iter().collect();
+    assert_eq!(distinct.len(), 12, "no duplicate learner rows");
+    site.close().await;
+    db.drop_database().await;
+}
+
+#[test]
+fn plan_json_has_the_documented_shape() {
+    // The keys the README documents for scripts; a change here is a change of interface.
+    let finding = attestoodle_backup::restore::Finding::new(
+        Code::MissingCourse,
+        Severity::NeedsAccept,
+        vec!["course X".to_owned()],
+        "en",
+        "fr",
+    );
+    let value = serde_json::to_value(&finding).expect("JSON");
+    assert_eq!(
+        value,
+        serde_json::json!({"code": "missing-course", "severity": "needs-accept", "subjects": ["course X"], "en": "en", "fr": "fr"})
+    );
+}
+
+#[tokio::test]
+async fn planning_rows_are_restored_shifted_with_the_operator_and_launches_follow() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let mut document = chimie();
+        let row = |executiondate| v2::Planning {
+            executiondate,
+            beginperiod: SEPT_2026,
+            endperiod: JAN_2027,
+            mailto: Some("formation@univ-demo.fr".to_owned()),
+            auto: Some(1),
+            togenerate: Some(1),
+        };
+        document.planning = Some(vec![row(SEPT_2026), row(JAN_2027)]);
+        let mut options = clone_options();
+        options.shift = Some(restore::DateShift::Days(365));
+        // "Now" between the two shifted runs: the first is past, the second still to come.
+        options.now = SEPT_2026 + 365 * 86_400 + 1;
+        let plan = restore::precheck(&site, &document, &options)
+            .await
+            .expect("precheck");
+        assert_eq!(plan.planning.action, "restore", "{name}");
+        let dates: Vec<(i64, i64)> = plan
+            .planning
+            .rows
+            .iter()
+            .map(|r| (r.executiondate, r.togenerate))
+            .collect();
+        let year = 365 * 86_400;
+        assert_eq!(
+            dates,
+            vec![(SEPT_2026 + year, 0), (JAN_2027 + year, 1)],
+            "{name}"
+        );
+        assert_eq!(plan.training.startdate, SEPT_2026 + year);
+        assert_eq!(plan.training.enddate, Some(JAN_2027 + year));
+        assert_eq!(
+            (plan.training.nbautolaunch, plan.training.nextlaunch),
+            (2, JAN_2027 + year)
+        );
+        assert!(
+            plan.planning.operator_id.is_some(),
+            "{name}: the first site administrator"
+        );
+        let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+            .await
+            .expect("apply");
+        assert_eq!(report.written.planning, 2, "{name}");
+        let launches = fixture::int_column(&site, "tool_attestoodle_training", "nbautolaunch")
+            .await
+            .expect("read");
+        assert_eq!(launches.last(), Some(&Some(2)), "{name}");
+
+        // Without planning rows in the file, the launches are reset.
+        let mut options = options.clone();
+        options.rename.suffix = Some("_2028".to_owned());
+        options.rename.courses = [("CHIM101", "CHIM101_2027"), ("CHIM102", "CHIM102_2027")]
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        let mut document = chimie();
+        document.training.nbautolaunch = Some(4);
+        document.training.nextlaunch = Some(JAN_2027);
+        let plan = restore::precheck(&site, &document, &options)
+            .await
+            .expect("precheck");
+        assert_eq!(plan.training.name, "Licence Chimie S1 2026_2028");
+        assert!(
+            plan.milestones.iter().all(|m| m.status == Status::Write),
+            "{name}"
+        );
+        assert_eq!(plan.planning.action, "reset");
+        assert_eq!(
+            (plan.training.nbautolaunch, plan.training.nextlaunch),
+            (0, 0)
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// A legacy file of the PHP plugin is mapped to format 2 and needs `legacy-checksum`.
+#[tokio::test]
+async fn a_legacy_file_is_restored_through_the_migration_with_its_own_finding() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let keys = tempfile::tempdir().expect("a key directory");
+    let vector = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/legacy-simple.json"
+    );
+    let output = run(&db, keys.path(), &["restore", vector]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("legacy-checksum"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("category-missing"),
+        "{}",
+        stderr(&output)
+    );
+    // The file knows its category by id alone: --category settles it.
+    let output = run(
+        &db,
+        keys.path(),
+        &[
+            "--json",
+            "restore",
+            vector,
+            "--category",
+            "UDEMO",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(json["outcome"], "dry-run");
+    assert_eq!(json["to_accept"][0], "legacy-checksum");
+    let tampered = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/legacy-tampered.json"
+    );
+    let output = run(&db, keys.path(), &["restore", tampered, "--yes"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    db.drop_database().await;
+}
+
+/// The keys of an object, sorted.
+fn keys_of(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+// The plan and report JSON are a stable interface (README "JSON output"): these are its keys.
+#[tokio::test]
+async fn plan_and_report_json_keep_their_documented_keys() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let site = open(&db).await;
+    let mut options = options(Mode::Restore);
+    options.rename.name = Some("Clés JSON".to_owned());
+    let plan = restore::precheck(&site, &chimie(), &options)
+        .await
+        .expect("precheck");
+    let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+        .await
+        .expect("apply");
+    let plan = serde_json::to_value(&plan).expect("JSON");
+    let report = serde_json::to_value(&report).expect("JSON");
+    let expect = |value: &serde_json::Value, keys: &[&str]| {
+        let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        keys.sort();
+        assert_eq!(keys_of(value), keys, "{value}");
+    };
+    expect(
+        &plan,
+        &[
+            "mode",
+            "source",
+            "training",
+            "milestones",
+            "templates",
+            "learners",
+            "learner_styles",
+            "planning",
+            "findings",
+        ],
+    );
+    expect(
+        &plan["source"],
+        &["name", "wwwroot", "source_training_id", "created"],
+    );
+    expect(
+        &plan["training"],
+        &[
+            "name",
+            "action",
+            "existing_id",
+            "category",
+            "startdate",
+            "enddate",
+            "duration",
+            "checklearner",
+            "nbautolaunch",
+            "nextlaunch",
+            "date_shift_days",
+            "template",
+            "grpcriteria1",
+            "grpcriteria2",
+        ],
+    );
+    expect(&plan["training"]["category"], &["id", "path", "matched_by"]);
+    expect(
+        &plan["milestones"][0],
+        &[
+            "course",
+            "target_course",
+            "section",
+            "position",
+            "activity",
+            "creditedtime",
+            "status",
+            "course_id",
+            "cmid",
+            "name",
+            "finding",
+        ],
+    );
+    expect(
+        &plan["templates"][0],
+        &["name", "target_name", "action", "id", "background"],
+    );
+    expect(
+        &plan["learners"][0],
+        &["email", "username", "status", "userid", "finding"],
+    );
+    expect(
+        &plan["learner_styles"][0],
+        &[
+            "email", "username", "template", "status", "userid", "finding",
+        ],
+    );
+    expect(&plan["planning"], &["action", "rows", "operator_id"]);
+    expect(
+        &plan["findings"][0],
+        &["code", "severity", "subjects", "en", "fr"],
+    );
+    expect(
+        &report,
+        &[
+            "dry_run",
+            "action",
+            "training_id",
+            "training_name",
+            "category_id",
+            "page",
+            "url",
+            "written",
+            "templates",
+            "skipped",
+            "accepted",
+            "statements",
+        ],
+    );
+    expect(
+        &report["written"],
+        &["milestones", "learners", "learner_styles", "planning"],
+    );
+    expect(
+        &report["templates"],
+        &["created", "replaced", "reused", "backgrounds_stored"],
+    );
+    site.close().await;
+    db.drop_database().await;
+}

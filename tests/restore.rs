@@ -1214,12 +1214,19 @@ async fn a_legacy_file_is_restored_through_the_migration_with_its_own_finding() 
         "{}",
         stdout(&output)
     );
+    // The file knows its category by id alone (3): here that id is a category of another
+    // name, which the operator must accept or replace with --category.
     assert!(
-        stderr(&output).contains("category-missing"),
+        stdout(&output).contains("category-by-id")
+            && stdout(&output).contains("Université Démo / Faculté des Sciences"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("category-by-id"),
         "{}",
         stderr(&output)
     );
-    // The file knows its category by id alone: --category settles it.
     let output = run(
         &db,
         keys.path(),

@@ -77,6 +77,9 @@ codes! {
     InvalidName = "invalid-name",
     /// How the category was found.
     CategoryMatched = "category-matched",
+    /// A file converted from a legacy one knows its category by id alone, and that id exists
+    /// here: the category it designates on this site is used once the operator accepts.
+    CategoryById = "category-by-id",
     /// No category matches.
     CategoryMissing = "category-missing",
     /// Several categories match.

@@ -151,7 +151,8 @@ pub struct PlanCategory {
     pub id: i64,
     /// Its path of names.
     pub path: String,
-    /// `option`, `idnumber`, `path` or `source-id`.
+    /// `option`, `idnumber`, `path`, `source-id` (id and name), or `source-id-only` (a legacy
+    /// file's id, with the `category-by-id` finding).
     pub matched_by: &'static str,
 }
 

@@ -386,6 +386,28 @@ fn find_category(
             return found(wanted.source_id, "source-id", findings);
         }
     }
+    // A legacy file names its category by id only (FORMAT.md "Legacy files"): an id means
+    // nothing across sites, so the operator must accept the category it designates here.
+    if wanted.name.is_none() && wanted.path.is_empty() && tree.get(wanted.source_id).is_some() {
+        let id = wanted.source_id;
+        let path = tree.path_text(id);
+        findings.push(Finding::new(
+            Code::CategoryById,
+            Severity::NeedsAccept,
+            vec![format!("category {path}")],
+            format!(
+                "the file knows its category by id alone (a legacy file): id {id} is `{path}` on this site; accept with --accept category-by-id, or choose with --category ID|IDNUMBER|PATH"
+            ),
+            format!(
+                "le fichier ne connaît sa catégorie que par son id (fichier ancien) : l'id {id} est `{path}` sur ce site ; acceptez avec --accept category-by-id, ou choisissez avec --category ID|IDNUMBER|CHEMIN"
+            ),
+        ));
+        return Some(PlanCategory {
+            id,
+            path,
+            matched_by: "source-id-only",
+        });
+    }
     findings.push(Finding::new(
         Code::CategoryMissing,
         Severity::Blocking,

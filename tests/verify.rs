@@ -213,6 +213,17 @@ fn keys_generate_show_export_trust_and_list_round_trip() {
         stdout(&exported)
     );
     assert_eq!(code(&a.run(&["keys", "export", "-o", "a.pem"])), 1);
+    // `keys generate` also wrote the public key beside the private one.
+    let public_file = a.key_dir().join("signing-key.pub.pem");
+    assert_eq!(
+        fs::read_to_string(&public_file).expect("signing-key.pub.pem written"),
+        stdout(&exported)
+    );
+    assert!(
+        stdout(&generated).contains("signing-key.pub.pem"),
+        "{}",
+        stdout(&generated)
+    );
 
     // Site B trusts A's key.
     let b = Site::new();
@@ -239,6 +250,11 @@ fn keys_generate_show_export_trust_and_list_round_trip() {
     let forced = a.run(&["keys", "generate", "--force"]);
     assert_eq!(code(&forced), 0, "{}", stderr(&forced));
     assert_ne!(json(&a.run(&["keys", "show", "--json"]))["key_id"], id);
+    assert_eq!(
+        fs::read_to_string(&public_file).expect("public key"),
+        stdout(&a.run(&["keys", "export"])),
+        "the public key file follows the replaced key"
+    );
 }
 
 #[test]

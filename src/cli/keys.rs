@@ -96,6 +96,8 @@ pub(super) fn own_key_or_create(context: &Context) -> Result<(SigningKey, bool),
     let path = context.key_path();
     let key = keys::generate();
     keys::write_private_key(&path, &key).map_err(key_failure)?;
+    keys::write_public_key(&keys::public_key_path(&path), &key.verifying_key())
+        .map_err(key_failure)?;
     let id = keys::key_id(&key.verifying_key());
     eprintln!(
         "{}",
@@ -178,6 +180,8 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
     } else {
         keys::write_private_key(&path, &key).map_err(key_failure)?;
     }
+    let public_path = keys::public_key_path(&path);
+    keys::write_public_key(&public_path, &key.verifying_key()).map_err(key_failure)?;
     let id = keys::key_id(&key.verifying_key());
     if let Some(old) = old {
         let old_id = keys::key_id(&old.verifying_key());
@@ -190,8 +194,16 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
         );
     }
     print_stdout(&match lang {
-        Lang::En => format!("created signing key {id} at {}\n", path.display()),
-        Lang::Fr => format!("clé de signature {id} créée dans {}\n", path.display()),
+        Lang::En => format!(
+            "created signing key {id} at {}\npublic key (give it to the sites that restore this site's backups): {}\n",
+            path.display(),
+            public_path.display()
+        ),
+        Lang::Fr => format!(
+            "clé de signature {id} créée dans {}\nclé publique (à donner aux sites qui restaurent les sauvegardes de ce site) : {}\n",
+            path.display(),
+            public_path.display()
+        ),
     })
 }
 

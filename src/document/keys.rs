@@ -180,6 +180,29 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<(), KeyError> 
     Ok(())
 }
 
+/// Where the public key of the private key at `private` is written: beside it, with `.pub.pem`
+/// in place of `.pem` (`signing-key.pem` → `signing-key.pub.pem`).
+pub fn public_key_path(private: &Path) -> PathBuf {
+    let stem = private
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "signing-key".to_owned());
+    private.with_file_name(format!("{stem}.pub.pem"))
+}
+
+/// Writes a public key as SPKI PEM (what `keys export` prints), replacing an older file: it is
+/// public, and it must follow the private key when that is replaced.
+///
+/// # Errors
+///
+/// [`KeyError::Write`] when the file cannot be written.
+pub fn write_public_key(path: &Path, key: &VerifyingKey) -> Result<(), KeyError> {
+    fs::write(path, public_key_pem(key)).map_err(|source| KeyError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Reads a private key in PKCS#8 PEM form (`-----BEGIN PRIVATE KEY-----`), as written by
 /// [`write_private_key`] or by `openssl genpkey -algorithm ed25519`.
 ///

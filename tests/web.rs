@@ -267,6 +267,8 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
     vec![
         ("GET", "/".to_owned()),
         ("GET", format!("/trainings/{training}")),
+        ("GET", format!("/trainings/{training}/backup.json")),
+        ("GET", format!("/trainings/{training}/legacy.json")),
         ("GET", "/trainings/999999".to_owned()),
         ("GET", "/keys".to_owned()),
         ("GET", "/keys/site.pem".to_owned()),
@@ -710,6 +712,68 @@ fn both_catalogues_have_every_key() {
     en_sorted.sort_unstable();
     fr_sorted.sort_unstable();
     assert_eq!(en_sorted, fr_sorted);
+}
+
+#[tokio::test]
+async fn the_training_page_downloads_the_signed_backup_and_the_plugins_file() {
+    let fixture = Fixture::new().await;
+    let config = fixture.config();
+    let app = fixture.app_with(config.clone()).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    for link in ["/trainings/1/backup.json", "/trainings/1/legacy.json"] {
+        assert!(html.contains(link), "{link} in {html}");
+    }
+
+    // No key yet: the web never makes one, it says how.
+    let response = send(&app, admin.get("/trainings/1/backup.json")).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(text(response).await.contains("keys generate"));
+
+    let own = keys::generate();
+    keys::write_private_key(&config.key_path, &own).expect("write the site's key");
+    let response = send(&app, admin.get("/trainings/1/backup.json")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    let disposition = response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"training-licence-chimie-s1-2026-"),
+        "{disposition}"
+    );
+    let body = text(response).await;
+    let document =
+        attestoodle_backup::document::v2::parse(body.as_bytes()).expect("a format-2 file");
+    assert_eq!(document.training.name, "Licence Chimie S1 2026");
+    assert_eq!(document.milestones.len(), 9);
+    let verification = attestoodle_backup::document::signature::verify(&document);
+    assert_eq!(
+        verification.integrity,
+        attestoodle_backup::document::signature::Integrity::Valid
+    );
+    assert_eq!(
+        verification.key_id,
+        Some(keys::key_id(&own.verifying_key()))
+    );
+
+    let response = send(&app, admin.get("/trainings/1/legacy.json")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(disposition.ends_with("-legacy.json\""), "{disposition}");
+    let legacy = attestoodle_backup::document::legacy::parse(text(response).await.as_bytes())
+        .expect("a plugin file whose checksum is right");
+    assert_eq!(
+        legacy.training.name.as_deref(),
+        Some("Licence Chimie S1 2026")
+    );
+
+    let response = send(&app, admin.get("/trainings/999999/backup.json")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

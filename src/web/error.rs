@@ -20,6 +20,10 @@ pub enum WhatWentWrong {
     TooLarge,
     /// A form that cannot be read.
     BadForm,
+    /// A backup cannot be signed: this site has no readable signing key.
+    NoSigningKey,
+    /// The training cannot be saved as it is (for example its category was deleted).
+    CannotSave,
     /// The database or the file system failed; the details are in the server's log.
     Internal,
 }
@@ -31,6 +35,7 @@ impl WhatWentWrong {
             WhatWentWrong::BadToken | WhatWentWrong::CrossOrigin => StatusCode::FORBIDDEN,
             WhatWentWrong::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WhatWentWrong::BadForm => StatusCode::BAD_REQUEST,
+            WhatWentWrong::NoSigningKey | WhatWentWrong::CannotSave => StatusCode::CONFLICT,
             WhatWentWrong::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -42,6 +47,8 @@ impl WhatWentWrong {
             WhatWentWrong::CrossOrigin => ("error.origin.title", "error.origin.text"),
             WhatWentWrong::TooLarge => ("error.too_large.title", "error.too_large.text"),
             WhatWentWrong::BadForm => ("error.bad_form.title", "error.bad_form.text"),
+            WhatWentWrong::NoSigningKey => ("error.no_key.title", "error.no_key.text"),
+            WhatWentWrong::CannotSave => ("error.cannot_save.title", "error.cannot_save.text"),
             WhatWentWrong::Internal => ("error.internal.title", "error.internal.text"),
         }
     }

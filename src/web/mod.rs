@@ -197,6 +197,11 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route(&at("/"), get(trainings::list))
         .route(&at("/trainings/{id}"), get(trainings::show))
+        .route(&at("/trainings/{id}/backup.json"), get(trainings::download))
+        .route(
+            &at("/trainings/{id}/legacy.json"),
+            get(trainings::download_legacy),
+        )
         .route(&at("/login"), get(login::form).post(login::submit))
         .route(&at("/logout"), post(login::logout))
         .route(&at("/keys"), get(keys::page).post(keys::trust))

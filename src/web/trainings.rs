@@ -2,15 +2,18 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::error::{WebError, WhatWentWrong};
 use super::page::{render, Layout};
 use super::security::{Operator, Visit};
 use super::AppState;
+use crate::document::{keys, v2};
 use crate::moodle::{TrainingList, TrainingSummary};
+use crate::save::{self, SaveError, SaveOptions};
 
 /// One line of the list.
 struct Line {
@@ -172,4 +175,80 @@ pub async fn show(
             template: template_text(training, visit),
         },
     ))
+}
+
+/// The training's id from the path; anything else is a missing page.
+fn training_id(id: &str, visit: &Visit) -> Result<i64, WebError> {
+    id.parse::<i64>()
+        .map_err(|_| visit.error(WhatWentWrong::NotFound))
+}
+
+/// A file to download: JSON, as an attachment named `name`.
+fn attachment(name: &str, body: String) -> Response {
+    // File names come from `save::slug`: ASCII letters, digits and `-` only.
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn save_failure(visit: &Visit, error: SaveError) -> WebError {
+    match error {
+        SaveError::NotFound { .. } => visit.error(WhatWentWrong::NotFound),
+        SaveError::Database(e) => WebError::internal(visit, e),
+        other => {
+            eprintln!("attestoodle-backup serve: {other}");
+            visit.error(WhatWentWrong::CannotSave)
+        }
+    }
+}
+
+/// *Download backup*: the same signed format-2 file as `save`, sent to the browser and kept
+/// nowhere on the server.
+pub async fn download(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let id = training_id(&id, visit)?;
+    // The web never creates the key: it is made once, on purpose, with `keys generate`.
+    let key = keys::read_private_key(&state.config().key_path)
+        .map_err(|_| visit.error(WhatWentWrong::NoSigningKey))?;
+    let created = OffsetDateTime::now_utc();
+    let saved = save::save(
+        state.site(),
+        id,
+        &SaveOptions {
+            key: &key,
+            strict: false,
+            created,
+        },
+    )
+    .await
+    .map_err(|e| save_failure(visit, e))?;
+    let name = save::default_file_name(&saved.document.training.name, created);
+    Ok(attachment(&name, v2::to_text(&saved.document)))
+}
+
+/// *Download for the PHP plugin*: the file `save --format legacy` writes.
+pub async fn download_legacy(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let id = training_id(&id, visit)?;
+    let saved = save::legacy::save(state.site(), id, false)
+        .await
+        .map_err(|e| save_failure(visit, e))?;
+    let name = save::legacy::default_file_name(&saved.training, OffsetDateTime::now_utc());
+    Ok(attachment(&name, saved.text))
 }

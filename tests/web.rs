@@ -1298,6 +1298,17 @@ async fn the_restore_pages_refuse_what_cannot_be_restored() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
+    // A file of the PHP plugin is converted and prechecked; a tampered one is refused.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let legacy =
+        std::fs::read(format!("{root}/tests/vectors/legacy-simple.json")).expect("a vector");
+    let (status, html) = upload_restore(&app, &admin, &legacy, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<code>legacy-checksum</code>"), "{html}");
+    let tampered =
+        std::fs::read(format!("{root}/tests/vectors/legacy-tampered.json")).expect("a vector");
+    let (status, html) = upload_restore(&app, &admin, &tampered, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     // In French too.
     let html = text(send(&app, admin.get("/restore?lang=fr")).await).await;
     assert!(html.contains("Restaurer ou cloner"), "{html}");

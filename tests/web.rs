@@ -1121,6 +1121,23 @@ fn pending_in(html: &str) -> String {
     rest.split('"').next().unwrap_or("").to_owned()
 }
 
+/// The `name` and `value` of every checkbox of a precheck page.
+fn ticks_in(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"checkbox\""))
+        .map(|tag| {
+            let attribute = |name: &str| {
+                tag.split_once(&format!(" {name}=\""))
+                    .and_then(|(_, rest)| rest.split_once('"'))
+                    .map(|(value, _)| value.to_owned())
+                    .unwrap_or_default()
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
 /// Uploads `bytes` to `/restore` with the form's other fields; gives the status and page.
 async fn upload_restore(
     app: &Router,
@@ -1191,10 +1208,9 @@ async fn a_backup_is_cloned_through_the_restore_pages() {
     assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
     assert!(html.contains("<table"), "the findings table: {html}");
     assert!(html.contains("<code>learners-left-out</code>"), "{html}");
-    assert!(
-        html.contains("name=\"accept.untrusted-signer\" type=\"checkbox\""),
-        "{html}"
-    );
+    let ticks = ticks_in(&html);
+    assert_eq!(ticks.len(), 1, "one checkbox per finding to accept: {html}");
+    assert!(ticks[0].1.starts_with("untrusted-signer|key "), "{ticks:?}");
     assert!(!html.contains("finding-blocking"), "{html}");
     let pending = pending_in(&html);
 
@@ -1224,7 +1240,7 @@ async fn a_backup_is_cloned_through_the_restore_pages() {
             &[
                 ("csrf", &admin.csrf),
                 ("pending", &pending),
-                ("accept.untrusted-signer", "1"),
+                (&ticks[0].0, &ticks[0].1),
             ],
         ),
     )
@@ -1248,7 +1264,7 @@ async fn a_backup_is_cloned_through_the_restore_pages() {
             &[
                 ("csrf", &admin.csrf),
                 ("pending", &pending),
-                ("accept.untrusted-signer", "1"),
+                (&ticks[0].0, &ticks[0].1),
             ],
         ),
     )
@@ -1285,6 +1301,33 @@ async fn the_restore_pages_refuse_what_cannot_be_restored() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("class=\"finding-blocking\""), "{html}");
     assert!(!html.contains("/restore/apply"), "{html}");
+    // Two `missing-course` findings: ticking one of them does not accept the other.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_missing")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let ticks = ticks_in(&html);
+    assert_eq!(ticks.len(), 3, "{ticks:?}");
+    let pending = pending_in(&html);
+    let mut pairs: Vec<(&str, &str)> = vec![("csrf", &admin.csrf), ("pending", &pending)];
+    for (name, value) in &ticks[..2] {
+        pairs.push((name, value));
+    }
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(response).await;
+    assert!(html.contains("(missing-course)"), "{html}");
+    assert_eq!(
+        ticks_in(&html)
+            .iter()
+            .filter(|t| html.contains(&format!("value=\"{}\" checked", t.1)))
+            .count(),
+        2
+    );
     let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "clone")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("A clone needs a new name"), "{html}");

@@ -6,7 +6,7 @@
 //! The uploaded file lives only in the memory of the session (`session::PendingRestore`) until
 //! it is applied, replaced or expires.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use askama::Template;
@@ -24,8 +24,8 @@ use super::AppState;
 use crate::document::keys::{self, TrustStore};
 use crate::document::load;
 use crate::restore::{
-    self, Accepted, ApplyOptions, Code, DateShift, Mode, Plan, Provenance, Report, RestoreError,
-    RestoreOptions, Severity, Status, TrainingAction,
+    self, Accepted, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
+    RestoreError, RestoreOptions, Severity, Status, TrainingAction,
 };
 
 #[derive(Template)]
@@ -43,13 +43,31 @@ struct Row {
     code: &'static str,
     text: String,
     subjects: String,
+    /// The checkbox of a finding to accept.
+    tick: Option<Tick>,
 }
 
-/// One finding code the operator must accept.
-struct ToAccept {
-    code: &'static str,
-    count: usize,
+/// The checkbox of one finding to accept.
+struct Tick {
+    index: usize,
+    value: String,
     checked: bool,
+}
+
+/// What names a finding in its checkbox: its code and subjects, so that a box ticked on the
+/// page never accepts a finding the page did not show.
+fn finding_key(f: &Finding) -> String {
+    format!("{}|{}", f.code, f.subjects.join("|"))
+}
+
+/// The codes whose every finding to accept was ticked.
+fn accepted_codes(plan: &Plan, ticked: &BTreeSet<String>) -> Accepted {
+    Accepted::new(plan.needs_accept().into_iter().filter(|code| {
+        plan.findings
+            .iter()
+            .filter(|f| f.code == *code && f.severity == Severity::NeedsAccept)
+            .all(|f| ticked.contains(&finding_key(f)))
+    }))
 }
 
 #[derive(Template)]
@@ -66,7 +84,7 @@ struct PrecheckPage {
     learners: String,
     notes: Vec<String>,
     rows: Vec<Row>,
-    to_accept: Vec<ToAccept>,
+    to_accept: bool,
     blocked: bool,
     problem: Option<String>,
 }
@@ -236,7 +254,7 @@ fn precheck_page(
     pending: &PendingRestore,
     plan: &Plan,
     notes: Vec<String>,
-    accepted: &Accepted,
+    ticked: &BTreeSet<String>,
     problem: Option<String>,
 ) -> Response {
     let t = visit.tr();
@@ -244,7 +262,8 @@ fn precheck_page(
     let rows = plan
         .findings
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(index, f)| {
             let (severity, class) = match f.severity {
                 Severity::Info => (t.get("restore.severity.info"), "info"),
                 Severity::NeedsAccept => (t.get("restore.severity.accept"), "accept"),
@@ -256,18 +275,18 @@ fn precheck_page(
                 code: f.code.as_str(),
                 text: lang.pick(&f.en, &f.fr).to_owned(),
                 subjects: f.subjects.join(", "),
+                tick: (f.severity == Severity::NeedsAccept).then(|| {
+                    let value = finding_key(f);
+                    Tick {
+                        index,
+                        checked: ticked.contains(&value),
+                        value,
+                    }
+                }),
             }
         })
         .collect();
-    let to_accept = plan
-        .needs_accept()
-        .into_iter()
-        .map(|code| ToAccept {
-            code: code.as_str(),
-            count: plan.findings.iter().filter(|f| f.code == code).count(),
-            checked: accepted.codes.contains(&code),
-        })
-        .collect();
+    let to_accept = !plan.needs_accept().is_empty();
     let tr = &plan.training;
     let action = match (tr.action, tr.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
@@ -350,7 +369,7 @@ pub async fn submit(
                 &pending,
                 &plan,
                 notes,
-                &Accepted::default(),
+                &BTreeSet::new(),
                 None,
             );
             state.sessions().keep_pending(&visit.session_id, pending);
@@ -395,12 +414,12 @@ pub async fn apply(
             Some(t.get("restore.expired").to_owned()),
         ));
     };
-    let accepted = Accepted::new(
-        form.0
-            .keys()
-            .filter_map(|k| k.strip_prefix("accept."))
-            .filter_map(Code::parse),
-    );
+    let ticked: BTreeSet<String> = form
+        .0
+        .iter()
+        .filter(|(k, _)| k.starts_with("accept."))
+        .map(|(_, v)| v.clone())
+        .collect();
     let (plan, notes) = match check(&state, visit, &pending).await? {
         Checked::Refused(page) => {
             state.sessions().drop_pending(&visit.session_id);
@@ -408,6 +427,7 @@ pub async fn apply(
         }
         Checked::Plan(plan, notes) => (plan, notes),
     };
+    let accepted = accepted_codes(&plan, &ticked);
     let again = |problem: String| {
         precheck_page(
             visit,
@@ -415,7 +435,7 @@ pub async fn apply(
             &pending,
             &plan,
             notes.clone(),
-            &accepted,
+            &ticked,
             Some(problem),
         )
     };

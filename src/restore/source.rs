@@ -79,3 +79,43 @@ pub fn prepare(backup: Backup, trust: &TrustStore) -> Result<Prepared, SourceErr
         notes: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{keys, legacy, v2};
+
+    #[test]
+    fn a_signature_names_its_signer_and_a_broken_one_is_refused() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let mut document = v2::tests::demo();
+        let unsigned = prepare(Backup::V2(document.clone()), &trust).expect("unsigned");
+        assert_eq!(unsigned.provenance, Provenance::Unsigned);
+        signature::sign(&mut document, &key);
+        let trusted = prepare(Backup::V2(document.clone()), &trust).expect("signed");
+        assert!(matches!(trusted.provenance, Provenance::Trusted(_)));
+        document.training.name.push('!');
+        let error = prepare(Backup::V2(document), &trust).expect_err("broken");
+        assert!(matches!(error, SourceError::BrokenSignature(_)));
+        assert!(error
+            .localized(Lang::Fr)
+            .starts_with("la signature est invalide"));
+    }
+
+    #[test]
+    fn a_legacy_file_is_converted_and_known_by_its_checksum() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), None).expect("a store");
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/legacy-simple.json"
+        ))
+        .expect("a vector");
+        let file = legacy::parse(&bytes).expect("a legacy file");
+        let prepared = prepare(Backup::Legacy(file), &trust).expect("converted");
+        assert_eq!(prepared.provenance, Provenance::LegacyChecksum);
+        assert!(!prepared.document.training.name.is_empty());
+    }
+}

@@ -1201,11 +1201,12 @@ async fn a_backup_is_cloned_through_the_restore_pages() {
         &app,
         &admin,
         &bytes,
-        &[("mode", "clone"), ("suffix", "_2027")],
+        &[("mode", "clone"), ("suffix", "_2027"), ("shift", "365")],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(html.contains("(shifted by +365 days)"), "{html}");
     assert!(html.contains("<table"), "the findings table: {html}");
     assert!(html.contains("<code>learners-left-out</code>"), "{html}");
     let ticks = ticks_in(&html);

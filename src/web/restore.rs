@@ -80,6 +80,7 @@ struct PrecheckPage {
     training: String,
     action: String,
     category: String,
+    dates: String,
     milestones: String,
     learners: String,
     notes: Vec<String>,
@@ -241,6 +242,26 @@ async fn check(
     Ok(Checked::Plan(Box::new(plan), notes))
 }
 
+/// A Unix time as its UTC day, `YYYY-MM-DD`.
+fn day(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| d.date().to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// `start → end`, with the shift when there is one.
+fn dates_text(t: Tr, start: i64, end: Option<i64>, shift: i64) -> String {
+    let mut text = format!(
+        "{} → {}",
+        day(start),
+        end.map_or_else(|| "-".to_owned(), day)
+    );
+    if shift != 0 {
+        text.push_str(&t.fmt("restore.shifted", &[("days", &format!("{shift:+}"))]));
+    }
+    text
+}
+
 fn counts(statuses: impl Iterator<Item = Status>) -> (usize, usize) {
     statuses.fold((0, 0), |(w, s), status| match status {
         Status::Write => (w + 1, s),
@@ -318,6 +339,7 @@ fn precheck_page(
                 || t.get("restore.no_category").to_owned(),
                 |c| format!("{} (id {})", c.path, c.id),
             ),
+            dates: dates_text(t, tr.startdate, tr.enddate, tr.date_shift_days),
             milestones: written(mw, ms),
             learners: written(lw, ls),
             notes,

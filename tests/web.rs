@@ -1250,8 +1250,9 @@ async fn a_backup_is_cloned_through_the_restore_pages() {
     let html = text(response).await;
     assert!(html.contains("Training created"), "{html}");
     assert!(html.contains("9 milestone(s)"), "{html}");
+    // The fixture's config.php is unknown: the page's path, from the Moodle site's root.
     assert!(
-        html.contains("/admin/tool/attestoodle/index.php?typepage=trainingmanagement"),
+        html.contains("<code>/admin/tool/attestoodle/index.php?typepage=trainingmanagement"),
         "{html}"
     );
     let list = text(send(&app, admin.get("/")).await).await;
@@ -1390,4 +1391,45 @@ async fn the_precheck_page_escapes_a_training_named_like_a_script() {
     )
     .await;
     assert!(!html.contains("<script"), "{html}");
+}
+
+// Issue 6: with the site's wwwroot known, the result page links to Moodle's Attestoodle page.
+#[tokio::test]
+async fn the_result_page_links_to_the_training_in_moodle() {
+    let fixture = Fixture::new().await;
+    let mut target = Target::sqlite_file(&fixture.dir.path().join("site.sqlite"), false);
+    target.wwwroot = Some("https://moodle.example.org".to_owned());
+    let site = Site::open(&target).await.expect("open the demo site");
+    let app = web::app(AppState::new(site, fixture.config()));
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", "Chimie 2027"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let pending = pending_in(&html);
+    let mut pairs: Vec<(String, String)> = vec![
+        ("csrf".to_owned(), admin.csrf.clone()),
+        ("pending".to_owned(), pending),
+    ];
+    pairs.extend(ticks_in(&html));
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("href=\"https://moodle.example.org/admin/tool/attestoodle/index.php?typepage=trainingmanagement&#38;categoryid="),
+        "{html}"
+    );
 }

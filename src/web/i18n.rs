@@ -156,6 +156,7 @@ const EN: &[(&str, &str)] = &[
     ("restore.templates_replaced", "Templates replaced"),
     ("restore.skipped", "Left out"),
     ("restore.open", "Open the training in Moodle's Attestoodle pages"),
+    ("restore.open_path", "The training in Moodle's Attestoodle pages, from the root of the Moodle site (its wwwroot is not known here):"),
 ];
 
 /// The French catalogue.
@@ -309,6 +310,7 @@ const FR: &[(&str, &str)] = &[
     ("restore.templates_replaced", "Modèles remplacés"),
     ("restore.skipped", "Ignorés"),
     ("restore.open", "Ouvrir la formation dans les pages Attestoodle de Moodle"),
+    ("restore.open_path", "La formation dans les pages Attestoodle de Moodle, depuis la racine du site Moodle (son wwwroot n'est pas connu ici) :"),
 ];
 
 /// The texts of one language, for templates and handlers.

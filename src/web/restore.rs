@@ -101,7 +101,8 @@ struct DonePage {
     created: Vec<String>,
     replaced: Vec<String>,
     skipped: Vec<String>,
-    link: String,
+    url: Option<String>,
+    page: String,
 }
 
 fn form_page(
@@ -524,7 +525,8 @@ fn done_page(visit: &Visit, report: &Report) -> Response {
             created: report.templates.created.clone(),
             replaced: report.templates.replaced.clone(),
             skipped,
-            link: report.url.clone().unwrap_or_else(|| report.page.clone()),
+            url: report.url.clone(),
+            page: report.page.clone(),
         },
     )
 }

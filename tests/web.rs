@@ -275,6 +275,9 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("POST", "/keys".to_owned()),
         ("GET", "/verify".to_owned()),
         ("POST", "/verify".to_owned()),
+        ("GET", "/restore".to_owned()),
+        ("POST", "/restore".to_owned()),
+        ("POST", "/restore/apply".to_owned()),
         ("GET", "/no/such/page".to_owned()),
     ]
 }
@@ -403,7 +406,7 @@ async fn every_post_without_the_sessions_token_is_refused() {
             StatusCode::FORBIDDEN,
             "logout, {token:?}"
         );
-        for path in ["/keys", "/verify"] {
+        for path in ["/keys", "/verify", "/restore"] {
             let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("pem", None, b"x")];
             if let Some(token) = token {
                 parts.push(("csrf", None, token.as_bytes()));
@@ -416,6 +419,16 @@ async fn every_post_without_the_sessions_token_is_refused() {
             );
             assert!(text(response).await.contains("Form expired"));
         }
+        let response = send(
+            &app,
+            admin.post_form("/restore/apply", &form(&[("accept.unsigned", "1")])),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "/restore/apply, {token:?}"
+        );
         let anonymous = Browser::anonymous(&app).await;
         let response = send(
             &app,
@@ -1098,4 +1111,325 @@ fn serve_refuses_a_bad_base_path_as_a_usage_error() {
     let output = common::run_in(dir.path(), &["serve", "--base-path", "/a/../b"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(common::stderr(&output).contains("the base path `/a/../b` is not valid"));
+}
+
+/// The value of the hidden `pending` field of a precheck page.
+fn pending_in(html: &str) -> String {
+    let (_, rest) = html
+        .split_once("name=\"pending\" value=\"")
+        .expect("a precheck page with an Apply form");
+    rest.split('"').next().unwrap_or("").to_owned()
+}
+
+/// The `name` and `value` of every checkbox of a precheck page.
+fn ticks_in(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"checkbox\""))
+        .map(|tag| {
+            let attribute = |name: &str| {
+                tag.split_once(&format!(" {name}=\""))
+                    .and_then(|(_, rest)| rest.split_once('"'))
+                    .map(|(value, _)| value.to_owned())
+                    .unwrap_or_default()
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
+/// Uploads `bytes` to `/restore` with the form's other fields; gives the status and page.
+async fn upload_restore(
+    app: &Router,
+    admin: &Browser,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+        ("csrf", None, admin.csrf.as_bytes()),
+        ("file", Some("backup.json"), bytes),
+    ];
+    for (name, value) in fields {
+        parts.push((name, None, value.as_bytes()));
+    }
+    let response = send(app, admin.post_multipart("/restore", &parts)).await;
+    (response.status(), text(response).await)
+}
+
+/// A backup of the demo's first training, downloaded from its page and signed again with a
+/// key this site does not trust.
+async fn untrusted_backup(fixture: &Fixture, app: &Router, admin: &Browser) -> Vec<u8> {
+    keys::write_private_key(&fixture.config().key_path, &keys::generate())
+        .expect("write the site's key");
+    let response = send(app, admin.get("/trainings/1/backup.json")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = text(response).await;
+    let mut document =
+        attestoodle_backup::document::v2::parse(body.as_bytes()).expect("a format-2 file");
+    attestoodle_backup::document::signature::sign(&mut document, &keys::generate());
+    attestoodle_backup::document::v2::to_text(&document).into_bytes()
+}
+
+// Issue 6: upload, clone with a suffix, precheck, accept, apply, see the new training.
+#[tokio::test]
+async fn a_backup_is_cloned_through_the_restore_pages() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/")).await).await;
+    assert!(
+        html.contains("href=\"/restore\""),
+        "linked from the navigation"
+    );
+    let html = text(send(&app, admin.get("/restore")).await).await;
+    for id in [
+        "file",
+        "mode-restore",
+        "mode-clone",
+        "name",
+        "suffix",
+        "courses",
+        "shift",
+    ] {
+        assert!(
+            html.contains(&format!("<label for=\"{id}\">")),
+            "{id}: {html}"
+        );
+    }
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_2027"), ("shift", "365")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(html.contains("(shifted by +365 days)"), "{html}");
+    assert!(html.contains("<table"), "the findings table: {html}");
+    assert!(html.contains("<code>learners-left-out</code>"), "{html}");
+    let ticks = ticks_in(&html);
+    assert_eq!(ticks.len(), 1, "one checkbox per finding to accept: {html}");
+    assert!(ticks[0].1.starts_with("untrusted-signer|key "), "{ticks:?}");
+    assert!(!html.contains("finding-blocking"), "{html}");
+    let pending = pending_in(&html);
+
+    // Without the tick: refused, the precheck shown again, nothing written.
+    let response = send(
+        &app,
+        admin.post_form(
+            "/restore/apply",
+            &[("csrf", &admin.csrf), ("pending", &pending)],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(response).await;
+    assert!(
+        html.contains("tick every finding to accept (untrusted-signer)"),
+        "{html}"
+    );
+    assert!(html.contains("<table"), "{html}");
+    let list = text(send(&app, admin.get("/")).await).await;
+    assert!(!list.contains("Licence Chimie S1 2026_2027"), "{list}");
+
+    let response = send(
+        &app,
+        admin.post_form(
+            "/restore/apply",
+            &[
+                ("csrf", &admin.csrf),
+                ("pending", &pending),
+                (&ticks[0].0, &ticks[0].1),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(html.contains("Training created"), "{html}");
+    assert!(html.contains("9 milestone(s)"), "{html}");
+    // The fixture's config.php is unknown: the page's path, from the Moodle site's root.
+    assert!(
+        html.contains("<code>/admin/tool/attestoodle/index.php?typepage=trainingmanagement"),
+        "{html}"
+    );
+    let list = text(send(&app, admin.get("/")).await).await;
+    assert!(list.contains("Licence Chimie S1 2026_2027"), "{list}");
+
+    // The upload was dropped: applying again asks for the file again.
+    let response = send(
+        &app,
+        admin.post_form(
+            "/restore/apply",
+            &[
+                ("csrf", &admin.csrf),
+                ("pending", &pending),
+                (&ticks[0].0, &ticks[0].1),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(text(response).await.contains("upload it again"));
+    // Nothing was written to disk.
+    let written = std::fs::read_dir(fixture.dir.path())
+        .expect("the directory")
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().ends_with(".json"));
+    assert!(!written);
+}
+
+// Issue 6: blocking findings in red, no Apply; bad choices and bad files said on the form.
+#[tokio::test]
+async fn the_restore_pages_refuse_what_cannot_be_restored() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    // A clone onto the name of an existing training: blocking, no Apply button.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", "Licence Chimie S1 2026"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("class=\"finding-blocking\""), "{html}");
+    assert!(!html.contains("/restore/apply"), "{html}");
+    // Two `missing-course` findings: ticking one of them does not accept the other.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_missing")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let ticks = ticks_in(&html);
+    assert_eq!(ticks.len(), 3, "{ticks:?}");
+    let pending = pending_in(&html);
+    let mut pairs: Vec<(&str, &str)> = vec![("csrf", &admin.csrf), ("pending", &pending)];
+    for (name, value) in &ticks[..2] {
+        pairs.push((name, value));
+    }
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(response).await;
+    assert!(html.contains("(missing-course)"), "{html}");
+    assert_eq!(
+        ticks_in(&html)
+            .iter()
+            .filter(|t| html.contains(&format!("value=\"{}\" checked", t.1)))
+            .count(),
+        2
+    );
+    let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "clone")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("A clone needs a new name"), "{html}");
+    let (status, html) = upload_restore(&app, &admin, b"{}", &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("This file cannot be restored"), "{html}");
+    // A refused upload is not kept.
+    let response = send(
+        &app,
+        admin.post_form("/restore/apply", &[("csrf", &admin.csrf), ("pending", "x")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    // A file of the PHP plugin is converted and prechecked; a tampered one is refused.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let legacy =
+        std::fs::read(format!("{root}/tests/vectors/legacy-simple.json")).expect("a vector");
+    let (status, html) = upload_restore(&app, &admin, &legacy, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<code>legacy-checksum</code>"), "{html}");
+    let tampered =
+        std::fs::read(format!("{root}/tests/vectors/legacy-tampered.json")).expect("a vector");
+    let (status, html) = upload_restore(&app, &admin, &tampered, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    // In French too.
+    let html = text(send(&app, admin.get("/restore?lang=fr")).await).await;
+    assert!(html.contains("Restaurer ou cloner"), "{html}");
+}
+
+// Issue 6: a training named like a script is shown escaped on the precheck page.
+#[tokio::test]
+async fn the_precheck_page_escapes_a_training_named_like_a_script() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", SCRIPT_NAME),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+    let (_, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "other"), ("name", SCRIPT_NAME)],
+    )
+    .await;
+    assert!(!html.contains("<script"), "{html}");
+}
+
+// Issue 6: with the site's wwwroot known, the result page links to Moodle's Attestoodle page.
+#[tokio::test]
+async fn the_result_page_links_to_the_training_in_moodle() {
+    let fixture = Fixture::new().await;
+    let mut target = Target::sqlite_file(&fixture.dir.path().join("site.sqlite"), false);
+    target.wwwroot = Some("https://moodle.example.org".to_owned());
+    let site = Site::open(&target).await.expect("open the demo site");
+    let app = web::app(AppState::new(site, fixture.config()));
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", "Chimie 2027"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let pending = pending_in(&html);
+    let mut pairs: Vec<(String, String)> = vec![
+        ("csrf".to_owned(), admin.csrf.clone()),
+        ("pending".to_owned(), pending),
+    ];
+    pairs.extend(ticks_in(&html));
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("href=\"https://moodle.example.org/admin/tool/attestoodle/index.php?typepage=trainingmanagement&#38;categoryid="),
+        "{html}"
+    );
 }

@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use super::keys::trust_store;
 use super::{print_json, print_stdout, Context, Exit, Failure};
-use crate::document::load::{self, Backup};
-use crate::document::migrate;
-use crate::document::signature::{self, Authenticity, Integrity};
+use crate::document::load;
 use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
 use crate::restore::{
@@ -221,7 +219,7 @@ fn parse_accept(values: &[String], lang: Lang) -> Result<Accepted, Failure> {
 
 /// Reads and checks the file ([`load::load_file`], as `verify` does): anything wrong with its
 /// content, a broken signature or checksum included, is exit 3; a legacy file is mapped to
-/// format 2 ([`migrate::legacy_to_v2`]) and its notes are said on stderr.
+/// format 2 ([`restore::prepare`]) and its notes are said on stderr.
 fn load(context: &Context, path: &Path, max_size: u64) -> Result<(Document, Provenance), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(path);
@@ -238,30 +236,12 @@ fn load(context: &Context, path: &Path, max_size: u64) -> Result<(Document, Prov
             ))
         }
     })?;
-    let document = match backup {
-        Backup::V2(document) => document,
-        Backup::Legacy(file) => {
-            let migrated = migrate::legacy_to_v2(&file).map_err(|e| rejected(e.to_string()))?;
-            for note in &migrated.notes {
-                eprintln!("attestoodle-backup: {}: {}", note.code, note.text(lang));
-            }
-            return Ok((migrated.document, Provenance::LegacyChecksum));
-        }
-    };
-    let verification = signature::verify(&document);
-    if let Integrity::Invalid(reason) = &verification.integrity {
-        return Err(rejected(match lang {
-            Lang::En => format!("the signature is broken ({reason}); nothing was restored"),
-            Lang::Fr => format!("la signature est invalide ({reason}) ; rien n'a été restauré"),
-        }));
-    }
     let trust = trust_store(context)?;
-    let provenance = match signature::authenticity(&verification, &trust) {
-        Authenticity::Trusted(key) => Provenance::Trusted(key),
-        Authenticity::Untrusted(key) => Provenance::Untrusted(key),
-        Authenticity::Unsigned => Provenance::Unsigned,
-    };
-    Ok((document, provenance))
+    let prepared = restore::prepare(backup, &trust).map_err(|e| rejected(e.localized(lang)))?;
+    for note in &prepared.notes {
+        eprintln!("attestoodle-backup: {}: {}", note.code, note.text(lang));
+    }
+    Ok((prepared.document, prepared.provenance))
 }
 
 /// The JSON printed by `restore --json` and `clone --json` (README, "Restore and clone").

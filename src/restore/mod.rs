@@ -13,6 +13,7 @@ mod apply;
 mod finding;
 mod precheck;
 pub mod rename;
+pub mod source;
 
 use std::collections::BTreeSet;
 
@@ -24,6 +25,7 @@ pub use apply::apply;
 pub use finding::{Code, Finding, Severity};
 pub use precheck::precheck;
 pub use rename::{parse_day, DateShift, Rename};
+pub use source::{prepare, Prepared, SourceError};
 
 /// Restore or clone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

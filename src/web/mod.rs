@@ -13,6 +13,7 @@ mod keys;
 mod login;
 mod page;
 pub mod password;
+mod restore;
 mod security;
 mod session;
 mod trainings;
@@ -207,6 +208,8 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/keys"), get(keys::page).post(keys::trust))
         .route(&at("/keys/site.pem"), get(keys::download_own))
         .route(&at("/verify"), get(verify::form).post(verify::submit))
+        .route(&at("/restore"), get(restore::form).post(restore::submit))
+        .route(&at("/restore/apply"), post(restore::apply))
         .route(&at("/static/app.css"), get(stylesheet));
     if !base.is_empty() {
         let home = at("/");

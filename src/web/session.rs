@@ -38,7 +38,62 @@ pub struct SessionData {
     pub login: Option<Login>,
     /// The language chosen with `?lang=`, if any.
     pub lang: Option<Lang>,
+    /// The backup uploaded on the *Restore or clone* page, waiting to be applied.
+    pub pending: Option<Arc<PendingRestore>>,
     last_seen: Instant,
+}
+
+/// How long an uploaded backup waits in memory for its *Apply*: 30 minutes.
+pub const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// What the operator chose on the *Restore or clone* form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreChoices {
+    /// `restore` or `clone`.
+    pub mode: String,
+    /// The new training name.
+    pub name: String,
+    /// The suffix of a clone.
+    pub suffix: String,
+    /// Course renames, `OLD=NEW` one a line.
+    pub courses: String,
+    /// Days to shift every date by.
+    pub shift: String,
+}
+
+/// An uploaded backup, kept in the memory of its session only (never on disk) until it is
+/// applied, replaced by another upload, or expires.
+#[derive(Debug)]
+pub struct PendingRestore {
+    /// Names this upload in the *Apply* form (64 hex digits), so that an old page cannot
+    /// apply a newer upload.
+    pub id: String,
+    /// The file name the browser sent.
+    pub file_name: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// The operator's choices.
+    pub choices: RestoreChoices,
+    /// When it is dropped.
+    pub expires: Instant,
+}
+
+impl PendingRestore {
+    /// A new upload, kept for [`PENDING_TTL`].
+    pub fn new(file_name: String, bytes: Vec<u8>, choices: RestoreChoices) -> PendingRestore {
+        PendingRestore {
+            id: random_hex(),
+            file_name,
+            bytes,
+            choices,
+            expires: Instant::now() + PENDING_TTL,
+        }
+    }
+
+    /// Whether it is still kept.
+    pub fn is_live(&self) -> bool {
+        Instant::now() < self.expires
+    }
 }
 
 /// The sessions of the server; cheap to clone.
@@ -77,6 +132,9 @@ impl Sessions {
         }
         let session = map.get_mut(id)?;
         session.last_seen = now;
+        if session.pending.as_ref().is_some_and(|p| !p.is_live()) {
+            session.pending = None;
+        }
         Some(session.clone())
     }
 
@@ -86,6 +144,7 @@ impl Sessions {
             csrf: random_hex(),
             login: None,
             lang: None,
+            pending: None,
             last_seen: Instant::now(),
         };
         let id = random_hex();
@@ -135,10 +194,21 @@ impl Sessions {
                 csrf: random_hex(),
                 login: Some(login),
                 lang,
+                pending: None,
                 last_seen: Instant::now(),
             },
         );
         id
+    }
+
+    /// Keeps an uploaded backup in a session, in place of any earlier one.
+    pub fn keep_pending(&self, id: &str, pending: PendingRestore) {
+        self.update(id, |s| s.pending = Some(Arc::new(pending)));
+    }
+
+    /// Drops the uploaded backup of a session.
+    pub fn drop_pending(&self, id: &str) {
+        self.update(id, |s| s.pending = None);
     }
 
     /// Ends a session.
@@ -220,6 +290,23 @@ mod tests {
         let after = sessions.touch(&new).expect("logged-in session");
         assert_ne!(after.csrf, data.csrf);
         assert!(after.login.is_some());
+    }
+
+    #[test]
+    fn an_upload_is_kept_until_dropped_or_expired() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let (id, _) = sessions.create();
+        sessions.keep_pending(
+            &id,
+            PendingRestore::new("a.json".into(), vec![1], RestoreChoices::default()),
+        );
+        assert!(sessions.touch(&id).and_then(|s| s.pending).is_some());
+        sessions.drop_pending(&id);
+        assert!(sessions.touch(&id).and_then(|s| s.pending).is_none());
+        let mut old = PendingRestore::new("a.json".into(), vec![1], RestoreChoices::default());
+        old.expires = Instant::now();
+        sessions.keep_pending(&id, old);
+        assert!(sessions.touch(&id).and_then(|s| s.pending).is_none());
     }
 
     #[test]

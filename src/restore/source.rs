@@ -1,0 +1,121 @@
+//! From a read backup to what [`precheck`](super::precheck) takes: a legacy file is mapped to
+//! format 2, a format-2 file has its signature checked against the trust store. The CLI and
+//! the web pages share it, so that both refuse the same files and know the same provenance.
+
+use crate::document::keys::TrustStore;
+use crate::document::load::Backup;
+use crate::document::migrate::{self, MigrateError, Note};
+use crate::document::signature::{self, Authenticity, Integrity};
+use crate::document::v2::Document;
+use crate::i18n::Lang;
+
+use super::Provenance;
+
+/// A backup ready for a precheck.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The format-2 document (converted from a legacy file if need be).
+    pub document: Document,
+    /// Who made the file.
+    pub provenance: Provenance,
+    /// What the conversion of a legacy file dropped or left incomplete (empty for format 2).
+    pub notes: Vec<Note>,
+}
+
+/// Why a read backup cannot be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A legacy file that cannot become a format-2 document.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// A format-2 file whose signature does not match its content.
+    #[error("the signature is broken ({0}); nothing was restored")]
+    BrokenSignature(String),
+}
+
+impl SourceError {
+    /// The reason in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (SourceError::BrokenSignature(reason), Lang::Fr) => {
+                format!("la signature est invalide ({reason}) ; rien n'a été restauré")
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// Maps a legacy backup to format 2 ([`migrate::legacy_to_v2`]), or checks the signature of a
+/// format-2 one and names its signer against `trust`.
+///
+/// # Errors
+///
+/// [`SourceError::Migrate`] for a legacy file that cannot be converted;
+/// [`SourceError::BrokenSignature`] for a signature that does not match the content.
+pub fn prepare(backup: Backup, trust: &TrustStore) -> Result<Prepared, SourceError> {
+    let document = match backup {
+        Backup::V2(document) => document,
+        Backup::Legacy(file) => {
+            let migrated = migrate::legacy_to_v2(&file)?;
+            return Ok(Prepared {
+                document: migrated.document,
+                provenance: Provenance::LegacyChecksum,
+                notes: migrated.notes,
+            });
+        }
+    };
+    let verification = signature::verify(&document);
+    if let Integrity::Invalid(reason) = &verification.integrity {
+        return Err(SourceError::BrokenSignature(reason.clone()));
+    }
+    let provenance = match signature::authenticity(&verification, trust) {
+        Authenticity::Trusted(key) => Provenance::Trusted(key),
+        Authenticity::Untrusted(key) => Provenance::Untrusted(key),
+        Authenticity::Unsigned => Provenance::Unsigned,
+    };
+    Ok(Prepared {
+        document,
+        provenance,
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{keys, legacy, v2};
+
+    #[test]
+    fn a_signature_names_its_signer_and_a_broken_one_is_refused() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let mut document = v2::tests::demo();
+        let unsigned = prepare(Backup::V2(document.clone()), &trust).expect("unsigned");
+        assert_eq!(unsigned.provenance, Provenance::Unsigned);
+        signature::sign(&mut document, &key);
+        let trusted = prepare(Backup::V2(document.clone()), &trust).expect("signed");
+        assert!(matches!(trusted.provenance, Provenance::Trusted(_)));
+        document.training.name.push('!');
+        let error = prepare(Backup::V2(document), &trust).expect_err("broken");
+        assert!(matches!(error, SourceError::BrokenSignature(_)));
+        assert!(error
+            .localized(Lang::Fr)
+            .starts_with("la signature est invalide"));
+    }
+
+    #[test]
+    fn a_legacy_file_is_converted_and_known_by_its_checksum() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), None).expect("a store");
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/legacy-simple.json"
+        ))
+        .expect("a vector");
+        let file = legacy::parse(&bytes).expect("a legacy file");
+        let prepared = prepare(Backup::Legacy(file), &trust).expect("converted");
+        assert_eq!(prepared.provenance, Provenance::LegacyChecksum);
+        assert!(!prepared.document.training.name.is_empty());
+    }
+}

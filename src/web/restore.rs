@@ -1,0 +1,578 @@
+//! The *Restore or clone* pages: upload a backup (format 2 or the PHP plugin's), choose
+//! restore or clone, see the precheck, tick the findings to accept, apply, see the result.
+//!
+//! A thin use of the library: `document::load` reads the file, `restore::prepare` maps a
+//! legacy file and checks the signature, `restore::precheck` and `restore::apply` do the rest.
+//! The uploaded file lives only in the memory of the session (`session::PendingRestore`) until
+//! it is applied, replaced or expires.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::error::WebError;
+use super::i18n::Tr;
+use super::page::{render, Layout};
+use super::security::{CheckedForm, CheckedUpload, Operator, Visit, WithCsrf};
+use super::session::{PendingRestore, RestoreChoices};
+use super::AppState;
+use crate::document::keys::{self, TrustStore};
+use crate::document::load;
+use crate::restore::{
+    self, Accepted, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
+    RestoreError, RestoreOptions, Severity, Status, TrainingAction,
+};
+
+#[derive(Template)]
+#[template(path = "restore.html")]
+struct FormPage {
+    l: Layout,
+    c: RestoreChoices,
+    problem: Option<String>,
+}
+
+/// One line of the findings table.
+struct Row {
+    severity: &'static str,
+    class: &'static str,
+    code: &'static str,
+    text: String,
+    subjects: String,
+    /// The checkbox of a finding to accept.
+    tick: Option<Tick>,
+}
+
+/// The checkbox of one finding to accept.
+struct Tick {
+    index: usize,
+    value: String,
+    checked: bool,
+}
+
+/// What names a finding in its checkbox: its code and subjects, so that a box ticked on the
+/// page never accepts a finding the page did not show.
+fn finding_key(f: &Finding) -> String {
+    format!("{}|{}", f.code, f.subjects.join("|"))
+}
+
+/// The codes whose every finding to accept was ticked.
+fn accepted_codes(plan: &Plan, ticked: &BTreeSet<String>) -> Accepted {
+    Accepted::new(plan.needs_accept().into_iter().filter(|code| {
+        plan.findings
+            .iter()
+            .filter(|f| f.code == *code && f.severity == Severity::NeedsAccept)
+            .all(|f| ticked.contains(&finding_key(f)))
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "restore_precheck.html")]
+struct PrecheckPage {
+    l: Layout,
+    pending: String,
+    file: String,
+    mode: &'static str,
+    training: String,
+    action: String,
+    category: String,
+    dates: String,
+    milestones: String,
+    learners: String,
+    notes: Vec<String>,
+    rows: Vec<Row>,
+    to_accept: bool,
+    blocked: bool,
+    problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "restore_done.html")]
+struct DonePage {
+    l: Layout,
+    headline: &'static str,
+    training: String,
+    id: i64,
+    written: String,
+    created: Vec<String>,
+    replaced: Vec<String>,
+    skipped: Vec<String>,
+    url: Option<String>,
+    page: String,
+}
+
+fn form_page(
+    visit: &Visit,
+    status: StatusCode,
+    c: RestoreChoices,
+    problem: Option<String>,
+) -> Response {
+    render(
+        status,
+        &FormPage {
+            l: Layout::of(visit),
+            c,
+            problem,
+        },
+    )
+}
+
+/// The upload form.
+pub async fn form(operator: Operator) -> Response {
+    let c = RestoreChoices {
+        mode: "restore".to_owned(),
+        ..RestoreChoices::default()
+    };
+    form_page(&operator.visit, StatusCode::OK, c, None)
+}
+
+/// The text of a part, or `""`.
+fn field(upload: &CheckedUpload, name: &str) -> String {
+    upload
+        .part(name)
+        .map(|p| String::from_utf8_lossy(&p.bytes).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The options of the library from the choices typed; `Err` says what to correct.
+fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreOptions, String> {
+    let mode = match c.mode.as_str() {
+        "restore" => Mode::Restore,
+        "clone" => Mode::Clone,
+        _ => return Err(t.get("restore.no_mode").to_owned()),
+    };
+    let mut options = RestoreOptions::new(mode, provenance);
+    let name = c.name.trim();
+    options.rename.name = (!name.is_empty()).then(|| name.to_owned());
+    let suffix = c.suffix.trim();
+    let shift = c.shift.trim();
+    let renames: Vec<&str> = c
+        .courses
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if mode == Mode::Restore {
+        if !suffix.is_empty() || !shift.is_empty() || !renames.is_empty() {
+            return Err(t.get("restore.clone_only").to_owned());
+        }
+        return Ok(options);
+    }
+    options.rename.suffix = (!suffix.is_empty()).then(|| suffix.to_owned());
+    for spec in &renames {
+        options
+            .rename
+            .add_course_rename(spec)
+            .map_err(|_| t.fmt("restore.bad_rename", &[("line", spec)]))?;
+    }
+    if options.rename.suffix.is_none() && options.rename.name.is_none() && renames.is_empty() {
+        return Err(t.get("restore.clone_needs_name").to_owned());
+    }
+    if !shift.is_empty() {
+        let days = shift
+            .parse::<i64>()
+            .ok()
+            .filter(|d| d.abs() <= 36_500)
+            .ok_or_else(|| t.fmt("restore.bad_shift", &[("value", shift)]))?;
+        options.shift = Some(DateShift::Days(days));
+    }
+    Ok(options)
+}
+
+/// What precheck gives for an upload: the plan and the conversion notes, or the page that
+/// says why not.
+enum Checked {
+    Plan(Box<Plan>, Vec<String>),
+    Refused(Response),
+}
+
+async fn check(
+    state: &AppState,
+    visit: &Visit,
+    pending: &PendingRestore,
+) -> Result<Checked, WebError> {
+    let t = visit.tr();
+    let refused = |status, message: String| {
+        Ok(Checked::Refused(form_page(
+            visit,
+            status,
+            pending.choices.clone(),
+            Some(message),
+        )))
+    };
+    let max = u64::try_from(state.config().max_upload).unwrap_or(u64::MAX);
+    let backup = match load::load_bytes(&pending.bytes, max) {
+        Ok(backup) => backup,
+        Err(e) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{} {e}", t.get("restore.rejected")),
+            )
+        }
+    };
+    let own = keys::read_private_key(&state.config().key_path)
+        .ok()
+        .map(|k| k.verifying_key());
+    let trust = TrustStore::open(state.config().trust_dir.clone(), own)
+        .map_err(|e| WebError::internal(visit, e))?;
+    let prepared = match restore::prepare(backup, &trust) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{} {}", t.get("restore.rejected"), e.localized(visit.lang)),
+            )
+        }
+    };
+    let options = match options(t, &pending.choices, prepared.provenance) {
+        Ok(options) => options,
+        Err(message) => return refused(StatusCode::BAD_REQUEST, message),
+    };
+    let plan = restore::precheck(state.site(), &prepared.document, &options)
+        .await
+        .map_err(|e| WebError::internal(visit, e))?;
+    let notes = prepared
+        .notes
+        .iter()
+        .map(|n| format!("{}: {}", n.code, n.text(visit.lang)))
+        .collect();
+    Ok(Checked::Plan(Box::new(plan), notes))
+}
+
+/// A Unix time as its UTC day, `YYYY-MM-DD`.
+fn day(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| d.date().to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// `start → end`, with the shift when there is one.
+fn dates_text(t: Tr, start: i64, end: Option<i64>, shift: i64) -> String {
+    let mut text = format!(
+        "{} → {}",
+        day(start),
+        end.map_or_else(|| "-".to_owned(), day)
+    );
+    if shift != 0 {
+        text.push_str(&t.fmt("restore.shifted", &[("days", &format!("{shift:+}"))]));
+    }
+    text
+}
+
+fn counts(statuses: impl Iterator<Item = Status>) -> (usize, usize) {
+    statuses.fold((0, 0), |(w, s), status| match status {
+        Status::Write => (w + 1, s),
+        Status::Skip => (w, s + 1),
+    })
+}
+
+fn precheck_page(
+    visit: &Visit,
+    status: StatusCode,
+    pending: &PendingRestore,
+    plan: &Plan,
+    notes: Vec<String>,
+    ticked: &BTreeSet<String>,
+    problem: Option<String>,
+) -> Response {
+    let t = visit.tr();
+    let lang = visit.lang;
+    let rows = plan
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let (severity, class) = match f.severity {
+                Severity::Info => (t.get("restore.severity.info"), "info"),
+                Severity::NeedsAccept => (t.get("restore.severity.accept"), "accept"),
+                Severity::Blocking => (t.get("restore.severity.blocking"), "blocking"),
+            };
+            Row {
+                severity,
+                class,
+                code: f.code.as_str(),
+                text: lang.pick(&f.en, &f.fr).to_owned(),
+                subjects: f.subjects.join(", "),
+                tick: (f.severity == Severity::NeedsAccept).then(|| {
+                    let value = finding_key(f);
+                    Tick {
+                        index,
+                        checked: ticked.contains(&value),
+                        value,
+                    }
+                }),
+            }
+        })
+        .collect();
+    let to_accept = !plan.needs_accept().is_empty();
+    let tr = &plan.training;
+    let action = match (tr.action, tr.existing_id) {
+        (TrainingAction::Replace, Some(id)) => {
+            t.fmt("restore.action_replace", &[("id", &id.to_string())])
+        }
+        _ => t.get("restore.action_create").to_owned(),
+    };
+    let (mw, ms) = counts(plan.milestones.iter().map(|m| m.status));
+    let (lw, ls) = counts(plan.learners.iter().map(|l| l.status));
+    let written = |w: usize, s: usize| {
+        t.fmt(
+            "restore.write_skip",
+            &[("write", &w.to_string()), ("skip", &s.to_string())],
+        )
+    };
+    render(
+        status,
+        &PrecheckPage {
+            l: Layout::of(visit),
+            pending: pending.id.clone(),
+            file: pending.file_name.clone(),
+            mode: match plan.mode {
+                Mode::Restore => t.get("restore.mode_restore"),
+                Mode::Clone => t.get("restore.mode_clone"),
+            },
+            training: tr.name.clone(),
+            action,
+            category: tr.category.as_ref().map_or_else(
+                || t.get("restore.no_category").to_owned(),
+                |c| format!("{} (id {})", c.path, c.id),
+            ),
+            dates: dates_text(t, tr.startdate, tr.enddate, tr.date_shift_days),
+            milestones: written(mw, ms),
+            learners: written(lw, ls),
+            notes,
+            rows,
+            to_accept,
+            blocked: !plan.blocking().is_empty(),
+            problem,
+        },
+    )
+}
+
+/// Keeps the upload in the session and shows the precheck.
+pub async fn submit(
+    State(state): State<AppState>,
+    operator: Operator,
+    upload: CheckedUpload,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let t = visit.tr();
+    let choices = RestoreChoices {
+        mode: field(&upload, "mode"),
+        name: field(&upload, "name"),
+        suffix: field(&upload, "suffix"),
+        courses: field(&upload, "courses"),
+        shift: field(&upload, "shift"),
+    };
+    let Some(file) = upload.part("file").filter(|p| !p.bytes.is_empty()) else {
+        return Ok(form_page(
+            visit,
+            StatusCode::BAD_REQUEST,
+            choices,
+            Some(t.get("restore.no_file").to_owned()),
+        ));
+    };
+    let pending = PendingRestore::new(
+        file.file_name.clone().unwrap_or_default(),
+        file.bytes.clone(),
+        choices,
+    );
+    match check(&state, visit, &pending).await? {
+        Checked::Refused(page) => {
+            state.sessions().drop_pending(&visit.session_id);
+            Ok(page)
+        }
+        Checked::Plan(plan, notes) => {
+            let page = precheck_page(
+                visit,
+                StatusCode::OK,
+                &pending,
+                &plan,
+                notes,
+                &BTreeSet::new(),
+                None,
+            );
+            state.sessions().keep_pending(&visit.session_id, pending);
+            Ok(page)
+        }
+    }
+}
+
+/// The *Apply* form: the upload it is about, and one `accept.CODE` checkbox per code.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ApplyForm(HashMap<String, String>);
+
+impl WithCsrf for ApplyForm {
+    fn csrf(&self) -> &str {
+        self.0.get("csrf").map_or("", String::as_str)
+    }
+}
+
+/// Applies the kept upload with the ticked acceptances and shows the result.
+pub async fn apply(
+    State(state): State<AppState>,
+    operator: Operator,
+    CheckedForm(form): CheckedForm<ApplyForm>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let t = visit.tr();
+    let wanted = form.0.get("pending").map_or("", String::as_str);
+    let pending: Option<Arc<PendingRestore>> = visit
+        .session
+        .pending
+        .clone()
+        .filter(|p| p.is_live() && p.id == wanted);
+    let Some(pending) = pending else {
+        return Ok(form_page(
+            visit,
+            StatusCode::CONFLICT,
+            RestoreChoices {
+                mode: "restore".to_owned(),
+                ..RestoreChoices::default()
+            },
+            Some(t.get("restore.expired").to_owned()),
+        ));
+    };
+    let ticked: BTreeSet<String> = form
+        .0
+        .iter()
+        .filter(|(k, _)| k.starts_with("accept."))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let (plan, notes) = match check(&state, visit, &pending).await? {
+        Checked::Refused(page) => {
+            state.sessions().drop_pending(&visit.session_id);
+            return Ok(page);
+        }
+        Checked::Plan(plan, notes) => (plan, notes),
+    };
+    let accepted = accepted_codes(&plan, &ticked);
+    let again = |problem: String| {
+        precheck_page(
+            visit,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &pending,
+            &plan,
+            notes.clone(),
+            &ticked,
+            Some(problem),
+        )
+    };
+    if !plan.blocking().is_empty() {
+        return Ok(again(t.get("restore.blocked").to_owned()));
+    }
+    let unaccepted: Vec<&str> = plan
+        .unaccepted(&accepted)
+        .into_iter()
+        .map(Code::as_str)
+        .collect();
+    if !unaccepted.is_empty() {
+        return Ok(again(
+            t.fmt("restore.tick", &[("codes", &unaccepted.join(", "))]),
+        ));
+    }
+    match restore::apply(state.site(), &plan, &accepted, &ApplyOptions::default()).await {
+        Ok(report) => {
+            state.sessions().drop_pending(&visit.session_id);
+            Ok(done_page(visit, &report))
+        }
+        Err(RestoreError::Refused { .. }) => Ok(again(t.get("restore.blocked").to_owned())),
+        Err(RestoreError::Conflict { en, fr }) => Ok(again(visit.lang.pick(&en, &fr).to_owned())),
+        Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
+    }
+}
+
+fn done_page(visit: &Visit, report: &Report) -> Response {
+    let t = visit.tr();
+    let w = &report.written;
+    let written = t.fmt(
+        "restore.written",
+        &[
+            ("milestones", &w.milestones.to_string()),
+            ("learners", &w.learners.to_string()),
+            ("styles", &w.learner_styles.to_string()),
+            ("planning", &w.planning.to_string()),
+        ],
+    );
+    let skipped = report
+        .skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ({})",
+                s.kind,
+                s.subject,
+                s.code.map_or("-", Code::as_str)
+            )
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &DonePage {
+            l: Layout::of(visit),
+            headline: if report.action == "replaced" {
+                t.get("restore.done_replaced")
+            } else {
+                t.get("restore.done_created")
+            },
+            training: report.training_name.clone(),
+            id: report.training_id,
+            written,
+            created: report.templates.created.clone(),
+            replaced: report.templates.replaced.clone(),
+            skipped,
+            url: report.url.clone(),
+            page: report.page.clone(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn choices(mode: &str, suffix: &str, courses: &str, shift: &str) -> RestoreChoices {
+        RestoreChoices {
+            mode: mode.into(),
+            name: String::new(),
+            suffix: suffix.into(),
+            courses: courses.into(),
+            shift: shift.into(),
+        }
+    }
+
+    #[test]
+    fn the_form_becomes_the_options_of_the_library() {
+        let t = Tr(Lang::En);
+        let o = options(
+            t,
+            &choices("clone", "_2027", "A=B\r\n\nC=D", "365"),
+            Provenance::Unsigned,
+        )
+        .expect("valid");
+        assert_eq!(o.mode, Mode::Clone);
+        assert_eq!(o.rename.course("A"), "B");
+        assert_eq!(o.rename.course("X"), "X_2027");
+        assert_eq!(o.shift, Some(DateShift::Days(365)));
+        assert!(!o.learners);
+        let o = options(t, &choices("restore", "", "", ""), Provenance::Unsigned).expect("valid");
+        assert!(o.learners && o.rename.name.is_none());
+        for bad in [
+            choices("clone", "", "", ""),
+            choices("clone", "_x", "novalue", ""),
+            choices("clone", "_x", "", "soon"),
+            choices("restore", "_x", "", ""),
+            choices("other", "", "", ""),
+        ] {
+            assert!(
+                options(Tr(Lang::Fr), &bad, Provenance::Unsigned).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -728,6 +728,27 @@ fn both_catalogues_have_every_key() {
 }
 
 #[tokio::test]
+async fn the_training_page_lists_its_milestones_as_a_backup_names_them() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    for shown in [
+        "CHIM101",
+        "CHIM102",
+        "Quiz : atomes et molécules",
+        "quiz",
+        "300",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    // The orphan milestone of the second demo training is named as a backup would leave it out.
+    let html = text(send(&app, admin.get("/trainings/2")).await).await;
+    assert!(html.contains("Ancienne vidéo : extincteurs"), "{html}");
+    assert!(html.contains("HACCP/2026"), "{html}");
+}
+
+#[tokio::test]
 async fn the_training_page_downloads_the_signed_backup_and_the_plugins_file() {
     let fixture = Fixture::new().await;
     let config = fixture.config();

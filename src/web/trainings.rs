@@ -39,6 +39,16 @@ struct TrainingsPage {
     groups: Vec<Group>,
 }
 
+/// One milestone as the training page lists it.
+struct MilestoneLine {
+    course: String,
+    section: i64,
+    position: i64,
+    activity: String,
+    kind: String,
+    minutes: i64,
+}
+
 #[derive(Template)]
 #[template(path = "training.html")]
 struct TrainingPage {
@@ -49,6 +59,10 @@ struct TrainingPage {
     milestones: i64,
     learners: i64,
     template: String,
+    /// The milestones as a backup would name them.
+    lines: Vec<MilestoneLine>,
+    /// What a backup would leave out or warn about (orphan milestones...).
+    notes: Vec<String>,
 }
 
 /// The query of the list page.
@@ -163,6 +177,7 @@ pub async fn show(
     let Some(training) = list.trainings.iter().find(|t| t.id == id) else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
+    let (lines, notes) = milestone_lines(&state, id, visit).await?;
     Ok(render(
         StatusCode::OK,
         &TrainingPage {
@@ -173,8 +188,62 @@ pub async fn show(
             milestones: training.milestones,
             learners: training.learners,
             template: template_text(training, visit),
+            lines,
+            notes,
         },
     ))
+}
+
+/// The milestones as the backup names them (course, section, position, activity), through the
+/// same snapshot and builder as `save`, without signing or reading image files; and the save's
+/// warnings. A training the builder refuses (deleted category) lists nothing, with the reason.
+async fn milestone_lines(
+    state: &AppState,
+    id: i64,
+    visit: &Visit,
+) -> Result<(Vec<MilestoneLine>, Vec<String>), WebError> {
+    let Some(snapshot) = state
+        .site()
+        .training_snapshot(id)
+        .await
+        .map_err(|e| WebError::internal(visit, e))?
+    else {
+        return Err(visit.error(WhatWentWrong::NotFound));
+    };
+    let context = save::BuildContext {
+        filedir: None,
+        wwwroot: None,
+        created: OffsetDateTime::now_utc(),
+    };
+    match save::build(&snapshot, &context) {
+        Ok((document, warnings)) => {
+            let lines = document
+                .milestones
+                .iter()
+                .map(|m| MilestoneLine {
+                    course: m.course.clone(),
+                    section: m.section,
+                    position: m.position,
+                    activity: m
+                        .activity
+                        .name
+                        .clone()
+                        .or_else(|| m.name.clone())
+                        .unwrap_or_default(),
+                    kind: m.activity.kind.clone().unwrap_or_default(),
+                    minutes: m.creditedtime,
+                })
+                .collect();
+            let notes = warnings
+                .iter()
+                // Background images are not read for this page: that warning would mislead.
+                .filter(|w| !w.code.starts_with("background"))
+                .map(|w| w.message(visit.lang).to_owned())
+                .collect();
+            Ok((lines, notes))
+        }
+        Err(error) => Ok((Vec::new(), vec![error.to_string()])),
+    }
 }
 
 /// The training's id from the path; anything else is a missing page.

@@ -889,54 +889,8 @@ async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
 #[tokio::test]
 async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
     for backend in backends() {
-        let db = TestDb::new(&backend, "mdl_").await;
-        let site = db.connect().await;
-        fixture::create_schema(&site).await.expect("schema");
         // Rows made before the demo content shift every id the demo then gets.
-        let mut w = fixture::Writer::begin(&site).await.expect("write");
-        for i in 0..7 {
-            w.insert(
-                "course_categories",
-                &[("name", format!("Archive {i}").into()), ("path", "".into())],
-            )
-            .await
-            .expect("insert");
-            w.insert(
-                "course",
-                &[
-                    ("category", 1.into()),
-                    ("fullname", format!("Ancien {i}").into()),
-                    ("shortname", format!("OLD{i}").into()),
-                ],
-            )
-            .await
-            .expect("insert");
-            w.insert(
-                "user",
-                &[
-                    ("username", format!("old{i}").into()),
-                    ("email", format!("old{i}@x.fr").into()),
-                ],
-            )
-            .await
-            .expect("insert");
-            w.insert("course_modules", &[("course", 1.into())])
-                .await
-                .expect("insert");
-            w.insert(
-                "tool_attestoodle_template",
-                &[
-                    ("name", format!("Ancien {i}").into()),
-                    ("timecreated", 0.into()),
-                    ("userid", 0.into()),
-                ],
-            )
-            .await
-            .expect("insert");
-        }
-        w.commit().await.expect("commit");
-        demo::seed(&site, None).await.expect("seed");
-        site.close().await;
+        let db = TestDb::seeded_with_other_ids(&backend).await;
         let site = open(&db).await;
         let name = backend.name();
         let mut options = options(Mode::Restore);

@@ -4,15 +4,14 @@
 
 mod common;
 
-use attestoodle_backup::demo;
 use attestoodle_backup::document::keys;
 use attestoodle_backup::document::v2::{self, Document};
-use attestoodle_backup::moodle::{fixture, Site};
+use attestoodle_backup::moodle::Site;
 use attestoodle_backup::restore::{
     self, Accepted, ApplyOptions, Code, Mode, Provenance, RestoreOptions, Status,
 };
 use attestoodle_backup::save::{self, SaveOptions};
-use common::{backends, TestBackend, TestDb};
+use common::{backends, TestDb};
 
 /// 2026-06-15 09:00 UTC, when the demo pretends to be built: every planned run is to come.
 const DEMO_NOW: i64 = 1_781_514_000;
@@ -22,75 +21,6 @@ const TRAININGS: [&str; 3] = [
     "Sécurité & Hygiène 2026",
     "Anglais B2 – session d'automne",
 ];
-
-/// The demo site, after rows that give every category, course, activity, user, template and
-/// training another id than on a plain demo site.
-async fn other_ids(backend: &TestBackend) -> TestDb {
-    let db = TestDb::new(backend, "mdl_").await;
-    let site = db.connect().await;
-    fixture::create_schema(&site).await.expect("schema");
-    let mut w = fixture::Writer::begin(&site).await.expect("write");
-    for i in 0..5 {
-        w.insert(
-            "course_categories",
-            &[("name", format!("Archive {i}").into()), ("path", "".into())],
-        )
-        .await
-        .expect("insert");
-        w.insert(
-            "course",
-            &[
-                ("category", 1.into()),
-                ("fullname", format!("Ancien {i}").into()),
-                ("shortname", format!("OLD{i}").into()),
-            ],
-        )
-        .await
-        .expect("insert");
-        w.insert(
-            "course_sections",
-            &[("course", 1.into()), ("section", (100 + i).into())],
-        )
-        .await
-        .expect("insert");
-        w.insert("course_modules", &[("course", 1.into())])
-            .await
-            .expect("insert");
-        w.insert(
-            "user",
-            &[
-                ("username", format!("old{i}").into()),
-                ("email", format!("old{i}@x.fr").into()),
-            ],
-        )
-        .await
-        .expect("insert");
-        w.insert(
-            "tool_attestoodle_template",
-            &[
-                ("name", format!("Ancien {i}").into()),
-                ("timecreated", 0.into()),
-                ("userid", 0.into()),
-            ],
-        )
-        .await
-        .expect("insert");
-        w.insert(
-            "tool_attestoodle_training",
-            &[
-                ("name", format!("Ancienne {i}").into()),
-                ("categoryid", 1.into()),
-                ("startdate", 0.into()),
-            ],
-        )
-        .await
-        .expect("insert");
-    }
-    w.commit().await.expect("commit");
-    demo::seed(&site, None).await.expect("seed");
-    site.close().await;
-    db
-}
 
 /// The document without what differs between sites by design: ids, `created`, the signature.
 fn without_ids(mut document: Document) -> Document {
@@ -115,7 +45,7 @@ async fn save_on_a_restore_on_b_save_on_b_gives_the_same_document_except_ids() {
     for backend in backends() {
         let (a, b) = (
             TestDb::seeded(&backend, "mdl_").await,
-            other_ids(&backend).await,
+            TestDb::seeded_with_other_ids(&backend).await,
         );
         let (site_a, site_b) = (open(&a).await, open(&b).await);
         let name = backend.name();

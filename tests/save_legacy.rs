@@ -804,57 +804,6 @@ async fn the_file_is_the_plugins_own_export_byte_for_byte() {
     db.drop_database().await;
 }
 
-/// A demo site whose every category, course, activity, user, template and training has another
-/// id than on a plain demo site (a few rows are written first).
-async fn demo_with_other_ids(backend: &common::TestBackend) -> TestDb {
-    let db = TestDb::new(backend, "mdl_").await;
-    let site = db.connect().await;
-    fixture::create_schema(&site).await.expect("schema");
-    let mut w = fixture::Writer::begin(&site).await.expect("write");
-    for i in 0..3 {
-        for (table, values) in [
-            (
-                "course_categories",
-                vec![("name", format!("Archive {i}").into()), ("path", "".into())],
-            ),
-            (
-                "course",
-                vec![
-                    ("category", 1.into()),
-                    ("fullname", format!("Ancien {i}").into()),
-                    ("shortname", format!("OLD{i}").into()),
-                ],
-            ),
-            (
-                "course_sections",
-                vec![("course", 1.into()), ("section", (100 + i).into())],
-            ),
-            ("course_modules", vec![("course", 1.into())]),
-            (
-                "user",
-                vec![
-                    ("username", format!("old{i}").into()),
-                    ("email", format!("old{i}@x.fr").into()),
-                ],
-            ),
-            (
-                "tool_attestoodle_template",
-                vec![
-                    ("name", format!("Ancien {i}").into()),
-                    ("timecreated", 0.into()),
-                    ("userid", 0.into()),
-                ],
-            ),
-        ] {
-            w.insert(table, &values).await.expect("insert");
-        }
-    }
-    w.commit().await.expect("commit");
-    demo::seed(&site, None).await.expect("seed");
-    site.close().await;
-    db
-}
-
 // Issue 5, item 4, round trip: each demo training saved with --format legacy on site A, checked
 // by `verify`, restored on site B (other ids; under a new name, so the training is created) by
 // the command line, then saved again on B in format 2: the milestones (course, section, position,
@@ -865,7 +814,7 @@ async fn legacy_save_verify_restore_on_another_site_round_trip() {
     for backend in backends() {
         let (a, b) = (
             TestDb::seeded(&backend, "mdl_").await,
-            demo_with_other_ids(&backend).await,
+            TestDb::seeded_with_other_ids(&backend).await,
         );
         let site_a = Site::open(&a.target()).await.expect("open A");
         for (n, name) in DEMO_NAMES.iter().enumerate() {

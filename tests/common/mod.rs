@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use attestoodle_backup::demo;
-use attestoodle_backup::moodle::{fixture, Backend, Site, Target};
+use attestoodle_backup::moodle::{fixture, Backend, Param, Site, Target};
 
 /// The database servers to test against.
 #[derive(Debug, Clone)]
@@ -118,6 +118,69 @@ impl TestDb {
         let db = TestDb::new(backend, prefix).await;
         let site = db.connect().await;
         fixture::create_schema(&site).await.expect("create schema");
+        demo::seed(&site, None)
+            .await
+            .expect("seed the demo content");
+        site.close().await;
+        db
+    }
+
+    /// The demo site, after rows written first that give every category, course, section,
+    /// activity, user, template and training another id than on a plain demo site: "site B" of
+    /// the cross-site scenarios.
+    pub async fn seeded_with_other_ids(backend: &TestBackend) -> TestDb {
+        let db = TestDb::new(backend, "mdl_").await;
+        let site = db.connect().await;
+        fixture::create_schema(&site).await.expect("create schema");
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        for i in 0..5 {
+            let rows: [(&str, Vec<(&str, Param)>); 7] = [
+                (
+                    "course_categories",
+                    vec![("name", format!("Archive {i}").into()), ("path", "".into())],
+                ),
+                (
+                    "course",
+                    vec![
+                        ("category", 1.into()),
+                        ("fullname", format!("Ancien {i}").into()),
+                        ("shortname", format!("OLD{i}").into()),
+                    ],
+                ),
+                (
+                    "course_sections",
+                    vec![("course", 1.into()), ("section", (100 + i).into())],
+                ),
+                ("course_modules", vec![("course", 1.into())]),
+                (
+                    "user",
+                    vec![
+                        ("username", format!("old{i}").into()),
+                        ("email", format!("old{i}@x.fr").into()),
+                    ],
+                ),
+                (
+                    "tool_attestoodle_template",
+                    vec![
+                        ("name", format!("Ancien {i}").into()),
+                        ("timecreated", 0.into()),
+                        ("userid", 0.into()),
+                    ],
+                ),
+                (
+                    "tool_attestoodle_training",
+                    vec![
+                        ("name", format!("Ancienne {i}").into()),
+                        ("categoryid", 1.into()),
+                        ("startdate", 0.into()),
+                    ],
+                ),
+            ];
+            for (table, values) in rows {
+                w.insert(table, &values).await.expect("insert a row first");
+            }
+        }
+        w.commit().await.expect("commit");
         demo::seed(&site, None)
             .await
             .expect("seed the demo content");

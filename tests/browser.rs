@@ -38,6 +38,20 @@ async fn shot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
 }
 
+/// Waits until the browser shows the page whose title starts with `title` (a click returns
+/// before the next page has loaded), and gives its HTML.
+async fn page(client: &Client, title: &str) -> Result<String, fantoccini::error::CmdError> {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = client.source().await?;
+        if html.contains(&format!("<title>{title}")) {
+            return Ok(html);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page titled `{title}` after 10 s; the browser shows: {html}");
+}
+
 /// Waits for the browser's download to finish and gives the file.
 async fn downloaded(dir: &Path) -> PathBuf {
     for _ in 0..100 {
@@ -161,7 +175,7 @@ async fn flow(
         .await?
         .click()
         .await?;
-    let html = client.source().await?;
+    let html = page(client, "Trainings").await?;
     assert!(
         html.contains("Licence Chimie S1 2026"),
         "the trainings after login: {html}"
@@ -174,7 +188,7 @@ async fn flow(
         .await?
         .click()
         .await?;
-    let html = client.source().await?;
+    let html = page(client, "Licence Chimie S1 2026").await?;
     assert!(
         html.contains("Quiz : atomes et molécules"),
         "the training page: {html}"
@@ -199,6 +213,7 @@ async fn flow(
 
     // Upload it for a clone onto the _2027 courses, a year later.
     client.goto(&format!("{base}/restore")).await?;
+    page(client, "Restore or clone").await?;
     client
         .find(Locator::Id("file"))
         .await?
@@ -224,12 +239,8 @@ async fn flow(
         .await?
         .send_keys("\u{E007}")
         .await?;
-    let html = client.source().await?;
-    let url = client.current_url().await?;
-    assert!(
-        html.contains("untrusted-signer"),
-        "the precheck at {url}: {html}"
-    );
+    let html = page(client, "Precheck").await?;
+    assert!(html.contains("untrusted-signer"), "the precheck: {html}");
     assert!(
         html.contains("Licence Chimie S1 2026_2027"),
         "the precheck: {html}"
@@ -249,7 +260,7 @@ async fn flow(
         .await?
         .click()
         .await?;
-    let html = client.source().await?;
+    let html = page(client, "Training created").await?;
     assert!(
         html.contains("Licence Chimie S1 2026_2027"),
         "the result: {html}"
@@ -258,7 +269,7 @@ async fn flow(
 
     // The new training is listed.
     client.goto(&format!("{base}/")).await?;
-    let html = client.source().await?;
+    let html = page(client, "Trainings").await?;
     assert!(
         html.contains("Licence Chimie S1 2026_2027"),
         "the list: {html}"

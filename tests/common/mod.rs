@@ -7,6 +7,9 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod http;
+pub mod real_moodle;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod diff;
 pub mod document;
 pub mod i18n;
 pub mod moodle;

@@ -198,19 +198,7 @@ pub async fn save(
     training_id: i64,
     options: &SaveOptions<'_>,
 ) -> Result<Saved, SaveError> {
-    let snapshot = site
-        .training_snapshot(training_id)
-        .await?
-        .ok_or(SaveError::NotFound { id: training_id })?;
-    let target = site.target();
-    let (mut document, warnings) = build(
-        &snapshot,
-        &BuildContext {
-            filedir: target.filedir.as_deref(),
-            wwwroot: target.wwwroot.clone(),
-            created: options.created,
-        },
-    )?;
+    let (mut document, warnings) = read(site, training_id, options.created).await?;
     if options.strict {
         let left_out: Vec<String> = warnings
             .iter()
@@ -226,6 +214,32 @@ pub async fn save(
     }
     signature::sign(&mut document, options.key);
     Ok(Saved { document, warnings })
+}
+
+/// Reads training `training_id` and builds its document as [`save`] would, unsigned (what
+/// `diff --site` compares).
+///
+/// # Errors
+///
+/// As [`save`], but never [`SaveError::Strict`].
+pub async fn read(
+    site: &Site,
+    training_id: i64,
+    created: OffsetDateTime,
+) -> Result<(Document, Vec<Warning>), SaveError> {
+    let snapshot = site
+        .training_snapshot(training_id)
+        .await?
+        .ok_or(SaveError::NotFound { id: training_id })?;
+    let target = site.target();
+    build(
+        &snapshot,
+        &BuildContext {
+            filedir: target.filedir.as_deref(),
+            wwwroot: target.wwwroot.clone(),
+            created,
+        },
+    )
 }
 
 /// What [`build`] needs besides the snapshot.

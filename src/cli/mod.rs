@@ -5,6 +5,7 @@
 
 mod convert;
 mod demo;
+mod diff;
 mod keys;
 mod list;
 mod restore;
@@ -23,6 +24,7 @@ use crate::i18n::Lang;
 use crate::moodle::{self, Site, SiteOptions, Target};
 
 pub use convert::ConvertArgs;
+pub use diff::DiffArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
@@ -114,6 +116,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Save a training to a signed backup file (format 2), or every training with --all.
     Save(SaveArgs),
+    /// Show what differs between two backups, or between a backup and the live training
+    /// (--site), by course, section and position, template, learner email.
+    Diff(DiffArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -132,6 +137,12 @@ impl Failure {
             exit,
             message: message.into(),
         }
+    }
+
+    /// An exit code with nothing to say: what the command printed is the whole answer
+    /// (`diff --exit-code` when the two differ).
+    pub fn silent(exit: Exit) -> Failure {
+        Failure::new(exit, String::new())
     }
 
     /// A database-layer error, with the exit code its kind calls for.
@@ -175,8 +186,10 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli, lang)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            let prefix = lang.pick("error", "erreur");
-            eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+            if !failure.message.is_empty() {
+                let prefix = lang.pick("error", "erreur");
+                eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+            }
             ExitCode::from(failure.exit as u8)
         }
     }
@@ -248,6 +261,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Clone(args) => restore::run_clone(&context, args).await,
         Command::Serve(args) => serve::run(&context, args).await,
         Command::Save(args) => save::run(&context, args).await,
+        Command::Diff(args) => diff::run(&context, args).await,
     }
 }
 

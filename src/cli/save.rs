@@ -544,7 +544,7 @@ fn save_failure(error: SaveError, lang: Lang) -> Failure {
 
 /// Finds the one training named exactly `name`: exit 5 with the closest names when there is
 /// none, exit 2 with the ids when several share it.
-async fn resolve_name(site: &Site, name: &str, lang: Lang) -> Result<i64, Failure> {
+pub(super) async fn resolve_name(site: &Site, name: &str, lang: Lang) -> Result<i64, Failure> {
     let ids = site
         .find_trainings_by_name(name)
         .await

@@ -301,6 +301,10 @@ async fn a_training_saved_deleted_and_restored_saves_again_the_same_document() {
 
         let (_, after) = save(&site, &["--id", &id.to_string()], "after.json");
         assert_eq!(without_ids(after), without_ids(before));
+        // And `diff` says so too, of the file against the live training.
+        let output = site.run(&["diff", "before.json", "--site", "--exit-code"]);
+        assert_exit(&output, 0, "diff of the file and the restored training");
+        assert!(stdout(&output).contains("identical"), "{}", stdout(&output));
     })
     .await;
 }

@@ -18,8 +18,175 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::document::v2::{Document, LearnerStyle, Milestone, Planning, Template};
+use crate::document::keys::TrustStore;
+use crate::document::load::Backup;
+use crate::document::migrate::{self, MigrateError};
+use crate::document::signature::{self, Authenticity, Integrity};
+use crate::document::v2::{self, Document, LearnerStyle, Milestone, Planning, Template};
 use crate::i18n::Lang;
+
+/// One side of a comparison: a backup file, checked as `verify` checks it, or the live
+/// training. The fields are `diff --json`'s `a` and `b` (README "Diff").
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// `"file"` or `"site"`.
+    pub source: &'static str,
+    /// The file's name as given (a file).
+    pub file: Option<String>,
+    /// `"attestoodle-training-backup"` or `"legacy"` (a file).
+    pub format: Option<&'static str>,
+    /// The training's name.
+    pub training: String,
+    /// The live training's id (the site).
+    pub training_id: Option<i64>,
+    /// `"valid"`, `"invalid"` or `"unsigned"` (format 2); `"valid"` for a legacy file, whose
+    /// checksum the loader checked; null for the site.
+    pub integrity: Option<&'static str>,
+    /// `"trusted"`, `"untrusted"`, `"unsigned"`, `"none"` (legacy), or null for the site.
+    pub authenticity: Option<&'static str>,
+    /// The key id written in the signature.
+    pub key_id: Option<String>,
+    /// Why the signature does not hold, when it does not.
+    pub problem: Option<String>,
+    /// The definition compared.
+    #[serde(skip)]
+    pub document: Document,
+}
+
+impl Side {
+    /// A read backup named `file`: its signature checked against `trust` and kept as a fact to
+    /// report (a broken one does not stop the comparison); a legacy file converted to format 2.
+    ///
+    /// # Errors
+    ///
+    /// A legacy file that cannot become a format-2 document.
+    pub fn of_backup(file: &str, backup: Backup, trust: &TrustStore) -> Result<Side, MigrateError> {
+        match backup {
+            Backup::V2(document) => {
+                let verification = signature::verify(&document);
+                let authenticity = signature::authenticity(&verification, trust);
+                let (integrity, problem) = match &verification.integrity {
+                    Integrity::Valid => ("valid", None),
+                    Integrity::Invalid(reason) => ("invalid", Some(reason.clone())),
+                    Integrity::Unsigned => ("unsigned", None),
+                };
+                Ok(Side {
+                    source: "file",
+                    file: Some(file.to_owned()),
+                    format: Some(v2::FORMAT),
+                    training: document.training.name.clone(),
+                    training_id: None,
+                    integrity: Some(integrity),
+                    authenticity: Some(match authenticity {
+                        Authenticity::Trusted(_) => "trusted",
+                        Authenticity::Untrusted(_) => "untrusted",
+                        Authenticity::Unsigned => "unsigned",
+                    }),
+                    key_id: verification.key_id,
+                    problem,
+                    document,
+                })
+            }
+            Backup::Legacy(legacy) => {
+                let migrated = migrate::legacy_to_v2(&legacy)?;
+                Ok(Side {
+                    source: "file",
+                    file: Some(file.to_owned()),
+                    format: Some("legacy"),
+                    training: migrated.document.training.name.clone(),
+                    training_id: None,
+                    integrity: Some("valid"),
+                    authenticity: Some("none"),
+                    key_id: None,
+                    problem: None,
+                    document: migrated.document,
+                })
+            }
+        }
+    }
+
+    /// The live training `id`, read as `save` reads it.
+    pub fn of_site(id: i64, document: Document) -> Side {
+        Side {
+            source: "site",
+            file: None,
+            format: None,
+            training: document.training.name.clone(),
+            training_id: Some(id),
+            integrity: None,
+            authenticity: None,
+            key_id: None,
+            problem: None,
+            document,
+        }
+    }
+
+    /// What the side is, in words: the file or the site, the training, and what its signature
+    /// says (a broken one: that no key can make it valid).
+    pub fn describe(&self, lang: Lang) -> String {
+        let what = match (self.source, lang) {
+            ("site", Lang::En) => format!(
+                "this site, training \u{ab} {} \u{bb} (id {})",
+                self.training,
+                self.training_id.unwrap_or_default()
+            ),
+            ("site", Lang::Fr) => format!(
+                "ce site, formation \u{ab} {} \u{bb} (id {})",
+                self.training,
+                self.training_id.unwrap_or_default()
+            ),
+            (_, Lang::En) => format!(
+                "{}, training \u{ab} {} \u{bb}",
+                self.file.as_deref().unwrap_or(""),
+                self.training
+            ),
+            (_, Lang::Fr) => format!(
+                "{}, formation \u{ab} {} \u{bb}",
+                self.file.as_deref().unwrap_or(""),
+                self.training
+            ),
+        };
+        let trust = match (self.integrity, self.authenticity, lang) {
+            (None, _, _) => "",
+            (Some("invalid"), _, Lang::En) => {
+                " — the signature does not match the content: the file was changed after it \
+                 was signed, and no key can make it valid"
+            }
+            (Some("invalid"), _, Lang::Fr) => {
+                " — la signature ne correspond pas au contenu : le fichier a été modifié après \
+                 sa signature, et aucune clé ne peut la rendre valide"
+            }
+            (Some("unsigned"), _, Lang::En) => " — not signed",
+            (Some("unsigned"), _, Lang::Fr) => " — non signé",
+            (_, Some("none"), Lang::En) => " — a file of the PHP plugin, its checksum right",
+            (_, Some("none"), Lang::Fr) => {
+                " — un fichier du plugin PHP, sa somme de contrôle juste"
+            }
+            (_, Some("trusted"), Lang::En) => " — signed by a trusted key",
+            (_, Some("trusted"), Lang::Fr) => " — signé par une clé de confiance",
+            (_, _, Lang::En) => " — signed by a key this site does not trust",
+            (_, _, Lang::Fr) => " — signé par une clé dont ce site n'a pas la confiance",
+        };
+        format!("{what}{trust}")
+    }
+}
+
+/// The one-line answer when two sides define the same training.
+pub fn identical_text(lang: Lang) -> &'static str {
+    lang.pick(
+        "identical: both define the same training (ids, creation time and signature aside)",
+        "identiques : les deux définissent la même formation (identifiants, date de création \
+         et signature mis à part)",
+    )
+}
+
+/// The heading of a list of changes.
+pub fn count_text(changes: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{changes} difference(s) from A to B:"),
+        Lang::Fr => format!("{changes} différence(s) de A à B :"),
+    }
+}
 
 /// A value of a field, as the operator reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -108,6 +108,7 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("GET", format!("/trainings/{training}/backup.json")),
         ("GET", format!("/trainings/{training}/legacy.json")),
         ("GET", "/trainings/999999".to_owned()),
+        ("POST", format!("/trainings/{training}/compare")),
         ("GET", "/keys".to_owned()),
         ("GET", "/keys/site.pem".to_owned()),
         ("POST", "/keys".to_owned()),
@@ -1291,4 +1292,91 @@ async fn the_result_page_links_to_the_training_in_moodle() {
         html.contains("href=\"https://moodle.example.org/admin/tool/attestoodle/index.php?typepage=trainingmanagement&#38;categoryid="),
         "{html}"
     );
+}
+
+// Issue "diff and repair": *Compare with a backup* on a training's page.
+#[tokio::test]
+async fn a_backup_is_compared_with_the_live_training_on_its_page() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    assert!(
+        html.contains("action=\"/trainings/1/compare\""),
+        "the training page offers the comparison: {html}"
+    );
+    keys::write_private_key(&fixture.config().key_path, &keys::generate())
+        .expect("write the site's key");
+    let backup = text(send(&app, admin.get("/trainings/1/backup.json")).await).await;
+    let compare = |bytes: Vec<u8>| {
+        let app = app.clone();
+        let request = admin.post_multipart(
+            "/trainings/1/compare",
+            &[
+                ("csrf", None, admin.csrf.as_bytes()),
+                ("file", Some("backup.json"), &bytes),
+            ],
+        );
+        async move {
+            let response = send(&app, request).await;
+            (response.status(), text(response).await)
+        }
+    };
+
+    let (status, html) = compare(backup.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("identical: both define the same training"),
+        "{html}"
+    );
+    assert!(html.contains("signed by a trusted key"), "{html}");
+
+    let mut edited: serde_json::Value = serde_json::from_str(&backup).expect("JSON");
+    edited["milestones"][0]["creditedtime"] = serde_json::Value::from(999);
+    let edited = serde_json::to_vec(&edited).expect("JSON");
+    let (status, html) = compare(edited.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("1 difference(s) from A to B"), "{html}");
+    assert!(
+        html.contains("999 → "),
+        "from the file's 999 minutes: {html}"
+    );
+    assert!(html.contains("no key can make it valid"), "{html}");
+    assert!(
+        !html.contains("--"),
+        "no command-line flag on a page: {html}"
+    );
+
+    // In French, French from the first word to the last.
+    send(&app, admin.get("/?lang=fr")).await;
+    let (_, html) = compare(edited).await;
+    assert!(html.contains("1 différence(s) de A à B"), "{html}");
+    assert!(
+        html.contains("aucune clé ne peut la rendre valide"),
+        "{html}"
+    );
+    let (status, html) = compare(b"{\"hello\": 1}".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Ce fichier ne peut pas être comparé"),
+        "{html}"
+    );
+    let response = send(
+        &app,
+        admin.post_multipart(
+            "/trainings/1/compare",
+            &[("csrf", None, admin.csrf.as_bytes())],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = send(
+        &app,
+        admin.post_multipart(
+            "/trainings/999999/compare",
+            &[("csrf", None, admin.csrf.as_bytes())],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

@@ -17,12 +17,10 @@ use time::OffsetDateTime;
 use super::keys::trust_store;
 use super::save::resolve_name;
 use super::{print_json, print_stdout, Context, Exit, Failure};
-use crate::diff::{self, Change};
+use crate::diff::{self, Change, Side};
 use crate::document::keys::TrustStore;
-use crate::document::load::{self, Backup, LoadError};
-use crate::document::migrate;
-use crate::document::signature::{self, Authenticity, Integrity};
-use crate::document::v2::{self, Document};
+use crate::document::load::{self, LoadError};
+use crate::document::v2;
 use crate::i18n::Lang;
 use crate::save;
 
@@ -46,32 +44,6 @@ pub struct DiffArgs {
     /// Refuse files larger than this many bytes (64 MiB by default).
     #[arg(long, value_name = "BYTES", default_value_t = v2::MAX_FILE_SIZE)]
     pub max_size: u64,
-}
-
-/// One side of the comparison, as `--json` prints it.
-#[derive(Debug, Serialize)]
-struct Side {
-    /// `"file"` or `"site"`.
-    source: &'static str,
-    /// The path as given (a file).
-    file: Option<String>,
-    /// `"attestoodle-training-backup"` or `"legacy"` (a file).
-    format: Option<&'static str>,
-    /// The training's name.
-    training: String,
-    /// The live training's id (the site).
-    training_id: Option<i64>,
-    /// `"valid"`, `"invalid"` or `"unsigned"` (format 2); `"valid"` for a legacy file whose
-    /// checksum is right; null for the site.
-    integrity: Option<&'static str>,
-    /// `"trusted"`, `"untrusted"`, `"unsigned"`, `"none"` (legacy), or null for the site.
-    authenticity: Option<&'static str>,
-    /// The key id written in the signature.
-    key_id: Option<String>,
-    /// Why the signature does not hold, when it does not.
-    problem: Option<String>,
-    #[serde(skip)]
-    document: Document,
 }
 
 /// One change with its sentence.
@@ -142,66 +114,20 @@ fn file_side(
 ) -> Result<Side, Failure> {
     let lang = context.lang;
     let shown = path.display().to_string();
-    let backup = load::load_file(&context.cwd.join(path), max_size).map_err(|e| match e {
-        LoadError::Read { .. } => Failure::new(Exit::Runtime, e.to_string()),
-        other => Failure::new(
+    let rejected = |reason: String| {
+        Failure::new(
             Exit::FileRejected,
             match lang {
-                Lang::En => format!("{shown}: {other}"),
-                Lang::Fr => format!("{shown} : {other}"),
+                Lang::En => format!("{shown}: {reason}"),
+                Lang::Fr => format!("{shown} : {reason}"),
             },
-        ),
+        )
+    };
+    let backup = load::load_file(&context.cwd.join(path), max_size).map_err(|e| match e {
+        LoadError::Read { .. } => Failure::new(Exit::Runtime, e.to_string()),
+        other => rejected(other.to_string()),
     })?;
-    match backup {
-        Backup::V2(document) => {
-            let verification = signature::verify(&document);
-            let authenticity = signature::authenticity(&verification, trust);
-            let (integrity, problem) = match &verification.integrity {
-                Integrity::Valid => ("valid", None),
-                Integrity::Invalid(reason) => ("invalid", Some(reason.clone())),
-                Integrity::Unsigned => ("unsigned", None),
-            };
-            Ok(Side {
-                source: "file",
-                file: Some(shown),
-                format: Some(v2::FORMAT),
-                training: document.training.name.clone(),
-                training_id: None,
-                integrity: Some(integrity),
-                authenticity: Some(match authenticity {
-                    Authenticity::Trusted(_) => "trusted",
-                    Authenticity::Untrusted(_) => "untrusted",
-                    Authenticity::Unsigned => "unsigned",
-                }),
-                key_id: verification.key_id,
-                problem,
-                document,
-            })
-        }
-        Backup::Legacy(file) => {
-            let migrated = migrate::legacy_to_v2(&file).map_err(|e| {
-                Failure::new(
-                    Exit::FileRejected,
-                    match lang {
-                        Lang::En => format!("{shown}: {e}"),
-                        Lang::Fr => format!("{shown} : {e}"),
-                    },
-                )
-            })?;
-            Ok(Side {
-                source: "file",
-                file: Some(shown),
-                format: Some("legacy"),
-                training: migrated.document.training.name.clone(),
-                training_id: None,
-                integrity: Some("valid"),
-                authenticity: Some("none"),
-                key_id: None,
-                problem: None,
-                document: migrated.document,
-            })
-        }
-    }
+    Side::of_backup(&shown, backup, trust).map_err(|e| rejected(e.to_string()))
 }
 
 /// Reads the live training as `save` would: the one named, the one with `--id`, or the one
@@ -221,84 +147,18 @@ async fn site_side(context: &Context, args: &DiffArgs, file: &Side) -> Result<Si
         save::SaveError::NotFound { .. } => Failure::new(Exit::TrainingNotFound, e.localized(lang)),
         other => Failure::new(Exit::Runtime, other.localized(lang)),
     })?;
-    Ok(Side {
-        source: "site",
-        file: None,
-        format: None,
-        training: document.training.name.clone(),
-        training_id: Some(id),
-        integrity: None,
-        authenticity: None,
-        key_id: None,
-        problem: None,
-        document,
-    })
-}
-
-fn side_line(label: &str, side: &Side, lang: Lang) -> String {
-    let what = match (side.source, lang) {
-        ("site", Lang::En) => format!(
-            "this site, training \u{ab} {} \u{bb} (id {})",
-            side.training,
-            side.training_id.unwrap_or_default()
-        ),
-        ("site", Lang::Fr) => format!(
-            "ce site, formation \u{ab} {} \u{bb} (id {})",
-            side.training,
-            side.training_id.unwrap_or_default()
-        ),
-        (_, Lang::En) => format!(
-            "{}, training \u{ab} {} \u{bb}",
-            side.file.as_deref().unwrap_or(""),
-            side.training
-        ),
-        (_, Lang::Fr) => format!(
-            "{}, formation \u{ab} {} \u{bb}",
-            side.file.as_deref().unwrap_or(""),
-            side.training
-        ),
-    };
-    let trust = match (side.integrity, side.authenticity, lang) {
-        (None, _, _) => String::new(),
-        (Some("invalid"), _, Lang::En) => {
-            " — the signature does not match the content: the file was changed after it was \
-             signed, no key can make it valid"
-                .to_owned()
-        }
-        (Some("invalid"), _, Lang::Fr) => {
-            " — la signature ne correspond pas au contenu : le fichier a été modifié après sa \
-             signature, aucune clé ne peut la rendre valide"
-                .to_owned()
-        }
-        (Some("unsigned"), _, Lang::En) => " — not signed".to_owned(),
-        (Some("unsigned"), _, Lang::Fr) => " — non signé".to_owned(),
-        (_, Some("none"), Lang::En) => " — legacy file, checksum right".to_owned(),
-        (_, Some("none"), Lang::Fr) => {
-            " — fichier de l'ancien plugin, somme de contrôle juste".to_owned()
-        }
-        (_, Some("trusted"), Lang::En) => " — signed by a trusted key".to_owned(),
-        (_, Some("trusted"), Lang::Fr) => " — signé par une clé de confiance".to_owned(),
-        (_, _, Lang::En) => " — signed by a key this site does not trust".to_owned(),
-        (_, _, Lang::Fr) => " — signé par une clé que ce site ne connaît pas".to_owned(),
-    };
-    format!("{label}: {what}{trust}\n")
+    Ok(Side::of_site(id, document))
 }
 
 fn text(a: &Side, b: &Side, changes: &[Change], lang: Lang) -> String {
-    let mut out = side_line("A", a, lang);
-    out.push_str(&side_line("B", b, lang));
+    let mut out = format!("A: {}\nB: {}\n", a.describe(lang), b.describe(lang));
     if changes.is_empty() {
-        out.push_str(lang.pick(
-            "identical: both define the same training (ids, creation time and signature aside)\n",
-            "identiques : les deux définissent la même formation (identifiants, date de \
-             création et signature mis à part)\n",
-        ));
+        out.push_str(diff::identical_text(lang));
+        out.push('\n');
         return out;
     }
-    out.push_str(&match lang {
-        Lang::En => format!("{} difference(s) from A to B:\n", changes.len()),
-        Lang::Fr => format!("{} différence(s) de A à B :\n", changes.len()),
-    });
+    out.push_str(&diff::count_text(changes.len(), lang));
+    out.push('\n');
     for change in changes {
         out.push_str(&format!("  - {}\n", change.localized(lang)));
     }

@@ -7,6 +7,7 @@
 //! Architecture invariant: no SQL and no database driver here; every database read goes through
 //! `moodle::Site`. Nothing written to disk but what the operator asks for (a trusted key).
 
+mod compare;
 mod error;
 mod i18n;
 mod keys;
@@ -202,6 +203,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             &at("/trainings/{id}/legacy.json"),
             get(trainings::download_legacy),
+        )
+        .route(
+            &at("/trainings/{id}/compare"),
+            get(compare::form).post(compare::submit),
         )
         .route(&at("/login"), get(login::form).post(login::submit))
         .route(&at("/logout"), post(login::logout))

@@ -463,3 +463,70 @@ async fn a_column_moodle_lacks_is_named_in_the_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_sites_own_moodle_session_logs_the_admin_in() {
+    with_real_site(|site| async move {
+        // A session row Moodle wrote for the admin (userid 2), as Moodle refreshes it on each
+        // request; another one left as the dump has it, long expired; a visitor's.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        site.sql(&format!(
+            "UPDATE mdl_sessions SET timemodified = {now} WHERE sid = 'o2h4on8masjehtpav9m7152drn'"
+        ));
+        site.sql(&format!(
+            "UPDATE mdl_sessions SET timemodified = {} WHERE sid = 'otrim8f2oepqa54eamb519c1j8'",
+            now - 28_801
+        ));
+        let keys = site.dir.path().join("keys");
+        let mut config = WebConfig::new(keys.join("signing-key.pem"), keys.join("trusted"));
+        let moodle = site.open().await;
+        let cookie = moodle
+            .session_cookie_name()
+            .await
+            .expect("read sessioncookie");
+        assert_eq!(
+            cookie, "MoodleSession",
+            "the real site's sessioncookie is empty"
+        );
+        config.moodle_session = Some(web::MoodleSessionLogin {
+            cookie: cookie.clone(),
+            wwwroot: moodle.target().wwwroot.clone(),
+        });
+        let app = web::app(AppState::new(moodle, config));
+        let get = |sid: &str| {
+            axum::http::Request::get("/")
+                .header(axum::http::header::HOST, "127.0.0.1:8080")
+                .header(axum::http::header::COOKIE, format!("{cookie}={sid}"))
+                .body(axum::body::Body::empty())
+                .expect("a request")
+        };
+        let response = send(&app, get("o2h4on8masjehtpav9m7152drn")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the admin's live session"
+        );
+        let html = text(response).await;
+        assert!(html.contains(TRAINING), "{html}");
+        assert!(html.contains("<strong>admin</strong>"), "{html}");
+        for sid in ["otrim8f2oepqa54eamb519c1j8", "1stu45rsqndn8u66puk479fh8i"] {
+            let response = send(&app, get(sid)).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "{sid}");
+        }
+        // The login page sends the browser to the real site's login page.
+        let response = send(
+            &app,
+            axum::http::Request::get("/login")
+                .header(axum::http::header::HOST, "127.0.0.1:8080")
+                .body(axum::body::Body::empty())
+                .expect("a request"),
+        )
+        .await;
+        let html = text(response).await;
+        assert!(
+            html.contains("http://127.0.0.1:8088/login/index.php?wantsurl="),
+            "{html}"
+        );
+    })
+    .await;
+}

@@ -1380,3 +1380,160 @@ async fn a_backup_is_compared_with_the_live_training_on_its_page() {
     .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// Moodle's session rows for the Moodle-session login tests: (sid, username, state, age in
+/// seconds); a username of `None` is a visitor who has not logged in.
+const MOODLE_SESSIONS: [(&str, Option<&str>, i64, i64); 6] = [
+    ("live0admin0session0id00001", Some("admin"), 0, 60),
+    ("expired0admin0session00002", Some("admin"), 0, 28_801),
+    ("closed0admin0session000003", Some("admin"), 1, 60),
+    ("anonymous0visitor0sess0004", None, 0, 60),
+    ("learner0live0session000005", Some(LEARNER), 0, 60),
+    ("deleted0user0live0sess0006", Some("parti.ancien"), 0, 60),
+];
+
+/// Writes the rows of [`MOODLE_SESSIONS`] (and a deleted account for the last: refused before
+/// anyone asks whether it is an administrator, so the answer is the login page, not 403).
+async fn write_moodle_sessions(fixture: &Fixture) {
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    let deleted = w
+        .insert(
+            "user",
+            &[
+                ("username", "parti.ancien".into()),
+                ("email", "parti@univ-demo.fr".into()),
+                ("deleted", 1.into()),
+                ("confirmed", 1.into()),
+                ("mnethostid", 1.into()),
+            ],
+        )
+        .await
+        .expect("a deleted account");
+    for (sid, username, state, age) in MOODLE_SESSIONS {
+        let userid = match username {
+            Some("parti.ancien") => deleted,
+            Some(name) => {
+                site.user_for_login(name)
+                    .await
+                    .expect("read")
+                    .expect("the account")
+                    .id
+            }
+            None => 0,
+        };
+        w.insert(
+            "sessions",
+            &[
+                ("state", state.into()),
+                ("sid", sid.into()),
+                ("userid", userid.into()),
+                ("timecreated", (now - age - 10).into()),
+                ("timemodified", (now - age).into()),
+            ],
+        )
+        .await
+        .expect("a session row");
+    }
+    w.commit().await.expect("commit");
+    site.close().await;
+}
+
+fn with_moodle_cookie(path: &str, sid: &str, ours: Option<&str>) -> Request<Body> {
+    let cookie = match ours {
+        Some(ours) => format!("{ours}; MoodleSession={sid}"),
+        None => format!("MoodleSession={sid}"),
+    };
+    Request::get(path)
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("a request")
+}
+
+// Issue 11, item 7: an administrator logged in to Moodle is logged in here too.
+#[tokio::test]
+async fn a_live_moodle_session_of_an_administrator_logs_in_and_nothing_else_does() {
+    let fixture = Fixture::new().await;
+    write_moodle_sessions(&fixture).await;
+    let mut config = fixture.config();
+    config.moodle_session = Some(web::MoodleSessionLogin {
+        cookie: "MoodleSession".to_owned(),
+        wwwroot: Some("https://moodle.univ-demo.fr".to_owned()),
+    });
+    let app = fixture.app_with(config).await;
+
+    let (live, ..) = MOODLE_SESSIONS[0];
+    let response = send(&app, with_moodle_cookie("/", live, None)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the admin's live session"
+    );
+    let ours = cookie_pair(&set_cookie(&response).expect("this tool's session cookie"));
+    let html = text(response).await;
+    assert!(html.contains("Licence Chimie S1 2026"), "{html}");
+    assert!(
+        html.contains("Signed in through your Moodle session"),
+        "{html}"
+    );
+    // A form posted with both cookies and this tool's token goes through.
+    let page = send(&app, with_moodle_cookie("/trainings/1", live, Some(&ours))).await;
+    let csrf = text(page)
+        .await
+        .split_once("name=\"csrf\" value=\"")
+        .and_then(|(_, rest)| rest.split('"').next())
+        .unwrap_or("")
+        .to_owned();
+    assert!(!csrf.is_empty(), "the page carries a form token");
+    let request = Request::post("/trainings/1/compare")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, format!("{ours}; MoodleSession={live}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart(&[("csrf", None, csrf.as_bytes())])))
+        .expect("a request");
+    assert_eq!(send(&app, request).await.status(), StatusCode::BAD_REQUEST);
+
+    for (sid, who, _, _) in &MOODLE_SESSIONS[1..] {
+        let response = send(&app, with_moodle_cookie("/", sid, None)).await;
+        let expected = if *who == Some(LEARNER) {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::SEE_OTHER
+        };
+        assert_eq!(response.status(), expected, "{sid}");
+    }
+    // A cookie that names no session, and the cookie under another name, are nobody.
+    let response = send(&app, with_moodle_cookie("/", "no0such0session", None)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let request = Request::get("/")
+        .header(header::COOKIE, format!("MoodleSessionOther={live}"))
+        .body(Body::empty())
+        .expect("a request");
+    assert_eq!(send(&app, request).await.status(), StatusCode::SEE_OTHER);
+
+    // The login page sends the browser to Moodle's, which comes back here.
+    let html = text(send(&app, get("/login", None)).await).await;
+    assert!(
+        html.contains(
+            "href=\"https://moodle.univ-demo.fr/login/index.php?wantsurl=http%3A%2F%2Flocalhost%2F\""
+        ),
+        "{html}"
+    );
+
+    // Without --moodle-session, the cookie is ignored and the page says nothing of Moodle.
+    let app = fixture.app().await;
+    let response = send(&app, with_moodle_cookie("/", live, None)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let html = text(send(&app, get("/login", None)).await).await;
+    assert!(!html.contains("Log in with Moodle"), "{html}");
+}

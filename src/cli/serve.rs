@@ -8,7 +8,7 @@ use clap::Args;
 use super::{Context, Exit, Failure};
 use crate::document::keys;
 use crate::i18n::Lang;
-use crate::web::{self, AppState, PasswordSettings, WebConfig};
+use crate::web::{self, AppState, MoodleSessionLogin, PasswordSettings, WebConfig};
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -30,6 +30,11 @@ pub struct ServeArgs {
     /// The largest upload accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = web::DEFAULT_MAX_UPLOAD / (1024 * 1024))]
     pub max_upload: usize,
+    /// Log in the site administrators who are logged in to Moodle, through Moodle's session
+    /// cookie and its sessions table (database and file session handlers), as well as by
+    /// password.
+    #[arg(long)]
+    pub moodle_session: bool,
     /// Minutes without a request after which a session ends.
     #[arg(long, value_name = "MINUTES", default_value_t = web::DEFAULT_IDLE_TIMEOUT.as_secs() / 60)]
     pub idle_timeout: u64,
@@ -61,6 +66,16 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
         salt_main: target.password_salt_main.clone(),
         peppers: target.password_peppers.clone(),
     };
+    if args.moodle_session {
+        let cookie = site
+            .session_cookie_name()
+            .await
+            .map_err(|e| Failure::database(e, lang))?;
+        config.moodle_session = Some(MoodleSessionLogin {
+            cookie,
+            wwwroot: target.wwwroot.clone(),
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| {

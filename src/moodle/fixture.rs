@@ -284,6 +284,21 @@ const TABLES: &[Table] = &[
         ],
         unique: &[],
     },
+    // Moodle 5.1's sessions table, as the real site's dump has it (tests/real-moodle/).
+    Table {
+        name: "sessions",
+        columns: &[
+            int("state", 10).nn().d(0),
+            char("sid", 128).nn().ds(""),
+            int("userid", 10).nn(),
+            text("sessdata"),
+            int("timecreated", 10).nn(),
+            int("timemodified", 10).nn(),
+            char("firstip", 45),
+            char("lastip", 45),
+        ],
+        unique: &[&["sid"]],
+    },
     Table {
         name: "user",
         columns: &[

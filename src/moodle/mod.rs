@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use auth::LoginUser;
+pub use auth::{LoginUser, MoodleSession, DEFAULT_SESSION_TIMEOUT};
 pub use restore::{
     store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneValues, PlanningValues,
     RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection, TargetTemplate, TargetUser,

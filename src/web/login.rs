@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -23,6 +23,8 @@ struct LoginPage {
     l: Layout,
     message: Option<String>,
     username: String,
+    /// Moodle's login page, returning here (`serve --moodle-session` with a known wwwroot).
+    moodle_login: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,7 +35,7 @@ struct NotAllowedPage {
 }
 
 /// The login form; a logged-in visitor goes to the trainings.
-pub async fn form(visit: Visit) -> Response {
+pub async fn form(State(state): State<AppState>, visit: Visit, headers: HeaderMap) -> Response {
     if visit.session.login.is_some() {
         return Redirect::to(&format!("{}/", visit.base)).into_response();
     }
@@ -43,8 +45,41 @@ pub async fn form(visit: Visit) -> Response {
             l: Layout::of(&visit),
             message: None,
             username: String::new(),
+            moodle_login: moodle_login_url(&state, &visit, &headers),
         },
     )
+}
+
+/// Moodle's login page with `wantsurl` set to this tool's home page, so that Moodle sends the
+/// administrator back here once logged in (CAS, Shibboleth and every other Moodle login).
+fn moodle_login_url(state: &AppState, visit: &Visit, headers: &HeaderMap) -> Option<String> {
+    let wwwroot = state.config().moodle_session.as_ref()?.wwwroot.as_ref()?;
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = state
+        .config()
+        .behind_proxy
+        .then(|| text("x-forwarded-host"))
+        .flatten()
+        .or_else(|| text("host"))?;
+    let scheme = if visit.secure { "https" } else { "http" };
+    let home = format!("{scheme}://{}{}/", host.trim(), visit.base);
+    Some(format!(
+        "{}/login/index.php?wantsurl={}",
+        wwwroot.trim_end_matches('/'),
+        query_encode(&home)
+    ))
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+fn query_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// What the login form sends. Its `Debug` hides the password.
@@ -86,6 +121,7 @@ pub async fn submit(
                 l: Layout::of(&visit),
                 message: Some(message),
                 username: form.username.clone(),
+                moodle_login: None,
             },
         )
     };
@@ -127,6 +163,7 @@ pub async fn submit(
         user_id: user.id,
         username: user.username.clone(),
         admin: admins.contains(&user.id),
+        via_moodle: false,
     };
     let new_id = state.sessions().log_in(&visit.session_id, login);
     let mut response = Redirect::to(&format!("{}/", visit.base)).into_response();

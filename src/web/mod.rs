@@ -64,6 +64,17 @@ pub struct WebConfig {
     pub passwords: PasswordSettings,
     /// How many failed logins are allowed before a pause.
     pub throttle: ThrottleLimits,
+    /// Log administrators in through their live Moodle session (`serve --moodle-session`).
+    pub moodle_session: Option<MoodleSessionLogin>,
+}
+
+/// How to recognise a Moodle session (`serve --moodle-session`, DECISIONS 18).
+#[derive(Debug, Clone)]
+pub struct MoodleSessionLogin {
+    /// The cookie's name: `MoodleSession` followed by `$CFG->sessioncookie`.
+    pub cookie: String,
+    /// `$CFG->wwwroot`, for the *Log in with Moodle* and *Log out of Moodle* links.
+    pub wwwroot: Option<String>,
 }
 
 impl WebConfig {
@@ -79,6 +90,7 @@ impl WebConfig {
             trust_dir,
             passwords: PasswordSettings::default(),
             throttle: ThrottleLimits::default(),
+            moodle_session: None,
         }
     }
 

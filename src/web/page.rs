@@ -20,6 +20,8 @@ pub struct Layout {
     pub user: Option<String>,
     /// Whether the navigation of an administrator is shown.
     pub admin: bool,
+    /// Whether the login is the visitor's Moodle session: logging out happens in Moodle.
+    pub via_moodle: bool,
 }
 
 impl Layout {
@@ -32,6 +34,7 @@ impl Layout {
             csrf: visit.session.csrf.clone(),
             user: login.map(|l| l.username.clone()),
             admin: login.is_some_and(|l| l.admin),
+            via_moodle: login.is_some_and(|l| l.via_moodle),
         }
     }
 }

@@ -260,6 +260,11 @@ impl FromRequestParts<AppState> for Operator {
         let mut visit = Visit::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        if visit.session.login.is_none() {
+            visit.session.login = moodle_login(parts, state)
+                .await
+                .map_err(|e| WebError::internal(&visit, e).into_response())?;
+        }
         let Some(login) = visit.session.login.clone() else {
             return Err(
                 axum::response::Redirect::to(&format!("{}/login", visit.base)).into_response(),
@@ -286,6 +291,49 @@ impl FromRequestParts<AppState> for Operator {
         }
         Ok(Operator { visit })
     }
+}
+
+/// The account of the visitor's live Moodle session, when `serve --moodle-session` is on and
+/// the request carries Moodle's session cookie for a usable session (DECISIONS 18). Checked on
+/// every request, so a logout in Moodle ends it here too. The cookie's value is never logged.
+async fn moodle_login(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<super::session::Login>, crate::moodle::Error> {
+    let Some(config) = &state.config().moodle_session else {
+        return Ok(None);
+    };
+    let Some(sid) = cookie_value(&parts.headers, &config.cookie) else {
+        return Ok(None);
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let crate::moodle::MoodleSession::LoggedIn(user) =
+        state.site().moodle_session(&sid, now).await?
+    else {
+        return Ok(None);
+    };
+    let admins = state.site().site_admin_ids().await?;
+    Ok(Some(super::session::Login {
+        user_id: user.id,
+        admin: admins.contains(&user.id),
+        username: user.username,
+        via_moodle: true,
+    }))
+}
+
+/// The value of the cookie named exactly `name`, when the request carries one that is not
+/// empty.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, v)| *n == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
 }
 
 /// A form that carries this session's CSRF token in its `csrf` field.

@@ -27,6 +27,9 @@ pub struct Login {
     pub username: String,
     /// Whether the account is a site administrator (checked at login).
     pub admin: bool,
+    /// Whether this login is the visitor's live Moodle session (`serve --moodle-session`),
+    /// checked again on every request, rather than a password login of this tool.
+    pub via_moodle: bool,
 }
 
 /// What a session holds.
@@ -284,6 +287,7 @@ mod tests {
             user_id: 2,
             username: "admin".into(),
             admin: true,
+            via_moodle: false,
         };
         let new = sessions.log_in(&id, login);
         assert!(sessions.touch(&id).is_none());

@@ -1537,3 +1537,45 @@ async fn a_live_moodle_session_of_an_administrator_logs_in_and_nothing_else_does
     let html = text(send(&app, get("/login", None)).await).await;
     assert!(!html.contains("Log in with Moodle"), "{html}");
 }
+
+// Issue 11, item 8: the training page names its learners and shows its template.
+#[tokio::test]
+async fn the_training_page_lists_its_learners_by_name_and_its_template() {
+    let fixture = Fixture::new().await;
+    // Opened as `serve` opens the demo: its file store beside the database.
+    let database = fixture.dir.path().join("site.sqlite");
+    let target = Target::url(
+        &format!("sqlite://{}", database.display()),
+        "mdl_",
+        fixture.dir.path(),
+    )
+    .expect("the demo's target");
+    assert!(target.filedir.is_some(), "the demo's file store is found");
+    let site = Site::open(&target).await.expect("open the demo site");
+    let app = web::app(AppState::new(site, fixture.config()));
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    assert!(html.contains("<td>Camille Martin</td>"), "{html}");
+    assert!(html.contains("Camille.Martin@Etu.Univ-Demo.fr"), "{html}");
+    assert!(!html.contains("user 18"), "{html}");
+    assert!(html.contains("Template Site"), "{html}");
+    assert!(html.contains("<td>learnername</td>"), "{html}");
+    let (_, rest) = html
+        .split_once("<img class=\"background\" src=\"")
+        .expect("the background's thumbnail");
+    let src = rest.split('"').next().unwrap_or("").to_owned();
+    let response = send(&app, admin.get(&src)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{src}");
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "image/png");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the image");
+    assert!(bytes.starts_with(b"\x89PNG"), "a PNG image");
+    let response = send(&app, admin.get("/trainings/1/background/99")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // French.
+    send(&app, admin.get("/?lang=fr")).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    assert!(html.contains("Les éléments du certificat"), "{html}");
+    assert!(html.contains("Adresse électronique"), "{html}");
+}

@@ -164,6 +164,10 @@ pub struct UserRow {
     pub idnumber: String,
     /// `deleted`.
     pub deleted: bool,
+    /// `firstname` and `lastname`, as the training page shows them.
+    pub firstname: String,
+    /// `lastname`.
+    pub lastname: String,
 }
 
 /// A learner row with its user, when the user row exists.
@@ -280,6 +284,8 @@ fn user_of(row: &Row) -> Result<Option<UserRow>, Error> {
         email: row.opt_text("u_email")?.unwrap_or_default(),
         idnumber: row.opt_text("u_idnumber")?.unwrap_or_default(),
         deleted: row.opt_int("u_deleted")?.unwrap_or(0) != 0,
+        firstname: row.opt_text("u_firstname")?.unwrap_or_default(),
+        lastname: row.opt_text("u_lastname")?.unwrap_or_default(),
     }))
 }
 
@@ -329,7 +335,7 @@ impl Site {
              (SELECT moduleid FROM {p}tool_attestoodle_milestone WHERE trainingid = ?)",
             "SELECT id, userid, selected, predelete, resultcriteria \
              FROM {p}tool_attestoodle_learner WHERE trainingid = ?",
-            "SELECT id, username, email, idnumber, deleted FROM {p}user WHERE id IN \
+            "SELECT id, username, email, idnumber, deleted, firstname, lastname FROM {p}user WHERE id IN \
              (SELECT userid FROM {p}tool_attestoodle_learner WHERE trainingid = ?)",
             "SELECT id, userid, templateid, grpcriteria1, grpcriteria2, enablecertificate, \
              withdateformat FROM {p}tool_attestoodle_user_style WHERE trainingid = ?",
@@ -620,7 +626,8 @@ impl Site {
                 self.render(
                     "SELECT l.id, l.userid, l.categoryid, l.selected, l.predelete, l.resultcriteria, \
                      u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted \
+                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
+                     u.firstname AS u_firstname, u.lastname AS u_lastname \
                      FROM {p}tool_attestoodle_learner l LEFT JOIN {p}user u ON u.id = l.userid \
                      WHERE l.trainingid = ? ORDER BY l.id",
                 ),
@@ -646,7 +653,8 @@ impl Site {
                     "SELECT s.id, s.userid, s.templateid, s.grpcriteria1, s.grpcriteria2, \
                      s.enablecertificate, s.withdateformat, \
                      u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted \
+                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
+                     u.firstname AS u_firstname, u.lastname AS u_lastname \
                      FROM {p}tool_attestoodle_user_style s LEFT JOIN {p}user u ON u.id = s.userid \
                      WHERE s.trainingid = ? ORDER BY s.id",
                 ),

@@ -213,6 +213,10 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/trainings/{id}"), get(trainings::show))
         .route(&at("/trainings/{id}/backup.json"), get(trainings::download))
         .route(
+            &at("/trainings/{id}/background/{n}"),
+            get(trainings::background),
+        )
+        .route(
             &at("/trainings/{id}/legacy.json"),
             get(trainings::download_legacy),
         )

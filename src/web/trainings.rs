@@ -49,6 +49,30 @@ struct MilestoneLine {
     minutes: i64,
 }
 
+/// One learner as the training page lists it.
+struct LearnerLine {
+    name: String,
+    email: String,
+    username: String,
+    /// The account is deleted or missing: a backup leaves the learner out.
+    gone: bool,
+}
+
+/// One template detail (an element of the certificate).
+struct DetailLine {
+    kind: String,
+    data: String,
+}
+
+/// A template the training uses, as a backup would carry it.
+struct TemplateBlock {
+    name: String,
+    details: Vec<DetailLine>,
+    /// Its place in the backup's `templates`, for the background's address; `None` without
+    /// a background.
+    background: Option<usize>,
+}
+
 #[derive(Template)]
 #[template(path = "training.html")]
 struct TrainingPage {
@@ -63,6 +87,10 @@ struct TrainingPage {
     lines: Vec<MilestoneLine>,
     /// What a backup would leave out or warn about (orphan milestones...).
     notes: Vec<String>,
+    /// The learners, by name.
+    learner_lines: Vec<LearnerLine>,
+    /// The templates a backup would carry.
+    templates: Vec<TemplateBlock>,
 }
 
 /// The query of the list page.
@@ -177,7 +205,7 @@ pub async fn show(
     let Some(training) = list.trainings.iter().find(|t| t.id == id) else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
-    let (lines, notes) = milestone_lines(&state, id, visit).await?;
+    let contents = contents(&state, id, visit).await?;
     Ok(render(
         StatusCode::OK,
         &TrainingPage {
@@ -188,20 +216,27 @@ pub async fn show(
             milestones: training.milestones,
             learners: training.learners,
             template: template_text(training, visit),
-            lines,
-            notes,
+            lines: contents.milestones,
+            notes: contents.notes,
+            learner_lines: contents.learners,
+            templates: contents.templates,
         },
     ))
 }
 
-/// The milestones as the backup names them (course, section, position, activity), through the
-/// same snapshot and builder as `save`, without signing or reading image files; and the save's
-/// warnings. A training the builder refuses (deleted category) lists nothing, with the reason.
-async fn milestone_lines(
-    state: &AppState,
-    id: i64,
-    visit: &Visit,
-) -> Result<(Vec<MilestoneLine>, Vec<String>), WebError> {
+/// What the training page shows of a training's contents.
+struct Contents {
+    milestones: Vec<MilestoneLine>,
+    notes: Vec<String>,
+    learners: Vec<LearnerLine>,
+    templates: Vec<TemplateBlock>,
+}
+
+/// The milestones and templates as the backup names them (course, section, position,
+/// activity), through the same snapshot and builder as `save`, without signing or reading image
+/// files; the save's warnings; the learners by name. A training the builder refuses (deleted
+/// category) lists no milestone, with the reason.
+async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, WebError> {
     let Some(snapshot) = state
         .site()
         .training_snapshot(id)
@@ -210,14 +245,45 @@ async fn milestone_lines(
     else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
+    let mut learners: Vec<LearnerLine> = snapshot
+        .learners
+        .iter()
+        .map(|l| match &l.user {
+            Some(u) => LearnerLine {
+                name: format!("{} {}", u.firstname, u.lastname).trim().to_owned(),
+                email: u.email.clone(),
+                username: u.username.clone(),
+                gone: u.deleted,
+            },
+            None => LearnerLine {
+                name: visit.tr().fmt(
+                    "training.account_missing",
+                    &[("id", &l.user_id.to_string())],
+                ),
+                email: String::new(),
+                username: String::new(),
+                gone: true,
+            },
+        })
+        .collect();
+    learners.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
     let context = save::BuildContext {
         filedir: None,
         wwwroot: None,
         created: OffsetDateTime::now_utc(),
     };
+    let has_background = |template: &str| {
+        snapshot.templates.iter().any(|t| {
+            t.name == template
+                && snapshot
+                    .details
+                    .iter()
+                    .any(|d| d.template_id == t.id && d.kind == "background")
+        })
+    };
     match save::build(&snapshot, &context) {
         Ok((document, warnings)) => {
-            let lines = document
+            let milestones = document
                 .milestones
                 .iter()
                 .map(|m| MilestoneLine {
@@ -234,16 +300,78 @@ async fn milestone_lines(
                     minutes: m.creditedtime,
                 })
                 .collect();
+            let templates = document
+                .templates
+                .iter()
+                .enumerate()
+                .map(|(n, t)| TemplateBlock {
+                    name: t.name.clone(),
+                    details: t
+                        .details
+                        .iter()
+                        .map(|d| DetailLine {
+                            kind: d.kind.clone(),
+                            data: d.data.clone(),
+                        })
+                        .collect(),
+                    background: has_background(&t.name).then_some(n),
+                })
+                .collect();
             let notes = warnings
                 .iter()
                 // Background images are not read for this page: that warning would mislead.
                 .filter(|w| !w.code.starts_with("background"))
                 .map(|w| w.message(visit.lang).to_owned())
                 .collect();
-            Ok((lines, notes))
+            Ok(Contents {
+                milestones,
+                notes,
+                learners,
+                templates,
+            })
         }
-        Err(error) => Ok((Vec::new(), vec![error.to_string()])),
+        Err(error) => Ok(Contents {
+            milestones: Vec::new(),
+            notes: vec![error.to_string()],
+            learners,
+            templates: Vec::new(),
+        }),
     }
+}
+
+/// The background image of the `n`-th template a backup of training `id` carries, read from
+/// Moodle's file store as `save` reads it; only raster images are sent (never SVG, which could
+/// hold a script).
+pub async fn background(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let id = training_id(&id, visit)?;
+    let n = n
+        .parse::<usize>()
+        .map_err(|_| visit.error(WhatWentWrong::NotFound))?;
+    let (document, _) = save::read(state.site(), id, OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| save_failure(visit, e))?;
+    let Some(background) = document
+        .templates
+        .get(n)
+        .and_then(|t| t.background.as_ref())
+    else {
+        return Err(visit.error(WhatWentWrong::NotFound));
+    };
+    const RASTER: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+    let Some(mimetype) = RASTER.iter().find(|m| **m == background.mimetype) else {
+        return Err(visit.error(WhatWentWrong::NotFound));
+    };
+    let bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &background.content,
+    )
+    .map_err(|e| WebError::internal(visit, e))?;
+    Ok(([(header::CONTENT_TYPE, *mimetype)], bytes).into_response())
 }
 
 /// The training's id from the path; anything else is a missing page.

@@ -249,10 +249,7 @@ fn name_refused_for_new(name: &str) -> Option<(&'static str, &'static str)> {
             "contient `/`, qu'Attestoodle refuse pour une nouvelle formation depuis la 1.10.6",
         ))
     } else if name.chars().count() > 255 {
-        Some((
-            "is longer than 255 characters",
-            "dépasse 255 caractères",
-        ))
+        Some(("is longer than 255 characters", "dépasse 255 caractères"))
     } else {
         None
     }

@@ -14,9 +14,9 @@ use crate::document::load;
 use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
 use crate::restore::{
-    self, parse_day, parse_shift_days, Accepted, ApplyOptions, Code, DateShift, Mode, Plan, Provenance, Report,
-    RestoreError, RestoreOptions, Severity, Status, TemplateAction, TemplateMode, TrainingAction,
-    MAX_SHIFT_DAYS,
+    self, parse_day, parse_shift_days, Accepted, ApplyOptions, Code, DateShift, Mode, Plan,
+    Provenance, Report, RestoreError, RestoreOptions, Severity, Status, TemplateAction,
+    TemplateMode, TrainingAction, MAX_SHIFT_DAYS,
 };
 
 /// Options shared by `restore` and `clone`.

@@ -7,13 +7,13 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use super::finding::{Code, Finding, Severity};
+use super::zone::SiteZone;
 use super::{
     BackgroundAction, Image, Internal, Mode, Plan, PlanCategory, PlanLearner, PlanMilestone,
     PlanPlanning, PlanSource, PlanStyle, PlanTemplate, PlanTraining, PlanningRow, Provenance,
     RestoreOptions, Status, StyleFields, TemplateAction, TemplateMode, TrainingAction,
 };
 use crate::document::v2::{Activity, Document, Template};
-use super::zone::SiteZone;
 use crate::i18n::Lang;
 use crate::moodle::{self, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
 
@@ -594,9 +594,7 @@ fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[Pla
             Severity::Info,
             subject,
             format!("the file has no milestones: the training `{name}` is written without any"),
-            format!(
-                "le fichier n'a aucun jalon : la formation `{name}` est écrite sans jalon"
-            ),
+            format!("le fichier n'a aucun jalon : la formation `{name}` est écrite sans jalon"),
         ));
         return;
     }

@@ -96,7 +96,9 @@ mod tests {
         let unknown = SiteZone::new(Some("Mars/Olympus".to_owned()));
         assert_eq!(unknown, SiteZone::Unknown("Mars/Olympus".to_owned()));
         assert_eq!(unknown.day(start), "2026-08-31");
-        assert!(unknown.label(Lang::Fr).contains("`Mars/Olympus` est inconnu"));
+        assert!(unknown
+            .label(Lang::Fr)
+            .contains("`Mars/Olympus` est inconnu"));
         assert_eq!(
             london.dates(start, None, Lang::En),
             "2026-09-01 → - (Europe/London)"

@@ -174,7 +174,8 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
         return Err(t.get("restore.clone_needs_name").to_owned());
     }
     if !shift.is_empty() {
-        let days = restore::parse_shift_days(shift).ok_or_else(|| t.fmt("restore.bad_shift", &[("value", shift)]))?;
+        let days = restore::parse_shift_days(shift)
+            .ok_or_else(|| t.fmt("restore.bad_shift", &[("value", shift)]))?;
         options.shift = Some(DateShift::Days(days));
     }
     Ok(options)

@@ -1454,3 +1454,49 @@ async fn the_result_page_links_to_the_training_in_moodle() {
         "{html}"
     );
 }
+
+// Issue 10, items 6 and 7: the precheck page names the form's field, never a command-line
+// flag, for a name a new training cannot take and for a replacement; its dates are days of
+// the site's time zone, named.
+#[tokio::test]
+async fn the_precheck_page_advises_with_its_fields_and_the_sites_time_zone() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", "Langues / Anglais B2 2027"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("<code>invalid-name</code>"))
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(row.contains("New training name"), "{row}");
+    assert!(row.contains("Langues - Anglais B2 2027"), "{row}");
+    assert!(!row.contains("--name"), "{row}");
+    // The demo site's zone is Europe/Paris: its 1 September 2026 start is that day there.
+    assert!(
+        html.contains("2026-09-01 → 2027-01-31 (Europe/Paris)"),
+        "{html}"
+    );
+    let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("<code>replace-training</code>"))
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(row.contains("New training name"), "{row}");
+    assert!(
+        !row.contains("--accept") && !row.contains("--name"),
+        "{row}"
+    );
+}

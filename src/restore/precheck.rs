@@ -45,25 +45,43 @@ pub async fn precheck(
     let (action, existing_id) = match (existing.as_slice(), options.mode) {
         ([], _) => (TrainingAction::Create, None),
         ([one], Mode::Restore) => {
-            findings.push(Finding::new(
-                Code::ReplaceTraining,
-                Severity::NeedsAccept,
-                subject,
-                format!(
-                    "the training `{name}` exists (id {}): its milestones, learners, learner \
-                     styles, template link and planning will be replaced; it keeps its id and \
-                     its certificate history (accept with --accept replace-training, or choose \
-                     another name with --name)",
-                    one.id
+            let what_en = format!(
+                "the training `{name}` exists (id {}): its milestones, learners, learner styles, \
+                 template link and planning will be replaced; it keeps its id and its \
+                 certificate history",
+                one.id
+            );
+            let what_fr = format!(
+                "la formation `{name}` existe (id {}) : ses jalons, apprenants, styles \
+                 d'apprenants, lien de modèle et planification seront remplacés ; elle garde son \
+                 id et l'historique de ses attestations",
+                one.id
+            );
+            findings.push(
+                Finding::new(
+                    Code::ReplaceTraining,
+                    Severity::NeedsAccept,
+                    subject,
+                    format!(
+                        "{what_en} (accept with --accept replace-training, or choose another \
+                         name with --name)"
+                    ),
+                    format!(
+                        "{what_fr} (acceptez avec --accept replace-training, ou choisissez un \
+                         autre nom avec --name)"
+                    ),
+                )
+                .on_web(
+                    format!(
+                        "{what_en} (tick to accept, or type another name in the field “New \
+                         training name”)"
+                    ),
+                    format!(
+                        "{what_fr} (cochez pour accepter, ou saisissez un autre nom dans le \
+                         champ « Nouveau nom de la formation »)"
+                    ),
                 ),
-                format!(
-                    "la formation `{name}` existe (id {}) : ses jalons, apprenants, styles \
-                     d'apprenants, lien de modèle et planification seront remplacés ; elle garde \
-                     son id et l'historique de ses attestations (acceptez avec --accept \
-                     replace-training, ou choisissez un autre nom avec --name)",
-                    one.id
-                ),
-            ));
+            );
             (TrainingAction::Replace, Some(one.id))
         }
         ([one], Mode::Clone) => {

@@ -1324,12 +1324,23 @@ async fn the_restore_pages_refuse_what_cannot_be_restored() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("class=\"finding-blocking\""), "{html}");
     assert!(!html.contains("/restore/apply"), "{html}");
-    // Two `missing-course` findings: ticking one of them does not accept the other.
+    // Two `missing-course` findings: ticking one of them does not accept the other. (Two
+    // milestones on courses this site lacks, beside the ones it has: a file whose every course
+    // is missing is `nothing-to-restore`, blocking.)
+    let mut document = attestoodle_backup::document::v2::parse(&bytes).expect("a format-2 file");
+    for ghost in ["GHOST1", "GHOST2"] {
+        let mut milestone = document.milestones[0].clone();
+        milestone.course = ghost.to_owned();
+        document.milestones.push(milestone);
+    }
+    attestoodle_backup::document::v2::sort(&mut document);
+    attestoodle_backup::document::signature::sign(&mut document, &keys::generate());
+    let ghosts = attestoodle_backup::document::v2::to_text(&document).into_bytes();
     let (status, html) = upload_restore(
         &app,
         &admin,
-        &bytes,
-        &[("mode", "clone"), ("suffix", "_missing")],
+        &ghosts,
+        &[("mode", "clone"), ("suffix", "_2027")],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");

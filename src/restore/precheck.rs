@@ -1232,17 +1232,18 @@ async fn match_templates(
                 line.action = TemplateAction::Create;
                 if target.is_empty() || target.chars().count() > MAX_TEMPLATE_NAME {
                     let proposal: String = target.chars().take(MAX_TEMPLATE_NAME).collect();
+                    let proposal = shell_quote(&format!("copy:{proposal}"));
                     findings.push(Finding::new(
                         Code::InvalidName,
                         Severity::Blocking,
                         subject,
                         format!(
                             "the template name `{target}` cannot be used: a template name has 1 \
-                             to 35 characters; give another with --template copy:\"{proposal}\""
+                             to 35 characters; give another with --template {proposal}"
                         ),
                         format!(
                             "le nom de modèle `{target}` est refusé : un nom de modèle a de 1 à \
-                             35 caractères ; donnez-en un autre avec --template copy:\"{proposal}\""
+                             35 caractères ; donnez-en un autre avec --template {proposal}"
                         ),
                     ));
                 }

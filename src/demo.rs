@@ -813,6 +813,9 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
         ("siteguest", "1"),
         ("mnet_localhost_id", "1"),
         ("allowaccountssameemail", "1"),
+        // As a real site stores them: the zone not forced, the site's own zone.
+        ("forcetimezone", "99"),
+        ("timezone", "Europe/Paris"),
         (DEMO_MARKER, "1"),
     ] {
         w.insert("config", &[("name", name.into()), ("value", value.into())])

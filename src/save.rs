@@ -253,6 +253,22 @@ pub struct BuildContext<'a> {
     pub created: OffsetDateTime,
 }
 
+/// Why today's rules refuse `name` for a new training (made before Attestoodle 1.10.6), in
+/// English and French; `None` when a new training may take it. An empty name has its own
+/// warning.
+fn name_refused_for_new(name: &str) -> Option<(&'static str, &'static str)> {
+    if name.contains('/') {
+        Some((
+            "contains `/`, which Attestoodle refuses for a new training since 1.10.6",
+            "contient `/`, qu'Attestoodle refuse pour une nouvelle formation depuis la 1.10.6",
+        ))
+    } else if name.chars().count() > 255 {
+        Some(("is longer than 255 characters", "dépasse 255 caractères"))
+    } else {
+        None
+    }
+}
+
 /// Builds the unsigned, sorted and validated document of a snapshot, with its warnings.
 ///
 /// # Errors
@@ -282,6 +298,23 @@ pub fn build(
             String::new()
         }
     };
+    if let Some(why) = name_refused_for_new(&training_name) {
+        warnings.push(Warning::new(
+            "training-name-refused",
+            format!(
+                "the training name `{training_name}` {}: it is saved as it is, and a restore can \
+                 replace this training under it, but a new training (a restore elsewhere, a \
+                 clone) will need another name (--name)",
+                why.0
+            ),
+            format!(
+                "le nom de formation `{training_name}` {} : il est sauvegardé tel quel, et une \
+                 restauration peut remplacer cette formation sous ce nom, mais une nouvelle \
+                 formation (restauration ailleurs, clonage) demandera un autre nom (--name)",
+                why.1
+            ),
+        ));
+    }
     let category =
         snapshot
             .categories

@@ -352,9 +352,11 @@ async fn clone_links_every_milestone_to_the_suffixed_courses() {
         assert_eq!(report.action, "created");
         assert_eq!(report.written.milestones, 9, "{name}");
         assert_eq!(report.written.learners, 0, "{name}");
+        let id = report.training_id.expect("a real run names its training");
         assert!(report
             .page
-            .contains(&format!("trainingid={}", report.training_id)));
+            .as_deref()
+            .is_some_and(|page| page.contains(&format!("trainingid={id}"))));
         assert_eq!(report.url.as_deref(), None, "a --db site has no wwwroot");
         let list = site.list_trainings().await.expect("list");
         let clone = list
@@ -364,7 +366,7 @@ async fn clone_links_every_milestone_to_the_suffixed_courses() {
             .expect("the clone is listed");
         assert_eq!((clone.milestones, clone.learners), (9, 0), "{name}");
         assert_eq!(clone.template.as_deref(), Some("Site"));
-        assert_eq!(clone.id, report.training_id);
+        assert_eq!(clone.id, id);
 
         // The same clone again is refused: a clone never replaces.
         let again = restore::precheck(&site, &chimie(), &clone_options())
@@ -862,7 +864,11 @@ async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
             .await
             .expect("apply");
         assert_eq!(report.action, "replaced");
-        assert_eq!(report.training_id, existing, "{name}: replace keeps the id");
+        assert_eq!(
+            report.training_id,
+            Some(existing),
+            "{name}: replace keeps the id"
+        );
         assert_eq!(
             (
                 report.written.milestones,
@@ -932,7 +938,7 @@ async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
         let restored = list
             .trainings
             .iter()
-            .find(|t| t.id == report.training_id)
+            .find(|t| Some(t.id) == report.training_id)
             .expect("restored");
         assert_eq!(
             (
@@ -983,7 +989,7 @@ async fn the_precheck_names_every_refusal_rule() {
         .find(|f| f.code == Code::InvalidName)
         .expect("finding");
     assert!(
-        invalid.en.contains("--name \"Chimie 2026 - 2027\""),
+        invalid.en.contains("--name 'Chimie 2026 - 2027'"),
         "{}",
         invalid.en
     );
@@ -1336,4 +1342,476 @@ async fn plan_and_report_json_keep_their_documented_keys() {
     );
     site.close().await;
     db.drop_database().await;
+}
+
+/// The JSON of a command's stdout.
+fn json_of(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("JSON: {e}\n{}\n{}", stdout(output), stderr(output)))
+}
+
+/// Sets a row of Moodle's `config` table, as an administrator's setting would.
+async fn set_config(site: &Site, name: &str, value: Option<&str>) {
+    let mut w = fixture::Writer::begin(site).await.expect("write");
+    w.delete_where("config", "name", name.into())
+        .await
+        .expect("delete");
+    if let Some(value) = value {
+        w.insert("config", &[("name", name.into()), ("value", value.into())])
+            .await
+            .expect("insert");
+    }
+    w.commit().await.expect("commit");
+}
+
+// Issue 10, item 2: a restore or clone that would write no milestone is refused.
+#[tokio::test]
+async fn a_training_that_would_get_no_milestone_is_refused_with_nothing_to_restore() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let before = snapshot(&site).await;
+
+        // Every course missing: the README's clone with --accept missing-course, a year on.
+        let mut next = options(Mode::Clone);
+        next.rename.suffix = Some("_2028".to_owned());
+        let plan = restore::precheck(&site, &chimie(), &next)
+            .await
+            .expect("precheck");
+        assert_eq!(
+            codes(&plan, Severity::Blocking),
+            vec![Code::NothingToRestore],
+            "{name}"
+        );
+        let finding = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::NothingToRestore)
+            .expect("the finding");
+        assert!(
+            finding.en.contains("none of the file's 9 milestone(s)")
+                && finding.en.contains("CHIM101_2028, CHIM102_2028"),
+            "{name}: {}",
+            finding.en
+        );
+        assert!(
+            finding.fr.contains("aucun cours du fichier"),
+            "{}",
+            finding.fr
+        );
+        assert!(matches!(
+            restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default()).await,
+            Err(RestoreError::Refused { .. })
+        ));
+
+        // Every activity unmatched: the courses are there, the activities are not.
+        let mut document = chimie();
+        for m in &mut document.milestones {
+            m.activity.name = Some(format!("Autre {}", m.position));
+        }
+        let plan = restore::precheck(&site, &document, &clone_options())
+            .await
+            .expect("precheck");
+        let finding = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::NothingToRestore)
+            .unwrap_or_else(|| panic!("{name}: {:?}", plan.findings));
+        assert_eq!(finding.severity, Severity::Blocking);
+        assert!(
+            finding.en.contains("no activity of the file is matched"),
+            "{name}: {}",
+            finding.en
+        );
+
+        // A file with no milestones at all stays restorable, and says so.
+        let mut empty = chimie();
+        empty.milestones.clear();
+        let mut restore_new = options(Mode::Restore);
+        restore_new.rename.name = Some("Chimie sans jalon".to_owned());
+        let plan = restore::precheck(&site, &empty, &restore_new)
+            .await
+            .expect("precheck");
+        assert!(plan.blocking().is_empty(), "{name}: {:?}", plan.findings);
+        assert!(codes(&plan, Severity::Info).contains(&Code::NoMilestones));
+        assert_eq!(snapshot(&site).await, before, "{name}");
+
+        // The command line: exit 4, nothing written, even with every code accepted.
+        std::fs::write(db.dir.path().join("chimie.json"), signed_text(&chimie()))
+            .expect("write the file");
+        let keys = tempfile::tempdir().expect("a key directory");
+        let output = run(
+            &db,
+            keys.path(),
+            &[
+                "clone",
+                "chimie.json",
+                "--suffix",
+                "_2028",
+                "--yes",
+                "--accept",
+                "missing-course,untrusted-signer",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(4), "{name}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("[BLOCKING] nothing-to-restore"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        assert!(
+            stderr(&output).contains("nothing-to-restore"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(snapshot(&site).await, before, "{name}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+const OLD_NAME: &str = "Langues / Anglais \"B2\" — été 2019";
+
+// Issue 10, item 6: a name made before Attestoodle 1.10.6 (with `/`) is replaced under
+// itself; only a new training is refused, with a --name that a POSIX shell takes as it is.
+#[tokio::test]
+async fn a_training_named_before_1_10_6_is_replaced_under_its_own_name() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let ids = site.find_trainings_by_name(TRAINING).await.expect("find");
+        let existing = ids[0];
+        let mut w = fixture::Writer::begin(&site).await.expect("write");
+        w.update(
+            "tool_attestoodle_training",
+            existing,
+            "name",
+            OLD_NAME.into(),
+        )
+        .await
+        .expect("rename");
+        w.commit().await.expect("commit");
+        let mut document = chimie();
+        document.training.name = OLD_NAME.to_owned();
+
+        let plan = restore::precheck(&site, &document, &options(Mode::Restore))
+            .await
+            .expect("precheck");
+        assert!(plan.blocking().is_empty(), "{name}: {:?}", plan.findings);
+        assert_eq!(
+            plan.needs_accept().into_iter().collect::<Vec<_>>(),
+            vec![Code::ReplaceTraining],
+            "{name}"
+        );
+        let kept = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::NameKept)
+            .expect("an info finding on the name");
+        assert_eq!(kept.severity, Severity::Info);
+        assert!(
+            kept.en.contains("a new training could not take it"),
+            "{}",
+            kept.en
+        );
+        let report = restore::apply(&site, &plan, &accept_all(&plan), &ApplyOptions::default())
+            .await
+            .expect("replace");
+        assert_eq!(
+            (report.action, report.training_id),
+            ("replaced", Some(existing))
+        );
+        assert_eq!(
+            site.find_trainings_by_name(OLD_NAME).await.expect("find"),
+            vec![existing],
+            "{name}: still one training of that name"
+        );
+
+        // A new training of that name (a clone) is refused; the advice is pasteable.
+        let mut clone = options(Mode::Clone);
+        clone.rename.name = Some(OLD_NAME.to_owned());
+        clone.rename.suffix = Some("_2027".to_owned());
+        let mut other = document.clone();
+        other.training.name = "L'anglais / B2".to_owned();
+        let mut renamed = options(Mode::Restore);
+        renamed.rename.name = Some("L'anglais / B2".to_owned());
+        let plan = restore::precheck(&site, &document, &clone)
+            .await
+            .expect("precheck");
+        let invalid = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::InvalidName)
+            .unwrap_or_else(|| panic!("{name}: {:?}", plan.findings));
+        assert_eq!(invalid.severity, Severity::Blocking);
+        assert!(
+            invalid
+                .en
+                .contains("--name 'Langues - Anglais \"B2\" — été 2019'"),
+            "{name}: {}",
+            invalid.en
+        );
+        let (web_en, web_fr) = invalid.web_text();
+        assert!(
+            !web_en.contains("--") && web_en.contains("New training name"),
+            "{web_en}"
+        );
+        assert!(
+            !web_fr.contains("--") && web_fr.contains("Nouveau nom de la formation"),
+            "{web_fr}"
+        );
+        let plan = restore::precheck(&site, &other, &renamed)
+            .await
+            .expect("precheck");
+        let invalid = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::InvalidName)
+            .expect("invalid-name");
+        let advice = invalid
+            .en
+            .rsplit_once("--name ")
+            .map(|(_, quoted)| quoted.to_owned())
+            .expect("the advice");
+        assert_eq!(advice, r"'L'\''anglais - B2'");
+        // What a POSIX shell makes of the advice: the corrected name, byte for byte.
+        let echoed = Command::new("sh")
+            .args(["-c", &format!("printf %s {advice}")])
+            .output()
+            .expect("sh");
+        assert_eq!(String::from_utf8_lossy(&echoed.stdout), "L'anglais - B2");
+
+        // `save` says that a new training could not take the name.
+        let keys = tempfile::tempdir().expect("a key directory");
+        let id = existing.to_string();
+        let output = run(
+            &db,
+            keys.path(),
+            &["--json", "save", "--id", &id, "-o", "old.json"],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let saved = json_of(&output);
+        assert!(
+            saved["saved"][0]["warnings"]
+                .as_array()
+                .is_some_and(|w| w.iter().any(|w| w["code"] == "training-name-refused")),
+            "{name}: {saved}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Issue 10, item 7: dates in the site's time zone (DECISIONS 17), JSON in Unix seconds.
+#[tokio::test]
+async fn dates_are_shown_in_the_site_time_zone() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        for (force, zone, expected) in [
+            (Some("99"), Some("Europe/London"), Some("Europe/London")),
+            (
+                Some("America/New_York"),
+                Some("Europe/London"),
+                Some("America/New_York"),
+            ),
+            (Some("99"), Some("99"), None),
+            (None, None, None),
+            (None, Some("Europe/London"), Some("Europe/London")),
+        ] {
+            set_config(&site, "forcetimezone", force).await;
+            set_config(&site, "timezone", zone).await;
+            assert_eq!(
+                site.time_zone().await.expect("read").as_deref(),
+                expected,
+                "{name}: {force:?} {zone:?}"
+            );
+        }
+        set_config(&site, "forcetimezone", Some("99")).await;
+        set_config(&site, "timezone", Some("Europe/London")).await;
+        // 2026-08-31 23:00 UTC: 1 September in London, as Moodle shows it.
+        let mut document = chimie();
+        document.training.startdate = 1_788_217_200;
+        std::fs::write(db.dir.path().join("chimie.json"), signed_text(&document))
+            .expect("write the file");
+        let keys = tempfile::tempdir().expect("a key directory");
+        let dry = ["restore", "chimie.json", "--dry-run"];
+        let output = run(&db, keys.path(), &dry);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("Dates: 2026-09-01 → 2027-01-31 (Europe/London)"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        let fr: Vec<&str> = ["--lang", "fr"].into_iter().chain(dry).collect();
+        let output = run(&db, keys.path(), &fr);
+        assert!(
+            stdout(&output).contains("Dates : 2026-09-01 → 2027-01-31 (Europe/London)"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        let json: Vec<&str> = ["--json"].into_iter().chain(dry).collect();
+        let output = run(&db, keys.path(), &json);
+        assert_eq!(
+            json_of(&output)["plan"]["training"]["startdate"],
+            1_788_217_200,
+            "{name}"
+        );
+        // Neither setting: UTC, said as such; an unknown zone: UTC, named as unknown.
+        set_config(&site, "timezone", None).await;
+        let output = run(&db, keys.path(), &dry);
+        assert!(
+            stdout(&output)
+                .contains("Dates: 2026-08-31 → 2027-01-31 (UTC (the site sets no time zone))"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        set_config(&site, "timezone", Some("Europe/Lyon")).await;
+        let output = run(&db, keys.path(), &fr);
+        assert!(
+            stdout(&output).contains("le fuseau horaire du site `Europe/Lyon` est inconnu"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Issue 10, item 8: a dry run does not name the id the rolled-back insert used.
+#[tokio::test]
+async fn a_dry_run_of_a_new_training_names_no_id() {
+    let db = TestDb::seeded(&common::TestBackend::Sqlite, "mdl_").await;
+    let keys = tempfile::tempdir().expect("a key directory");
+    std::fs::write(db.dir.path().join("chimie.json"), signed_text(&chimie())).expect("write");
+    let clone = ["clone", "chimie.json", "--suffix", "_2027"];
+    let dry: Vec<&str> = clone.into_iter().chain(["--dry-run"]).collect();
+    let output = run(&db, keys.path(), &dry);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("a new training"), "{text}");
+    assert!(!text.contains("trainingid="), "{text}");
+    let json: Vec<&str> = ["--json"].into_iter().chain(dry.iter().copied()).collect();
+    let report = json_of(&run(&db, keys.path(), &json))["report"].clone();
+    assert!(report["training_id"].is_null(), "{report}");
+    assert!(report["page"].is_null(), "{report}");
+    let real: Vec<&str> = ["--json"]
+        .into_iter()
+        .chain(clone)
+        .chain(["--yes", "--accept", "untrusted-signer"])
+        .collect();
+    let applied = json_of(&run(&db, keys.path(), &real));
+    let id = applied["report"]["training_id"].as_i64().expect("an id");
+    let list = json_of(&run(&db, keys.path(), &["list", "--json"]));
+    assert!(
+        list.as_array().is_some_and(|l| l
+            .iter()
+            .any(|t| t["id"] == id && t["name"] == "Licence Chimie S1 2026_2027")),
+        "{list}"
+    );
+    // A dry run that replaces names the training it would replace.
+    let replace = json_of(&run(
+        &db,
+        keys.path(),
+        &["--json", "restore", "chimie.json", "--dry-run"],
+    ));
+    assert!(replace["report"]["training_id"].is_i64(), "{replace}");
+    db.drop_database().await;
+}
+
+// Issue 10, item 10: a clone that keeps past dates says so; --shift-dates is bounded.
+#[tokio::test]
+async fn a_clone_that_keeps_past_dates_says_so_and_shifts_are_bounded() {
+    for backend in backends() {
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = open(&db).await;
+        let name = backend.name();
+        let mut old = chimie();
+        // 2019-09-01 → 2020-01-31.
+        old.training.startdate = 1_567_296_000;
+        old.training.enddate = Some(1_580_428_800);
+        let plan = restore::precheck(&site, &old, &clone_options())
+            .await
+            .expect("precheck");
+        let kept = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::DatesKept)
+            .unwrap_or_else(|| panic!("{name}: {:?}", plan.findings));
+        assert_eq!(kept.severity, Severity::Info);
+        assert!(kept.en.contains("2020-01-31"), "{}", kept.en);
+        assert!(kept.en.contains("--shift-dates"), "{}", kept.en);
+        assert!(!kept.web_text().0.contains("--"), "{:?}", kept.web_text());
+        let mut shifted = clone_options();
+        shifted.shift = Some(restore::DateShift::Days(2922));
+        let plan = restore::precheck(&site, &old, &shifted)
+            .await
+            .expect("precheck");
+        assert!(!codes(&plan, Severity::Info).contains(&Code::DatesKept));
+        // Future dates kept: nothing to say; a restore keeps its dates by nature.
+        let plan = restore::precheck(&site, &chimie(), &clone_options())
+            .await
+            .expect("precheck");
+        assert!(!codes(&plan, Severity::Info).contains(&Code::DatesKept));
+        let plan = restore::precheck(&site, &old, &options(Mode::Restore))
+            .await
+            .expect("precheck");
+        assert!(!codes(&plan, Severity::Info).contains(&Code::DatesKept));
+        site.close().await;
+
+        std::fs::write(db.dir.path().join("old.json"), signed_text(&old)).expect("write");
+        let keys = tempfile::tempdir().expect("a key directory");
+        for days in ["36501", "-36501", "106751991167301", "demain"] {
+            for lang in ["en", "fr"] {
+                let output = run(
+                    &db,
+                    keys.path(),
+                    &[
+                        "--lang",
+                        lang,
+                        "clone",
+                        "old.json",
+                        "--suffix",
+                        "_2027",
+                        "--shift-dates",
+                        days,
+                    ],
+                );
+                assert_eq!(output.status.code(), Some(2), "{name} {days}");
+                let expected = match lang {
+                    "en" => "is not a number of days from -36500 to 36500",
+                    _ => "n'est pas un nombre de jours de -36500 à 36500",
+                };
+                assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+            }
+        }
+        let output = run(
+            &db,
+            keys.path(),
+            &[
+                "clone",
+                "old.json",
+                "--suffix",
+                "_2027",
+                "--shift-dates",
+                "-36500",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let output = run(
+            &db,
+            keys.path(),
+            &["clone", "old.json", "--suffix", "_2027", "--dry-run"],
+        );
+        assert!(
+            stdout(&output).contains("[info] dates-kept"),
+            "{name}: {}",
+            stdout(&output)
+        );
+        db.drop_database().await;
+    }
 }

@@ -94,7 +94,10 @@ async fn save_on_a_restore_on_b_save_on_b_gives_the_same_document_except_ids() {
                 "{name}: site B has other ids"
             );
 
-            let again = save::save(&site_b, report.training_id, &options)
+            let id_b = report
+                .training_id
+                .expect("a real restore names its training");
+            let again = save::save(&site_b, id_b, &options)
                 .await
                 .expect("save on B");
             assert_eq!(

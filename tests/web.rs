@@ -1163,12 +1163,23 @@ async fn the_restore_pages_refuse_what_cannot_be_restored() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("class=\"finding-blocking\""), "{html}");
     assert!(!html.contains("/restore/apply"), "{html}");
-    // Two `missing-course` findings: ticking one of them does not accept the other.
+    // Two `missing-course` findings: ticking one of them does not accept the other. (Two
+    // milestones on courses this site lacks, beside the ones it has: a file whose every course
+    // is missing is `nothing-to-restore`, blocking.)
+    let mut document = attestoodle_backup::document::v2::parse(&bytes).expect("a format-2 file");
+    for ghost in ["GHOST1", "GHOST2"] {
+        let mut milestone = document.milestones[0].clone();
+        milestone.course = ghost.to_owned();
+        document.milestones.push(milestone);
+    }
+    attestoodle_backup::document::v2::sort(&mut document);
+    attestoodle_backup::document::signature::sign(&mut document, &keys::generate());
+    let ghosts = attestoodle_backup::document::v2::to_text(&document).into_bytes();
     let (status, html) = upload_restore(
         &app,
         &admin,
-        &bytes,
-        &[("mode", "clone"), ("suffix", "_missing")],
+        &ghosts,
+        &[("mode", "clone"), ("suffix", "_2027")],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
@@ -1578,4 +1589,50 @@ async fn the_training_page_lists_its_learners_by_name_and_its_template() {
     let html = text(send(&app, admin.get("/trainings/1")).await).await;
     assert!(html.contains("Les éléments du certificat"), "{html}");
     assert!(html.contains("Adresse électronique"), "{html}");
+}
+
+// Issue 10, items 6 and 7: the precheck page names the form's field, never a command-line
+// flag, for a name a new training cannot take and for a replacement; its dates are days of
+// the site's time zone, named.
+#[tokio::test]
+async fn the_precheck_page_advises_with_its_fields_and_the_sites_time_zone() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("name", "Langues / Anglais B2 2027"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("<code>invalid-name</code>"))
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(row.contains("New training name"), "{row}");
+    assert!(row.contains("Langues - Anglais B2 2027"), "{row}");
+    assert!(!row.contains("--name"), "{row}");
+    // The demo site's zone is Europe/Paris: its 1 September 2026 start is that day there.
+    assert!(
+        html.contains("2026-09-01 → 2027-01-31 (Europe/Paris)"),
+        "{html}"
+    );
+    let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("<code>replace-training</code>"))
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(row.contains("New training name"), "{row}");
+    assert!(
+        !row.contains("--accept") && !row.contains("--name"),
+        "{row}"
+    );
 }

@@ -22,6 +22,10 @@ use crate::save::{self, SaveOptions};
 /// The demo training that `demo` saves, verifies and clones.
 const DEMO_SAVED_TRAINING: &str = "Licence Chimie S1 2026";
 
+/// The file `demo` saves that training to, next to the database: a name of its own, so that
+/// the README's `save` examples never find it in their way.
+const DEMO_SAVE_FILE: &str = "attestoodle-demo-licence-chimie-s1-2026.json";
+
 /// The suffix of next year's course copies in the demo, and of the clone.
 const DEMO_CLONE_SUFFIX: &str = "_2027";
 
@@ -69,8 +73,8 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     let job = async {
         let saved = save_demo_training(context, &site, &database).await?;
         let cloned = match &saved {
-            Some((_, key_id, document)) => {
-                Some(clone_demo_training(context, &site, document, key_id).await?)
+            Some(save) => {
+                Some(clone_demo_training(context, &site, &save.document, &save.key_id).await?)
             }
             None => None,
         };
@@ -83,8 +87,8 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     .await;
     site.close().await;
     let (saved, cloned, list) = job?;
-    let (saved_file, key_id) = saved
-        .map(|(file, key_id, _)| (Some(file), key_id))
+    let (saved_file, key_id, kept) = saved
+        .map(|save| (Some(save.file), save.key_id, save.kept))
         .unwrap_or_default();
     let all: Vec<usize> = (0..list.trainings.len()).collect();
     if context.json {
@@ -95,6 +99,7 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             "trainings": list_json(&list, &all),
             "saved": saved_file,
             "saved_verified": !key_id.is_empty(),
+            "saved_kept": kept,
             "key_id": key_id,
             "clone": cloned.as_ref().map(|(plan, report)| serde_json::json!({
                 "plan": plan,
@@ -128,18 +133,30 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
         });
     }
     if let Some(file) = &saved_file {
+        // The commands name the file as the operator can type it from this directory.
+        let shown = file
+            .strip_prefix(cwd)
+            .map_or_else(|_| file.display().to_string(), |f| f.display().to_string());
+        out.push_str(&match (kept, lang) {
+            (false, Lang::En) => format!(
+                "Saved “{DEMO_SAVED_TRAINING}” to {shown}\n  signed with key {key_id}, and verified: the signature is valid\n"
+            ),
+            (false, Lang::Fr) => format!(
+                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {shown}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n"
+            ),
+            (true, Lang::En) => format!(
+                "The backup of “{DEMO_SAVED_TRAINING}” {shown} is there from an earlier run: kept as it is (delete it to save the training again)\n  signed with key {key_id}, and verified: the signature is valid\n"
+            ),
+            (true, Lang::Fr) => format!(
+                "La sauvegarde de « {DEMO_SAVED_TRAINING} » {shown} existe depuis une exécution précédente : gardée telle quelle (supprimez-la pour sauvegarder de nouveau la formation)\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n"
+            ),
+        });
         out.push_str(&match lang {
             Lang::En => format!(
-                "Saved “{DEMO_SAVED_TRAINING}” to {}\n  signed with key {key_id}, and verified: the signature is valid\n  check it again: attestoodle-backup verify {}\n  try a restore of it: attestoodle-backup restore {} --dry-run\n\n",
-                file.display(),
-                file.display(),
-                file.display()
+                "  check it again: attestoodle-backup verify {shown}\n  try a restore of it: attestoodle-backup restore {shown} --dry-run\n\n"
             ),
             Lang::Fr => format!(
-                "« {DEMO_SAVED_TRAINING} » sauvegardée dans {}\n  signée avec la clé {key_id}, et vérifiée : la signature est valide\n  pour la vérifier de nouveau : attestoodle-backup verify {}\n  pour essayer de la restaurer : attestoodle-backup restore {} --dry-run\n\n",
-                file.display(),
-                file.display(),
-                file.display()
+                "  pour la vérifier de nouveau : attestoodle-backup verify {shown}\n  pour essayer de la restaurer : attestoodle-backup restore {shown} --dry-run\n\n"
             ),
         });
     }
@@ -175,14 +192,25 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     print_stdout(&out)
 }
 
-/// Saves the demo training next to the database and verifies the file with the library; gives
-/// the file, the key id and the document read back. `None` when the demo has no such training
-/// any more.
+/// The demo's backup file.
+struct DemoSave {
+    /// Where it is.
+    file: PathBuf,
+    /// True when an earlier run wrote it, and it was kept as it is.
+    kept: bool,
+    /// The key id of its signature.
+    key_id: String,
+    /// The document read back from the file.
+    document: Document,
+}
+
+/// Saves the demo training next to the database (unless an earlier run did) and verifies the
+/// file with the library. `None` when the demo has no such training any more.
 async fn save_demo_training(
     context: &Context,
     site: &Site,
     database: &Path,
-) -> Result<Option<(PathBuf, String, Document)>, Failure> {
+) -> Result<Option<DemoSave>, Failure> {
     let lang = context.lang;
     let ids = site
         .find_trainings_by_name(DEMO_SAVED_TRAINING)
@@ -204,36 +232,48 @@ async fn save_demo_training(
     )
     .await
     .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
-    let file = database.with_file_name(save::default_file_name(DEMO_SAVED_TRAINING, now));
-    // The demo's own output: written again on each run.
-    write_file(&file, &saved.text(), true, lang)?;
+    let file = database.with_file_name(DEMO_SAVE_FILE);
+    // A later run keeps the file of the first one (and says so): it never rewrites a file.
+    let kept = file.exists();
+    if !kept {
+        write_file(&file, &saved.text(), false, lang)?;
+    }
     let bytes = std::fs::read(&file).map_err(|e| {
         Failure::new(
             Exit::Runtime,
             format!("cannot read back {}: {e}", file.display()),
         )
     })?;
-    let document = v2::parse(&bytes)
-        .map_err(|e| Failure::new(Exit::FileRejected, format!("{}: {e}", file.display())))?;
-    let verification = signature::verify(&document);
-    if verification.integrity != Integrity::Valid {
-        return Err(Failure::new(
+    let unusable = |why: String| {
+        Failure::new(
             Exit::FileRejected,
             format!(
-                "{}: {}",
+                "{}: {why}; {}",
                 file.display(),
                 lang.pick(
-                    "the demo's own backup does not verify",
-                    "la sauvegarde de la démonstration ne se vérifie pas"
+                    "delete it and run demo again to save a new one",
+                    "supprimez-le et relancez demo pour en sauvegarder un nouveau"
                 )
             ),
+        )
+    };
+    let document = v2::parse(&bytes).map_err(|e| unusable(e.to_string()))?;
+    let verification = signature::verify(&document);
+    if verification.integrity != Integrity::Valid {
+        return Err(unusable(
+            lang.pick(
+                "the demo's backup does not verify",
+                "la sauvegarde de la démonstration ne se vérifie pas",
+            )
+            .to_owned(),
         ));
     }
-    Ok(Some((
+    Ok(Some(DemoSave {
         file,
-        verification.key_id.unwrap_or_default(),
+        kept,
+        key_id: verification.key_id.unwrap_or_default(),
         document,
-    )))
+    }))
 }
 
 /// Prechecks the clone of the saved training onto the `_2027` courses, a year later, and

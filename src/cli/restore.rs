@@ -14,8 +14,9 @@ use crate::document::load;
 use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
 use crate::restore::{
-    self, parse_day, Accepted, ApplyOptions, Code, DateShift, Mode, Plan, Provenance, Report,
-    RestoreError, RestoreOptions, Severity, Status, TemplateAction, TemplateMode, TrainingAction,
+    self, parse_day, parse_shift_days, Accepted, ApplyOptions, Code, DateShift, Mode, Plan,
+    Provenance, Report, RestoreError, RestoreOptions, Severity, Status, TemplateAction,
+    TemplateMode, TrainingAction, MAX_SHIFT_DAYS,
 };
 
 /// Options shared by `restore` and `clone`.
@@ -82,14 +83,14 @@ pub struct CloneArgs {
     /// A CSV file of course renames `old,new`, one a line.
     #[arg(long, value_name = "FILE")]
     pub course_map: Option<PathBuf>,
-    /// Move every date (start, end, planning) by this many days.
+    /// Move every date (start, end, planning) by this many days (-36500 to 36500).
     #[arg(
         long,
         value_name = "DAYS",
         allow_hyphen_values = true,
         conflicts_with = "start"
     )]
-    pub shift_dates: Option<i64>,
+    pub shift_dates: Option<String>,
     /// Move the start date to this day, and every other date by as many days.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub start: Option<String>,
@@ -145,7 +146,19 @@ pub async fn run_clone(context: &Context, args: &CloneArgs) -> Result<(), Failur
         })?;
     }
     options.shift = match (&args.shift_dates, &args.start) {
-        (Some(days), _) => Some(DateShift::Days(*days)),
+        (Some(days), _) => Some(DateShift::Days(parse_shift_days(days).ok_or_else(|| {
+            Failure::new(
+                Exit::Usage,
+                match lang {
+                    Lang::En => format!(
+                        "--shift-dates `{days}` is not a number of days from -{MAX_SHIFT_DAYS} to {MAX_SHIFT_DAYS}: give e.g. --shift-dates 365, or --start YYYY-MM-DD"
+                    ),
+                    Lang::Fr => format!(
+                        "--shift-dates `{days}` n'est pas un nombre de jours de -{MAX_SHIFT_DAYS} à {MAX_SHIFT_DAYS} : indiquez par ex. --shift-dates 365, ou --start AAAA-MM-JJ"
+                    ),
+                },
+            )
+        })?)),
         (None, Some(day)) => Some(DateShift::Start(
             parse_day(day).map_err(|e| Failure::new(Exit::Usage, e))?,
         )),
@@ -460,12 +473,6 @@ fn ask(question: &str) -> Result<bool, Failure> {
     ))
 }
 
-fn day(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .map(|d| d.date().to_string())
-        .unwrap_or_else(|_| t.to_string())
-}
-
 /// The precheck as an operator reads it.
 pub fn plan_text(plan: &Plan, lang: Lang) -> String {
     let t = &plan.training;
@@ -510,10 +517,9 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
         )
     ));
     out.push_str(&format!(
-        "  {}{c} {} → {}{}\n",
+        "  {}{c} {}{}\n",
         lang.pick("Dates", "Dates"),
-        day(t.startdate),
-        t.enddate.map_or_else(|| "-".to_owned(), day),
+        plan.zone().dates(t.startdate, t.enddate, lang),
         if t.date_shift_days != 0 {
             format!(" ({:+} {})", t.date_shift_days, lang.pick("days", "jours"))
         } else {
@@ -610,10 +616,19 @@ pub fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String
     };
     out.push_str(head);
     out.push('\n');
+    let which = match report.training_id {
+        Some(id) => format!("id {id}"),
+        // A dry run of a creation: the id a real run gets is not known yet.
+        None => lang
+            .pick(
+                "a new training (its id is given by the real run)",
+                "une nouvelle formation (son id sera attribué par la vraie exécution)",
+            )
+            .to_owned(),
+    };
     out.push_str(&format!(
-        "  `{}` id {} ({} {})\n",
+        "  `{}` — {which} ({} {})\n",
         report.training_name,
-        report.training_id,
         lang.pick("category", "catégorie"),
         report.category_id
     ));
@@ -661,11 +676,9 @@ pub fn report_text(report: &Report, still_needed: &[Code], lang: Lang) -> String
             ));
         }
     }
-    out.push_str(&format!(
-        "  {}{c} {}\n",
-        lang.pick("Open", "Ouvrir"),
-        report.url.as_deref().unwrap_or(&report.page)
-    ));
+    if let Some(page) = report.url.as_ref().or(report.page.as_ref()) {
+        out.push_str(&format!("  {}{c} {page}\n", lang.pick("Open", "Ouvrir")));
+    }
     if report.dry_run && !still_needed.is_empty() {
         out.push_str(&match lang {
             Lang::En => format!("  A real run needs --accept {}\n", codes_text(still_needed)),

@@ -527,6 +527,32 @@ impl Site {
         Ok(usage)
     }
 
+    /// The name of the site's time zone as DECISIONS 17 says: `forcetimezone` of the config
+    /// table when it is set and not `99` (Moodle's "not forced"), else `timezone` when it is
+    /// set and not `99` (Moodle's "server's zone"); `None` when neither is (dates are then
+    /// shown in UTC). The name is as stored, not checked against a zone database.
+    pub async fn time_zone(&self) -> Result<Option<String>, Error> {
+        let rows = self
+            .fetch_for_restore(
+                "SELECT name, value FROM {p}config WHERE name IN (?, ?)",
+                vec!["forcetimezone".into(), "timezone".into()],
+            )
+            .await?;
+        let mut settings: HashMap<String, String> = HashMap::new();
+        for row in &rows {
+            if let Some(value) = row.opt_text("value")? {
+                settings.insert(row.text("name")?, value);
+            }
+        }
+        Ok(["forcetimezone", "timezone"].iter().find_map(|name| {
+            settings
+                .get(*name)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty() && *v != "99")
+                .map(str::to_owned)
+        }))
+    }
+
     /// Whether the planning table of tool_taskattestoodle exists on this site.
     pub async fn has_planning_table(&self) -> Result<bool, Error> {
         let table = format!("{}tool_taskattestoodle", self.prefix());

@@ -324,18 +324,22 @@ async fn write(
     }
     tx.insert_planning(training, &planning).await?;
 
-    let page = training_page(category, training);
+    // A dry run of a new training used an id that the rollback gives back: the real run gets
+    // another one, so a dry run names none.
+    let training_id = (!(dry_run && action == "created")).then_some(training);
+    let page = training_id.map(|id| training_page(category, id));
     Ok(Report {
         dry_run,
         action,
-        training_id: training,
+        training_id,
         training_name: t.name.clone(),
         category_id: category,
-        url: plan
-            .internal
-            .wwwroot
-            .as_ref()
-            .map(|root| format!("{}{page}", root.trim_end_matches('/'))),
+        url: page.as_ref().and_then(|page| {
+            plan.internal
+                .wwwroot
+                .as_ref()
+                .map(|root| format!("{}{page}", root.trim_end_matches('/')))
+        }),
         page,
         written: Written {
             milestones: milestones.len(),

@@ -75,6 +75,9 @@ codes! {
     AmbiguousTraining = "ambiguous-training",
     /// A training or template name the rules refuse.
     InvalidName = "invalid-name",
+    /// The existing training replaced has a name today's rules would refuse for a new one
+    /// (made before Attestoodle 1.10.6): it keeps its name.
+    NameKept = "name-kept",
     /// How the category was found.
     CategoryMatched = "category-matched",
     /// A file converted from a legacy one knows its category by id alone, and that id exists
@@ -100,6 +103,10 @@ codes! {
     ActivityNoCompletion = "activity-no-completion",
     /// Two milestones of the file lead to one activity.
     DuplicateMilestone = "duplicate-milestone",
+    /// The file has milestones, and none of them would be written.
+    NothingToRestore = "nothing-to-restore",
+    /// The file has no milestones: the training is written without any.
+    NoMilestones = "no-milestones",
     /// No account has the learner's email.
     MissingLearner = "missing-learner",
     /// Several accounts have the learner's email, and the username does not pick one.
@@ -130,6 +137,8 @@ codes! {
     SameGrouping = "same-grouping",
     /// The start date is after the end date.
     DatesReversed = "dates-reversed",
+    /// A clone keeps the file's dates (no shift), and its end date is in the past.
+    DatesKept = "dates-kept",
     /// The planning rows cannot be restored: the site has no tool_taskattestoodle.
     PlanningSkipped = "planning-skipped",
     /// No operator for the planning rows.
@@ -156,6 +165,10 @@ pub struct Finding {
     pub en: String,
     /// The message in French.
     pub fr: String,
+    /// The messages for the web pages, in English and French, when they differ: the web
+    /// names its form fields where the command line names its flags.
+    #[serde(skip)]
+    pub web: Option<(String, String)>,
 }
 
 impl Finding {
@@ -173,6 +186,21 @@ impl Finding {
             subjects,
             en: en.into(),
             fr: fr.into(),
+            web: None,
+        }
+    }
+
+    /// The same finding, with other messages for the web pages.
+    pub fn on_web(mut self, en: impl Into<String>, fr: impl Into<String>) -> Finding {
+        self.web = Some((en.into(), fr.into()));
+        self
+    }
+
+    /// The message of the web pages in English and French.
+    pub fn web_text(&self) -> (&str, &str) {
+        match &self.web {
+            Some((en, fr)) => (en, fr),
+            None => (&self.en, &self.fr),
         }
     }
 }

@@ -14,6 +14,7 @@ mod finding;
 mod precheck;
 pub mod rename;
 pub mod source;
+mod zone;
 
 use std::collections::BTreeSet;
 
@@ -24,8 +25,9 @@ use crate::moodle;
 pub use apply::apply;
 pub use finding::{Code, Finding, Severity};
 pub use precheck::precheck;
-pub use rename::{parse_day, DateShift, Rename};
+pub use rename::{parse_day, parse_shift_days, DateShift, Rename, MAX_SHIFT_DAYS};
 pub use source::{prepare, Prepared, SourceError};
+pub use zone::SiteZone;
 
 /// Restore or clone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -358,6 +360,7 @@ pub struct Plan {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Internal {
+    zone: SiteZone,
     now: i64,
     planning_table: bool,
     file_store: Option<moodle::FileStore>,
@@ -366,6 +369,11 @@ struct Internal {
 }
 
 impl Plan {
+    /// The site's time zone, in which dates are shown to the operator.
+    pub fn zone(&self) -> &SiteZone {
+        &self.internal.zone
+    }
+
     /// The codes of the blocking findings.
     pub fn blocking(&self) -> BTreeSet<Code> {
         self.codes(Severity::Blocking)
@@ -471,15 +479,15 @@ pub struct Report {
     pub dry_run: bool,
     /// `created` or `replaced`.
     pub action: &'static str,
-    /// The training id (in a dry run of a creation: the id it had inside the rolled-back
-    /// transaction).
-    pub training_id: i64,
+    /// The training id; `None` in a dry run that creates a training (the id used inside the
+    /// rolled-back transaction is not the one a real run gets).
+    pub training_id: Option<i64>,
     /// The training name.
     pub training_name: String,
     /// The category id.
     pub category_id: i64,
-    /// The Attestoodle page of the training, from the site root.
-    pub page: String,
+    /// The Attestoodle page of the training, from the site root; `None` with `training_id`.
+    pub page: Option<String>,
     /// The full address of that page, when the site's `wwwroot` is known.
     pub url: Option<String>,
     /// How many rows of each kind were written.

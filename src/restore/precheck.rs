@@ -7,12 +7,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use super::finding::{Code, Finding, Severity};
+use super::zone::SiteZone;
 use super::{
     BackgroundAction, Image, Internal, Mode, Plan, PlanCategory, PlanLearner, PlanMilestone,
     PlanPlanning, PlanSource, PlanStyle, PlanTemplate, PlanTraining, PlanningRow, Provenance,
     RestoreOptions, Status, StyleFields, TemplateAction, TemplateMode, TrainingAction,
 };
 use crate::document::v2::{Activity, Document, Template};
+use crate::i18n::Lang;
 use crate::moodle::{self, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
 
 /// The longest training name (`training.name` is char(255)), in characters.
@@ -35,31 +37,51 @@ pub async fn precheck(
     provenance(&mut findings, &options.provenance);
 
     let name = options.rename.training_name(&document.training.name);
-    check_training_name(&mut findings, &name);
     let existing = site.trainings_named(&name).await?;
+    // Only a restore onto exactly one training of that name replaces it (DECISIONS 15).
+    let replaces = options.mode == Mode::Restore && existing.len() == 1;
+    check_training_name(&mut findings, &name, replaces);
     let subject = vec![format!("training {name}")];
     let (action, existing_id) = match (existing.as_slice(), options.mode) {
         ([], _) => (TrainingAction::Create, None),
         ([one], Mode::Restore) => {
-            findings.push(Finding::new(
-                Code::ReplaceTraining,
-                Severity::NeedsAccept,
-                subject,
-                format!(
-                    "the training `{name}` exists (id {}): its milestones, learners, learner \
-                     styles, template link and planning will be replaced; it keeps its id and \
-                     its certificate history (accept with --accept replace-training, or choose \
-                     another name with --name)",
-                    one.id
+            let what_en = format!(
+                "the training `{name}` exists (id {}): its milestones, learners, learner styles, \
+                 template link and planning will be replaced; it keeps its id and its \
+                 certificate history",
+                one.id
+            );
+            let what_fr = format!(
+                "la formation `{name}` existe (id {}) : ses jalons, apprenants, styles \
+                 d'apprenants, lien de modèle et planification seront remplacés ; elle garde son \
+                 id et l'historique de ses attestations",
+                one.id
+            );
+            findings.push(
+                Finding::new(
+                    Code::ReplaceTraining,
+                    Severity::NeedsAccept,
+                    subject,
+                    format!(
+                        "{what_en} (accept with --accept replace-training, or choose another \
+                         name with --name)"
+                    ),
+                    format!(
+                        "{what_fr} (acceptez avec --accept replace-training, ou choisissez un \
+                         autre nom avec --name)"
+                    ),
+                )
+                .on_web(
+                    format!(
+                        "{what_en} (tick to accept, or type another name in the field “New \
+                         training name”)"
+                    ),
+                    format!(
+                        "{what_fr} (cochez pour accepter, ou saisissez un autre nom dans le \
+                         champ « Nouveau nom de la formation »)"
+                    ),
                 ),
-                format!(
-                    "la formation `{name}` existe (id {}) : ses jalons, apprenants, styles \
-                     d'apprenants, lien de modèle et planification seront remplacés ; elle garde \
-                     son id et l'historique de ses attestations (acceptez avec --accept \
-                     replace-training, ou choisissez un autre nom avec --name)",
-                    one.id
-                ),
-            ));
+            );
             (TrainingAction::Replace, Some(one.id))
         }
         ([one], Mode::Clone) => {
@@ -106,12 +128,18 @@ pub async fn precheck(
 
     let training = &document.training;
     let days = options.shift.map_or(0, |s| s.days(training.startdate));
-    let delta = days * 86_400;
-    let startdate = training.startdate + delta;
-    let enddate = training.enddate.map(|d| d + delta);
-    check_rules(&mut findings, training, startdate, enddate);
+    // Saturating: a shift is bounded by the callers (MAX_SHIFT_DAYS), a file's dates are not.
+    let delta = days.saturating_mul(86_400);
+    let startdate = training.startdate.saturating_add(delta);
+    let enddate = training.enddate.map(|d| d.saturating_add(delta));
+    let zone = SiteZone::new(site.time_zone().await?);
+    check_rules(&mut findings, training, startdate, enddate, &zone);
+    if options.mode == Mode::Clone && days == 0 {
+        dates_kept(&mut findings, &name, enddate, options.now, &zone);
+    }
 
     let milestones = match_milestones(site, &mut findings, document, options).await?;
+    nothing_to_restore(&mut findings, &name, &milestones);
 
     let file_store = site.writable_file_store().await?;
     let (templates, template_names) = match_templates(
@@ -187,6 +215,7 @@ pub async fn precheck(
         planning,
         findings,
         internal: Internal {
+            zone,
             now: options.now,
             planning_table,
             file_store,
@@ -246,15 +275,17 @@ fn provenance(findings: &mut Vec<Finding>, provenance: &Provenance) {
     });
 }
 
-/// Refuses a name Attestoodle refuses (DECISIONS 3, 11), proposing a corrected one.
-fn check_training_name(findings: &mut Vec<Finding>, name: &str) {
+/// Refuses a name Attestoodle refuses for a new training (DECISIONS 3, 11), proposing a
+/// corrected one; when the existing training of exactly that name is replaced, the name is
+/// kept and only said (DECISIONS 15).
+fn check_training_name(findings: &mut Vec<Finding>, name: &str, replaces: bool) {
     let length = name.chars().count();
     let problem = if name.is_empty() {
         Some(("it is empty", "il est vide"))
     } else if name.contains('/') {
         Some((
-            "it contains `/`, which Attestoodle refuses",
-            "il contient `/`, qu'Attestoodle refuse",
+            "it contains `/`, which Attestoodle refuses in a new training's name",
+            "il contient `/`, qu'Attestoodle refuse dans le nom d'une nouvelle formation",
         ))
     } else if length > MAX_TRAINING_NAME {
         Some((
@@ -265,21 +296,79 @@ fn check_training_name(findings: &mut Vec<Finding>, name: &str) {
         None
     };
     let Some((en, fr)) = problem else { return };
-    let proposal: String = if name.is_empty() {
-        "NAME".to_owned()
-    } else {
-        name.replace('/', " - ")
-            .chars()
-            .take(MAX_TRAINING_NAME)
-            .collect()
-    };
-    findings.push(Finding::new(
-        Code::InvalidName,
-        Severity::Blocking,
-        vec![format!("training {name}")],
-        format!("the training name `{name}` cannot be used: {en}; give another with --name \"{proposal}\""),
-        format!("le nom de formation `{name}` est refusé : {fr} ; donnez-en un autre avec --name \"{proposal}\""),
-    ));
+    let subject = vec![format!("training {name}")];
+    if replaces && !name.is_empty() {
+        findings.push(Finding::new(
+            Code::NameKept,
+            Severity::Info,
+            subject,
+            format!(
+                "the training `{name}` keeps its name, made before today's rules: a new \
+                 training could not take it ({en})"
+            ),
+            format!(
+                "la formation `{name}` garde son nom, antérieur aux règles actuelles : une \
+                 nouvelle formation ne pourrait pas le prendre ({fr})"
+            ),
+        ));
+        return;
+    }
+    let proposal = corrected_name(name);
+    let quoted = shell_quote(&proposal);
+    findings.push(
+        Finding::new(
+            Code::InvalidName,
+            Severity::Blocking,
+            subject,
+            format!(
+                "the training name `{name}` cannot be used for a new training: {en}; give \
+                 another with --name {quoted}"
+            ),
+            format!(
+                "le nom `{name}` est refusé pour une nouvelle formation : {fr} ; donnez-en un \
+                 autre avec --name {quoted}"
+            ),
+        )
+        .on_web(
+            format!(
+                "the training name `{name}` cannot be used for a new training: {en}; type \
+                 another in the field “New training name”, for example `{proposal}`"
+            ),
+            format!(
+                "le nom `{name}` est refusé pour une nouvelle formation : {fr} ; saisissez-en \
+                 un autre dans le champ « Nouveau nom de la formation », par exemple \
+                 `{proposal}`"
+            ),
+        ),
+    );
+}
+
+/// A name Attestoodle accepts for a new training, close to `name`: every `/` becomes ` - `
+/// with one space on each side (DECISIONS 3), at most 255 characters; `NAME` for an empty one.
+pub fn corrected_name(name: &str) -> String {
+    if name.is_empty() {
+        return "NAME".to_owned();
+    }
+    let pieces: Vec<&str> = name.split('/').collect();
+    let last = pieces.len() - 1;
+    let mut out = String::with_capacity(name.len() + 2 * last);
+    for (index, piece) in pieces.iter().enumerate() {
+        let mut piece = *piece;
+        if index > 0 {
+            out.push_str(" - ");
+            piece = piece.trim_start();
+        }
+        if index < last {
+            piece = piece.trim_end();
+        }
+        out.push_str(piece);
+    }
+    out.chars().take(MAX_TRAINING_NAME).collect()
+}
+
+/// `text` as one word of a POSIX shell: single-quoted, each `'` written `'\''`.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 fn find_category(
@@ -431,6 +520,7 @@ fn check_rules(
     training: &crate::document::v2::Training,
     startdate: i64,
     enddate: Option<i64>,
+    zone: &SiteZone,
 ) {
     if let (Some(a), Some(b)) = (&training.grpcriteria1, &training.grpcriteria2) {
         if a == b && !a.is_empty() {
@@ -451,21 +541,142 @@ fn check_rules(
         }
     }
     if let Some(end) = enddate.filter(|end| startdate > *end) {
+        let (start_day, end_day) = (zone.day(startdate), zone.day(end));
+        let (zone_en, zone_fr) = (zone.label(Lang::En), zone.label(Lang::Fr));
         findings.push(Finding::new(
             Code::DatesReversed,
             Severity::Blocking,
             vec![format!("training {}", training.name)],
             format!(
-                "the start date ({startdate}) is after the end date ({end}); Attestoodle \
-                 requires start ≤ end: fix the source training, then save it again"
+                "the start date ({start_day}) is after the end date ({end_day}, {zone_en}); \
+                 Attestoodle requires start ≤ end: fix the source training, then save it again"
             ),
             format!(
-                "la date de début ({startdate}) est après la date de fin ({end}) ; Attestoodle \
-                 exige début ≤ fin : corrigez la formation d'origine, puis sauvegardez-la à \
-                 nouveau"
+                "la date de début ({start_day}) est après la date de fin ({end_day}, {zone_fr}) ; \
+                 Attestoodle exige début ≤ fin : corrigez la formation d'origine, puis \
+                 sauvegardez-la à nouveau"
             ),
         ));
     }
+}
+
+/// A clone that keeps the file's dates while its end date is past: said, with the options
+/// that move them.
+fn dates_kept(
+    findings: &mut Vec<Finding>,
+    name: &str,
+    enddate: Option<i64>,
+    now: i64,
+    zone: &SiteZone,
+) {
+    let Some(end) = enddate.filter(|end| *end > 0 && *end < now) else {
+        return;
+    };
+    let day = zone.day(end);
+    let (zone_en, zone_fr) = (zone.label(Lang::En), zone.label(Lang::Fr));
+    findings.push(
+        Finding::new(
+            Code::DatesKept,
+            Severity::Info,
+            vec![format!("training {name}")],
+            format!(
+                "the clone keeps the file's dates, and its end date ({day}, {zone_en}) is in the \
+                 past: move them with --shift-dates DAYS or --start YYYY-MM-DD"
+            ),
+            format!(
+                "le clone garde les dates du fichier, et sa date de fin ({day}, {zone_fr}) est \
+                 passée : décalez-les avec --shift-dates JOURS ou --start AAAA-MM-JJ"
+            ),
+        )
+        .on_web(
+            format!(
+                "the clone keeps the file's dates, and its end date ({day}, {zone_en}) is in the \
+                 past: move them with the field “Days to shift every date by”"
+            ),
+            format!(
+                "le clone garde les dates du fichier, et sa date de fin ({day}, {zone_fr}) est \
+                 passée : décalez-les avec le champ « Nombre de jours de décalage de toutes les \
+                 dates »"
+            ),
+        ),
+    );
+}
+
+/// Blocks a restore whose file has milestones none of which would be written, naming why; says
+/// so (info) when the file itself has none.
+fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[PlanMilestone]) {
+    let subject = vec![format!("training {name}")];
+    if milestones.is_empty() {
+        findings.push(Finding::new(
+            Code::NoMilestones,
+            Severity::Info,
+            subject,
+            format!("the file has no milestones: the training `{name}` is written without any"),
+            format!("le fichier n'a aucun jalon : la formation `{name}` est écrite sans jalon"),
+        ));
+        return;
+    }
+    if milestones.iter().any(|m| m.status == Status::Write) {
+        return;
+    }
+    let count = milestones.len();
+    let missing: BTreeSet<&str> = milestones
+        .iter()
+        .filter(|m| m.finding == Some(Code::MissingCourse))
+        .map(|m| m.target_course.as_str())
+        .collect();
+    let (en, fr) = if milestones
+        .iter()
+        .all(|m| m.finding == Some(Code::MissingCourse))
+    {
+        let list = missing.iter().copied().collect::<Vec<_>>().join(", ");
+        (
+            format!(
+                "no course of the file is on this site ({list}): restore or clone the courses \
+                 first with Moodle's course backup, or check the suffix and the course renames"
+            ),
+            format!(
+                "aucun cours du fichier n'existe sur ce site ({list}) : restaurez ou clonez \
+                 d'abord les cours avec la sauvegarde de cours de Moodle, ou vérifiez le suffixe \
+                 et les renommages de cours"
+            ),
+        )
+    } else {
+        let mut reasons: BTreeMap<Code, usize> = BTreeMap::new();
+        for m in milestones {
+            if let Some(code) = m.finding {
+                *reasons.entry(code).or_default() += 1;
+            }
+        }
+        let list = reasons
+            .iter()
+            .map(|(code, n)| format!("{n} {code}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (
+            format!(
+                "no activity of the file is matched on this site ({list}): see the findings \
+                 above"
+            ),
+            format!(
+                "aucune activité du fichier ne correspond sur ce site ({list}) : voyez les \
+                 constats ci-dessus"
+            ),
+        )
+    };
+    findings.push(Finding::new(
+        Code::NothingToRestore,
+        Severity::Blocking,
+        subject,
+        format!(
+            "none of the file's {count} milestone(s) would be written, and a training without \
+             milestones certifies nothing: {en}"
+        ),
+        format!(
+            "aucun des {count} jalon(s) du fichier ne serait écrit, et une formation sans jalon \
+             n'atteste rien : {fr}"
+        ),
+    ));
 }
 
 /// The cm ids of a `sequence` as DECISIONS 7 counts positions: split on commas, ASCII spaces
@@ -1021,17 +1232,18 @@ async fn match_templates(
                 line.action = TemplateAction::Create;
                 if target.is_empty() || target.chars().count() > MAX_TEMPLATE_NAME {
                     let proposal: String = target.chars().take(MAX_TEMPLATE_NAME).collect();
+                    let proposal = shell_quote(&format!("copy:{proposal}"));
                     findings.push(Finding::new(
                         Code::InvalidName,
                         Severity::Blocking,
                         subject,
                         format!(
                             "the template name `{target}` cannot be used: a template name has 1 \
-                             to 35 characters; give another with --template copy:\"{proposal}\""
+                             to 35 characters; give another with --template {proposal}"
                         ),
                         format!(
                             "le nom de modèle `{target}` est refusé : un nom de modèle a de 1 à \
-                             35 caractères ; donnez-en un autre avec --template copy:\"{proposal}\""
+                             35 caractères ; donnez-en un autre avec --template {proposal}"
                         ),
                     ));
                 }

@@ -122,6 +122,18 @@ fn split_csv(line: &str) -> Option<Vec<String>> {
     Some(fields)
 }
 
+/// The largest date shift, in days either way (about a century): the command line and the
+/// web refuse more.
+pub const MAX_SHIFT_DAYS: i64 = 36_500;
+
+/// Reads a number of days for `--shift-dates`, within ±[`MAX_SHIFT_DAYS`].
+pub fn parse_shift_days(text: &str) -> Option<i64> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|days| days.abs() <= MAX_SHIFT_DAYS)
+}
+
 /// How to move the dates of a clone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateShift {
@@ -197,5 +209,14 @@ mod tests {
         assert_eq!(DateShift::Start(day).days(start), 365);
         assert_eq!(DateShift::Days(-3).days(start), -3);
         assert!(parse_day("01/09/2027").is_err());
+    }
+
+    #[test]
+    fn a_shift_is_bounded_to_a_century() {
+        assert_eq!(parse_shift_days("365"), Some(365));
+        assert_eq!(parse_shift_days("-36500"), Some(-36_500));
+        assert_eq!(parse_shift_days("36501"), None);
+        assert_eq!(parse_shift_days("106751991167300"), None);
+        assert_eq!(parse_shift_days("soon"), None);
     }
 }

@@ -23,6 +23,7 @@ use super::session::{PendingRestore, RestoreChoices};
 use super::AppState;
 use crate::document::keys::{self, TrustStore};
 use crate::document::load;
+use crate::i18n::Lang;
 use crate::restore::{
     self, Accepted, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
     RestoreError, RestoreOptions, Severity, Status, TrainingAction,
@@ -173,10 +174,7 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
         return Err(t.get("restore.clone_needs_name").to_owned());
     }
     if !shift.is_empty() {
-        let days = shift
-            .parse::<i64>()
-            .ok()
-            .filter(|d| d.abs() <= 36_500)
+        let days = restore::parse_shift_days(shift)
             .ok_or_else(|| t.fmt("restore.bad_shift", &[("value", shift)]))?;
         options.shift = Some(DateShift::Days(days));
     }
@@ -243,20 +241,11 @@ async fn check(
     Ok(Checked::Plan(Box::new(plan), notes))
 }
 
-/// A Unix time as its UTC day, `YYYY-MM-DD`.
-fn day(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .map(|d| d.date().to_string())
-        .unwrap_or_else(|_| t.to_string())
-}
-
-/// `start → end`, with the shift when there is one.
-fn dates_text(t: Tr, start: i64, end: Option<i64>, shift: i64) -> String {
-    let mut text = format!(
-        "{} → {}",
-        day(start),
-        end.map_or_else(|| "-".to_owned(), day)
-    );
+/// `start → end (zone)` in the site's time zone, with the shift when there is one.
+fn dates_text(t: Tr, plan: &Plan, lang: Lang) -> String {
+    let tr = &plan.training;
+    let shift = tr.date_shift_days;
+    let mut text = plan.zone().dates(tr.startdate, tr.enddate, lang);
     if shift != 0 {
         text.push_str(&t.fmt("restore.shifted", &[("days", &format!("{shift:+}"))]));
     }
@@ -295,7 +284,10 @@ fn precheck_page(
                 severity,
                 class,
                 code: f.code.as_str(),
-                text: lang.pick(&f.en, &f.fr).to_owned(),
+                text: {
+                    let (en, fr) = f.web_text();
+                    lang.pick(en, fr).to_owned()
+                },
                 subjects: f.subjects.join(", "),
                 tick: (f.severity == Severity::NeedsAccept).then(|| {
                     let value = finding_key(f);
@@ -340,7 +332,7 @@ fn precheck_page(
                 || t.get("restore.no_category").to_owned(),
                 |c| format!("{} (id {})", c.path, c.id),
             ),
-            dates: dates_text(t, tr.startdate, tr.enddate, tr.date_shift_days),
+            dates: dates_text(t, plan, lang),
             milestones: written(mw, ms),
             learners: written(lw, ls),
             notes,
@@ -520,13 +512,14 @@ fn done_page(visit: &Visit, report: &Report) -> Response {
                 t.get("restore.done_created")
             },
             training: report.training_name.clone(),
-            id: report.training_id,
+            // The web never runs a dry run: a real apply always names its training.
+            id: report.training_id.unwrap_or_default(),
             written,
             created: report.templates.created.clone(),
             replaced: report.templates.replaced.clone(),
             skipped,
             url: report.url.clone(),
-            page: report.page.clone(),
+            page: report.page.clone().unwrap_or_default(),
         },
     )
 }
@@ -534,7 +527,6 @@ fn done_page(visit: &Visit, report: &Report) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Lang;
 
     fn choices(mode: &str, suffix: &str, courses: &str, shift: &str) -> RestoreChoices {
         RestoreChoices {

@@ -436,6 +436,9 @@ fn trust(context: &Context, file: &Path) -> Result<(), Failure> {
 
 fn untrust(context: &Context, id: &str) -> Result<(), Failure> {
     let lang = context.lang;
+    // Key ids are lowercase hex; accept one copied in capitals or with its file's extension.
+    let id = id.trim().trim_end_matches(".pem").to_ascii_lowercase();
+    let id = id.as_str();
     let mut store = trust_store(context)?;
     let removed = store
         .untrust(id)

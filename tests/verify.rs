@@ -817,5 +817,23 @@ fn a_file_that_is_not_an_ed25519_public_key_in_pem_form_is_exit_3() {
             "{file}: {}",
             stderr(&output)
         );
+        // The operator's words, not the decoder's.
+        assert!(
+            !stderr(&output).contains("ASN.1"),
+            "{file}: {}",
+            stderr(&output)
+        );
     }
+    let private = site.run(&["keys", "trust", "private.pem"]);
+    assert!(
+        stderr(&private).contains("it is a private key"),
+        "{}",
+        stderr(&private)
+    );
+    let french = site.run(&["--lang", "fr", "keys", "trust", "image.png"]);
+    assert!(
+        stderr(&french).contains("n'est pas du texte"),
+        "{}",
+        stderr(&french)
+    );
 }

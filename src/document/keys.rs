@@ -68,8 +68,10 @@ pub enum KeyError {
          signer for the public key of their site (`openssl pkey -in KEY -pubout` gives it)"
     )]
     MalformedPublic {
-        /// What the decoder found wrong.
+        /// What is wrong, in English.
         detail: String,
+        /// The same in French.
+        detail_fr: String,
     },
     /// A public key is one of the small-order points, or not canonically encoded.
     #[error(
@@ -120,9 +122,9 @@ impl KeyError {
         use crate::i18n::Lang;
         match (self, lang) {
             (_, Lang::En) => self.to_string(),
-            (KeyError::MalformedPublic { detail }, Lang::Fr) => format!(
+            (KeyError::MalformedPublic { detail_fr, .. }, Lang::Fr) => format!(
                 "ce n'est pas une clé publique Ed25519 au format PEM (`-----BEGIN PUBLIC \
-                 KEY-----`) : {detail} ; demandez au signataire la clé publique de son site \
+                 KEY-----`) : {detail_fr} ; demandez au signataire la clé publique de son site \
                  (`attestoodle-backup keys export` la donne)"
             ),
             (KeyError::WeakPublic, Lang::Fr) => "la clé publique est un point Ed25519 d'ordre \
@@ -172,6 +174,8 @@ impl Trusted {
 pub fn public_key_text(bytes: &[u8]) -> Result<&str, KeyError> {
     std::str::from_utf8(bytes).map_err(|_| KeyError::MalformedPublic {
         detail: "the file is not text (a PEM key is a few lines of ASCII)".to_owned(),
+        detail_fr: "le fichier n'est pas du texte (une clé PEM tient en quelques lignes ASCII)"
+            .to_owned(),
     })
 }
 
@@ -204,6 +208,7 @@ pub(crate) fn key_id_of_bytes(bytes: &[u8; 32]) -> String {
 pub fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::MalformedPublic {
         detail: "the 32 bytes are not a point of the Ed25519 curve".to_owned(),
+        detail_fr: "les 32 octets ne sont pas un point de la courbe Ed25519".to_owned(),
     })?;
     if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
         return Err(KeyError::WeakPublic);
@@ -317,12 +322,46 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
 /// [`KeyError::WeakPublic`] for a key that would prove nothing.
 pub fn parse_public_key_pem(text: &str) -> Result<VerifyingKey, KeyError> {
     // Decode the raw bytes first so that the strict checks below see exactly what was written.
-    let key = VerifyingKey::from_public_key_pem(text.trim()).map_err(|error| {
-        KeyError::MalformedPublic {
-            detail: error.to_string(),
-        }
-    })?;
+    let key =
+        VerifyingKey::from_public_key_pem(text.trim()).map_err(|_| malformed_public_pem(text))?;
     public_key_from_bytes(key.as_bytes())
+}
+
+/// Says, in the operator's words rather than the decoder's, why a text is not an Ed25519
+/// public key in PEM form.
+fn malformed_public_pem(text: &str) -> KeyError {
+    let label = text
+        .lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix("-----BEGIN "))
+        .map(|rest| rest.trim_end_matches('-').trim());
+    let (detail, detail_fr) = match label {
+        None => (
+            "the file holds no PEM block (no `-----BEGIN ...-----` line)".to_owned(),
+            "le fichier ne contient aucun bloc PEM (pas de ligne `-----BEGIN ...-----`)".to_owned(),
+        ),
+        Some(label) if label.contains("PRIVATE KEY") => (
+            format!(
+                "it is a private key ({label}): never give it away; give the public key that \
+                 `attestoodle-backup keys export` prints"
+            ),
+            format!(
+                "c'est une clé privée ({label}) : ne la donnez jamais ; donnez la clé publique \
+                 qu'affiche `attestoodle-backup keys export`"
+            ),
+        ),
+        Some("PUBLIC KEY") => (
+            "its PUBLIC KEY block is damaged or holds a key of another algorithm than Ed25519"
+                .to_owned(),
+            "son bloc PUBLIC KEY est abîmé ou contient une clé d'un autre algorithme qu'Ed25519"
+                .to_owned(),
+        ),
+        Some(label) => (
+            format!("it holds a {label}, not a PUBLIC KEY"),
+            format!("il contient un bloc {label}, pas une PUBLIC KEY"),
+        ),
+    };
+    KeyError::MalformedPublic { detail, detail_fr }
 }
 
 /// The public keys this site trusts: a directory of `<key_id>.pem` files, plus the site's own

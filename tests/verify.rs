@@ -755,6 +755,45 @@ fn keys_untrust_removes_an_imported_key_and_refuses_the_sites_own() {
     assert_eq!(code(&twice), 2, "{}", stderr(&twice));
 }
 
+/// Issue 10, item 13: every `keys` command prints one JSON value with `--json`.
+#[test]
+fn keys_commands_print_one_json_object_with_json() {
+    let a = Site::new();
+    let generated = json(&a.run(&["keys", "generate", "--json"]));
+    let id = generated["key_id"].as_str().expect("key_id").to_owned();
+    assert_eq!(generated["replaced"], Value::Null, "{generated}");
+    let exported = json(&a.run(&["keys", "export", "--json"]));
+    assert_eq!(exported["key_id"], id.as_str());
+    assert!(exported["pem"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----")));
+    let written = json(&a.run(&["keys", "export", "-o", "a.pem", "--json"]));
+    assert!(written["output"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("a.pem")));
+    assert_eq!(
+        json(&a.run(&["keys", "trust", "a.pem", "--json"]))["status"],
+        "own-key"
+    );
+
+    let b = Site::new();
+    assert_eq!(code(&b.run(&["keys", "generate"])), 0);
+    fs::copy(a.path("a.pem"), b.path("a.pem")).expect("copy");
+    let trusted = json(&b.run(&["keys", "trust", "a.pem", "--json"]));
+    assert_eq!(trusted["status"], "added", "{trusted}");
+    assert_eq!(trusted["key_id"], id.as_str());
+    assert_eq!(
+        json(&b.run(&["keys", "trust", "a.pem", "--json"]))["status"],
+        "already-trusted"
+    );
+    let removed = json(&b.run(&["keys", "untrust", &id, "--json"]));
+    assert!(removed["removed"]
+        .as_str()
+        .is_some_and(|p| p.ends_with(&format!("{id}.pem"))));
+    let replaced = json(&a.run(&["keys", "generate", "--force", "--json"]));
+    assert_eq!(replaced["replaced"], id.as_str());
+}
+
 #[test]
 fn trusting_this_sites_own_key_says_so_and_changes_nothing() {
     let site = Site::new();

@@ -200,8 +200,8 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
     let public_path = keys::public_key_path(&path);
     keys::write_public_key(&public_path, &key.verifying_key()).map_err(key_failure)?;
     let id = keys::key_id(&key.verifying_key());
-    if let Some(old) = old {
-        let old_id = keys::key_id(&old.verifying_key());
+    let old_id = old.map(|old| keys::key_id(&old.verifying_key()));
+    if let Some(old_id) = &old_id {
         eprintln!(
             "{}",
             match lang {
@@ -209,6 +209,15 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
                 Lang::Fr => format!("clé de signature {old_id} remplacée"),
             }
         );
+    }
+    if context.json {
+        return print_json(&serde_json::json!({
+            "key_id": id,
+            "public_key": public_base64url(&key.verifying_key()),
+            "path": path.display().to_string(),
+            "public_key_path": public_path.display().to_string(),
+            "replaced": old_id,
+        }));
     }
     print_stdout(&match lang {
         Lang::En => format!(
@@ -276,11 +285,25 @@ fn export(context: &Context, output: Option<&Path>, force: bool) -> Result<(), F
     let key = own_key(context)?.ok_or_else(|| no_key(context))?;
     let public = key.verifying_key();
     let pem = keys::public_key_pem(&public);
+    let json = |output: Option<&Path>| {
+        print_json(&serde_json::json!({
+            "key_id": keys::key_id(&public),
+            "public_key": public_base64url(&public),
+            "pem": pem,
+            "output": output.map(|path| path.display().to_string()),
+        }))
+    };
     let Some(output) = output else {
+        if context.json {
+            return json(None);
+        }
         return print_stdout(&pem);
     };
     let output = context.cwd.join(output);
     write_new_file(&output, pem.as_bytes(), force, context.lang)?;
+    if context.json {
+        return json(Some(&output));
+    }
     eprintln!(
         "{}",
         match context.lang {
@@ -405,6 +428,18 @@ fn trust(context: &Context, file: &Path) -> Result<(), Failure> {
     let mut store = trust_store(context)?;
     let trusted = store.trust(text).map_err(in_file)?;
     let stored = store.dir().join(format!("{}.pem", trusted.id()));
+    if context.json {
+        let (status, path) = match &trusted {
+            keys::Trusted::Added(_) => ("added", Some(&stored)),
+            keys::Trusted::Already(_) => ("already-trusted", Some(&stored)),
+            keys::Trusted::Own(_) => ("own-key", None),
+        };
+        return print_json(&serde_json::json!({
+            "key_id": trusted.id(),
+            "status": status,
+            "path": path.map(|path| path.display().to_string()),
+        }));
+    }
     print_stdout(&match (trusted, lang) {
         (keys::Trusted::Added(id), Lang::En) => {
             format!("trusted key {id} (stored in {})\n", stored.display())
@@ -443,6 +478,12 @@ fn untrust(context: &Context, id: &str) -> Result<(), Failure> {
     let removed = store
         .untrust(id)
         .map_err(|error| key_failure_in(error, lang))?;
+    if context.json {
+        return print_json(&serde_json::json!({
+            "key_id": id,
+            "removed": removed.display().to_string(),
+        }));
+    }
     print_stdout(&match lang {
         Lang::En => format!(
             "key {id} is no longer trusted (removed {}); files it signs are now untrusted\n",

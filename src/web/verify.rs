@@ -240,6 +240,22 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_but_inconsistent_file_is_refused_naming_the_field_and_template() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let mut document = v2::tests::demo();
+        document.training.template = Some("Absent".to_owned());
+        signature::sign(&mut document, &key);
+        let bytes = v2::to_text(&document).into_bytes();
+        let Err(reason) = examine(Tr(Lang::Fr), &bytes, "a.json".into(), &trust) else {
+            panic!("an inconsistent file was shown as a backup");
+        };
+        assert!(reason.starts_with("training.template : "), "{reason}");
+        assert!(reason.contains("« Absent »"), "{reason}");
+    }
+
+    #[test]
     fn something_else_than_a_backup_is_refused_with_the_reason() {
         let dir = tempfile::tempdir().expect("a directory");
         let trust = TrustStore::open(dir.path(), None).expect("a store");

@@ -436,10 +436,47 @@ impl DocumentError {
     /// The message in the operator's language (the messages that exist only in English are
     /// given in English).
     pub fn localized(&self, lang: crate::i18n::Lang) -> String {
-        match (self, lang) {
-            (DocumentError::Inconsistent { path, fr, .. }, crate::i18n::Lang::Fr) => {
-                format!("{path} : {fr}")
-            }
+        use DocumentError as E;
+        if lang == crate::i18n::Lang::En {
+            return self.to_string();
+        }
+        const EDITED: &str = "le fichier a été modifié ou abîmé";
+        match self {
+            E::Inconsistent { path, fr, .. } => format!("{path} : {fr}"),
+            E::TooLarge { size, limit } => format!(
+                "le fichier fait {size} octets, plus que la limite de {limit} octets ; une \
+                 sauvegarde est bien plus petite : vérifiez que c'est le bon fichier, ou relevez \
+                 la limite avec --max-size si vous lui faites confiance"
+            ),
+            E::Syntax(reason) => format!(
+                "JSON invalide : {reason} ; le fichier est abîmé ou n'est pas une sauvegarde \
+                 Attestoodle"
+            ),
+            E::DuplicateKey { path, key } => format!(
+                "{path} : la clé `{key}` apparaît deux fois ; une sauvegarde ne répète jamais une \
+                 clé, donc {EDITED}"
+            ),
+            E::Number { path, number } => format!(
+                "{path} : le nombre {number} n'est pas permis : une sauvegarde ne contient que \
+                 des entiers entre -9007199254740991 et 9007199254740991 ; {EDITED}"
+            ),
+            E::NulCharacter { path } => format!(
+                "{path} : le texte contient le caractère U+0000, qu'une sauvegarde ne contient \
+                 jamais ; {EDITED}"
+            ),
+            E::NotABackup { found } => format!(
+                "ce n'est pas une sauvegarde de formation Attestoodle : `format` vaut {found}, \
+                 \"attestoodle-training-backup\" attendu ; vérifiez que c'est le bon fichier"
+            ),
+            E::MissingKey { path, key } => format!(
+                "{path} : la clé `{key}` manque ; chaque clé du format est obligatoire (null \
+                 quand il n'y a pas de valeur), donc {EDITED}"
+            ),
+            E::UnknownKey { path, key } => format!(
+                "{path} : clé inconnue `{key}` ; la version 2 n'a pas cette clé (vérifiez une \
+                 faute de frappe, ou utilisez un attestoodle-backup plus récent si c'est un \
+                 plus récent qui a écrit ce fichier)"
+            ),
             _ => self.to_string(),
         }
     }
@@ -1435,6 +1472,27 @@ pub(crate) mod tests {
             }
             other => panic!("expected an inconsistency at {path}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn read_errors_speak_french() {
+        let fr = crate::i18n::Lang::Fr;
+        let missing = parse_edited(|v| {
+            if let Some(training) = v["training"].as_object_mut() {
+                training.remove("duration");
+            }
+        })
+        .expect_err("a missing key");
+        assert!(
+            missing
+                .localized(fr)
+                .starts_with("training : la clé `duration` manque"),
+            "{}",
+            missing.localized(fr)
+        );
+        let large = parse_with_limit(b"{}", 1).expect_err("too large");
+        assert!(large.localized(fr).contains("limite de 1 octets"));
+        assert_eq!(large.localized(crate::i18n::Lang::En), large.to_string());
     }
 
     #[test]

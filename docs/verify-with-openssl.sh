@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks the signature of an attestoodle-backup file (format version 2) with python3 and openssl
-# only, without attestoodle-backup. See verify-with-openssl.md.
+# only, without attestoodle-backup. See docs/verify-with-openssl.md in its source; the same
+# script is printed by `attestoodle-backup verify --openssl-recipe`.
 #
 # Usage: sh verify-with-openssl.sh BACKUP.json [TRUSTED-PUBLIC-KEY.pem]
 #

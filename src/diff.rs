@@ -46,7 +46,7 @@ pub struct Side {
     pub authenticity: Option<&'static str>,
     /// The key id written in the signature.
     pub key_id: Option<String>,
-    /// Why the signature does not hold, when it does not.
+    /// Why the signature does not hold, when it does not, in the operator's language.
     pub problem: Option<String>,
     /// The definition compared.
     #[serde(skip)]
@@ -60,14 +60,19 @@ impl Side {
     /// # Errors
     ///
     /// A legacy file that cannot become a format-2 document.
-    pub fn of_backup(file: &str, backup: Backup, trust: &TrustStore) -> Result<Side, MigrateError> {
+    pub fn of_backup(
+        file: &str,
+        backup: Backup,
+        trust: &TrustStore,
+        lang: Lang,
+    ) -> Result<Side, MigrateError> {
         match backup {
             Backup::V2(document) => {
                 let verification = signature::verify(&document);
                 let authenticity = signature::authenticity(&verification, trust);
                 let (integrity, problem) = match &verification.integrity {
                     Integrity::Valid => ("valid", None),
-                    Integrity::Invalid(reason) => ("invalid", Some(reason.clone())),
+                    Integrity::Invalid(reason) => ("invalid", Some(reason.text(lang).to_owned())),
                     Integrity::Unsigned => ("unsigned", None),
                 };
                 Ok(Side {
@@ -79,7 +84,8 @@ impl Side {
                     integrity: Some(integrity),
                     authenticity: Some(match authenticity {
                         Authenticity::Trusted(_) => "trusted",
-                        Authenticity::Untrusted(_) => "untrusted",
+                        // As `verify --json` says it: `integrity` tells a broken signature apart.
+                        Authenticity::Untrusted(_) | Authenticity::Broken(_) => "untrusted",
                         Authenticity::Unsigned => "unsigned",
                     }),
                     key_id: verification.key_id,

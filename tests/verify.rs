@@ -8,7 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use attestoodle_backup::document::{legacy, migrate, v2};
+use attestoodle_backup::document::{keys, legacy, migrate, signature, v2};
+use base64::Engine as _;
 use common::{binary, stderr, stdout};
 use serde_json::Value;
 
@@ -399,6 +400,144 @@ fn a_tampered_version_2_file_is_invalid() {
     );
 }
 
+/// Issue 10, item 3: a file signed by this site's own key and then edited is a changed file,
+/// not a trust problem, in both languages; trusting a key is never suggested.
+#[test]
+fn a_file_changed_after_this_sites_own_key_signed_it_says_so_and_never_suggests_trusting() {
+    let site = Site::new();
+    let file = site.converted("legacy-simple.json");
+    let text = fs::read_to_string(site.path(&file)).expect("read");
+    let tampered = text.replacen("\"creditedtime\": 30", "\"creditedtime\": 31", 1);
+    assert_ne!(tampered, text);
+    fs::write(site.path("tampered.json"), tampered).expect("write");
+    for (lang, changed, no_key) in [
+        ("en", "changed after it was signed", "no key can make"),
+        ("fr", "modifié après avoir été signé", "aucune clé ne peut"),
+    ] {
+        let output = site.run(&["--lang", lang, "verify", "tampered.json"]);
+        assert_eq!(code(&output), 3, "{}", stderr(&output));
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert!(out.contains(changed), "{lang}: {out}");
+        assert!(out.contains(no_key), "{lang}: {out}");
+        assert!(err.contains(changed), "{lang}: {err}");
+        for wrong in [
+            "UNTRUSTED",
+            "not trusted",
+            "keys trust",
+            "PAS DE CONFIANCE",
+            "ne fait pas confiance",
+        ] {
+            assert!(!out.contains(wrong), "{lang}: {out}");
+            assert!(!err.contains(wrong), "{lang}: {err}");
+        }
+    }
+    // The JSON keeps its documented values.
+    let report = verify_json(&site, "tampered.json", 3);
+    assert_eq!(report["integrity"], "invalid");
+    assert_eq!(report["authenticity"], "untrusted");
+    assert!(report["integrity_detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("changed after it was signed")));
+}
+
+/// Signs `edit` of a file converted on `site`, with the site's own key, and writes it as `name`.
+fn signed_edit(site: &Site, name: &str, edit: impl FnOnce(&mut v2::Document)) {
+    let file = "v2-legacy-simple.json";
+    if !site.path(file).exists() {
+        site.converted("legacy-simple.json");
+    }
+    let mut document =
+        v2::parse(&fs::read(site.path(file)).expect("read")).expect("a converted file");
+    edit(&mut document);
+    let key = keys::read_private_key(&site.key_dir().join("signing-key.pem")).expect("the key");
+    signature::sign(&mut document, &key);
+    fs::write(site.path(name), v2::to_text(&document)).expect("write");
+}
+
+/// Issue 10, item 5: a correctly signed file whose parts contradict each other is refused by
+/// every reader, exit 3, naming the field and the template, in English and French.
+#[test]
+fn a_correctly_signed_but_inconsistent_file_is_refused_by_every_reader() {
+    let site = Site::new();
+    let logo = b"not really an image";
+    let background = move |sha1: &str, filename: &str| v2::Background {
+        filename: filename.to_owned(),
+        mimetype: "image/png".to_owned(),
+        size: logo.len() as i64,
+        sha1: sha1.to_owned(),
+        content: base64::engine::general_purpose::STANDARD.encode(logo),
+    };
+    let right_sha1 = "02bf10a096d51978ef0ac319d41074ac064ab07a";
+    type Edit = Box<dyn FnOnce(&mut v2::Document)>;
+    let cases: Vec<(&str, Edit, &str, &str, &str)> = vec![
+        (
+            "template.json",
+            Box::new(|d| d.training.template = Some("Absent".to_owned())),
+            "training.template",
+            "“Absent”",
+            "« Absent »",
+        ),
+        (
+            "twice.json",
+            Box::new(|d| {
+                let copy = d.templates[0].clone();
+                d.templates.push(copy);
+            }),
+            "templates[1].name",
+            "“Site”",
+            "« Site »",
+        ),
+        (
+            "sha1.json",
+            Box::new(move |d| {
+                d.templates[0].background = Some(background(
+                    "0000000000000000000000000000000000000000",
+                    "attest_background.png",
+                ));
+            }),
+            "templates[0].background.sha1",
+            "“Site”",
+            "« Site »",
+        ),
+        (
+            "filename.json",
+            Box::new(move |d| {
+                d.templates[0].background = Some(background(right_sha1, "other.png"));
+            }),
+            "templates[0].background.filename",
+            "“Site”",
+            "« Site »",
+        ),
+    ];
+    for (name, edit, field, en_name, fr_name) in cases {
+        signed_edit(&site, name, edit);
+        let report = verify_json(&site, name, 3);
+        let error = report["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.starts_with(field), "{name}: {report}");
+        assert!(error.contains(en_name), "{name}: {report}");
+        assert_eq!(report["version"], 2, "{report}");
+        let french = site.run(&["--lang", "fr", "verify", name]);
+        assert_eq!(code(&french), 3);
+        assert!(
+            stderr(&french).contains(fr_name),
+            "{name}: {}",
+            stderr(&french)
+        );
+        for command in [
+            vec!["restore", name, "--yes"],
+            vec!["clone", name, "--suffix", "_2027", "--yes"],
+        ] {
+            let output = site.run(&command);
+            assert_eq!(code(&output), 3, "{command:?}: {}", stderr(&output));
+            assert!(
+                stderr(&output).contains(field),
+                "{command:?}: {}",
+                stderr(&output)
+            );
+        }
+    }
+}
+
 #[test]
 fn an_unsigned_version_2_file_is_rejected() {
     let site = Site::new();
@@ -491,14 +630,26 @@ fn the_openssl_recipe_accepts_a_converted_file() {
     let site = Site::new();
     let file = site.converted("legacy-simple.json");
     assert_eq!(code(&site.run(&["keys", "export", "-o", "site.pem"])), 0);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verify-with-openssl.sh");
-    for args in [vec![file.as_str()], vec![file.as_str(), "site.pem"]] {
-        let output = Command::new("sh")
-            .arg(&script)
-            .args(&args)
+    // Issue 10, item 12: the recipe ships in the binary; `verify --openssl-recipe` needs no FILE
+    // and prints the very script of the source tree.
+    let printed = site.run(&["verify", "--openssl-recipe"]);
+    assert_eq!(code(&printed), 0, "{}", stderr(&printed));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verify-with-openssl.sh");
+    assert_eq!(
+        stdout(&printed),
+        fs::read_to_string(&source).expect("the script of the source tree")
+    );
+    fs::write(site.path("verify-with-openssl.sh"), printed.stdout).expect("save the script");
+    let run_script = |args: &[&str]| {
+        Command::new("sh")
+            .arg("verify-with-openssl.sh")
+            .args(args)
             .current_dir(site.dir.path())
             .output()
-            .expect("run sh");
+            .expect("run sh")
+    };
+    for args in [vec![file.as_str()], vec![file.as_str(), "site.pem"]] {
+        let output = run_script(&args);
         assert!(
             output.status.success(),
             "{args:?}: {}{}",
@@ -506,4 +657,222 @@ fn the_openssl_recipe_accepts_a_converted_file() {
             stderr(&output)
         );
     }
+    // And it refuses a changed file.
+    let text = fs::read_to_string(site.path(&file)).expect("read");
+    let tampered = text.replacen("\"creditedtime\": 30", "\"creditedtime\": 31", 1);
+    fs::write(site.path("tampered.json"), tampered).expect("write");
+    assert!(!run_script(&["tampered.json"]).status.success());
+}
+
+#[test]
+fn demo_and_help_point_to_the_recipe_in_the_binary() {
+    let site = Site::new();
+    let help = site.run(&["verify", "--help"]);
+    assert_eq!(code(&help), 0);
+    assert!(
+        stdout(&help).contains("--openssl-recipe"),
+        "{}",
+        stdout(&help)
+    );
+    let without = site.run(&["verify"]);
+    assert_eq!(code(&without), 2, "{}", stderr(&without));
+    let demo_source =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli/demo.rs"))
+            .expect("read src/cli/demo.rs");
+    assert!(!demo_source.contains("sh docs/verify-with-openssl.sh"));
+    assert!(demo_source.contains("verify --openssl-recipe"));
+}
+
+/// Issue 10, item 14: `keys untrust`, trusting this site's own key, and files that are not
+/// public keys.
+#[test]
+fn keys_untrust_removes_an_imported_key_and_refuses_the_sites_own() {
+    let a = Site::new();
+    let file = a.converted("legacy-simple.json");
+    assert_eq!(code(&a.run(&["keys", "export", "-o", "a.pem"])), 0);
+    let a_id = json(&a.run(&["keys", "show", "--json"]))["key_id"]
+        .as_str()
+        .expect("key_id")
+        .to_owned();
+
+    let b = Site::new();
+    assert_eq!(code(&b.run(&["keys", "generate"])), 0);
+    let b_id = json(&b.run(&["keys", "show", "--json"]))["key_id"]
+        .as_str()
+        .expect("key_id")
+        .to_owned();
+    fs::copy(a.path("a.pem"), b.path("a.pem")).expect("copy");
+    fs::copy(a.path(&file), b.path(&file)).expect("copy");
+    assert_eq!(code(&b.run(&["keys", "trust", "a.pem"])), 0);
+    verify_json(&b, &file, 0);
+
+    // Trusting it again says so and changes nothing.
+    let again = b.run(&["keys", "trust", "a.pem"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("already trusted"),
+        "{}",
+        stdout(&again)
+    );
+
+    // Untrusting the site's own key is refused, naming it as this site's key.
+    for lang in ["en", "fr"] {
+        let own = b.run(&["--lang", lang, "keys", "untrust", &b_id]);
+        assert_eq!(code(&own), 2, "{}", stderr(&own));
+        assert!(
+            stderr(&own).contains(if lang == "en" {
+                "this site's own"
+            } else {
+                "clé de signature de ce site"
+            }),
+            "{}",
+            stderr(&own)
+        );
+    }
+    // An unknown id: exit 2, and where to find the ids.
+    let unknown = b.run(&["keys", "untrust", "0123456789abcdef"]);
+    assert_eq!(code(&unknown), 2, "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("keys list"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(
+        json(&b.run(&["keys", "untrust", "0123456789abcdef", "--json"]))["error"]["code"],
+        "unknown-key"
+    );
+
+    // The id as copied from a file name, in capitals, is the same id.
+    let removed = b.run(&["keys", "untrust", &format!("{}.pem", a_id.to_uppercase())]);
+    assert_eq!(code(&removed), 0, "{}", stderr(&removed));
+    assert!(stdout(&removed).contains(&a_id), "{}", stdout(&removed));
+    let listed = json(&b.run(&["keys", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["source"], "own");
+    let report = verify_json(&b, &file, 3);
+    assert_eq!(report["authenticity"], "untrusted");
+    let twice = b.run(&["keys", "untrust", &a_id]);
+    assert_eq!(code(&twice), 2, "{}", stderr(&twice));
+}
+
+/// Issue 10, item 13: every `keys` command prints one JSON value with `--json`.
+#[test]
+fn keys_commands_print_one_json_object_with_json() {
+    let a = Site::new();
+    let generated = json(&a.run(&["keys", "generate", "--json"]));
+    let id = generated["key_id"].as_str().expect("key_id").to_owned();
+    assert_eq!(generated["replaced"], Value::Null, "{generated}");
+    let exported = json(&a.run(&["keys", "export", "--json"]));
+    assert_eq!(exported["key_id"], id.as_str());
+    assert!(exported["pem"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----")));
+    let written = json(&a.run(&["keys", "export", "-o", "a.pem", "--json"]));
+    assert!(written["output"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("a.pem")));
+    assert_eq!(
+        json(&a.run(&["keys", "trust", "a.pem", "--json"]))["status"],
+        "own-key"
+    );
+
+    let b = Site::new();
+    assert_eq!(code(&b.run(&["keys", "generate"])), 0);
+    fs::copy(a.path("a.pem"), b.path("a.pem")).expect("copy");
+    let trusted = json(&b.run(&["keys", "trust", "a.pem", "--json"]));
+    assert_eq!(trusted["status"], "added", "{trusted}");
+    assert_eq!(trusted["key_id"], id.as_str());
+    assert_eq!(
+        json(&b.run(&["keys", "trust", "a.pem", "--json"]))["status"],
+        "already-trusted"
+    );
+    let removed = json(&b.run(&["keys", "untrust", &id, "--json"]));
+    assert!(removed["removed"]
+        .as_str()
+        .is_some_and(|p| p.ends_with(&format!("{id}.pem"))));
+    let replaced = json(&a.run(&["keys", "generate", "--force", "--json"]));
+    assert_eq!(replaced["replaced"], id.as_str());
+}
+
+#[test]
+fn trusting_this_sites_own_key_says_so_and_changes_nothing() {
+    let site = Site::new();
+    assert_eq!(code(&site.run(&["keys", "generate"])), 0);
+    assert_eq!(code(&site.run(&["keys", "export", "-o", "own.pem"])), 0);
+    for (lang, words) in [
+        ("en", "this site's own signing key"),
+        ("fr", "clé de signature de ce site"),
+    ] {
+        let output = site.run(&["--lang", lang, "keys", "trust", "own.pem"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert!(stdout(&output).contains(words), "{}", stdout(&output));
+    }
+    let listed = json(&site.run(&["keys", "list", "--json"]));
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "listed once: {listed}"
+    );
+    assert!(
+        !site.key_dir().join("trusted").exists()
+            || fs::read_dir(site.key_dir().join("trusted"))
+                .expect("a directory")
+                .next()
+                .is_none()
+    );
+}
+
+#[test]
+fn a_file_that_is_not_an_ed25519_public_key_in_pem_form_is_exit_3() {
+    let site = Site::new();
+    assert_eq!(code(&site.run(&["keys", "generate"])), 0);
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\xfd";
+    fs::write(site.path("image.png"), png).expect("write");
+    fs::write(site.path("text.pem"), "hello").expect("write");
+    fs::copy(
+        site.key_dir().join("signing-key.pem"),
+        site.path("private.pem"),
+    )
+    .expect("copy");
+    for (file, lang, sentence) in [
+        ("image.png", "en", "not an Ed25519 public key in PEM form"),
+        ("text.pem", "en", "not an Ed25519 public key in PEM form"),
+        ("private.pem", "en", "not an Ed25519 public key in PEM form"),
+        (
+            "image.png",
+            "fr",
+            "pas une clé publique Ed25519 au format PEM",
+        ),
+    ] {
+        let output = site.run(&["--lang", lang, "keys", "trust", file]);
+        assert_eq!(code(&output), 3, "{file}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(sentence),
+            "{file}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(file),
+            "{file}: {}",
+            stderr(&output)
+        );
+        // The operator's words, not the decoder's.
+        assert!(
+            !stderr(&output).contains("ASN.1"),
+            "{file}: {}",
+            stderr(&output)
+        );
+    }
+    let private = site.run(&["keys", "trust", "private.pem"]);
+    assert!(
+        stderr(&private).contains("it is a private key"),
+        "{}",
+        stderr(&private)
+    );
+    let french = site.run(&["--lang", "fr", "keys", "trust", "image.png"]);
+    assert!(
+        stderr(&french).contains("n'est pas du texte"),
+        "{}",
+        stderr(&french)
+    );
 }

@@ -711,6 +711,47 @@ async fn the_keys_page_offers_the_sites_key_and_trusts_a_pasted_one() {
     assert!(text(response).await.contains("This key was not trusted"));
 }
 
+/// Issue 10, item 14: trusting this site's own key on the Keys page says so and writes nothing.
+#[tokio::test]
+async fn the_keys_page_says_that_this_sites_own_key_is_trusted_already() {
+    let fixture = Fixture::new().await;
+    let config = fixture.config();
+    let own = keys::generate();
+    keys::write_private_key(&config.key_path, &own).expect("write the site's key");
+    let app = fixture.app_with(config.clone()).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let pem = keys::public_key_pem(&own.verifying_key());
+    let response = send(
+        &app,
+        admin.post_multipart(
+            "/keys",
+            &[
+                ("csrf", None, admin.csrf.as_bytes()),
+                ("pem", None, pem.as_bytes()),
+                ("file", Some(""), b""),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = keys::key_id(&own.verifying_key());
+    let html = text(response).await;
+    assert!(
+        html.contains(&format!("The key {id} is this site")),
+        "{html}"
+    );
+    assert!(
+        html.contains("own signing key, which is always trusted; nothing changed."),
+        "{html}"
+    );
+    assert!(!config.trust_dir.join(format!("{id}.pem")).exists());
+    let html = text(send(&app, admin.get("/keys")).await).await;
+    assert!(
+        html.contains("No key is trusted besides this site"),
+        "{html}"
+    );
+}
+
 #[tokio::test]
 async fn the_verify_page_checks_a_legacy_file_in_memory() {
     let fixture = Fixture::new().await;

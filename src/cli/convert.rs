@@ -91,7 +91,7 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
                 },
             ))
         }
-        Err(error) if error.is_io() => return Err(Failure::new(Exit::Runtime, error.to_string())),
+        Err(error) if error.is_io() => return Err(Failure::load(&error, lang)),
         Err(error @ LoadError::Legacy(_)) => {
             return Err(rejected(lang, &error.to_string()));
         }
@@ -100,7 +100,10 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
                 "convert reads legacy files of the PHP plugin tool_save_attestoodle",
                 "convert lit les anciens fichiers du plugin PHP tool_save_attestoodle",
             );
-            return Err(rejected(lang, &format!("{error} ({hint})")));
+            return Err(rejected(
+                lang,
+                &format!("{} ({hint})", error.localized(lang)),
+            ));
         }
     };
     let migrated =
@@ -109,7 +112,7 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
     let mut document = migrated.document;
     signature::sign(&mut document, &key);
     // The document was validated unsigned; check the signed one too before writing it.
-    v2::validate(&document).map_err(|error| rejected(lang, &error.to_string()))?;
+    v2::validate(&document).map_err(|error| rejected(lang, &error.localized(lang)))?;
     let text = v2::to_text(&document);
     write_new_file(&output, text.as_bytes(), args.force, lang)?;
     let key_id = keys::key_id(&key.verifying_key());

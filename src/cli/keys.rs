@@ -48,6 +48,12 @@ pub enum KeysCommand {
         /// The public key file.
         file: PathBuf,
     },
+    /// Stop trusting an imported key (its id as `keys list` shows it); this site's own key
+    /// cannot be untrusted.
+    Untrust {
+        /// The key id: 16 lowercase hex digits.
+        key_id: String,
+    },
     /// List the trusted keys: this site's own and the imported ones.
     List,
 }
@@ -59,17 +65,28 @@ pub fn run(context: &Context, args: &KeysArgs) -> Result<(), Failure> {
         KeysCommand::Show => show(context),
         KeysCommand::Export { output, force } => export(context, output.as_deref(), *force),
         KeysCommand::Trust { file } => trust(context, file),
+        KeysCommand::Untrust { key_id } => untrust(context, key_id),
         KeysCommand::List => list(context),
     }
 }
 
-/// A key error as a failure: a file whose content is not a usable key is exit 3, the rest exit 1.
+/// A key error as a failure: a file whose content is not a usable key is exit 3, a key id that
+/// cannot be untrusted exit 2, the rest exit 1.
 pub(super) fn key_failure(error: KeyError) -> Failure {
-    let exit = match &error {
-        KeyError::MalformedPublic { .. } | KeyError::WeakPublic => Exit::FileRejected,
-        _ => Exit::Runtime,
-    };
-    Failure::new(exit, error.to_string())
+    key_failure_in(error, Lang::En)
+}
+
+/// [`key_failure`], in the operator's language.
+fn key_failure_in(error: KeyError, lang: Lang) -> Failure {
+    let message = error.localized(lang);
+    match &error {
+        KeyError::MalformedPublic { .. } | KeyError::WeakPublic => {
+            Failure::new(Exit::FileRejected, message)
+        }
+        KeyError::NotTrusted { .. } => Failure::new(Exit::Usage, message).with_code("unknown-key"),
+        KeyError::OwnKey { .. } => Failure::new(Exit::Usage, message).with_code("own-key"),
+        _ => Failure::new(Exit::Runtime, message),
+    }
 }
 
 /// Reads this site's signing key, if the file exists.
@@ -183,8 +200,8 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
     let public_path = keys::public_key_path(&path);
     keys::write_public_key(&public_path, &key.verifying_key()).map_err(key_failure)?;
     let id = keys::key_id(&key.verifying_key());
-    if let Some(old) = old {
-        let old_id = keys::key_id(&old.verifying_key());
+    let old_id = old.map(|old| keys::key_id(&old.verifying_key()));
+    if let Some(old_id) = &old_id {
         eprintln!(
             "{}",
             match lang {
@@ -192,6 +209,15 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
                 Lang::Fr => format!("clé de signature {old_id} remplacée"),
             }
         );
+    }
+    if context.json {
+        return print_json(&serde_json::json!({
+            "key_id": id,
+            "public_key": public_base64url(&key.verifying_key()),
+            "path": path.display().to_string(),
+            "public_key_path": public_path.display().to_string(),
+            "replaced": old_id,
+        }));
     }
     print_stdout(&match lang {
         Lang::En => format!(
@@ -259,11 +285,25 @@ fn export(context: &Context, output: Option<&Path>, force: bool) -> Result<(), F
     let key = own_key(context)?.ok_or_else(|| no_key(context))?;
     let public = key.verifying_key();
     let pem = keys::public_key_pem(&public);
+    let json = |output: Option<&Path>| {
+        print_json(&serde_json::json!({
+            "key_id": keys::key_id(&public),
+            "public_key": public_base64url(&public),
+            "pem": pem,
+            "output": output.map(|path| path.display().to_string()),
+        }))
+    };
     let Some(output) = output else {
+        if context.json {
+            return json(None);
+        }
         return print_stdout(&pem);
     };
     let output = context.cwd.join(output);
     write_new_file(&output, pem.as_bytes(), force, context.lang)?;
+    if context.json {
+        return json(Some(&output));
+    }
     eprintln!(
         "{}",
         match context.lang {
@@ -363,33 +403,96 @@ fn create_private_file(path: &Path) -> io::Result<fs::File> {
 fn trust(context: &Context, file: &Path) -> Result<(), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(file);
-    let text = fs::read_to_string(&path).map_err(|error| {
-        Failure::new(
-            Exit::Runtime,
-            match lang {
-                Lang::En => format!(
-                    "cannot read {}: {error}; give the public key file made by \
-                     `attestoodle-backup keys export` on the other site",
-                    path.display()
-                ),
-                Lang::Fr => format!(
-                    "impossible de lire {} : {error} ; donnez le fichier de clé publique fait \
-                     par `attestoodle-backup keys export` sur l'autre site",
-                    path.display()
-                ),
-            },
-        )
+    let bytes = fs::read(&path).map_err(|error| {
+        Failure::unreadable(match lang {
+            Lang::En => format!(
+                "cannot read {}: {error}; give the public key file made by \
+                 `attestoodle-backup keys export` on the other site",
+                path.display()
+            ),
+            Lang::Fr => format!(
+                "impossible de lire {} : {error} ; donnez le fichier de clé publique fait \
+                 par `attestoodle-backup keys export` sur l'autre site",
+                path.display()
+            ),
+        })
     })?;
+    let in_file = |error: KeyError| {
+        let failure = key_failure_in(error, lang);
+        Failure {
+            message: format!("{}: {}", path.display(), failure.message),
+            ..failure
+        }
+    };
+    let text = keys::public_key_text(&bytes).map_err(in_file)?;
     let mut store = trust_store(context)?;
-    let id = store.trust(&text).map_err(key_failure)?;
+    let trusted = store.trust(text).map_err(in_file)?;
+    let stored = store.dir().join(format!("{}.pem", trusted.id()));
+    if context.json {
+        let (status, path) = match &trusted {
+            keys::Trusted::Added(_) => ("added", Some(&stored)),
+            keys::Trusted::Already(_) => ("already-trusted", Some(&stored)),
+            keys::Trusted::Own(_) => ("own-key", None),
+        };
+        return print_json(&serde_json::json!({
+            "key_id": trusted.id(),
+            "status": status,
+            "path": path.map(|path| path.display().to_string()),
+        }));
+    }
+    print_stdout(&match (trusted, lang) {
+        (keys::Trusted::Added(id), Lang::En) => {
+            format!("trusted key {id} (stored in {})\n", stored.display())
+        }
+        (keys::Trusted::Added(id), Lang::Fr) => {
+            format!(
+                "clé {id} ajoutée aux clés de confiance ({})\n",
+                stored.display()
+            )
+        }
+        (keys::Trusted::Already(id), Lang::En) => format!(
+            "key {id} was already trusted ({}); nothing changed\n",
+            stored.display()
+        ),
+        (keys::Trusted::Already(id), Lang::Fr) => format!(
+            "la clé {id} était déjà de confiance ({}) ; rien n'a changé\n",
+            stored.display()
+        ),
+        (keys::Trusted::Own(id), Lang::En) => format!(
+            "key {id} is this site's own signing key, which is always trusted; nothing changed \
+             (give this file to the other sites instead)\n"
+        ),
+        (keys::Trusted::Own(id), Lang::Fr) => format!(
+            "la clé {id} est la clé de signature de ce site, toujours de confiance ; rien n'a \
+             changé (donnez plutôt ce fichier aux autres sites)\n"
+        ),
+    })
+}
+
+fn untrust(context: &Context, id: &str) -> Result<(), Failure> {
+    let lang = context.lang;
+    // Key ids are lowercase hex; accept one copied in capitals or with its file's extension.
+    let id = id.trim().trim_end_matches(".pem").to_ascii_lowercase();
+    let id = id.as_str();
+    let mut store = trust_store(context)?;
+    let removed = store
+        .untrust(id)
+        .map_err(|error| key_failure_in(error, lang))?;
+    if context.json {
+        return print_json(&serde_json::json!({
+            "key_id": id,
+            "removed": removed.display().to_string(),
+        }));
+    }
     print_stdout(&match lang {
         Lang::En => format!(
-            "trusted key {id} (stored in {})\n",
-            store.dir().join(format!("{id}.pem")).display()
+            "key {id} is no longer trusted (removed {}); files it signs are now untrusted\n",
+            removed.display()
         ),
         Lang::Fr => format!(
-            "clé {id} ajoutée aux clés de confiance ({})\n",
-            store.dir().join(format!("{id}.pem")).display()
+            "la clé {id} n'est plus de confiance ({} supprimé) ; les fichiers qu'elle signe ne \
+             sont plus de confiance\n",
+            removed.display()
         ),
     })
 }

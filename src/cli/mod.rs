@@ -16,6 +16,7 @@ mod verify;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -50,6 +51,21 @@ pub enum Exit {
     TrainingNotFound = 5,
 }
 
+impl Exit {
+    /// The `code` of `--json`'s `{"error": ...}` for a failure of this exit code, when nothing
+    /// more precise is known (README "Exit codes").
+    pub fn error_code(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Runtime => "runtime",
+            Exit::Usage => "usage",
+            Exit::FileRejected => "file-rejected",
+            Exit::PrecheckRefused => "precheck-refused",
+            Exit::TrainingNotFound => "training-not-found",
+        }
+    }
+}
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  ok
@@ -57,7 +73,10 @@ Exit codes:
   2  usage error (unknown flag, missing argument, ambiguous name)
   3  file rejected (format, integrity, signature)
   4  precheck refused
-  5  training not found";
+  5  training not found
+
+With --json, stdout always holds exactly one JSON value; a failure that has no documented
+object of its own prints {\"error\": {\"code\", \"exit\", \"message\"}} (README \"Exit codes\").";
 
 /// Save, restore and clone Attestoodle trainings of a Moodle site.
 ///
@@ -128,6 +147,9 @@ pub struct Failure {
     pub exit: Exit,
     /// What went wrong, where, and what to do.
     pub message: String,
+    /// The stable kebab-case kind of failure of `--json`'s `{"error": {"code": ...}}`
+    /// (README "Exit codes"); by default the one of the exit code ([`Exit::error_code`]).
+    pub code: &'static str,
 }
 
 impl Failure {
@@ -136,6 +158,30 @@ impl Failure {
         Failure {
             exit,
             message: message.into(),
+            code: exit.error_code(),
+        }
+    }
+
+    /// The same failure with a more precise `--json` error code (documented in README).
+    pub fn with_code(mut self, code: &'static str) -> Failure {
+        self.code = code;
+        self
+    }
+
+    /// A file given on the command line cannot be read (missing, a directory, no permission):
+    /// exit 1, code `file-unreadable`.
+    pub fn unreadable(message: impl Into<String>) -> Failure {
+        Failure::new(Exit::Runtime, message).with_code("file-unreadable")
+    }
+
+    /// A backup file that cannot be loaded ([`load::load_file`](crate::document::load)): an
+    /// unreadable path is `file-unreadable` (exit 1), anything about its content
+    /// `file-rejected` (exit 3), with the message in the operator's language.
+    pub fn load(error: &crate::document::load::LoadError, lang: Lang) -> Failure {
+        if error.is_io() {
+            Failure::unreadable(error.localized(lang))
+        } else {
+            Failure::new(Exit::FileRejected, error.localized(lang))
         }
     }
 
@@ -165,21 +211,93 @@ impl Failure {
                 source = cause.source();
             }
         }
-        Failure::new(exit, message)
+        Failure::new(exit, message).with_code("database")
     }
+}
+
+/// Whether a JSON value was printed on stdout by this process (see [`print_json`]): a failing
+/// command that printed its own documented object gets no `{"error": ...}` after it.
+static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// `{"error": {"code", "exit", "message"}}`, what `--json` prints for a failure.
+#[derive(Debug, Serialize)]
+struct ErrorJson<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    exit: u8,
+    message: &'a str,
+}
+
+/// Prints `{"error": ...}` on stdout unless a JSON value was printed already, so that `--json`
+/// always gives exactly one value.
+fn print_json_error(code: &str, exit: u8, message: &str) {
+    if JSON_PRINTED.load(Ordering::SeqCst) {
+        return;
+    }
+    let _ = print_json(&ErrorJson {
+        error: ErrorDetail {
+            code,
+            exit,
+            message,
+        },
+    });
+}
+
+/// Whether the raw command line asks for `--json` (for errors found before it is parsed).
+fn asks_for_json() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
 }
 
 /// Parses the command line, runs the command and gives the exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            let exit = error.exit_code();
+            // `--help` and `--version` print on stdout and succeed; anything else is a mistake.
+            let shown = matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            );
+            if !shown && asks_for_json() {
+                let text = error.render().to_string();
+                let mut message = text.lines().next().unwrap_or_default().to_owned();
+                if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    // clap shows the help, which is not one sentence.
+                    message = "no command given; `attestoodle-backup --help` lists them".to_owned();
+                    eprintln!("attestoodle-backup: error: {message}");
+                }
+                let message = message.strip_prefix("error: ").unwrap_or(&message);
+                print_json_error(
+                    Exit::Usage.error_code(),
+                    u8::try_from(exit).unwrap_or(Exit::Usage as u8),
+                    message,
+                );
+            }
+            error.exit()
+        }
+    };
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("attestoodle-backup: cannot start: {e}");
+            let message = format!("cannot start: {e}");
+            eprintln!("attestoodle-backup: {message}");
+            if json {
+                print_json_error(Exit::Runtime.error_code(), Exit::Runtime as u8, &message);
+            }
             return ExitCode::from(Exit::Runtime as u8);
         }
     };
@@ -189,6 +307,9 @@ pub fn main() -> ExitCode {
             if !failure.message.is_empty() {
                 let prefix = lang.pick("error", "erreur");
                 eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+            }
+            if json {
+                print_json_error(failure.code, failure.exit as u8, &failure.message);
             }
             ExitCode::from(failure.exit as u8)
         }
@@ -282,10 +403,12 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Writes a value as pretty JSON on stdout.
+/// Writes a value as pretty JSON on stdout. A command prints at most one value with `--json`;
+/// a failure after it adds nothing on stdout (see [`main`]).
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::new(Exit::Runtime, format!("cannot write JSON output: {e}")))?;
     text.push('\n');
+    JSON_PRINTED.store(true, Ordering::SeqCst);
     print_stdout(&text)
 }

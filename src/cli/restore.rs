@@ -241,10 +241,11 @@ fn load(context: &Context, path: &Path, max_size: u64) -> Result<(Document, Prov
     };
     let backup = load::load_file(&path, max_size).map_err(|e| {
         if e.is_io() {
-            Failure::new(Exit::Runtime, e.to_string())
+            Failure::load(&e, lang)
         } else {
             rejected(format!(
-                "{e}; {}",
+                "{}; {}",
+                e.localized(lang),
                 lang.pick("nothing was restored", "rien n'a été restauré")
             ))
         }

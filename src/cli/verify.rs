@@ -12,14 +12,23 @@ use crate::document::keys;
 use crate::document::legacy::{self, LegacyError};
 use crate::document::load::{self, Backup, LoadError};
 use crate::document::signature::{self, Authenticity, Integrity};
-use crate::document::v2;
+use crate::document::v2::{self, DocumentError};
 use crate::i18n::Lang;
+
+/// The shell script that checks a backup's signature with python3 and openssl alone
+/// (`docs/verify-with-openssl.sh`), printed by `verify --openssl-recipe`.
+pub const OPENSSL_RECIPE: &str = include_str!("../../docs/verify-with-openssl.sh");
 
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The backup file: format 2, or a legacy file of the PHP plugin tool_save_attestoodle.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "openssl_recipe")]
+    pub file: Option<PathBuf>,
+    /// Print a shell script that checks a backup's signature with python3 and openssl alone,
+    /// without this tool (save it, then `sh verify-with-openssl.sh FILE [PUBLIC-KEY.pem]`).
+    #[arg(long, conflicts_with = "file")]
+    pub openssl_recipe: bool,
     /// Refuse files larger than this many bytes (64 MiB by default).
     #[arg(long, value_name = "BYTES", default_value_t = v2::MAX_FILE_SIZE)]
     pub max_size: u64,
@@ -53,6 +62,9 @@ struct Report {
     /// Whether the signing key is this site's own (text output only).
     #[serde(skip)]
     own_key: bool,
+    /// Whether the signature is broken (text output only): no key can make it valid.
+    #[serde(skip)]
+    broken: bool,
 }
 
 impl Report {
@@ -69,6 +81,7 @@ impl Report {
             error: None,
             ok: false,
             own_key: false,
+            broken: false,
         }
     }
 }
@@ -76,8 +89,30 @@ impl Report {
 /// Runs `verify`.
 pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
     let lang = context.lang;
-    let path = context.cwd.join(&args.file);
-    let mut report = Report::new(&args.file);
+    let file = match (&args.file, args.openssl_recipe) {
+        (_, true) if context.json => {
+            return Err(Failure::new(
+                Exit::Usage,
+                lang.pick(
+                    "--openssl-recipe prints a shell script, not JSON: leave out --json",
+                    "--openssl-recipe affiche un script shell, pas du JSON : retirez --json",
+                ),
+            ))
+        }
+        (_, true) => return print_stdout(OPENSSL_RECIPE),
+        (Some(file), false) => file,
+        (None, false) => {
+            return Err(Failure::new(
+                Exit::Usage,
+                lang.pick(
+                    "verify needs a FILE (or --openssl-recipe)",
+                    "verify demande un FICHIER (ou --openssl-recipe)",
+                ),
+            ))
+        }
+    };
+    let path = context.cwd.join(file);
+    let mut report = Report::new(file);
     match load::load_file(&path, args.max_size) {
         Ok(Backup::V2(document)) => {
             report.format = Some(v2::FORMAT);
@@ -101,7 +136,7 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
                 }
                 Integrity::Invalid(reason) => {
                     report.integrity = Some("invalid");
-                    report.integrity_detail = Some(reason.clone());
+                    report.integrity_detail = Some(reason.text(lang).to_owned());
                 }
                 Integrity::Unsigned => {
                     report.integrity = Some("unsigned");
@@ -117,9 +152,13 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
             report.authenticity = Some(match &authenticity {
                 Authenticity::Trusted(_) => "trusted",
                 Authenticity::Untrusted(_) => "untrusted",
+                // Kept "untrusted" for the documented JSON (README "Verify"); the words say
+                // that the signature is broken, never that a key is missing.
+                Authenticity::Broken(_) => "untrusted",
                 Authenticity::Unsigned => "unsigned",
             });
             report.ok = matches!(authenticity, Authenticity::Trusted(_));
+            report.broken = matches!(authenticity, Authenticity::Broken(_));
             report.own_key = own.is_some() && own == report.key_id;
             finish(context, &report, &v2_verdict(&report, lang))
         }
@@ -136,7 +175,15 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
             report.ok = true;
             finish(context, &report, "")
         }
-        Err(error) if error.is_io() => Err(Failure::new(Exit::Runtime, error.to_string())),
+        Err(error) if error.is_io() => {
+            // The report too, so that `--json` gives its one documented object (exit 1).
+            let failure = Failure::load(&error, lang);
+            report.error = Some(failure.message.clone());
+            if context.json {
+                print_json(&report)?;
+            }
+            Err(failure)
+        }
         Err(LoadError::Legacy(error)) => {
             report.format = Some("legacy");
             report.version = Some(Value::from(legacy::VERSION));
@@ -158,8 +205,14 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
             finish(context, &report, &error.to_string())
         }
         Err(error) => {
-            report.error = Some(error.to_string());
-            finish(context, &report, &error.to_string())
+            if let LoadError::Document(DocumentError::Inconsistent { .. }) = &error {
+                // A format-2 document whose parts contradict each other.
+                report.format = Some(v2::FORMAT);
+                report.version = Some(Value::from(v2::VERSION));
+            }
+            let message = error.localized(lang);
+            report.error = Some(message.clone());
+            finish(context, &report, &message)
         }
     }
 }
@@ -192,11 +245,13 @@ fn v2_verdict(report: &Report, lang: Lang) -> String {
             .to_owned(),
         _ => match lang {
             Lang::En => format!(
-                "integrity check failed: {}; use an intact copy of the backup",
+                "integrity check failed: {}; trusting a key cannot help: use an intact copy of \
+                 the backup (ask its author for it again)",
                 report.integrity_detail.as_deref().unwrap_or("")
             ),
             Lang::Fr => format!(
-                "contrôle d'intégrité échoué : {} ; utilisez une copie intacte de la sauvegarde",
+                "contrôle d'intégrité échoué : {} ; faire confiance à une clé n'y changerait \
+                 rien : utilisez une copie intacte de la sauvegarde (redemandez-la à son auteur)",
                 report.integrity_detail.as_deref().unwrap_or("")
             ),
         },
@@ -255,6 +310,14 @@ fn report_text(context: &Context, report: &Report) -> String {
     if let Some(authenticity) = report.authenticity {
         let key = report.key_id.as_deref().unwrap_or("?");
         let text = match (authenticity, lang) {
+            (_, Lang::En) if report.broken => "NONE — the signature is broken: the file was \
+                                               changed after it was signed, and no key can make \
+                                               it valid"
+                .to_owned(),
+            (_, Lang::Fr) if report.broken => "AUCUNE — la signature est cassée : le fichier a \
+                                               été modifié après avoir été signé, et aucune clé \
+                                               ne peut la rendre valide"
+                .to_owned(),
             ("trusted", Lang::En) if report.own_key => {
                 format!("trusted — signed by key {key}, this site's own key")
             }

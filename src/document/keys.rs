@@ -68,8 +68,10 @@ pub enum KeyError {
          signer for the public key of their site (`openssl pkey -in KEY -pubout` gives it)"
     )]
     MalformedPublic {
-        /// What the decoder found wrong.
+        /// What is wrong, in English.
         detail: String,
+        /// The same in French.
+        detail_fr: String,
     },
     /// A public key is one of the small-order points, or not canonically encoded.
     #[error(
@@ -85,6 +87,24 @@ pub enum KeyError {
         /// The I/O error.
         source: io::Error,
     },
+    /// `keys untrust` of a key id that the trust store does not hold.
+    #[error(
+        "no imported key has the id {id}; `attestoodle-backup keys list` shows the trusted keys \
+         and their ids (16 lowercase hex digits)"
+    )]
+    NotTrusted {
+        /// The key id given.
+        id: String,
+    },
+    /// `keys untrust` of this site's own key, which is always trusted.
+    #[error(
+        "{id} is this site's own signing key, which is always trusted and cannot be untrusted; \
+         to stop using it, make a new one with `attestoodle-backup keys generate --force`"
+    )]
+    OwnKey {
+        /// The key id of the site's key.
+        id: String,
+    },
     /// A file of the trust store is not a usable public key, or is named after another key.
     #[error("trusted key file {}: {detail}; remove the file, or import the key again with its PEM text", path.display())]
     MalformedTrusted {
@@ -93,6 +113,70 @@ pub enum KeyError {
         /// What is wrong with it.
         detail: String,
     },
+}
+
+impl KeyError {
+    /// The message in the operator's language (messages that exist only in English are given
+    /// in English).
+    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang;
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (KeyError::MalformedPublic { detail_fr, .. }, Lang::Fr) => format!(
+                "ce n'est pas une clé publique Ed25519 au format PEM (`-----BEGIN PUBLIC \
+                 KEY-----`) : {detail_fr} ; demandez au signataire la clé publique de son site \
+                 (`attestoodle-backup keys export` la donne)"
+            ),
+            (KeyError::WeakPublic, Lang::Fr) => "la clé publique est un point Ed25519 d'ordre \
+                faible ou mal encodé, qui « vérifie » des signatures forgées ; une telle clé ne \
+                prouve rien et est refusée"
+                .to_owned(),
+            (KeyError::NotTrusted { id }, Lang::Fr) => format!(
+                "aucune clé importée n'a l'identifiant {id} ; `attestoodle-backup keys list` \
+                 montre les clés de confiance et leurs identifiants (16 chiffres hexadécimaux \
+                 en minuscules)"
+            ),
+            (KeyError::OwnKey { id }, Lang::Fr) => format!(
+                "{id} est la clé de signature de ce site, toujours de confiance, qu'on ne peut \
+                 pas retirer ; pour ne plus l'utiliser, créez-en une nouvelle avec \
+                 `attestoodle-backup keys generate --force`"
+            ),
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// What [`TrustStore::trust`] did with a public key; each holds its key id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trusted {
+    /// The key was imported: it is trusted from now on.
+    Added(String),
+    /// The key was already imported: nothing changed.
+    Already(String),
+    /// The key is this site's own, which is always trusted: nothing changed.
+    Own(String),
+}
+
+impl Trusted {
+    /// The key id.
+    pub fn id(&self) -> &str {
+        match self {
+            Trusted::Added(id) | Trusted::Already(id) | Trusted::Own(id) => id,
+        }
+    }
+}
+
+/// Reads the text of a public key file: bytes that are not UTF-8 text cannot be a PEM key.
+///
+/// # Errors
+///
+/// [`KeyError::MalformedPublic`] when the bytes are not text.
+pub fn public_key_text(bytes: &[u8]) -> Result<&str, KeyError> {
+    std::str::from_utf8(bytes).map_err(|_| KeyError::MalformedPublic {
+        detail: "the file is not text (a PEM key is a few lines of ASCII)".to_owned(),
+        detail_fr: "le fichier n'est pas du texte (une clé PEM tient en quelques lignes ASCII)"
+            .to_owned(),
+    })
 }
 
 /// Generates a new signing key from the operating system's random source.
@@ -124,6 +208,7 @@ pub(crate) fn key_id_of_bytes(bytes: &[u8; 32]) -> String {
 pub fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::MalformedPublic {
         detail: "the 32 bytes are not a point of the Ed25519 curve".to_owned(),
+        detail_fr: "les 32 octets ne sont pas un point de la courbe Ed25519".to_owned(),
     })?;
     if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
         return Err(KeyError::WeakPublic);
@@ -237,12 +322,46 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
 /// [`KeyError::WeakPublic`] for a key that would prove nothing.
 pub fn parse_public_key_pem(text: &str) -> Result<VerifyingKey, KeyError> {
     // Decode the raw bytes first so that the strict checks below see exactly what was written.
-    let key = VerifyingKey::from_public_key_pem(text.trim()).map_err(|error| {
-        KeyError::MalformedPublic {
-            detail: error.to_string(),
-        }
-    })?;
+    let key =
+        VerifyingKey::from_public_key_pem(text.trim()).map_err(|_| malformed_public_pem(text))?;
     public_key_from_bytes(key.as_bytes())
+}
+
+/// Says, in the operator's words rather than the decoder's, why a text is not an Ed25519
+/// public key in PEM form.
+fn malformed_public_pem(text: &str) -> KeyError {
+    let label = text
+        .lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix("-----BEGIN "))
+        .map(|rest| rest.trim_end_matches('-').trim());
+    let (detail, detail_fr) = match label {
+        None => (
+            "the file holds no PEM block (no `-----BEGIN ...-----` line)".to_owned(),
+            "le fichier ne contient aucun bloc PEM (pas de ligne `-----BEGIN ...-----`)".to_owned(),
+        ),
+        Some(label) if label.contains("PRIVATE KEY") => (
+            format!(
+                "it is a private key ({label}): never give it away; give the public key that \
+                 `attestoodle-backup keys export` prints"
+            ),
+            format!(
+                "c'est une clé privée ({label}) : ne la donnez jamais ; donnez la clé publique \
+                 qu'affiche `attestoodle-backup keys export`"
+            ),
+        ),
+        Some("PUBLIC KEY") => (
+            "its PUBLIC KEY block is damaged or holds a key of another algorithm than Ed25519"
+                .to_owned(),
+            "son bloc PUBLIC KEY est abîmé ou contient une clé d'un autre algorithme qu'Ed25519"
+                .to_owned(),
+        ),
+        Some(label) => (
+            format!("it holds a {label}, not a PUBLIC KEY"),
+            format!("il contient un bloc {label}, pas une PUBLIC KEY"),
+        ),
+    };
+    KeyError::MalformedPublic { detail, detail_fr }
 }
 
 /// The public keys this site trusts: a directory of `<key_id>.pem` files, plus the site's own
@@ -309,18 +428,21 @@ impl TrustStore {
         &self.dir
     }
 
-    /// Imports a public key given as SPKI PEM text and returns its key id. Trusting a key that
-    /// is already trusted changes nothing.
+    /// Imports a public key given as SPKI PEM text. Trusting a key that is already trusted (an
+    /// imported one, or this site's own) changes nothing, and says so.
     ///
     /// # Errors
     ///
     /// [`KeyError::MalformedPublic`] or [`KeyError::WeakPublic`] for a key that cannot be
     /// trusted, [`KeyError::Write`] when the file cannot be written.
-    pub fn trust(&mut self, pem: &str) -> Result<String, KeyError> {
+    pub fn trust(&mut self, pem: &str) -> Result<Trusted, KeyError> {
         let key = parse_public_key_pem(pem)?;
         let id = key_id(&key);
+        if self.own.as_ref() == Some(&key) {
+            return Ok(Trusted::Own(id));
+        }
         if self.imported.iter().any(|(_, known)| *known == key) {
-            return Ok(id);
+            return Ok(Trusted::Already(id));
         }
         create_private_dir(&self.dir)?;
         let path = self.dir.join(format!("{id}.pem"));
@@ -340,12 +462,41 @@ impl TrustStore {
         }
         self.imported.push((id.clone(), key));
         self.imported.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(id)
+        Ok(Trusted::Added(id))
     }
 
-    /// Lists the imported keys, sorted by key id; the site's own key is not in the list.
+    /// Stops trusting an imported key: removes its file and returns its path.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::OwnKey`] for this site's own key (always trusted), [`KeyError::NotTrusted`]
+    /// for an id no imported key has, [`KeyError::Write`] when the file cannot be removed.
+    pub fn untrust(&mut self, id: &str) -> Result<PathBuf, KeyError> {
+        if self.own.as_ref().is_some_and(|own| key_id(own) == id) {
+            return Err(KeyError::OwnKey { id: id.to_owned() });
+        }
+        let Some(index) = self.imported.iter().position(|(known, _)| known == id) else {
+            return Err(KeyError::NotTrusted { id: id.to_owned() });
+        };
+        let path = self.dir.join(format!("{id}.pem"));
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            // Another process removed it meanwhile.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(KeyError::Write { path, source }),
+        }
+        self.imported.remove(index);
+        Ok(path)
+    }
+
+    /// Lists the imported keys, sorted by key id; the site's own key is not in the list (not
+    /// even when an older version imported it into the directory).
     pub fn list(&self) -> Vec<(String, VerifyingKey)> {
-        self.imported.clone()
+        self.imported
+            .iter()
+            .filter(|(_, key)| self.own.as_ref() != Some(key))
+            .cloned()
+            .collect()
     }
 
     /// Whether a key with this key id is trusted (the site's own or an imported one).
@@ -599,13 +750,23 @@ mod tests {
         assert!(store.is_trusted(&key_id(&own)) && store.is_trusted_key(&own));
         assert!(!store.is_trusted(&key_id(&other)) && !store.is_trusted_key(&other));
 
-        let id = store.trust(&public_key_pem(&other))?;
-        assert_eq!(id, key_id(&other));
+        let id = key_id(&other);
         assert_eq!(
             store.trust(&public_key_pem(&other))?,
-            id,
+            Trusted::Added(id.clone())
+        );
+        assert_eq!(
+            store.trust(&public_key_pem(&other))?,
+            Trusted::Already(id.clone()),
             "importing twice is harmless"
         );
+        assert_eq!(
+            store.trust(&public_key_pem(&own))?,
+            Trusted::Own(key_id(&own)),
+            "the site's own key is trusted already"
+        );
+        assert!(!store_dir.join(format!("{}.pem", key_id(&own))).exists());
+        assert_eq!(store.list().len(), 1);
         assert!(store.is_trusted(&id) && store.is_trusted_key(&other));
         assert_eq!(mode(&store_dir)?, 0o700);
         assert!(store_dir.join(format!("{id}.pem")).is_file());
@@ -615,6 +776,54 @@ mod tests {
         assert!(!reopened.is_trusted(&key_id(&own)));
         assert_eq!(reopened.dir(), store_dir.as_path());
         Ok(())
+    }
+
+    #[test]
+    fn trust_store_untrusts_an_imported_key_but_never_the_sites_own() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let own = generate().verifying_key();
+        let other = generate().verifying_key();
+        let mut store = TrustStore::open(dir.path(), Some(own))?;
+        let id = store.trust(&public_key_pem(&other))?.id().to_owned();
+        assert!(matches!(
+            store.untrust(&key_id(&own)),
+            Err(KeyError::OwnKey { id }) if id == key_id(&own)
+        ));
+        assert!(matches!(
+            store.untrust("0123456789abcdef"),
+            Err(KeyError::NotTrusted { .. })
+        ));
+        let removed = store.untrust(&id)?;
+        assert_eq!(removed, dir.path().join(format!("{id}.pem")));
+        assert!(!removed.exists());
+        assert!(!store.is_trusted_key(&other) && store.list().is_empty());
+        assert!(TrustStore::open(dir.path(), Some(own))?.list().is_empty());
+        assert!(store.is_trusted_key(&own));
+        Ok(())
+    }
+
+    #[test]
+    fn a_copy_of_the_sites_own_key_in_the_store_is_listed_once() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let own = generate().verifying_key();
+        // What an older version wrote when the operator trusted the site's own key.
+        fs::write(
+            dir.path().join(format!("{}.pem", key_id(&own))),
+            public_key_pem(&own),
+        )?;
+        let store = TrustStore::open(dir.path(), Some(own))?;
+        assert!(store.list().is_empty());
+        assert!(store.is_trusted_key(&own));
+        Ok(())
+    }
+
+    #[test]
+    fn a_binary_file_is_not_a_public_key() {
+        assert!(matches!(
+            public_key_text(b"\x89PNG\r\n\x1a\n\xff\xfe"),
+            Err(KeyError::MalformedPublic { .. })
+        ));
+        assert_eq!(public_key_text(b"text").ok(), Some("text"));
     }
 
     #[test]

@@ -47,6 +47,19 @@ impl LoadError {
     pub fn is_io(&self) -> bool {
         matches!(self, LoadError::Read { .. })
     }
+
+    /// The message in the operator's language (messages that exist only in English are given in
+    /// English).
+    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
+        match (self, lang) {
+            (LoadError::Read { path, source }, crate::i18n::Lang::Fr) => format!(
+                "impossible de lire {} : {source} ; vérifiez le chemin et ses droits",
+                path.display()
+            ),
+            (LoadError::Document(error), _) => error.localized(lang),
+            _ => self.to_string(),
+        }
+    }
 }
 
 /// Reads the backup file at `path`, refusing it before reading it whole when it is larger than

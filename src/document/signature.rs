@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::keys::{self, TrustStore};
 use super::v2::{self, Document, Signature};
+use crate::i18n::Lang;
 
 /// The only signature algorithm of format version 2.
 pub const ALGORITHM: &str = "Ed25519";
@@ -16,10 +17,39 @@ pub const ALGORITHM: &str = "Ed25519";
 pub enum Integrity {
     /// The signature is valid for the content and the embedded public key.
     Valid,
-    /// The document is signed but the signature does not hold; the text says why.
-    Invalid(String),
+    /// The document is signed but the signature does not hold; the reason says why.
+    Invalid(Broken),
     /// The document has no signature.
     Unsigned,
+}
+
+/// Why a signature does not hold, in English and French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// The reason in English.
+    pub en: String,
+    /// The reason in French.
+    pub fr: String,
+}
+
+impl Broken {
+    fn new(en: impl Into<String>, fr: impl Into<String>) -> Broken {
+        Broken {
+            en: en.into(),
+            fr: fr.into(),
+        }
+    }
+
+    /// The reason in the operator's language.
+    pub fn text(&self, lang: Lang) -> &str {
+        lang.pick(&self.en, &self.fr)
+    }
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
 }
 
 /// The outcome of [`verify`]: integrity, and which key signed (or claims to have signed).
@@ -38,9 +68,13 @@ pub struct Verification {
 pub enum Authenticity {
     /// A valid signature by a trusted key (the site's own, or one it imported); holds its key id.
     Trusted(String),
-    /// A signature that is invalid, or valid but by a key the site does not trust; holds the key
-    /// id written in the file.
+    /// A valid signature by a key the site does not trust; holds its key id. Trusting that key
+    /// makes the document authentic.
     Untrusted(String),
+    /// A signature that does not hold: the document was changed after it was signed (or the
+    /// signature was damaged), and no key can make it valid; holds the key id written in the
+    /// file. Never offer to trust this key for this document.
+    Broken(String),
     /// The document has no signature.
     Unsigned,
 }
@@ -104,15 +138,17 @@ pub fn verify(document: &Document) -> Verification {
 }
 
 /// Decides whether a verified document is authentic: a valid signature by a key in `trust`
-/// (compared on the whole public key, not only its id). An invalid signature is never trusted.
+/// (compared on the whole public key, not only its id). An invalid signature is never trusted:
+/// it is [`Authenticity::Broken`], whichever key it names.
 pub fn authenticity(verification: &Verification, trust: &TrustStore) -> Authenticity {
     let Some(key_id) = verification.key_id.clone() else {
         return Authenticity::Unsigned;
     };
     match (&verification.integrity, &verification.public_key) {
         (Integrity::Unsigned, _) => Authenticity::Unsigned,
+        (Integrity::Invalid(_), _) | (Integrity::Valid, None) => Authenticity::Broken(key_id),
         (Integrity::Valid, Some(key)) if trust.is_trusted_key(key) => Authenticity::Trusted(key_id),
-        _ => Authenticity::Untrusted(key_id),
+        (Integrity::Valid, Some(_)) => Authenticity::Untrusted(key_id),
     }
 }
 
@@ -121,33 +157,79 @@ fn check(
     document: &Document,
     signature: &Signature,
     public_key: &mut Option<VerifyingKey>,
-) -> Result<(), String> {
+) -> Result<(), Broken> {
+    const CHANGED_EN: &str = "the file was changed after it was signed, and no key can make \
+                              this signature valid";
+    const CHANGED_FR: &str = "le fichier a été modifié après avoir été signé, et aucune clé ne \
+                              peut rendre cette signature valide";
     if signature.algorithm != ALGORITHM {
-        return Err(format!(
-            "the signature algorithm is {:?}, but version 2 files are signed with \"Ed25519\"",
-            signature.algorithm
+        return Err(Broken::new(
+            format!(
+                "the signature algorithm is {:?}, but version 2 files are signed with \"Ed25519\"",
+                signature.algorithm
+            ),
+            format!(
+                "l'algorithme de signature est {:?}, mais les fichiers de version 2 sont signés \
+                 avec \"Ed25519\"",
+                signature.algorithm
+            ),
         ));
     }
+    let malformed = |field: &str, bytes: usize| {
+        Broken::new(
+            format!(
+                "signature.{field} is not {bytes} bytes in canonical unpadded base64url; \
+                 {CHANGED_EN}"
+            ),
+            format!(
+                "signature.{field} n'est pas {bytes} octets en base64url canonique sans \
+                 remplissage ; {CHANGED_FR}"
+            ),
+        )
+    };
     let key_bytes: [u8; 32] = v2::decode_base64url(&signature.public_key, 32)
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or("signature.public_key is not 32 bytes in canonical unpadded base64url")?;
-    let key = keys::public_key_from_bytes(&key_bytes).map_err(|error| error.to_string())?;
+        .ok_or_else(|| malformed("public_key", 32))?;
+    let key = keys::public_key_from_bytes(&key_bytes).map_err(|error| {
+        Broken::new(
+            format!("signature.public_key: {error}"),
+            match error {
+                keys::KeyError::WeakPublic => "signature.public_key : la clé publique est un \
+                    point Ed25519 d'ordre faible ou mal encodé, qui « vérifie » des signatures \
+                    forgées ; une telle clé ne prouve rien et est refusée"
+                    .to_owned(),
+                _ => "signature.public_key : ces 32 octets ne sont pas un point de la courbe \
+                      Ed25519"
+                    .to_owned(),
+            },
+        )
+    })?;
     *public_key = Some(key);
     let expected = keys::key_id(&key);
     if signature.key_id != expected {
-        return Err(format!(
-            "signature.key_id is {:?} but the embedded public key has key id {expected:?}",
-            signature.key_id
+        return Err(Broken::new(
+            format!(
+                "signature.key_id is {:?} but the embedded public key has key id {expected:?}; \
+                 {CHANGED_EN}",
+                signature.key_id
+            ),
+            format!(
+                "signature.key_id vaut {:?} mais la clé publique incluse a l'identifiant \
+                 {expected:?} ; {CHANGED_FR}",
+                signature.key_id
+            ),
         ));
     }
     let value: [u8; 64] = v2::decode_base64url(&signature.value, 64)
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or("signature.value is not 64 bytes in canonical unpadded base64url")?;
+        .ok_or_else(|| malformed("value", 64))?;
     let value = ed25519_dalek::Signature::from_bytes(&value);
     key.verify_strict(&canonical_bytes(document), &value)
         .map_err(|_| {
-            "the signature does not match the content: the file was changed after it was signed"
-                .to_owned()
+            Broken::new(
+                format!("the signature does not match the content: {CHANGED_EN}"),
+                format!("la signature ne correspond pas au contenu : {CHANGED_FR}"),
+            )
         })
 }
 
@@ -339,7 +421,7 @@ mod tests {
         }
         let verification = verify(&document);
         assert!(
-            matches!(&verification.integrity, Integrity::Invalid(reason) if reason.contains("key id")),
+            matches!(&verification.integrity, Integrity::Invalid(reason) if reason.en.contains("key id")),
             "{verification:?}"
         );
     }
@@ -364,7 +446,7 @@ mod tests {
         );
         let verification = verify(&document);
         assert!(
-            matches!(&verification.integrity, Integrity::Invalid(reason) if reason.contains("small-order")),
+            matches!(&verification.integrity, Integrity::Invalid(reason) if reason.en.contains("small-order")),
             "{verification:?}"
         );
         for hex in SMALL_ORDER {
@@ -454,9 +536,15 @@ mod tests {
 
         let mut tampered = document.clone();
         tampered.training.name.push('!');
+        // A broken signature is not an untrusted signer: no key can make it valid, not even
+        // one the site trusts.
         assert_eq!(
             authenticity(&verify(&tampered), &imported),
-            Authenticity::Untrusted(id)
+            Authenticity::Broken(id.clone())
+        );
+        assert_eq!(
+            authenticity(&verify(&tampered), &with_own),
+            Authenticity::Broken(id)
         );
         assert_eq!(
             authenticity(&verify(&demo()), &imported),
@@ -745,6 +833,9 @@ mod tests {
                     continue;
                 }
                 match parse(changed.to_string().as_bytes()) {
+                    // A change that contradicts another part (a background's SHA-1 or file
+                    // name, a template name) is refused when read, before the signature.
+                    Err(v2::DocumentError::Inconsistent { .. }) => {}
                     Err(_) => unreadable += 1,
                     Ok(reread) => {
                         assert!(

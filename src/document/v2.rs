@@ -8,6 +8,7 @@ use base64::Engine as _;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use sha1::{Digest as _, Sha1};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
@@ -418,6 +419,67 @@ pub enum DocumentError {
         /// What is wrong and what to do.
         problem: String,
     },
+    /// Parts of the document contradict each other (FORMAT.md: a background's SHA-1 and file
+    /// name, unique template names, template references), even if the signature holds.
+    #[error("{path}: {en}")]
+    Inconsistent {
+        /// Where the contradiction is.
+        path: String,
+        /// What is wrong and what to do, in English.
+        en: String,
+        /// The same in French.
+        fr: String,
+    },
+}
+
+impl DocumentError {
+    /// The message in the operator's language (the messages that exist only in English are
+    /// given in English).
+    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
+        use DocumentError as E;
+        if lang == crate::i18n::Lang::En {
+            return self.to_string();
+        }
+        const EDITED: &str = "le fichier a été modifié ou abîmé";
+        match self {
+            E::Inconsistent { path, fr, .. } => format!("{path} : {fr}"),
+            E::TooLarge { size, limit } => format!(
+                "le fichier fait {size} octets, plus que la limite de {limit} octets ; une \
+                 sauvegarde est bien plus petite : vérifiez que c'est le bon fichier, ou relevez \
+                 la limite avec --max-size si vous lui faites confiance"
+            ),
+            E::Syntax(reason) => format!(
+                "JSON invalide : {reason} ; le fichier est abîmé ou n'est pas une sauvegarde \
+                 Attestoodle"
+            ),
+            E::DuplicateKey { path, key } => format!(
+                "{path} : la clé `{key}` apparaît deux fois ; une sauvegarde ne répète jamais une \
+                 clé, donc {EDITED}"
+            ),
+            E::Number { path, number } => format!(
+                "{path} : le nombre {number} n'est pas permis : une sauvegarde ne contient que \
+                 des entiers entre -9007199254740991 et 9007199254740991 ; {EDITED}"
+            ),
+            E::NulCharacter { path } => format!(
+                "{path} : le texte contient le caractère U+0000, qu'une sauvegarde ne contient \
+                 jamais ; {EDITED}"
+            ),
+            E::NotABackup { found } => format!(
+                "ce n'est pas une sauvegarde de formation Attestoodle : `format` vaut {found}, \
+                 \"attestoodle-training-backup\" attendu ; vérifiez que c'est le bon fichier"
+            ),
+            E::MissingKey { path, key } => format!(
+                "{path} : la clé `{key}` manque ; chaque clé du format est obligatoire (null \
+                 quand il n'y a pas de valeur), donc {EDITED}"
+            ),
+            E::UnknownKey { path, key } => format!(
+                "{path} : clé inconnue `{key}` ; la version 2 n'a pas cette clé (vérifiez une \
+                 faute de frappe, ou utilisez un attestoodle-backup plus récent si c'est un \
+                 plus récent qui a écrit ce fichier)"
+            ),
+            _ => self.to_string(),
+        }
+    }
 }
 
 /// Refuses a file larger than `limit` bytes before it is read (DECISIONS 11); pass
@@ -1059,6 +1121,142 @@ fn check_values(document: &Document) -> Result<(), DocumentError> {
     if let Some(signature) = &document.signature {
         check_signature_form(signature)?;
     }
+    check_consistency(document)
+}
+
+/// The rules that tie parts of a document together (FORMAT.md `templates[]`): a background's
+/// `sha1` is that of its `content` and its `filename` the one its detail's `data` names; no
+/// two templates share a name; `training.template` and every `learner_styles[].template` name
+/// a template of `templates`.
+fn check_consistency(document: &Document) -> Result<(), DocumentError> {
+    const EDITED_EN: &str = "the file was edited or damaged; use an intact copy of the backup";
+    const EDITED_FR: &str =
+        "le fichier a été modifié ou abîmé ; utilisez une copie intacte de la sauvegarde";
+    let inconsistent = |path: String, en: String, fr: String| DocumentError::Inconsistent {
+        path,
+        en: format!("{en}; {EDITED_EN}"),
+        fr: format!("{fr} ; {EDITED_FR}"),
+    };
+    for (i, template) in document.templates.iter().enumerate() {
+        let name = &template.name;
+        if let Some(earlier) = document.templates[..i].iter().position(|t| t.name == *name) {
+            return Err(inconsistent(
+                format!("templates[{i}].name"),
+                format!(
+                    "two templates are named “{name}” (templates[{earlier}] and templates[{i}]); \
+                     a backup carries each template once, so a restore could not tell them apart"
+                ),
+                format!(
+                    "deux modèles s'appellent « {name} » (templates[{earlier}] et templates[{i}]) ; \
+                     une sauvegarde porte chaque modèle une fois, une restauration ne pourrait pas \
+                     les distinguer"
+                ),
+            ));
+        }
+        let Some(background) = &template.background else {
+            continue;
+        };
+        // check_background has checked that the content is base64 of `size` bytes.
+        let content = STANDARD.decode(&background.content).unwrap_or_default();
+        let sha1: String = Sha1::digest(&content)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        if sha1 != background.sha1 {
+            return Err(inconsistent(
+                format!("templates[{i}].background.sha1"),
+                format!(
+                    "template “{name}”: the background image's SHA-1 is written {} but its \
+                     `content` gives {sha1}",
+                    background.sha1
+                ),
+                format!(
+                    "modèle « {name} » : le SHA-1 de l'image de fond est écrit {} mais son \
+                     `content` donne {sha1}",
+                    background.sha1
+                ),
+            ));
+        }
+        // DECISIONS 9: the first background detail is the one `background` describes.
+        let detail = template
+            .details
+            .iter()
+            .position(|detail| detail.kind == "background");
+        let named = detail.and_then(|d| {
+            serde_json::from_str::<Value>(&template.details[d].data)
+                .ok()
+                .and_then(|data| {
+                    data.get("filename")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+        });
+        if named.as_deref() != Some(background.filename.as_str()) {
+            let (en, fr) = match (detail, &named) {
+                (None, _) => (
+                    "it has no `background` detail in `details`".to_owned(),
+                    "il n'a aucun détail `background` dans `details`".to_owned(),
+                ),
+                (Some(d), None) => (
+                    format!("its background detail details[{d}] names no `filename` in its `data`"),
+                    format!(
+                        "son détail background details[{d}] ne nomme aucun `filename` dans ses \
+                         `data`"
+                    ),
+                ),
+                (Some(d), Some(named)) => (
+                    format!(
+                        "its background detail details[{d}] names the file {}",
+                        quote(named)
+                    ),
+                    format!(
+                        "son détail background details[{d}] nomme le fichier {}",
+                        quote(named)
+                    ),
+                ),
+            };
+            return Err(inconsistent(
+                format!("templates[{i}].background.filename"),
+                format!(
+                    "template “{name}”: the background image is {} but {en} (Attestoodle links \
+                     the two by that name)",
+                    quote(&background.filename)
+                ),
+                format!(
+                    "modèle « {name} » : l'image de fond est {} mais {fr} (Attestoodle relie \
+                     les deux par ce nom)",
+                    quote(&background.filename)
+                ),
+            ));
+        }
+    }
+    let carried = |name: &str| document.templates.iter().any(|t| t.name == name);
+    let missing = |path: String, name: &str| {
+        inconsistent(
+            path,
+            format!(
+                "names the template “{name}”, which is not in `templates`; a backup carries every \
+                 template it refers to"
+            ),
+            format!(
+                "nomme le modèle « {name} », qui n'est pas dans `templates` ; une sauvegarde \
+                 porte chaque modèle auquel elle fait référence"
+            ),
+        )
+    };
+    if let Some(name) = &document.training.template {
+        if !carried(name) {
+            return Err(missing("training.template".to_owned(), name));
+        }
+    }
+    for (i, style) in document.learner_styles.iter().enumerate() {
+        if !carried(&style.template) {
+            return Err(missing(
+                format!("learner_styles[{i}].template"),
+                &style.template,
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -1204,7 +1402,7 @@ pub(crate) mod tests {
                     filename: "logo.png".to_owned(),
                     mimetype: "image/png".to_owned(),
                     size: logo.len() as i64,
-                    sha1: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+                    sha1: "17e8db4105f06a1ef09a650a77c0311a82856a25".to_owned(),
                     content: STANDARD.encode(logo),
                 }),
             }],
@@ -1259,6 +1457,134 @@ pub(crate) mod tests {
             Ok(_) => panic!("the document was accepted"),
             Err(error) => error.to_string(),
         }
+    }
+
+    /// Parses the demo document with `edit` applied, expecting an inconsistency at `path`;
+    /// gives the English and French messages.
+    fn inconsistent_at(edit: impl FnOnce(&mut Value), path: &str) -> (String, String) {
+        match parse_edited(edit) {
+            Err(error @ DocumentError::Inconsistent { .. }) => {
+                let en = error.localized(crate::i18n::Lang::En);
+                let fr = error.localized(crate::i18n::Lang::Fr);
+                assert!(en.starts_with(&format!("{path}: ")), "{en}");
+                assert!(fr.starts_with(&format!("{path} : ")), "{fr}");
+                (en, fr)
+            }
+            other => panic!("expected an inconsistency at {path}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn read_errors_speak_french() {
+        let fr = crate::i18n::Lang::Fr;
+        let missing = parse_edited(|v| {
+            if let Some(training) = v["training"].as_object_mut() {
+                training.remove("duration");
+            }
+        })
+        .expect_err("a missing key");
+        assert!(
+            missing
+                .localized(fr)
+                .starts_with("training : la clé `duration` manque"),
+            "{}",
+            missing.localized(fr)
+        );
+        let large = parse_with_limit(b"{}", 1).expect_err("too large");
+        assert!(large.localized(fr).contains("limite de 1 octets"));
+        assert_eq!(large.localized(crate::i18n::Lang::En), large.to_string());
+    }
+
+    #[test]
+    fn the_demo_document_is_consistent() {
+        assert_eq!(parse(to_text(&demo()).as_bytes()), Ok(demo()));
+    }
+
+    #[test]
+    fn a_background_whose_sha1_is_not_its_contents_is_refused() {
+        let (en, fr) = inconsistent_at(
+            |v| v["templates"][0]["background"]["sha1"] = "0".repeat(40).into(),
+            "templates[0].background.sha1",
+        );
+        assert!(en.contains("template “Modèle A”"), "{en}");
+        assert!(
+            en.contains("17e8db4105f06a1ef09a650a77c0311a82856a25"),
+            "{en}"
+        );
+        assert!(fr.contains("modèle « Modèle A »"), "{fr}");
+    }
+
+    #[test]
+    fn a_background_whose_filename_is_not_its_details_is_refused() {
+        let (en, fr) = inconsistent_at(
+            |v| v["templates"][0]["background"]["filename"] = "other.png".into(),
+            "templates[0].background.filename",
+        );
+        assert!(
+            en.contains("\"other.png\"") && en.contains("\"logo.png\""),
+            "{en}"
+        );
+        assert!(fr.contains("nomme le fichier \"logo.png\""), "{fr}");
+        let (en, _) = inconsistent_at(
+            |v| v["templates"][0]["details"][0]["data"] = "{\"name\":\"logo.png\"}".into(),
+            "templates[0].background.filename",
+        );
+        assert!(en.contains("names no `filename`"), "{en}");
+        let (en, _) = inconsistent_at(
+            |v| v["templates"][0]["details"][0]["type"] = "text".into(),
+            "templates[0].background.filename",
+        );
+        assert!(en.contains("no `background` detail"), "{en}");
+        // Odd spacing in the detail's data is kept byte for byte and still names the file.
+        let spaced = parse_edited(|v| {
+            v["templates"][0]["details"][0]["data"] = "{ \"filename\" : \"logo.png\" }".into();
+        });
+        assert!(spaced.is_ok(), "{spaced:?}");
+    }
+
+    #[test]
+    fn two_templates_with_one_name_are_refused() {
+        let (en, fr) = inconsistent_at(
+            |v| {
+                let copy = v["templates"][0].clone();
+                if let Some(templates) = v["templates"].as_array_mut() {
+                    templates.push(copy);
+                }
+            },
+            "templates[1].name",
+        );
+        assert!(en.contains("two templates are named “Modèle A”"), "{en}");
+        assert!(fr.contains("deux modèles s'appellent « Modèle A »"), "{fr}");
+    }
+
+    #[test]
+    fn a_template_reference_must_name_a_carried_template() {
+        let (en, fr) = inconsistent_at(
+            |v| v["training"]["template"] = "Absent".into(),
+            "training.template",
+        );
+        assert!(
+            en.contains("the template “Absent”, which is not in `templates`"),
+            "{en}"
+        );
+        assert!(fr.contains("le modèle « Absent »"), "{fr}");
+        inconsistent_at(
+            |v| v["learner_styles"][0]["template"] = "Modèle B".into(),
+            "learner_styles[0].template",
+        );
+        // No template at all is fine.
+        let none = parse_edited(|v| v["training"]["template"] = Value::Null);
+        assert!(none.is_ok(), "{none:?}");
+    }
+
+    #[test]
+    fn validate_applies_the_same_consistency_rules() {
+        let mut document = demo();
+        document.learner_styles[0].template = "Modèle B".to_owned();
+        assert!(matches!(
+            validate(&document),
+            Err(DocumentError::Inconsistent { path, .. }) if path == "learner_styles[0].template"
+        ));
     }
 
     #[test]

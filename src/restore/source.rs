@@ -5,7 +5,7 @@
 use crate::document::keys::TrustStore;
 use crate::document::load::Backup;
 use crate::document::migrate::{self, MigrateError, Note};
-use crate::document::signature::{self, Authenticity, Integrity};
+use crate::document::signature::{self, Authenticity, Broken, Integrity, Verification};
 use crate::document::v2::Document;
 use crate::i18n::Lang;
 
@@ -29,8 +29,8 @@ pub enum SourceError {
     #[error(transparent)]
     Migrate(#[from] MigrateError),
     /// A format-2 file whose signature does not match its content.
-    #[error("the signature is broken ({0}); nothing was restored")]
-    BrokenSignature(String),
+    #[error("the signature is broken ({0}); trusting a key cannot help: use an intact copy of the backup; nothing was restored")]
+    BrokenSignature(Broken),
 }
 
 impl SourceError {
@@ -38,7 +38,11 @@ impl SourceError {
     pub fn localized(&self, lang: Lang) -> String {
         match (self, lang) {
             (SourceError::BrokenSignature(reason), Lang::Fr) => {
-                format!("la signature est invalide ({reason}) ; rien n'a été restauré")
+                format!(
+                    "la signature est invalide ({}) ; faire confiance à une clé n'y changerait \
+                     rien : utilisez une copie intacte de la sauvegarde ; rien n'a été restauré",
+                    reason.fr
+                )
             }
             _ => self.to_string(),
         }
@@ -72,12 +76,29 @@ pub fn prepare(backup: Backup, trust: &TrustStore) -> Result<Prepared, SourceErr
         Authenticity::Trusted(key) => Provenance::Trusted(key),
         Authenticity::Untrusted(key) => Provenance::Untrusted(key),
         Authenticity::Unsigned => Provenance::Unsigned,
+        // Only an invalid signature is broken, and that was refused above.
+        Authenticity::Broken(_) => {
+            return Err(SourceError::BrokenSignature(verification_reason(
+                &verification,
+            )))
+        }
     };
     Ok(Prepared {
         document,
         provenance,
         notes: Vec::new(),
     })
+}
+
+/// The reason a verification found the signature broken.
+fn verification_reason(verification: &Verification) -> Broken {
+    match &verification.integrity {
+        Integrity::Invalid(reason) => reason.clone(),
+        _ => Broken {
+            en: "the signature does not hold".to_owned(),
+            fr: "la signature n'est pas valable".to_owned(),
+        },
+    }
 }
 
 #[cfg(test)]

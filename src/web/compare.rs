@@ -81,7 +81,7 @@ pub async fn submit(
         .map(|k| k.verifying_key());
     let trust = TrustStore::open(state.config().trust_dir.clone(), own)
         .map_err(|e| WebError::internal(visit, e))?;
-    let uploaded = match Side::of_backup(&file_name, backup, &trust) {
+    let uploaded = match Side::of_backup(&file_name, backup, &trust, lang) {
         Ok(side) => side,
         Err(e) => {
             let message = format!("{} {e}", t.get("compare.rejected"));

@@ -140,15 +140,24 @@ pub async fn trust(
     let result = TrustStore::open(state.config().trust_dir.clone(), own)
         .and_then(|mut store| store.trust(&pem));
     match result {
-        Ok(id) => {
-            let message = visit.tr().fmt("keys.added", &[("id", &id)]);
+        Ok(trusted) => {
+            let key = match &trusted {
+                keys::Trusted::Added(_) => "keys.added",
+                keys::Trusted::Already(_) => "keys.already",
+                keys::Trusted::Own(_) => "keys.own_already",
+            };
+            let message = visit.tr().fmt(key, &[("id", trusted.id())]);
             render(
                 StatusCode::OK,
                 &keys_page(&state, visit, Some(message), None),
             )
         }
         Err(error) => {
-            let problem = format!("{} {error}", visit.tr().get("keys.refused"));
+            let problem = format!(
+                "{} {}",
+                visit.tr().get("keys.refused"),
+                error.localized(visit.lang)
+            );
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &keys_page(&state, visit, None, Some(problem)),

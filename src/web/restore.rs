@@ -208,7 +208,7 @@ async fn check(
         Err(e) => {
             return refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{} {e}", t.get("restore.rejected")),
+                format!("{} {}", t.get("restore.rejected"), e.localized(visit.lang)),
             )
         }
     };

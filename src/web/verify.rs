@@ -124,17 +124,22 @@ fn examine(t: Tr, bytes: &[u8], file: String, trust: &TrustStore) -> Result<Outc
         Err(LoadError::Legacy(legacy::LegacyError::IntegrityMismatch { .. })) => {
             return Ok(legacy_outcome(t, file, String::new(), false))
         }
-        Err(error) => return Err(error.to_string()),
+        Err(error) => return Err(error.localized(t.0)),
     };
     let verification = signature::verify(&document);
     let (integrity, intact) = match &verification.integrity {
         Integrity::Valid => (t.get("verify.valid").to_owned(), true),
-        Integrity::Invalid(reason) => (t.fmt("verify.invalid", &[("reason", reason)]), false),
+        Integrity::Invalid(reason) => (
+            t.fmt("verify.invalid", &[("reason", reason.text(t.0))]),
+            false,
+        ),
         Integrity::Unsigned => (t.get("verify.unsigned").to_owned(), false),
     };
     let (authenticity, trusted) = match signature::authenticity(&verification, trust) {
         Authenticity::Trusted(id) => (t.fmt("verify.trusted", &[("id", &id)]), true),
         Authenticity::Untrusted(id) => (t.fmt("verify.untrusted", &[("id", &id)]), false),
+        // Never "add the key": no key can make a broken signature valid.
+        Authenticity::Broken(id) => (t.fmt("verify.broken", &[("id", &id)]), false),
         Authenticity::Unsigned => (t.get("verify.unsigned").to_owned(), false),
     };
     Ok(Outcome {
@@ -188,6 +193,66 @@ mod tests {
         let outcome = examine(Tr(Lang::Fr), &bytes, "a.json".into(), &trust).expect("read");
         assert!(!outcome.intact && !outcome.trusted);
         assert!(outcome.integrity.starts_with("endommagé"));
+        assert!(
+            outcome.integrity.contains("modifié après"),
+            "{}",
+            outcome.integrity
+        );
+        assert!(
+            outcome.authenticity.contains("aucune clé"),
+            "{}",
+            outcome.authenticity
+        );
+        assert!(
+            !outcome.authenticity.contains("Clés"),
+            "{}",
+            outcome.authenticity
+        );
+    }
+
+    #[test]
+    fn a_file_changed_after_this_sites_own_key_signed_it_is_not_a_trust_problem() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let mut changed = signed_demo(&key);
+        changed.training.name.push('!');
+        let bytes = v2::to_text(&changed).into_bytes();
+        let outcome = examine(Tr(Lang::En), &bytes, "a.json".into(), &trust).expect("read");
+        assert!(!outcome.intact && !outcome.trusted);
+        assert!(
+            outcome.integrity.contains("changed after it was signed"),
+            "{}",
+            outcome.integrity
+        );
+        assert!(
+            outcome.authenticity.contains("no key can make it valid"),
+            "{}",
+            outcome.authenticity
+        );
+        for wrong in ["trust", "Keys page"] {
+            assert!(
+                !outcome.authenticity.contains(wrong),
+                "{}",
+                outcome.authenticity
+            );
+        }
+    }
+
+    #[test]
+    fn a_signed_but_inconsistent_file_is_refused_naming_the_field_and_template() {
+        let key = keys::generate();
+        let dir = tempfile::tempdir().expect("a directory");
+        let trust = TrustStore::open(dir.path(), Some(key.verifying_key())).expect("a store");
+        let mut document = v2::tests::demo();
+        document.training.template = Some("Absent".to_owned());
+        signature::sign(&mut document, &key);
+        let bytes = v2::to_text(&document).into_bytes();
+        let Err(reason) = examine(Tr(Lang::Fr), &bytes, "a.json".into(), &trust) else {
+            panic!("an inconsistent file was shown as a backup");
+        };
+        assert!(reason.starts_with("training.template : "), "{reason}");
+        assert!(reason.contains("« Absent »"), "{reason}");
     }
 
     #[test]

@@ -437,3 +437,80 @@ async fn moodle_config_php_is_enough_to_reach_a_server_site() {
         db.drop_database().await;
     }
 }
+
+// Issue 10, item 9: "`list` counts milestones whose activity no longer exists".
+#[tokio::test]
+async fn list_counts_orphan_milestones_apart() {
+    for backend in backends() {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        // The demo's "Sécurité & Hygiène 2026" has one orphan already; deleting the modules
+        // of Anglais B2's course makes all of its milestones orphans.
+        let output = db.run(&["list", "--json"]);
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let entry = |json: &Value, training: &str| -> Value {
+            json.as_array()
+                .and_then(|a| a.iter().find(|e| e["name"] == training))
+                .cloned()
+                .unwrap_or_else(|| panic!("{training} in {json}"))
+        };
+        let anglais = entry(&json, "Anglais B2 – session d'automne");
+        assert_eq!(anglais["milestones"], 4, "{name}");
+        assert_eq!(anglais["orphan_milestones"], 0, "{name}");
+        let chimie = entry(&json, "Licence Chimie S1 2026");
+        assert_eq!(chimie["orphan_milestones"], 0, "{name}");
+
+        let course = course_id_of_anglais(&site).await;
+        let mut w = fixture::Writer::begin(&site).await.expect("begin");
+        w.delete_where("course_modules", "course", course.into())
+            .await
+            .expect("delete the course's modules");
+        w.commit().await.expect("commit");
+
+        let output = db.run(&["list", "--json"]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let anglais = entry(&json, "Anglais B2 – session d'automne");
+        assert_eq!(anglais["milestones"], 4, "{name}: {anglais}");
+        assert_eq!(anglais["orphan_milestones"], 4, "{name}: {anglais}");
+        let securite = entry(&json, "Sécurité & Hygiène 2026");
+        let saved = db.run(&["--json", "save", "Sécurité & Hygiène 2026", "-o", "s.json"]);
+        let saved: Value = serde_json::from_str(&stdout(&saved)).expect("save --json");
+        let left_out = saved["saved"][0]["warnings"]
+            .as_array()
+            .map(|w| w.iter().filter(|w| w["code"] == "milestone-orphan").count())
+            .unwrap_or_default();
+        assert_eq!(
+            securite["orphan_milestones"], left_out,
+            "{name}: list counts what save leaves out: {securite}"
+        );
+
+        let text = stdout(&db.run(&["list"]));
+        assert!(text.contains("4 (4 orphan)"), "{name}: {text}");
+        let text = stdout(&db.run(&["--lang", "fr", "list"]));
+        assert!(text.contains("4 (4 orphelins)"), "{name}: {text}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// The course id of the demo's English course, read from a save of the training.
+async fn course_id_of_anglais(site: &Site) -> i64 {
+    let id = site
+        .find_trainings_by_name("Anglais B2 – session d'automne")
+        .await
+        .expect("find")[0];
+    let snapshot = site
+        .training_snapshot(id)
+        .await
+        .expect("snapshot")
+        .expect("the training exists");
+    let courses: std::collections::BTreeSet<i64> = snapshot
+        .course_modules
+        .values()
+        .map(|cm| cm.course_id)
+        .collect();
+    assert_eq!(courses.len(), 1, "{courses:?}");
+    courses.into_iter().next().expect("one course")
+}

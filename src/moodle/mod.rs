@@ -28,7 +28,9 @@ pub use snapshot::{
     StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
 };
 pub use sql::{Backend, Param, Row, TxMode};
-pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};
+pub use training::{
+    milestone_activity, Category, CategoryTree, Orphan, TrainingList, TrainingSummary,
+};
 
 use crate::i18n::Lang;
 use sql::{ConnectTo, Pool, Sql, Tx};

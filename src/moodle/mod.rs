@@ -727,4 +727,33 @@ mod tests {
         assert_eq!(target.connect.address(), "db.example.org:5433");
         assert_eq!(target.timeouts, Timeouts::default());
     }
+
+    #[test]
+    fn a_config_php_password_given_separately_never_prints() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = dir.path().join("config.php");
+        std::fs::write(
+            &config,
+            "<?php\nunset($CFG);\nglobal $CFG;\n$CFG = new stdClass();\n\
+             $CFG->dbtype = 'pgsql';\n$CFG->dbhost = 'db.example.org';\n\
+             $CFG->dbname = 'moodle';\n$CFG->dbuser = 'moodle';\n\
+             $CFG->dbpass = getenv('MOODLE_DB_PASS');\n\
+             $CFG->wwwroot = 'https://moodle.example.org';\n\
+             require_once(__DIR__ . '/lib/setup.php');\n",
+        )
+        .expect("write config.php");
+        let options = SiteOptions {
+            moodle_config: Some(config),
+            db_password: Some(config_php::Secret::new("Very-Secret-42")),
+            ..SiteOptions::default()
+        };
+        let target = Target::resolve(&options, dir.path()).expect("resolve");
+        assert_eq!(
+            target.wwwroot.as_deref(),
+            Some("https://moodle.example.org")
+        );
+        let shown = format!("{options:?} {target:?} {}", target.description);
+        assert!(!shown.contains("Very-Secret-42"), "{shown}");
+        assert!(shown.contains("db.example.org"), "{shown}");
+    }
 }

@@ -456,8 +456,8 @@ enum PoolInner {
     Sqlite(SqlitePool),
 }
 
-/// How to reach a database, once the URL has been understood.
-#[derive(Debug, Clone)]
+/// How to reach a database, once the URL has been understood. `Debug` hides the password.
+#[derive(Clone)]
 pub enum ConnectTo {
     /// `postgres://...`: the URL as sqlx reads it.
     Postgres(String),
@@ -479,6 +479,26 @@ fn server_address(host: &str, port: u16, socket: Option<&std::path::PathBuf>) ->
         None if host.starts_with('/') => format!("{host} (port {port})"),
         None if host.contains(':') => format!("[{host}]:{port}"),
         None => format!("{host}:{port}"),
+    }
+}
+
+impl std::fmt::Debug for ConnectTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectTo::Postgres(url) => f
+                .debug_tuple("Postgres")
+                .field(&super::redact_url(url))
+                .finish(),
+            ConnectTo::MySql(url) => f
+                .debug_tuple("MySql")
+                .field(&super::redact_url(url))
+                .finish(),
+            ConnectTo::Sqlite { path, create } => f
+                .debug_struct("Sqlite")
+                .field("path", path)
+                .field("create", create)
+                .finish(),
+        }
     }
 }
 

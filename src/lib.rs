@@ -10,5 +10,6 @@ pub mod document;
 pub mod i18n;
 pub mod moodle;
 pub mod restore;
+pub mod safe_file;
 pub mod save;
 pub mod web;

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::document::signature;
 use crate::document::v2::{self, Document, DocumentError};
 use crate::i18n::Lang;
-use crate::moodle::{self, files, Site, Snapshot};
+use crate::moodle::{self, files, Orphan, Site, Snapshot};
 
 /// Something the operator must know about a save: a row left out, or kept with a doubt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -505,35 +505,32 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             ));
             continue;
         }
-        let Some(cm) = snapshot.course_modules.get(&m.cmid) else {
-            warnings.push(Warning::left_out(
-                "milestone-orphan",
-                format!("{en} is left out: its activity no longer exists (an orphan milestone; Attestoodle's milestone page can delete it)"),
-                format!("{fr} est omis : son activité n'existe plus (jalon orphelin ; la page des jalons d'Attestoodle peut le supprimer)"),
-            ));
-            continue;
-        };
-        let Some(course) = &cm.course_shortname else {
-            warnings.push(Warning::left_out(
-                "milestone-orphan",
-                format!(
-                    "{en} is left out: its course (id {}) no longer exists",
-                    cm.course_id
-                ),
-                format!(
-                    "{fr} est omis : son cours (id {}) n'existe plus",
-                    cm.course_id
-                ),
-            ));
-            continue;
-        };
-        let Some(kind) = &cm.module_name else {
-            warnings.push(Warning::left_out(
-                "milestone-orphan",
-                format!("{en} is left out: its activity type no longer exists on this site"),
-                format!("{fr} est omis : son type d'activité n'existe plus sur ce site"),
-            ));
-            continue;
+        let (cm, course, kind) = match moodle::milestone_activity(
+            snapshot.course_modules.get(&m.cmid),
+        ) {
+            Ok(found) => found,
+            Err(orphan) => {
+                let (why_en, why_fr) = match orphan {
+                    Orphan::ActivityMissing => (
+                        "its activity no longer exists (an orphan milestone; Attestoodle's milestone page can delete it)".to_owned(),
+                        "son activité n'existe plus (jalon orphelin ; la page des jalons d'Attestoodle peut le supprimer)".to_owned(),
+                    ),
+                    Orphan::CourseMissing { course_id } => (
+                        format!("its course (id {course_id}) no longer exists"),
+                        format!("son cours (id {course_id}) n'existe plus"),
+                    ),
+                    Orphan::ActivityTypeMissing => (
+                        "its activity type no longer exists on this site".to_owned(),
+                        "son type d'activité n'existe plus sur ce site".to_owned(),
+                    ),
+                };
+                warnings.push(Warning::left_out(
+                    "milestone-orphan",
+                    format!("{en} is left out: {why_en}"),
+                    format!("{fr} est omis : {why_fr}"),
+                ));
+                continue;
+            }
         };
         // A cm listed in several sections belongs to the last one (FORMAT.md); the snapshot
         // gives sections by course then number.
@@ -593,11 +590,11 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             ));
         }
         out.push(v2::Milestone {
-            course: course.clone(),
+            course: course.to_owned(),
             section,
             position,
             activity: v2::Activity {
-                kind: Some(kind.clone()),
+                kind: Some(kind.to_owned()),
                 name: cm.instance_name.clone(),
                 idnumber: cm.idnumber.clone().filter(|s| !s.is_empty()),
                 source_cmid: Some(cm.id),

@@ -437,3 +437,369 @@ async fn moodle_config_php_is_enough_to_reach_a_server_site() {
         db.drop_database().await;
     }
 }
+
+/// A server that accepts TCP connections and never says a word (a wrong port behind a proxy,
+/// a stuck server): the port of a listener whose connections are held open.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+// Issue 10, item 1: "No connection or statement timeout": a server that never answers makes
+// every command hang with no message.
+#[test]
+fn a_server_that_never_answers_times_out_naming_host_and_port() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = silent_server();
+    let address = format!("127.0.0.1:{port}");
+    for scheme in ["postgres", "mysql", "mariadb"] {
+        let url = format!("{scheme}://moodle:Secr3tPw@{address}/moodle");
+        for (lang, timed_out) in [("en", "timed out"), ("fr", "délai de connexion dépassé")] {
+            let started = std::time::Instant::now();
+            let output = run_in(
+                dir.path(),
+                &[
+                    "--lang",
+                    lang,
+                    "--db",
+                    &url,
+                    "--connect-timeout",
+                    "1",
+                    "list",
+                ],
+            );
+            let elapsed = started.elapsed();
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{scheme} {lang}: {message}");
+            assert!(
+                elapsed < std::time::Duration::from_secs(8),
+                "{scheme} {lang}: gave up after {elapsed:?}"
+            );
+            assert!(message.contains(&address), "{scheme} {lang}: {message}");
+            assert!(message.contains(timed_out), "{scheme} {lang}: {message}");
+            assert!(
+                message.contains("--connect-timeout"),
+                "{scheme} {lang}: {message}"
+            );
+            assert!(!message.contains("Secr3tPw"), "{scheme} {lang}: {message}");
+            assert_eq!(message.trim().lines().count(), 1, "one sentence: {message}");
+        }
+    }
+    // The environment variable sets it too; the default is documented in --help.
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(common::binary())
+        .args([
+            "--db",
+            &format!("postgres://moodle@{address}/moodle"),
+            "list",
+        ])
+        .current_dir(dir.path())
+        .env_remove("ATTESTOODLE_DB")
+        .env("ATTESTOODLE_CONNECT_TIMEOUT", "1")
+        .env("LANG", "C")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    let help = stdout(&run_in(dir.path(), &["--help"]));
+    for text in [
+        "--connect-timeout <SECONDS>",
+        "ATTESTOODLE_CONNECT_TIMEOUT",
+        "default: 10",
+        "--statement-timeout <SECONDS>",
+        "ATTESTOODLE_STATEMENT_TIMEOUT",
+        "default: 60",
+        "--db-password-file <PATH>",
+    ] {
+        assert!(help.contains(text), "{text} in {help}");
+    }
+}
+
+// Issue 10, item 1: a statement that waits for another session's lock gives up after
+// --statement-timeout, says so in one sentence, and writes nothing (every backend: on SQLite
+// the other session holds the one write lock).
+#[tokio::test]
+async fn a_restore_blocked_by_another_sessions_lock_times_out_and_writes_nothing() {
+    for backend in backends() {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let output = db.run(&["save", "Licence Chimie S1 2026", "-o", "chimie.json"]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let site = db.connect().await;
+        let ids_before = fixture::int_column(&site, "tool_attestoodle_milestone", "id")
+            .await
+            .expect("milestone ids");
+        let list_before = stdout(&db.run(&["list", "--json"]));
+
+        // Another session holds the training row, as an administrator editing it would.
+        let training = site
+            .find_trainings_by_name("Licence Chimie S1 2026")
+            .await
+            .expect("find")[0];
+        let mut holder = fixture::Writer::begin(&site).await.expect("begin");
+        holder
+            .update(
+                "tool_attestoodle_training",
+                training,
+                "name",
+                "Licence Chimie S1 2026".into(),
+            )
+            .await
+            .expect("lock the training row");
+
+        for (lang, said) in [
+            ("en", "did not answer in time"),
+            ("fr", "n'a pas répondu à temps"),
+        ] {
+            let started = std::time::Instant::now();
+            let output = db.run(&[
+                "--lang",
+                lang,
+                "--statement-timeout",
+                "1",
+                "restore",
+                "chimie.json",
+                "--yes",
+                "--accept",
+                "replace-training",
+            ]);
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{name} {lang}: {message}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{name} {lang}: {:?}",
+                started.elapsed()
+            );
+            assert!(message.contains(said), "{name} {lang}: {message}");
+            assert!(
+                message.contains("--statement-timeout"),
+                "{name} {lang}: {message}"
+            );
+            // host:port of a server; the file of a SQLite database (one writer at a time:
+            // the other session's write transaction holds it).
+            let address = match db.url.split_once('@') {
+                Some((_, rest)) => rest.split('/').next().expect("host:port").to_owned(),
+                None => db.url.trim_start_matches("sqlite://").to_owned(),
+            };
+            assert!(message.contains(&address), "{name} {lang}: {message}");
+        }
+        drop(holder); // rolled back
+        let ids_after = fixture::int_column(&site, "tool_attestoodle_milestone", "id")
+            .await
+            .expect("milestone ids");
+        assert_eq!(ids_after, ids_before, "{name}: nothing written");
+        assert_eq!(stdout(&db.run(&["list", "--json"])), list_before, "{name}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+// Issue 10, item 9: "`list` counts milestones whose activity no longer exists".
+#[tokio::test]
+async fn list_counts_orphan_milestones_apart() {
+    for backend in backends() {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        // The demo's "Sécurité & Hygiène 2026" has one orphan already; deleting the modules
+        // of Anglais B2's course makes all of its milestones orphans.
+        let output = db.run(&["list", "--json"]);
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let entry = |json: &Value, training: &str| -> Value {
+            json.as_array()
+                .and_then(|a| a.iter().find(|e| e["name"] == training))
+                .cloned()
+                .unwrap_or_else(|| panic!("{training} in {json}"))
+        };
+        let anglais = entry(&json, "Anglais B2 – session d'automne");
+        assert_eq!(anglais["milestones"], 4, "{name}");
+        assert_eq!(anglais["orphan_milestones"], 0, "{name}");
+        let chimie = entry(&json, "Licence Chimie S1 2026");
+        assert_eq!(chimie["orphan_milestones"], 0, "{name}");
+
+        let course = course_id_of_anglais(&site).await;
+        let mut w = fixture::Writer::begin(&site).await.expect("begin");
+        w.delete_where("course_modules", "course", course.into())
+            .await
+            .expect("delete the course's modules");
+        w.commit().await.expect("commit");
+
+        let output = db.run(&["list", "--json"]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let anglais = entry(&json, "Anglais B2 – session d'automne");
+        assert_eq!(anglais["milestones"], 4, "{name}: {anglais}");
+        assert_eq!(anglais["orphan_milestones"], 4, "{name}: {anglais}");
+        let securite = entry(&json, "Sécurité & Hygiène 2026");
+        let saved = db.run(&["--json", "save", "Sécurité & Hygiène 2026", "-o", "s.json"]);
+        let saved: Value = serde_json::from_str(&stdout(&saved)).expect("save --json");
+        let left_out = saved["saved"][0]["warnings"]
+            .as_array()
+            .map(|w| w.iter().filter(|w| w["code"] == "milestone-orphan").count())
+            .unwrap_or_default();
+        assert_eq!(
+            securite["orphan_milestones"], left_out,
+            "{name}: list counts what save leaves out: {securite}"
+        );
+
+        let text = stdout(&db.run(&["list"]));
+        assert!(text.contains("4 (4 orphan)"), "{name}: {text}");
+        let text = stdout(&db.run(&["--lang", "fr", "list"]));
+        assert!(text.contains("4 (4 orphelins)"), "{name}: {text}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// The course id of the demo's English course, read from a save of the training.
+async fn course_id_of_anglais(site: &Site) -> i64 {
+    let id = site
+        .find_trainings_by_name("Anglais B2 – session d'automne")
+        .await
+        .expect("find")[0];
+    let snapshot = site
+        .training_snapshot(id)
+        .await
+        .expect("snapshot")
+        .expect("the training exists");
+    let courses: std::collections::BTreeSet<i64> = snapshot
+        .course_modules
+        .values()
+        .map(|cm| cm.course_id)
+        .collect();
+    assert_eq!(courses.len(), 1, "{courses:?}");
+    courses.into_iter().next().expect("one course")
+}
+
+// Issue 10, item 15: a config.php whose `dbpass` is computed with getenv() is read for the
+// rest, with the password given by ATTESTOODLE_DB_PASSWORD or --db-password-file.
+// PostgreSQL's test server trusts every local login, so the password is tested on MariaDB.
+#[tokio::test]
+async fn a_getenv_password_is_given_separately_and_config_php_still_read() {
+    for backend in backends() {
+        let TestBackend::MariaDb(server) = &backend else {
+            continue;
+        };
+        let db = TestDb::seeded(&backend, "cfg_").await;
+        let (_, rest) = db.url.split_once("://").expect("URL");
+        let (authority, database) = rest.split_once('/').expect("db name");
+        let (_, hostport) = authority.split_once('@').expect("user@host");
+        let (host, port) = hostport.split_once(':').expect("host:port");
+        let user = format!("att_pw_{}", std::process::id());
+        let password = "Pw-for-config.php 42";
+        let admin = sqlx::MySqlPool::connect(server)
+            .await
+            .expect("connect as admin");
+        for from in ["%", "localhost", "127.0.0.1"] {
+            for statement in [
+                format!("DROP USER IF EXISTS '{user}'@'{from}'"),
+                format!("CREATE USER '{user}'@'{from}' IDENTIFIED BY '{password}'"),
+                format!("GRANT ALL PRIVILEGES ON {database}.* TO '{user}'@'{from}'"),
+            ] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&admin)
+                    .await
+                    .expect("create the user");
+            }
+        }
+        let config = format!(
+            "<?php  // Moodle configuration file\n\nunset($CFG);\nglobal $CFG;\n$CFG = new stdClass();\n\n\
+             $CFG->dbtype    = 'mariadb';\n$CFG->dblibrary = 'native';\n$CFG->dbhost    = '{host}';\n\
+             $CFG->dbname    = '{database}';\n$CFG->dbuser    = '{user}';\n\
+             $CFG->dbpass    = getenv('MOODLE_DB_PASS');\n\
+             $CFG->prefix    = 'cfg_';\n$CFG->dboptions = array (\n  'dbpersist' => 0,\n  'dbport' => {port},\n  'dbsocket' => '',\n);\n\n\
+             $CFG->wwwroot   = 'https://moodle.univ-demo.fr';\n$CFG->dataroot  = '/var/moodledata';\n\
+             $CFG->passwordpeppers = [1 => 'pepper-one'];\n\n\
+             require_once(__DIR__ . '/lib/setup.php');\n"
+        );
+        let dir = db.dir.path();
+        std::fs::write(dir.join("config.php"), config).expect("write config.php");
+        std::fs::write(dir.join("db-pass"), format!("{password}\n")).expect("password file");
+        std::fs::write(dir.join("wrong-pass"), "not it\n").expect("password file");
+        let run = |env: Option<&str>, args: &[&str]| {
+            let mut command = std::process::Command::new(common::binary());
+            command
+                .args(["--moodle-config", "config.php"])
+                .args(args)
+                .current_dir(dir)
+                .env_remove("ATTESTOODLE_DB")
+                .env_remove("MOODLE_CONFIG")
+                .env_remove("ATTESTOODLE_PREFIX")
+                .env_remove("ATTESTOODLE_DB_PASSWORD")
+                .env("MOODLE_DB_PASS", password)
+                .env("LANG", "C");
+            if let Some(value) = env {
+                command.env("ATTESTOODLE_DB_PASSWORD", value);
+            }
+            command.output().expect("run attestoodle-backup")
+        };
+        let leaks = |output: &std::process::Output| {
+            stdout(output).contains(password) || stderr(output).contains(password)
+        };
+
+        // Without the password: the error says both ways to give it.
+        let output = run(None, &["list", "--json"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains("`$CFG->dbpass`"), "{message}");
+        assert!(message.contains("getenv()"), "{message}");
+        assert!(message.contains("ATTESTOODLE_DB_PASSWORD"), "{message}");
+        assert!(message.contains("--db-password-file"), "{message}");
+        let output = run(None, &["--lang", "fr", "list"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains("demande PHP"), "{message}");
+        assert!(message.contains("ATTESTOODLE_DB_PASSWORD"), "{message}");
+        assert!(message.contains("--db-password-file CHEMIN"), "{message}");
+
+        // With the variable, and with the file: config.php gives the rest (the prefix here).
+        for (env, args) in [
+            (Some(password), vec!["list", "--json"]),
+            (
+                None,
+                vec!["--db-password-file", "db-pass", "list", "--json"],
+            ),
+            (
+                Some("wrong"),
+                vec!["--db-password-file", "db-pass", "list", "--json"],
+            ),
+        ] {
+            let output = run(env, &args);
+            assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+            let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+            assert_demo_list(&json, "mariadb, password given separately");
+            assert!(!leaks(&output), "{args:?}");
+        }
+
+        // A wrong password is refused by the server, without showing either password.
+        let output = run(None, &["--db-password-file", "wrong-pass", "list"]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(!leaks(&output) && !stderr(&output).contains("not it"));
+        // A missing password file names itself.
+        let output = run(None, &["--db-password-file", "missing-pass", "list"]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("missing-pass"),
+            "{}",
+            stderr(&output)
+        );
+
+        for from in ["%", "localhost", "127.0.0.1"] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP USER IF EXISTS '{user}'@'{from}'"
+            )))
+            .execute(&admin)
+            .await
+            .expect("drop the user");
+        }
+        admin.close().await;
+        db.drop_database().await;
+    }
+}

@@ -958,3 +958,158 @@ async fn duplicate_rows_are_written_once_and_twin_templates_are_refused() {
     assert!(!db.dir.path().join("t.json").exists());
     db.drop_database().await;
 }
+
+/// Runs the binary as `TestDb::run` does, under umask 022 (the usual default, which leaves
+/// files 0644 unless the tool asks for less).
+#[cfg(unix)]
+fn run_umask_022(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["--db", db.url.as_str(), "--prefix", db.prefix.as_str()];
+    full.extend_from_slice(args);
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(common::binary())
+        .args(&full)
+        .current_dir(db.dir.path())
+        .env_remove("ATTESTOODLE_DB")
+        .env_remove("MOODLE_CONFIG")
+        .env_remove("ATTESTOODLE_PREFIX")
+        .env_remove("ATTESTOODLE_DATAROOT")
+        .env_remove("ATTESTOODLE_LANG")
+        .env_remove("ATTESTOODLE_KEY")
+        .env("ATTESTOODLE_KEY_DIR", db.dir.path().join("keys"))
+        .env("LANG", "C")
+        .output()
+        .expect("run attestoodle-backup")
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+fn temporary_leftovers(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read the directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains(".tmp-"))
+        .collect()
+}
+
+// Issue 10, item 4: "Files that hold learners' emails are world-readable": every file the tool
+// writes with personal data is 0600, written beside and renamed, never truncated in place.
+#[cfg(unix)]
+#[tokio::test]
+async fn saved_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let db = TestDb::seeded(&TestBackend::Sqlite, "mdl_").await;
+    let dir = db.dir.path();
+
+    // save, to a new file.
+    let output = run_umask_022(&db, &["save", CHIMIE, "-o", "one.json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&dir.join("one.json")), 0o600, "save");
+
+    // save --force over an existing 0644 file: a new, private file in its place.
+    let old = dir.join("old.json");
+    std::fs::write(&old, b"an older backup").expect("write");
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let inode_before = std::fs::metadata(&old).expect("stat").ino();
+    // Another name for the old file sees whether it was truncated in place.
+    let other_name = dir.join("old-link.json");
+    std::fs::hard_link(&old, &other_name).expect("link");
+    let output = run_umask_022(&db, &["save", CHIMIE, "-o", "old.json"]);
+    assert_eq!(output.status.code(), Some(1), "without --force");
+    assert_eq!(std::fs::read(&old).expect("read"), b"an older backup");
+    let output = run_umask_022(&db, &["save", CHIMIE, "-o", "old.json", "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&old), 0o600, "save --force");
+    assert_ne!(
+        std::fs::metadata(&old).expect("stat").ino(),
+        inode_before,
+        "save --force replaces the file, it does not truncate it in place"
+    );
+    assert_eq!(
+        std::fs::read(&other_name).expect("read"),
+        b"an older backup",
+        "the old file's content was not overwritten"
+    );
+    let document = v2::parse(&std::fs::read(&old).expect("read")).expect("a backup");
+    assert_eq!(signature::verify(&document).integrity, Integrity::Valid);
+
+    // save --all.
+    let output = run_umask_022(&db, &["save", "--all", "-o", "all"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.join("all"))
+        .expect("the directory")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for file in &files {
+        assert_eq!(mode_of(file), 0o600, "save --all: {}", file.display());
+    }
+
+    // save --format legacy, new and --force.
+    let output = run_umask_022(
+        &db,
+        &["save", CHIMIE, "--format", "legacy", "-o", "legacy.json"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&dir.join("legacy.json")), 0o600, "--format legacy");
+    std::fs::set_permissions(
+        dir.join("legacy.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let output = run_umask_022(
+        &db,
+        &[
+            "save",
+            CHIMIE,
+            "--format",
+            "legacy",
+            "-o",
+            "legacy.json",
+            "--force",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        mode_of(&dir.join("legacy.json")),
+        0o600,
+        "--format legacy --force"
+    );
+
+    // convert, new and --force over a 0644 file.
+    let vector = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/legacy-simple.json");
+    let vector = vector.to_str().expect("path");
+    let output = run_umask_022(&db, &["convert", vector, "-o", "converted.json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&dir.join("converted.json")), 0o600, "convert");
+    let converted = dir.join("converted.json");
+    std::fs::set_permissions(&converted, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let inode_before = std::fs::metadata(&converted).expect("stat").ino();
+    let output = run_umask_022(&db, &["convert", vector, "-o", "converted.json", "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&converted), 0o600, "convert --force");
+    assert_ne!(
+        std::fs::metadata(&converted).expect("stat").ino(),
+        inode_before
+    );
+
+    assert!(
+        temporary_leftovers(dir).is_empty(),
+        "{:?}",
+        temporary_leftovers(dir)
+    );
+    assert!(temporary_leftovers(&dir.join("all")).is_empty());
+    db.drop_database().await;
+}

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use super::keys::{own_key_or_create, write_new_file};
+use super::keys::own_key_or_create;
+use super::save::write_file;
 use super::{print_json, Context, Exit, Failure};
 use crate::document::keys;
 use crate::document::load::{self, Backup, LoadError};
@@ -114,7 +115,7 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
     // The document was validated unsigned; check the signed one too before writing it.
     v2::validate(&document).map_err(|error| rejected(lang, &error.localized(lang)))?;
     let text = v2::to_text(&document);
-    write_new_file(&output, text.as_bytes(), args.force, lang)?;
+    write_file(&output, &text, args.force, lang)?;
     let key_id = keys::key_id(&key.verifying_key());
 
     for note in &migrated.notes {

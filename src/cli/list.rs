@@ -93,6 +93,9 @@ pub(super) struct ListEntry<'a> {
     category_id: i64,
     category_path: Vec<String>,
     milestones: i64,
+    /// How many of `milestones` are orphans (their activity or its course is gone): a
+    /// backup leaves them out.
+    orphan_milestones: i64,
     learners: i64,
     template: Option<&'a str>,
 }
@@ -108,10 +111,21 @@ pub(super) fn list_json<'a>(list: &'a TrainingList, shown: &[usize]) -> Vec<List
             category_id: t.category_id,
             category_path: list.categories.path_names(t.category_id),
             milestones: t.milestones,
+            orphan_milestones: t.orphan_milestones,
             learners: t.learners,
             template: t.template.as_deref(),
         })
         .collect()
+}
+
+/// `14`, or `14 (3 orphan)` when some milestones' activity no longer exists.
+fn milestones_cell(milestones: i64, orphans: i64, lang: Lang) -> String {
+    match (orphans, lang) {
+        (0, _) => milestones.to_string(),
+        (n, Lang::En) => format!("{milestones} ({n} orphan)"),
+        (1, Lang::Fr) => format!("{milestones} (1 orphelin)"),
+        (n, Lang::Fr) => format!("{milestones} ({n} orphelins)"),
+    }
 }
 
 pub(super) fn list_text(list: &TrainingList, shown: &[usize], lang: Lang) -> String {
@@ -142,7 +156,7 @@ pub(super) fn list_text(list: &TrainingList, shown: &[usize], lang: Lang) -> Str
                 } else {
                     category
                 },
-                t.milestones.to_string(),
+                milestones_cell(t.milestones, t.orphan_milestones, lang),
                 t.learners.to_string(),
                 t.template.clone().unwrap_or_else(|| "-".to_owned()),
             ]

@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::i18n::Lang;
-use crate::moodle::{self, Site, SiteOptions, Target};
+use crate::moodle::{self, Site, SiteOptions, Target, Timeouts};
 
 pub use convert::ConvertArgs;
 pub use diff::DiffArgs;
@@ -98,6 +98,32 @@ pub struct Cli {
     /// Moodle's data directory (for template images) [default: from config.php].
     #[arg(long, global = true, env = "ATTESTOODLE_DATAROOT", value_name = "DIR")]
     pub dataroot: Option<PathBuf>,
+    /// A file holding the database password (its first line), for a config.php whose
+    /// $CFG->dbpass needs PHP (getenv()); the environment variable ATTESTOODLE_DB_PASSWORD
+    /// does the same. Either replaces the password of config.php and of --db.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db_password_file: Option<PathBuf>,
+    /// Give up connecting to the database server after this many seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "ATTESTOODLE_CONNECT_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = Timeouts::DEFAULT_CONNECT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub connect_timeout: u64,
+    /// Give up any one database statement (waiting for another session's lock included)
+    /// after this many seconds; a write is then rolled back.
+    #[arg(
+        long,
+        global = true,
+        env = "ATTESTOODLE_STATEMENT_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = Timeouts::DEFAULT_STATEMENT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub statement_timeout: u64,
     /// This site's private signing key (PKCS#8 PEM) [default: signing-key.pem in
     /// $ATTESTOODLE_KEY_DIR, else ~/.config/attestoodle-backup].
     #[arg(long, global = true, env = "ATTESTOODLE_KEY", value_name = "PATH")]
@@ -360,12 +386,18 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
             format!("cannot read the current directory: {e}"),
         )
     })?;
+    let db_password = db_password(cli.db_password_file.as_deref(), &cwd, lang)?;
     let context = Context {
         options: SiteOptions {
             db: cli.db.clone(),
             moodle_config: cli.moodle_config.clone(),
             prefix: cli.prefix.clone(),
             dataroot: cli.dataroot.clone(),
+            timeouts: Timeouts {
+                connect: std::time::Duration::from_secs(cli.connect_timeout),
+                statement: std::time::Duration::from_secs(cli.statement_timeout),
+            },
+            db_password,
         },
         cwd,
         key: cli.key.clone(),
@@ -383,6 +415,57 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&context, args).await,
         Command::Save(args) => save::run(&context, args).await,
         Command::Diff(args) => diff::run(&context, args).await,
+    }
+}
+
+/// The environment variable that holds the database password.
+pub const DB_PASSWORD_ENV: &str = "ATTESTOODLE_DB_PASSWORD";
+
+/// The database password given apart from config.php: `--db-password-file` (its first
+/// line, without the line end), else `ATTESTOODLE_DB_PASSWORD` when set and not empty.
+fn db_password(
+    file: Option<&std::path::Path>,
+    cwd: &std::path::Path,
+    lang: Lang,
+) -> Result<Option<moodle::config_php::Secret>, Failure> {
+    if let Some(file) = file {
+        let path = cwd.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::new(
+                Exit::Runtime,
+                match lang {
+                    Lang::En => format!(
+                        "cannot read the database password file {} (--db-password-file): {e}; \
+                         check the path and its permissions",
+                        path.display()
+                    ),
+                    Lang::Fr => format!(
+                        "impossible de lire le fichier du mot de passe de la base {} \
+                         (--db-password-file) : {e} ; vérifiez le chemin et ses droits",
+                        path.display()
+                    ),
+                },
+            )
+        })?;
+        let line = text.lines().next().unwrap_or("");
+        return Ok(Some(moodle::config_php::Secret::new(line)));
+    }
+    match std::env::var(DB_PASSWORD_ENV) {
+        Ok(value) if !value.is_empty() => Ok(Some(moodle::config_php::Secret::new(value))),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::new(
+            Exit::Usage,
+            match lang {
+                Lang::En => format!(
+                    "the environment variable {DB_PASSWORD_ENV} is not valid UTF-8; write the \
+                     password into a file and pass --db-password-file PATH instead"
+                ),
+                Lang::Fr => format!(
+                    "la variable d'environnement {DB_PASSWORD_ENV} n'est pas en UTF-8 valide ; \
+                     écrivez le mot de passe dans un fichier et passez --db-password-file CHEMIN"
+                ),
+            },
+        )),
     }
 }
 

@@ -7,7 +7,7 @@
 //! a legacy file, which has `integrity`, its SHA-1 checksum, instead) and each failed one `{id,
 //! training, error}`. `-o -` (the file on stdout) cannot be combined with `--json`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -680,20 +680,10 @@ fn key_failure(error: &KeyError, lang: Lang) -> Failure {
     Failure::new(Exit::Runtime, message)
 }
 
-/// Writes a backup file; never replaces an existing file unless `force`.
+/// Writes a backup file (mode 0600, through a temporary file renamed into place: it names
+/// learners by their email); never replaces an existing file unless `force`.
 pub(super) fn write_file(path: &Path, text: &str, force: bool, lang: Lang) -> Result<(), Failure> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let written = options.open(path).and_then(|mut file| {
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-    });
-    match written {
+    match crate::safe_file::write_private(path, text.as_bytes(), force) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Failure::new(
             Exit::Runtime,
@@ -708,25 +698,19 @@ pub(super) fn write_file(path: &Path, text: &str, force: bool, lang: Lang) -> Re
                 ),
             },
         )),
-        Err(e) => {
-            if !force {
-                // Leave no truncated file that a later run would refuse to replace.
-                let _ = std::fs::remove_file(path);
-            }
-            Err(Failure::new(
-                Exit::Runtime,
-                match lang {
-                    Lang::En => format!(
-                        "cannot write {}: {e}; check -o and the directory's permissions",
-                        path.display()
-                    ),
-                    Lang::Fr => format!(
-                        "impossible d'écrire {} : {e} ; vérifiez -o et les droits du répertoire",
-                        path.display()
-                    ),
-                },
-            ))
-        }
+        Err(e) => Err(Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "cannot write {}: {e}; check -o and the directory's permissions",
+                    path.display()
+                ),
+                Lang::Fr => format!(
+                    "impossible d'écrire {} : {e} ; vérifiez -o et les droits du répertoire",
+                    path.display()
+                ),
+            },
+        )),
     }
 }
 

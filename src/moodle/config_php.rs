@@ -302,6 +302,11 @@ fn hint(key: &str) -> &'static str {
     match top {
         "prefix" => "pass --prefix P instead",
         "dataroot" | "filedir" => "pass --dataroot DIR instead",
+        "dbpass" => {
+            "give the password separately instead, in the environment variable \
+             ATTESTOODLE_DB_PASSWORD or in a file named by --db-password-file PATH (the rest of \
+             config.php is still read), or pass --db URL"
+        }
         "siteadmins" | "passwordsaltmain" | "passwordpeppers" => {
             "write its literal value into a copy of config.php and pass that copy to \
              --moodle-config instead"
@@ -341,6 +346,9 @@ pub struct Overrides {
     /// `--dataroot` was given: `$CFG->dataroot` and `$CFG->filedir` are not evaluated and
     /// come back `None`.
     pub dataroot: bool,
+    /// The password was given separately (`ATTESTOODLE_DB_PASSWORD`,
+    /// `--db-password-file`): `$CFG->dbpass` is not evaluated and comes back empty.
+    pub password: bool,
 }
 
 /// Reads and parses the `config.php` at `path`; same as [`read_with`] without overrides.
@@ -1710,7 +1718,11 @@ impl Assignments {
             dbhost,
             dbname,
             dbuser,
-            dbpass: Secret(self.string("dbpass", true)?.unwrap_or_default()),
+            dbpass: if overrides.password {
+                Secret(String::new())
+            } else {
+                Secret(self.string("dbpass", true)?.unwrap_or_default())
+            },
             prefix: if overrides.prefix {
                 None
             } else {
@@ -1938,7 +1950,23 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         }
         let message = error.to_string();
         assert!(message.starts_with("line 9: `$CFG->dbpass`"), "{message}");
-        assert!(message.contains("pass --db URL instead"), "{message}");
+        assert!(message.contains("ATTESTOODLE_DB_PASSWORD"), "{message}");
+        assert!(message.contains("--db-password-file PATH"), "{message}");
+        assert!(message.contains("pass --db URL"), "{message}");
+    }
+
+    #[test]
+    fn a_password_given_separately_leaves_dbpass_unread_and_keeps_the_rest() {
+        let text = INSTALLER.replace("'S3cr3t!pw'", "getenv('MOODLE_DB_PASS')");
+        assert!(parse(&text).is_err(), "dbpass needs PHP");
+        let overrides = Overrides {
+            password: true,
+            ..Overrides::default()
+        };
+        let config = parse_with(&text, overrides).expect("the rest of config.php is read");
+        assert_eq!(config.dbpass.expose(), "");
+        assert!(config.wwwroot.is_some(), "{config:?}");
+        assert!(config.dataroot.is_some(), "{config:?}");
     }
 
     #[test]
@@ -1966,12 +1994,14 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         let overrides = Overrides {
             prefix: true,
             dataroot: false,
+            password: false,
         };
         let error = read_with(&path, overrides).expect_err("dataroot still needs PHP");
         assert!(error.to_string().contains("`$CFG->dataroot`"), "{error}");
         let overrides = Overrides {
             prefix: true,
             dataroot: true,
+            password: false,
         };
         let config = read_with(&path, overrides).expect("overridden keys are skipped");
         assert_eq!((config.prefix, config.dataroot), (None, None));

@@ -27,8 +27,10 @@ pub use snapshot::{
     CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
     StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
 };
-pub use sql::{Backend, Param, Row, TxMode};
-pub use training::{Category, CategoryTree, TrainingList, TrainingSummary};
+pub use sql::{Backend, Param, Row, Timeouts, TxMode, Waited};
+pub use training::{
+    milestone_activity, Category, CategoryTree, Orphan, TrainingList, TrainingSummary,
+};
 
 use crate::i18n::Lang;
 use sql::{ConnectTo, Pool, Sql, Tx};
@@ -103,6 +105,17 @@ pub enum Error {
         url: String,
         /// The driver's error.
         source: sqlx::Error,
+    },
+    /// The server did not answer in time: connecting (`--connect-timeout`) or one statement
+    /// (`--statement-timeout`, the transaction rolled back).
+    #[error("{}", timeout_message(address, *waited, *seconds, Lang::En))]
+    Timeout {
+        /// `host:port` (or the socket, or the SQLite file).
+        address: String,
+        /// What we waited for.
+        waited: Waited,
+        /// How long, in seconds.
+        seconds: u64,
     },
     /// The database has no Attestoodle tables under this prefix.
     #[error(
@@ -251,10 +264,73 @@ impl Error {
                 "une autre restauration de `{name}` tient son verrou depuis {seconds} s ; attendez \
                  qu'elle se termine, puis relancez celle-ci"
             ),
+            Error::Timeout {
+                address,
+                waited,
+                seconds,
+            } => timeout_message(address, *waited, *seconds, lang),
+            Error::Config(config_php::ConfigError::InFile { path, error }) => match &**error {
+                config_php::ConfigError::NeedsPhp { line, key, what } if key == "dbpass" => {
+                    let what = if what.contains("getenv()") {
+                        "un appel à `getenv()`".to_owned()
+                    } else {
+                        format!("une expression ({what})")
+                    };
+                    format!(
+                        "{} : ligne {line} : `$CFG->dbpass` est calculé par {what}, ce qui \
+                         demande PHP ; donnez plutôt le mot de passe à part, dans la variable \
+                         d'environnement ATTESTOODLE_DB_PASSWORD ou dans un fichier indiqué par \
+                         --db-password-file CHEMIN (le reste de config.php est lu quand même), \
+                         ou passez --db URL",
+                        path.display()
+                    )
+                }
+                _ => format!("erreur de base de données : {self}"),
+            },
             Error::Query { .. } | Error::Decode { .. } | Error::Config(_) => {
                 format!("erreur de base de données : {self}")
             }
         }
+    }
+}
+
+/// One sentence for a timeout: where, what timed out, what was kept, what to do.
+fn timeout_message(address: &str, waited: Waited, seconds: u64, lang: Lang) -> String {
+    match (waited, lang) {
+        (Waited::Connect, Lang::En) => format!(
+            "the database server at {address} did not answer within {seconds} s: connecting \
+             timed out; check the host and port (--db, or $CFG->dbhost and \
+             $CFG->dboptions['dbport'] in config.php) and that the database server there is \
+             running, or raise --connect-timeout"
+        ),
+        (Waited::Connect, Lang::Fr) => format!(
+            "le serveur de base de données {address} n'a pas répondu en {seconds} s : délai de \
+             connexion dépassé ; vérifiez l'hôte et le port (--db, ou $CFG->dbhost et \
+             $CFG->dboptions['dbport'] dans config.php) et que le serveur de base de données y \
+             fonctionne, ou augmentez --connect-timeout"
+        ),
+        (Waited::Statement, Lang::En) => format!(
+            "the database at {address} did not answer in time: a statement timed out after \
+             {seconds} s (an overloaded server, or another session holding a lock this \
+             command waits for) and nothing was written; try again later, or raise \
+             --statement-timeout"
+        ),
+        (Waited::Statement, Lang::Fr) => format!(
+            "la base de données {address} n'a pas répondu à temps : une requête a dépassé le \
+             délai de {seconds} s (serveur surchargé, ou une autre session qui tient un verrou \
+             que cette commande attend) et rien n'a été écrit ; réessayez plus tard, ou augmentez \
+             --statement-timeout"
+        ),
+        (Waited::Commit, Lang::En) => format!(
+            "the database at {address} did not confirm the end of the transaction within \
+             {seconds} s: the changes may or may not have been kept; check with `list` before \
+             running the command again"
+        ),
+        (Waited::Commit, Lang::Fr) => format!(
+            "la base de données {address} n'a pas confirmé la fin de la transaction en \
+             {seconds} s : les modifications ont pu être conservées ou non ; vérifiez avec \
+             `list` avant de relancer la commande"
+        ),
     }
 }
 
@@ -269,12 +345,21 @@ pub struct SiteOptions {
     pub prefix: Option<String>,
     /// `--dataroot DIR`.
     pub dataroot: Option<PathBuf>,
+    /// `--connect-timeout` and `--statement-timeout`.
+    pub timeouts: Timeouts,
+    /// The database password given apart from config.php and the URL
+    /// (`ATTESTOODLE_DB_PASSWORD`, `--db-password-file`); it replaces theirs.
+    pub db_password: Option<config_php::Secret>,
 }
 
 /// A resolved site location: how to connect, the prefix, and what config.php said.
 #[derive(Debug, Clone)]
 pub struct Target {
     connect: ConnectTo,
+    /// How long to wait for the server.
+    pub timeouts: Timeouts,
+    /// A password given separately, for a `--db` URL (config.php's is already in `connect`).
+    password: Option<config_php::Secret>,
     /// The table prefix.
     pub prefix: String,
     /// `$CFG->wwwroot`, when read from config.php.
@@ -303,16 +388,22 @@ impl Target {
         let mut password_salt_main = None;
         let mut password_peppers = Vec::new();
         let mut config_prefix = None;
+        let mut password = None;
         let (connect, description) = if let Some(url) = &options.db {
+            password = options.db_password.clone();
             parse_url(url, cwd)?
         } else if let Some(path) = &options.moodle_config {
-            let config = config_php::read_with(
+            let mut config = config_php::read_with(
                 path,
                 config_php::Overrides {
                     prefix: options.prefix.is_some(),
                     dataroot: options.dataroot.is_some(),
+                    password: options.db_password.is_some(),
                 },
             )?;
+            if let Some(given) = &options.db_password {
+                config.dbpass = given.clone();
+            }
             wwwroot = config.wwwroot.clone();
             filedir = config.filedir();
             siteadmins = config.siteadmins.clone();
@@ -356,6 +447,8 @@ impl Target {
         check_prefix(&prefix, backend)?;
         Ok(Target {
             connect,
+            timeouts: options.timeouts,
+            password,
             prefix,
             wwwroot,
             filedir,
@@ -373,6 +466,8 @@ impl Target {
                 path: path.to_owned(),
                 create,
             },
+            timeouts: Timeouts::default(),
+            password: None,
             prefix: DEFAULT_PREFIX.to_owned(),
             wwwroot: None,
             filedir: None,
@@ -509,12 +604,13 @@ impl Site {
 
     /// Connects without checking the tables (the demo, before it creates them).
     pub async fn connect(target: &Target) -> Result<Site, Error> {
-        let pool = Pool::connect(&target.connect)
-            .await
-            .map_err(|source| Error::Connect {
-                url: target.description.clone(),
-                source,
-            })?;
+        let pool = Pool::connect(
+            &target.connect,
+            target.timeouts,
+            target.password.as_ref().map(config_php::Secret::expose),
+            &target.description,
+        )
+        .await?;
         Ok(Site {
             pool,
             prefix: target.prefix.clone(),
@@ -554,13 +650,7 @@ impl Site {
     }
 
     pub(crate) async fn begin(&self, mode: TxMode) -> Result<Tx, Error> {
-        self.pool
-            .begin(mode, self.statements.clone())
-            .await
-            .map_err(|source| Error::Query {
-                statement: "BEGIN".to_owned(),
-                source,
-            })
+        self.pool.begin(mode, self.statements.clone()).await
     }
 
     /// The names of the tables of the database (with their prefix).
@@ -616,5 +706,54 @@ impl Site {
             .await?;
         tx.rollback().await?;
         Ok(!rows.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_given_separately_never_prints() {
+        let dir = std::env::temp_dir();
+        let options = SiteOptions {
+            db: Some("postgres://moodle@db.example.org:5433/moodle".to_owned()),
+            db_password: Some(config_php::Secret::new("Very-Secret-42")),
+            ..SiteOptions::default()
+        };
+        let target = Target::resolve(&options, &dir).expect("resolve");
+        let shown = format!("{options:?} {target:?} {}", target.description);
+        assert!(!shown.contains("Very-Secret-42"), "{shown}");
+        assert_eq!(target.connect.address(), "db.example.org:5433");
+        assert_eq!(target.timeouts, Timeouts::default());
+    }
+
+    #[test]
+    fn a_config_php_password_given_separately_never_prints() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = dir.path().join("config.php");
+        std::fs::write(
+            &config,
+            "<?php\nunset($CFG);\nglobal $CFG;\n$CFG = new stdClass();\n\
+             $CFG->dbtype = 'pgsql';\n$CFG->dbhost = 'db.example.org';\n\
+             $CFG->dbname = 'moodle';\n$CFG->dbuser = 'moodle';\n\
+             $CFG->dbpass = getenv('MOODLE_DB_PASS');\n\
+             $CFG->wwwroot = 'https://moodle.example.org';\n\
+             require_once(__DIR__ . '/lib/setup.php');\n",
+        )
+        .expect("write config.php");
+        let options = SiteOptions {
+            moodle_config: Some(config),
+            db_password: Some(config_php::Secret::new("Very-Secret-42")),
+            ..SiteOptions::default()
+        };
+        let target = Target::resolve(&options, dir.path()).expect("resolve");
+        assert_eq!(
+            target.wwwroot.as_deref(),
+            Some("https://moodle.example.org")
+        );
+        let shown = format!("{options:?} {target:?} {}", target.description);
+        assert!(!shown.contains("Very-Secret-42"), "{shown}");
+        assert!(shown.contains("db.example.org"), "{shown}");
     }
 }

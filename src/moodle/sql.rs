@@ -87,6 +87,45 @@ impl Backend {
         }
     }
 
+    /// Whether a driver error means the server gave up waiting on our behalf: a statement
+    /// cancelled by the statement timeout, or a lock wait that ran out.
+    pub(crate) fn is_timeout(self, error: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(database) = error else {
+            return false;
+        };
+        match self {
+            // query_canceled (statement_timeout), lock_not_available (lock_timeout).
+            Backend::Postgres => matches!(database.code().as_deref(), Some("57014" | "55P03")),
+            // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time), ER_QUERY_TIMEOUT (MySQL
+            // max_execution_time), ER_LOCK_WAIT_TIMEOUT (innodb_lock_wait_timeout).
+            Backend::MySql => database
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|e| matches!(e.number(), 1969 | 3024 | 1205)),
+            // SQLITE_BUSY and its extended codes, after busy_timeout.
+            Backend::Sqlite => matches!(database.code().as_deref(), Some("5" | "261" | "517")),
+        }
+    }
+
+    /// The session settings that make the server give up a statement (and a lock wait) after
+    /// `seconds`, run on every new connection: PostgreSQL takes them as startup parameters
+    /// instead ([`Pool::connect`]), SQLite as its busy timeout. Each is tried in turn and may
+    /// be refused (MariaDB knows `max_statement_time`, MySQL `max_execution_time`, in
+    /// milliseconds and for `SELECT` only); the client-side limit covers what is left.
+    fn session_timeout_statements(self, seconds: u64) -> Vec<(&'static str, i64)> {
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 1000);
+        match self {
+            Backend::MySql => vec![
+                ("SET SESSION innodb_lock_wait_timeout = ?", seconds),
+                ("SET SESSION max_statement_time = ?", seconds),
+                (
+                    "SET SESSION max_execution_time = ?",
+                    seconds.saturating_mul(1000),
+                ),
+            ],
+            Backend::Postgres | Backend::Sqlite => vec![],
+        }
+    }
+
     /// The statement that opens a transaction.
     fn begin_statement(self, mode: TxMode) -> &'static str {
         match (self, mode) {
@@ -312,19 +351,113 @@ impl Row {
     }
 }
 
+/// How long the tool waits for the database server (`--connect-timeout`,
+/// `--statement-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connecting, logging in and the first answer.
+    pub connect: Duration,
+    /// Any one statement, waiting for locks included.
+    pub statement: Duration,
+}
+
+impl Timeouts {
+    /// `--connect-timeout`'s default, in seconds.
+    pub const DEFAULT_CONNECT_SECONDS: u64 = 10;
+    /// `--statement-timeout`'s default, in seconds.
+    pub const DEFAULT_STATEMENT_SECONDS: u64 = 60;
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(Self::DEFAULT_CONNECT_SECONDS),
+            statement: Duration::from_secs(Self::DEFAULT_STATEMENT_SECONDS),
+        }
+    }
+}
+
+/// What the client waits beyond the server's own statement timeout before giving up itself
+/// (a server that stopped answering altogether, SQLite, MySQL writes).
+const CLIENT_GRACE: Duration = Duration::from_secs(5);
+
+/// What a timeout is reported with: where the server is and how long we waited.
+#[derive(Debug)]
+struct Limits {
+    /// `host:port`, a socket or a file, for messages.
+    address: String,
+    statement: Duration,
+    backend: Backend,
+}
+
+impl Limits {
+    fn timeout(&self, waited: Waited) -> Error {
+        Error::Timeout {
+            address: self.address.clone(),
+            waited,
+            seconds: self.statement.as_secs(),
+        }
+    }
+
+    /// The error for a failed statement: a timeout when the server or the client gave up.
+    fn error(&self, statement: &str, source: sqlx::Error) -> Error {
+        if self.backend.is_timeout(&source) {
+            return self.timeout(if statement == "COMMIT" {
+                Waited::Commit
+            } else {
+                Waited::Statement
+            });
+        }
+        Error::Query {
+            statement: statement.to_owned(),
+            source,
+        }
+    }
+
+    /// Runs one statement's future, giving up after the statement timeout and a grace.
+    async fn within<T>(
+        &self,
+        statement: &str,
+        run: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(self.statement + CLIENT_GRACE, run).await {
+            Ok(result) => result.map_err(|source| self.error(statement, source)),
+            Err(_) => Err(self.timeout(if statement == "COMMIT" {
+                Waited::Commit
+            } else {
+                Waited::Statement
+            })),
+        }
+    }
+}
+
+/// What a [`Error::Timeout`] waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// Connecting and logging in (`--connect-timeout`).
+    Connect,
+    /// A statement (`--statement-timeout`); its transaction was rolled back.
+    Statement,
+    /// The answer to `COMMIT`: whether the changes were kept is unknown.
+    Commit,
+}
+
 /// A connection pool to one database.
 #[derive(Debug, Clone)]
-pub enum Pool {
-    /// PostgreSQL.
+pub struct Pool {
+    inner: PoolInner,
+    limits: Arc<Limits>,
+}
+
+#[derive(Debug, Clone)]
+enum PoolInner {
     Postgres(PgPool),
-    /// MariaDB or MySQL.
     MySql(MySqlPool),
-    /// SQLite.
     Sqlite(SqlitePool),
 }
 
-/// How to reach a database, once the URL has been understood.
-#[derive(Debug, Clone)]
+/// How to reach a database, once the URL has been understood. `Debug` hides the password.
+#[derive(Clone)]
 pub enum ConnectTo {
     /// `postgres://...`: the URL as sqlx reads it.
     Postgres(String),
@@ -339,29 +472,145 @@ pub enum ConnectTo {
     },
 }
 
+/// `host:port`, or the socket, of a server.
+fn server_address(host: &str, port: u16, socket: Option<&std::path::PathBuf>) -> String {
+    match socket {
+        Some(socket) => socket.display().to_string(),
+        None if host.starts_with('/') => format!("{host} (port {port})"),
+        None if host.contains(':') => format!("[{host}]:{port}"),
+        None => format!("{host}:{port}"),
+    }
+}
+
+impl std::fmt::Debug for ConnectTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectTo::Postgres(url) => f
+                .debug_tuple("Postgres")
+                .field(&super::redact_url(url))
+                .finish(),
+            ConnectTo::MySql(url) => f
+                .debug_tuple("MySql")
+                .field(&super::redact_url(url))
+                .finish(),
+            ConnectTo::Sqlite { path, create } => f
+                .debug_struct("Sqlite")
+                .field("path", path)
+                .field("create", create)
+                .finish(),
+        }
+    }
+}
+
+impl ConnectTo {
+    /// Where the server is, for messages: `host:port`, a socket or the SQLite file; the URL
+    /// (password hidden) when it cannot be read.
+    pub fn address(&self) -> String {
+        match self {
+            ConnectTo::Postgres(url) => match url.parse::<PgConnectOptions>() {
+                Ok(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
+                Err(_) => super::redact_url(url),
+            },
+            ConnectTo::MySql(url) => match url.parse::<MySqlConnectOptions>() {
+                Ok(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
+                Err(_) => super::redact_url(url),
+            },
+            ConnectTo::Sqlite { path, .. } => path.display().to_string(),
+        }
+    }
+}
+
 impl Pool {
     /// Opens a pool. Nothing is created on a server; a SQLite file is created only when asked.
-    pub async fn connect(to: &ConnectTo) -> Result<Pool, sqlx::Error> {
-        let timeout = Duration::from_secs(15);
+    ///
+    /// Connecting gives up after `timeouts.connect`; every statement run later after
+    /// `timeouts.statement`, on the server where it can ([`Backend::session_timeout_statements`],
+    /// PostgreSQL's `statement_timeout`, SQLite's busy timeout) and on the client side a little
+    /// later. `description` names the database in a connection error (password hidden).
+    pub async fn connect(
+        to: &ConnectTo,
+        timeouts: Timeouts,
+        password: Option<&str>,
+        description: &str,
+    ) -> Result<Pool, Error> {
+        let backend = match to {
+            ConnectTo::Postgres(_) => Backend::Postgres,
+            ConnectTo::MySql(_) => Backend::MySql,
+            ConnectTo::Sqlite { .. } => Backend::Sqlite,
+        };
+        let limits = Arc::new(Limits {
+            address: to.address(),
+            statement: timeouts.statement,
+            backend,
+        });
+        let connect_error = |source| Error::Connect {
+            url: description.to_owned(),
+            source,
+        };
+        let timed_out = || Error::Timeout {
+            address: limits.address.clone(),
+            waited: Waited::Connect,
+            seconds: timeouts.connect.as_secs(),
+        };
+        let opening = Self::open(to, timeouts, password);
+        let inner = match tokio::time::timeout(timeouts.connect, opening).await {
+            Err(_) | Ok(Err(sqlx::Error::PoolTimedOut)) => return Err(timed_out()),
+            Ok(Err(source)) => return Err(connect_error(source)),
+            Ok(Ok(inner)) => inner,
+        };
+        Ok(Pool { inner, limits })
+    }
+
+    async fn open(
+        to: &ConnectTo,
+        timeouts: Timeouts,
+        password: Option<&str>,
+    ) -> Result<PoolInner, sqlx::Error> {
+        // A connection the pool opens later waits for the server as the first one did, and a
+        // caller may wait for another's statement to end.
+        let acquire = timeouts.connect + timeouts.statement;
+        let statement_ms = timeouts.statement.as_millis().to_string();
+        let statement_seconds = timeouts.statement.as_secs().max(1);
         Ok(match to {
             ConnectTo::Postgres(url) => {
-                let options: PgConnectOptions = url.parse()?;
+                let mut options: PgConnectOptions = url.parse()?;
+                if let Some(password) = password {
+                    options = options.password(password);
+                }
+                let options = options.options([("statement_timeout", statement_ms.as_str())]);
                 probe::<sqlx::PgConnection>(&options).await?;
-                Pool::Postgres(
+                PoolInner::Postgres(
                     PgPoolOptions::new()
                         .max_connections(4)
-                        .acquire_timeout(timeout)
+                        .acquire_timeout(acquire)
                         .connect_with(options)
                         .await?,
                 )
             }
             ConnectTo::MySql(url) => {
-                let options: MySqlConnectOptions = url.parse()?;
+                let mut options: MySqlConnectOptions = url.parse()?;
+                if let Some(password) = password {
+                    options = options.password(password);
+                }
                 probe::<sqlx::MySqlConnection>(&options).await?;
-                Pool::MySql(
+                PoolInner::MySql(
                     MySqlPoolOptions::new()
                         .max_connections(4)
-                        .acquire_timeout(timeout)
+                        .acquire_timeout(acquire)
+                        .after_connect(move |connection, _| {
+                            Box::pin(async move {
+                                for (statement, value) in
+                                    Backend::MySql.session_timeout_statements(statement_seconds)
+                                {
+                                    // MariaDB and MySQL each refuse the other's variable.
+                                    let _ = sqlx::query(statement)
+                                        .bind(value)
+                                        .execute(&mut *connection)
+                                        .await;
+                                }
+                                Ok(())
+                            })
+                        })
                         .connect_with(options)
                         .await?,
                 )
@@ -370,11 +619,11 @@ impl Pool {
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(*create)
-                    .busy_timeout(timeout);
-                Pool::Sqlite(
+                    .busy_timeout(timeouts.statement);
+                PoolInner::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(4)
-                        .acquire_timeout(timeout)
+                        .acquire_timeout(acquire)
                         .connect_with(options)
                         .await?,
                 )
@@ -384,53 +633,69 @@ impl Pool {
 
     /// The database family.
     pub fn backend(&self) -> Backend {
-        match self {
-            Pool::Postgres(_) => Backend::Postgres,
-            Pool::MySql(_) => Backend::MySql,
-            Pool::Sqlite(_) => Backend::Sqlite,
-        }
+        self.limits.backend
     }
 
     /// Opens a transaction; every statement run in it is counted in `statements`.
-    pub async fn begin(
-        &self,
-        mode: TxMode,
-        statements: Arc<AtomicUsize>,
-    ) -> Result<Tx, sqlx::Error> {
+    pub async fn begin(&self, mode: TxMode, statements: Arc<AtomicUsize>) -> Result<Tx, Error> {
         let statement = self.backend().begin_statement(mode);
-        let inner = match self {
-            Pool::Postgres(p) => TxInner::Postgres(p.begin_with(statement).await?),
-            Pool::MySql(p) => TxInner::MySql(p.begin_with(statement).await?),
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with(statement).await?),
+        let limits = &self.limits;
+        let inner = match &self.inner {
+            PoolInner::Postgres(p) => {
+                TxInner::Postgres(limits.within("BEGIN", p.begin_with(statement)).await?)
+            }
+            PoolInner::MySql(p) => {
+                TxInner::MySql(limits.within("BEGIN", p.begin_with(statement)).await?)
+            }
+            PoolInner::Sqlite(p) => {
+                TxInner::Sqlite(limits.within("BEGIN", p.begin_with(statement)).await?)
+            }
         };
-        Ok(Tx { inner, statements })
+        Ok(Tx {
+            inner,
+            statements,
+            limits: self.limits.clone(),
+        })
     }
 
     /// Runs one statement with no parameter outside any transaction.
     pub async fn execute_outside_transaction(&self, statement: String) -> Result<(), Error> {
-        let result = match self {
-            Pool::Postgres(p) => sqlx::raw_sql(AssertSqlSafe(statement.clone()))
-                .execute(p)
-                .await
-                .map(|_| ()),
-            Pool::MySql(p) => sqlx::raw_sql(AssertSqlSafe(statement.clone()))
-                .execute(p)
-                .await
-                .map(|_| ()),
-            Pool::Sqlite(p) => sqlx::raw_sql(AssertSqlSafe(statement.clone()))
-                .execute(p)
-                .await
-                .map(|_| ()),
-        };
-        result.map_err(|source| Error::Query { statement, source })
+        let limits = &self.limits;
+        match &self.inner {
+            PoolInner::Postgres(p) => {
+                limits
+                    .within(
+                        &statement,
+                        sqlx::raw_sql(AssertSqlSafe(statement.clone())).execute(p),
+                    )
+                    .await?;
+            }
+            PoolInner::MySql(p) => {
+                limits
+                    .within(
+                        &statement,
+                        sqlx::raw_sql(AssertSqlSafe(statement.clone())).execute(p),
+                    )
+                    .await?;
+            }
+            PoolInner::Sqlite(p) => {
+                limits
+                    .within(
+                        &statement,
+                        sqlx::raw_sql(AssertSqlSafe(statement.clone())).execute(p),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        match self {
-            Pool::Postgres(p) => p.close().await,
-            Pool::MySql(p) => p.close().await,
-            Pool::Sqlite(p) => p.close().await,
+        match &self.inner {
+            PoolInner::Postgres(p) => p.close().await,
+            PoolInner::MySql(p) => p.close().await,
+            PoolInner::Sqlite(p) => p.close().await,
         }
     }
 }
@@ -445,6 +710,7 @@ async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<(), sqlx::Er
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicUsize>,
+    limits: Arc<Limits>,
 }
 
 enum TxInner {
@@ -529,16 +795,16 @@ impl Tx {
 
     /// Runs a query and decodes every row. `sql` is already rendered.
     pub async fn fetch_all(&mut self, sql: String, params: Vec<Param>) -> Result<Vec<Row>, Error> {
-        let context = || sql.clone();
+        let limits = self.limits.clone();
         macro_rules! run {
             ($tx:expr) => {{
-                let rows = bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
-                    .fetch_all(&mut **$tx)
-                    .await
-                    .map_err(|source| Error::Query {
-                        statement: context(),
-                        source,
-                    })?;
+                let rows = limits
+                    .within(
+                        &sql,
+                        bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+                            .fetch_all(&mut **$tx),
+                    )
+                    .await?;
                 let names: Arc<[String]> = column_names!(rows);
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
@@ -557,24 +823,25 @@ impl Tx {
 
     /// Runs a statement that returns no rows; gives the number of rows it changed.
     pub async fn execute(&mut self, sql: String, params: Vec<Param>) -> Result<u64, Error> {
+        let limits = self.limits.clone();
         macro_rules! run {
             ($tx:expr) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
-                    .execute(&mut **$tx)
+                limits
+                    .within(
+                        &sql,
+                        bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+                            .execute(&mut **$tx),
+                    )
                     .await
                     .map(|r| r.rows_affected())
             };
         }
         self.count();
-        let result = match &mut self.inner {
+        match &mut self.inner {
             TxInner::Postgres(tx) => run!(tx),
             TxInner::MySql(tx) => run!(tx),
             TxInner::Sqlite(tx) => run!(tx),
-        };
-        result.map_err(|source| Error::Query {
-            statement: sql,
-            source,
-        })
+        }
     }
 
     /// Runs an `INSERT` and gives the new row's `id`. `sql` is already rendered.
@@ -583,55 +850,59 @@ impl Tx {
     /// last insert (MySQL has no `RETURNING`).
     pub async fn insert(&mut self, sql: String, params: Vec<Param>) -> Result<i64, Error> {
         self.count();
-        let result = match &mut self.inner {
+        let limits = self.limits.clone();
+        match &mut self.inner {
             TxInner::Postgres(tx) => {
-                let sql = format!("{sql} RETURNING id");
-                bind_all!(sqlx::query(AssertSqlSafe(sql)), params)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .and_then(|row| row.try_get::<i64, _>(0))
+                let returning = format!("{sql} RETURNING id");
+                let run = async {
+                    bind_all!(sqlx::query(AssertSqlSafe(returning)), params)
+                        .fetch_one(&mut **tx)
+                        .await
+                        .and_then(|row| row.try_get::<i64, _>(0))
+                };
+                limits.within(&sql, run).await
             }
-            TxInner::MySql(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
-                .execute(&mut **tx)
-                .await
-                .and_then(|r| {
-                    i64::try_from(r.last_insert_id()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-                }),
-            TxInner::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
-                .execute(&mut **tx)
-                .await
-                .map(|r| r.last_insert_rowid()),
-        };
-        result.map_err(|source| Error::Query {
-            statement: sql,
-            source,
-        })
+            TxInner::MySql(tx) => {
+                let run = async {
+                    bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+                        .execute(&mut **tx)
+                        .await
+                        .and_then(|r| {
+                            i64::try_from(r.last_insert_id())
+                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                        })
+                };
+                limits.within(&sql, run).await
+            }
+            TxInner::Sqlite(tx) => {
+                let run =
+                    bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params).execute(&mut **tx);
+                limits
+                    .within(&sql, run)
+                    .await
+                    .map(|r| r.last_insert_rowid())
+            }
+        }
     }
 
     /// Makes every change of the transaction permanent.
     pub async fn commit(self) -> Result<(), Error> {
-        let result = match self.inner {
-            TxInner::Postgres(tx) => tx.commit().await,
-            TxInner::MySql(tx) => tx.commit().await,
-            TxInner::Sqlite(tx) => tx.commit().await,
-        };
-        result.map_err(|source| Error::Query {
-            statement: "COMMIT".to_owned(),
-            source,
-        })
+        let limits = self.limits;
+        match self.inner {
+            TxInner::Postgres(tx) => limits.within("COMMIT", tx.commit()).await,
+            TxInner::MySql(tx) => limits.within("COMMIT", tx.commit()).await,
+            TxInner::Sqlite(tx) => limits.within("COMMIT", tx.commit()).await,
+        }
     }
 
     /// Undoes every change of the transaction.
     pub async fn rollback(self) -> Result<(), Error> {
-        let result = match self.inner {
-            TxInner::Postgres(tx) => tx.rollback().await,
-            TxInner::MySql(tx) => tx.rollback().await,
-            TxInner::Sqlite(tx) => tx.rollback().await,
-        };
-        result.map_err(|source| Error::Query {
-            statement: "ROLLBACK".to_owned(),
-            source,
-        })
+        let limits = self.limits;
+        match self.inner {
+            TxInner::Postgres(tx) => limits.within("ROLLBACK", tx.rollback()).await,
+            TxInner::MySql(tx) => limits.within("ROLLBACK", tx.rollback()).await,
+            TxInner::Sqlite(tx) => limits.within("ROLLBACK", tx.rollback()).await,
+        }
     }
 }
 

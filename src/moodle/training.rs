@@ -2,7 +2,61 @@
 
 use std::collections::HashMap;
 
-use super::{Error, Site, TxMode};
+use super::{CourseModule, Error, Site, TxMode};
+
+/// Why a milestone is an orphan: its activity is gone, so a backup leaves it out
+/// (`milestone-orphan`) and `list` counts it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orphan {
+    /// The course module row is missing.
+    ActivityMissing,
+    /// The course module's course row is missing.
+    CourseMissing {
+        /// `course_modules.course`.
+        course_id: i64,
+    },
+    /// The course module's activity type (`modules` row) is missing.
+    ActivityTypeMissing,
+}
+
+impl Orphan {
+    /// The rule, in one place: a milestone is an orphan when its course module, that
+    /// module's course or its activity type no longer exists. `activity` is `None` when the
+    /// course module row is missing, else `(course id, course found, activity type found)`.
+    pub fn check(activity: Option<(i64, bool, bool)>) -> Option<Orphan> {
+        match activity {
+            None => Some(Orphan::ActivityMissing),
+            Some((course_id, false, _)) => Some(Orphan::CourseMissing { course_id }),
+            Some((_, true, false)) => Some(Orphan::ActivityTypeMissing),
+            Some((_, true, true)) => None,
+        }
+    }
+}
+
+/// The course module a milestone points to with its course short name and activity type,
+/// or why the milestone is an [`Orphan`].
+pub fn milestone_activity(
+    cm: Option<&CourseModule>,
+) -> Result<(&CourseModule, &str, &str), Orphan> {
+    let Some(cm) = cm else {
+        return Err(Orphan::ActivityMissing);
+    };
+    let facts = (
+        cm.course_id,
+        cm.course_shortname.is_some(),
+        cm.module_name.is_some(),
+    );
+    match (
+        Orphan::check(Some(facts)),
+        cm.course_shortname.as_deref(),
+        cm.module_name.as_deref(),
+    ) {
+        (None, Some(course), Some(kind)) => Ok((cm, course, kind)),
+        (Some(orphan), _, _) => Err(orphan),
+        // `check` finds no orphan only when both are there.
+        (None, _, _) => Err(Orphan::ActivityMissing),
+    }
+}
 
 /// A course category, as Moodle stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,8 +201,10 @@ pub struct TrainingSummary {
     pub name: Option<String>,
     /// The category id.
     pub category_id: i64,
-    /// Number of milestones.
+    /// Number of milestones, orphans included.
     pub milestones: i64,
+    /// How many of them are orphans ([`Orphan`]): a backup leaves them out.
+    pub orphan_milestones: i64,
     /// Number of distinct learners.
     pub learners: i64,
     /// The training's template name, when it has one.
@@ -185,11 +241,24 @@ impl Site {
                 vec![],
             )
             .await?;
+        // Per training, the milestones counted by what still exists of their activity, so
+        // that [`Orphan::check`] decides which are orphans.
         let milestone_rows = tx
             .fetch_all(
                 self.render(
-                    "SELECT trainingid, COUNT(*) AS n FROM {p}tool_attestoodle_milestone \
-                     GROUP BY trainingid",
+                    "SELECT m.trainingid, \
+                     CASE WHEN cm.id IS NULL THEN 0 ELSE 1 END AS has_activity, \
+                     CASE WHEN c.id IS NULL THEN 0 ELSE 1 END AS has_course, \
+                     CASE WHEN md.id IS NULL THEN 0 ELSE 1 END AS has_type, \
+                     COUNT(*) AS n \
+                     FROM {p}tool_attestoodle_milestone m \
+                     LEFT JOIN {p}course_modules cm ON cm.id = m.moduleid \
+                     LEFT JOIN {p}course c ON c.id = cm.course \
+                     LEFT JOIN {p}modules md ON md.id = cm.module \
+                     GROUP BY m.trainingid, \
+                     CASE WHEN cm.id IS NULL THEN 0 ELSE 1 END, \
+                     CASE WHEN c.id IS NULL THEN 0 ELSE 1 END, \
+                     CASE WHEN md.id IS NULL THEN 0 ELSE 1 END",
                 ),
                 vec![],
             )
@@ -232,7 +301,24 @@ impl Site {
             }
             Ok(map)
         };
-        let milestones = counts(&milestone_rows)?;
+        let mut milestones: HashMap<i64, i64> = HashMap::new();
+        let mut orphans: HashMap<i64, i64> = HashMap::new();
+        for row in &milestone_rows {
+            let Some(training) = row.opt_int("trainingid")? else {
+                continue;
+            };
+            let n = row.int("n")?;
+            *milestones.entry(training).or_default() += n;
+            let activity = (row.int("has_activity")? != 0).then_some(());
+            let facts = match activity {
+                None => None,
+                // The course id only names the course in a save's warning.
+                Some(()) => Some((0, row.int("has_course")? != 0, row.int("has_type")? != 0)),
+            };
+            if Orphan::check(facts).is_some() {
+                *orphans.entry(training).or_default() += n;
+            }
+        }
         let learners = counts(&learner_rows)?;
         let mut templates: HashMap<i64, String> = HashMap::new();
         for row in &template_rows {
@@ -249,6 +335,7 @@ impl Site {
                 name: row.opt_text("name")?,
                 category_id: row.int("categoryid")?,
                 milestones: milestones.get(&id).copied().unwrap_or(0),
+                orphan_milestones: orphans.get(&id).copied().unwrap_or(0),
                 learners: learners.get(&id).copied().unwrap_or(0),
                 template: templates.get(&id).cloned(),
             });

@@ -14,10 +14,10 @@ use common::{run_in, stderr, stdout};
 enum Step {
     /// Runs it; it must exit with this code.
     Exit(i32),
-    /// Runs it after copying a file into the directory under the name the example uses
-    /// (`from` is relative to the directory, or to the crate when it starts with `/`).
+    /// Runs it after copying files into the directory under the names the example uses
+    /// (each `from` is relative to the directory, or to the crate when it starts with `/`).
     ExitWith {
-        copy: (&'static str, &'static str),
+        copy: &'static [(&'static str, &'static str)],
         code: i32,
     },
     /// Does not run it, for this reason.
@@ -63,6 +63,14 @@ const COMMANDS: &[(&str, Step)] = &[
         "attestoodle-backup --db mariadb://moodle:secret@127.0.0.1:3306/moodle list",
         Skip("needs a real MariaDB server"),
     ),
+    (
+        "ATTESTOODLE_DB_PASSWORD=\"$MOODLE_DB_PASS\" attestoodle-backup --moodle-config /var/www/moodle/config.php list",
+        Skip("needs a real Moodle config.php"),
+    ),
+    (
+        "attestoodle-backup --moodle-config /var/www/moodle/config.php --db-password-file /root/.moodle-db-pass list",
+        Skip("needs a real Moodle config.php"),
+    ),
     // `demo` made this site's key: `keys generate` never replaces one without --force (exit
     // 1, README "Keys").
     ("attestoodle-backup keys generate", Exit(1)),
@@ -70,30 +78,66 @@ const COMMANDS: &[(&str, Step)] = &[
     ("attestoodle-backup keys export -o site-a.pem", Exit(0)),
     ("attestoodle-backup keys trust site-a.pem", Exit(0)),
     ("attestoodle-backup keys list [--json]", Exit(0)),
+    // 3f2a9c0d11b2e4f7 stands for the id of an imported key; the demo trusts none: exit 2
+    // (README "Keys").
+    ("attestoodle-backup keys untrust 3f2a9c0d11b2e4f7", Exit(2)),
     (
         "attestoodle-backup verify training-demo-20261128.json",
         ExitWith {
-            copy: (DEMO_SAVE, "training-demo-20261128.json"),
+            copy: &[(DEMO_SAVE, "training-demo-20261128.json")],
             code: 0,
         },
     ),
     (
         "attestoodle-backup verify formation_3.json --json",
         ExitWith {
-            copy: ("/tests/vectors/legacy-simple.json", "formation_3.json"),
+            copy: &[("/tests/vectors/legacy-simple.json", "formation_3.json")],
             code: 0,
         },
     ),
     (
+        "attestoodle-backup verify --openssl-recipe > verify-with-openssl.sh",
+        Exit(0),
+    ),
+    (
         "attestoodle-backup convert formation_3.json -o training-psc1.json [--force] [--json]",
         Exit(0),
+    ),
+    (
+        "attestoodle-backup diff training-2026.json training-2027.json",
+        ExitWith {
+            copy: &[
+                (DEMO_SAVE, "training-2026.json"),
+                ("anglais.json", "training-2027.json"),
+            ],
+            code: 0,
+        },
+    ),
+    (
+        "attestoodle-backup diff training.json --site",
+        ExitWith {
+            copy: &[(DEMO_SAVE, "training.json")],
+            code: 0,
+        },
+    ),
+    (
+        "attestoodle-backup diff training.json --site \"Licence Chimie S1 2026_2027\"",
+        Exit(0),
+    ),
+    // Two different trainings, and --exit-code: exit 1.
+    (
+        "attestoodle-backup diff a.json b.json --exit-code --json",
+        ExitWith {
+            copy: &[(DEMO_SAVE, "a.json"), ("anglais.json", "b.json")],
+            code: 1,
+        },
     ),
     // Not on a terminal and without --yes, a restore only prechecks: exit 4 (README "How it
     // goes").
     (
         "attestoodle-backup restore training.json",
         ExitWith {
-            copy: (DEMO_SAVE, "training.json"),
+            copy: &[(DEMO_SAVE, "training.json")],
             code: 4,
         },
     ),
@@ -271,22 +315,32 @@ fn the_readme_commands_run_in_order_and_exit_as_it_says() {
                 continue;
             }
             Exit(code) => *code,
-            ExitWith {
-                copy: (from, to),
-                code,
-            } => {
-                let source = match from.strip_prefix('/') {
-                    Some(path) => crate_dir.join(path),
-                    None => dir.path().join(from),
-                };
-                std::fs::copy(&source, dir.path().join(to))
-                    .unwrap_or_else(|e| panic!("`{line}`: copy {}: {e}", source.display()));
+            ExitWith { copy, code } => {
+                for (from, to) in *copy {
+                    let source = match from.strip_prefix('/') {
+                        Some(path) => crate_dir.join(path),
+                        None => dir.path().join(from),
+                    };
+                    std::fs::copy(&source, dir.path().join(to))
+                        .unwrap_or_else(|e| panic!("`{line}`: copy {}: {e}", source.display()));
+                }
                 *code
             }
         };
-        let args = arguments(line);
+        let mut args = arguments(line);
+        // `> FILE`: standard output goes to the file, as the shell would send it.
+        let redirect = match args.as_slice() {
+            [.., arrow, file] if arrow == ">" => Some(file.clone()),
+            _ => None,
+        };
+        if redirect.is_some() {
+            args.truncate(args.len() - 2);
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = run_in(dir.path(), &args);
+        if let Some(file) = redirect {
+            std::fs::write(dir.path().join(file), &output.stdout).expect("write the redirect");
+        }
         assert_eq!(
             output.status.code(),
             Some(code),

@@ -530,3 +530,45 @@ async fn the_sites_own_moodle_session_logs_the_admin_in() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn dates_are_shown_in_the_sites_time_zone() {
+    with_real_site(|site| async move {
+        // The site says `timezone` Europe/London, `forcetimezone` 99 (DECISIONS 17); the
+        // training starts at 1788217200, 2026-08-31 23:00 UTC, which Moodle shows as
+        // 1 September 2026.
+        save(&site, &[TRAINING], "sciences.json");
+        for lang in ["en", "fr"] {
+            let output = site.run(&[
+                "--lang",
+                lang,
+                "clone",
+                "sciences.json",
+                "--suffix",
+                "_2027",
+                "--name",
+                "Licence Sciences S1 2027 (dates)",
+                "--dry-run",
+            ]);
+            assert_exit(&output, 0, "clone --dry-run on the real site");
+            let text = stdout(&output) + &stderr(&output);
+            assert!(
+                text.contains("2026-09-01 → 2027-01-31 (Europe/London)"),
+                "{lang}: {text}"
+            );
+        }
+        let output = site.run(&[
+            "--json",
+            "clone",
+            "sciences.json",
+            "--suffix",
+            "_2027",
+            "--name",
+            "Licence Sciences S1 2027 (dates)",
+            "--dry-run",
+        ]);
+        let result = json(&output, "clone --json");
+        assert_eq!(result["plan"]["training"]["startdate"], 1_788_217_200);
+    })
+    .await;
+}

@@ -1677,3 +1677,22 @@ async fn the_precheck_page_advises_with_its_fields_and_the_sites_time_zone() {
         "{row}"
     );
 }
+
+// Issue 10, item 9, on the web too: the list shows the orphan milestones apart.
+#[tokio::test]
+async fn the_trainings_page_counts_orphan_milestones_apart() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/")).await).await;
+    assert!(
+        html.contains("(1 orphan: activity or course gone)"),
+        "{html}"
+    );
+    send(&app, admin.get("/?lang=fr")).await;
+    let html = text(send(&app, admin.get("/")).await).await;
+    assert!(
+        html.contains("(1 orphelin(s) : activité ou cours disparu)"),
+        "{html}"
+    );
+}

@@ -20,6 +20,9 @@ struct Line {
     id: i64,
     name: String,
     milestones: i64,
+    /// How many milestones' activity or course no longer exists (a backup leaves them out),
+    /// in words, when there are some.
+    orphans: Option<String>,
     learners: i64,
     template: String,
 }
@@ -157,6 +160,12 @@ pub async fn list(
             id: t.id,
             name,
             milestones: t.milestones,
+            orphans: (t.orphan_milestones > 0).then(|| {
+                visit.tr().fmt(
+                    "trainings.orphans",
+                    &[("n", &t.orphan_milestones.to_string())],
+                )
+            }),
             learners: t.learners,
             template: template_text(t, visit),
         };

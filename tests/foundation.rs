@@ -803,3 +803,61 @@ async fn a_getenv_password_is_given_separately_and_config_php_still_read() {
         db.drop_database().await;
     }
 }
+
+/// What no default message may show: a driver's protocol details or a Rust path of ours.
+const DRIVER_TEXT: [&str; 6] = [
+    "sqlx",
+    "CopyData",
+    "os error",
+    "establish",
+    "error communicating",
+    "::",
+];
+
+// Issue 9, item 2: a connection that fails says what to check, in the operator's language,
+// without the driver's text.
+#[test]
+fn a_connection_failure_says_what_to_check_without_the_drivers_words() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let mut cases = vec![(
+        "postgres://nobody@127.0.0.1:1/x".to_owned(),
+        ("nothing answers at 127.0.0.1:1", "rien ne répond à 127.0.0.1:1"),
+    )];
+    // A postgres:// URL pointed at the MariaDB server's port.
+    if let Some(mariadb) = std::env::var("ATTESTOODLE_TEST_MARIADB_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let authority = mariadb
+            .split_once("://")
+            .map(|(_, r)| r.split('/').next().unwrap_or(r))
+            .unwrap_or_default();
+        let hostport = authority.rsplit('@').next().unwrap_or(authority).to_owned();
+        cases.push((
+            format!("postgres://postgres@{hostport}/x"),
+            (
+                "is not a PostgreSQL server",
+                "n'est pas un serveur PostgreSQL",
+            ),
+        ));
+        cases.push((
+            format!("mysql://nobody:wrong@{hostport}/test"),
+            (
+                "refused the user or the password",
+                "refuse l'utilisateur ou le mot de passe",
+            ),
+        ));
+    }
+    for (url, (en, fr)) in cases {
+        for (lang, expected) in [("en", en), ("fr", fr)] {
+            let output = run_in(dir.path(), &["--lang", lang, "--db", &url, "list"]);
+            assert_eq!(output.status.code(), Some(1), "{url}");
+            let message = stderr(&output);
+            assert!(message.contains(expected), "{lang} {url}: {message}");
+            for text in DRIVER_TEXT {
+                assert!(!message.contains(text), "{url}: `{text}` in {message}");
+            }
+            assert!(!message.contains("wrong"), "the password is hidden: {message}");
+        }
+    }
+}

@@ -124,8 +124,8 @@ fn file_side(
         )
     };
     let backup = load::load_file(&context.cwd.join(path), max_size).map_err(|e| match e {
-        LoadError::Read { .. } => Failure::new(Exit::Runtime, e.to_string()),
-        other => rejected(other.to_string()),
+        LoadError::Read { .. } => Failure::load(&e, lang),
+        other => rejected(other.localized(lang)),
     })?;
     Side::of_backup(&shown, backup, trust, lang).map_err(|e| rejected(e.to_string()))
 }

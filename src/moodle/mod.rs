@@ -99,11 +99,19 @@ pub enum Error {
         empty_on_postgres: bool,
     },
     /// The server could not be reached or refused the login.
-    #[error("cannot connect to {url}: {source}")]
+    #[error("{}", connect_message(url, address, *failure, server_says.as_deref(), Lang::En))]
     Connect {
         /// The URL, password hidden.
         url: String,
-        /// The driver's error.
+        /// `host:port` (or the socket, or the SQLite file).
+        address: String,
+        /// What went wrong, in a person's terms.
+        failure: ConnectFailure,
+        /// The server's own words when it refused (not the driver's), for the cases that need
+        /// them.
+        server_says: Option<String>,
+        /// The driver's error, for the server's log (never in a default message).
+        #[source]
         source: sqlx::Error,
     },
     /// The server did not answer in time: connecting (`--connect-timeout`) or one statement
@@ -222,9 +230,13 @@ impl Error {
                 "le préfixe de tables `{prefix}` n'est pas valide : lettres minuscules, chiffres \
                  et `_`, en commençant par une lettre (par défaut Moodle utilise `mdl_`)"
             ),
-            Error::Connect { url, source } => {
-                format!("connexion impossible à {url} : {source}")
-            }
+            Error::Connect {
+                url,
+                address,
+                failure,
+                server_says,
+                ..
+            } => connect_message(url, address, *failure, server_says.as_deref(), Lang::Fr),
             Error::MissingTables {
                 database,
                 prefix,
@@ -331,6 +343,135 @@ fn timeout_message(address: &str, waited: Waited, seconds: u64, lang: Lang) -> S
              {seconds} s : les modifications ont pu être conservées ou non ; vérifiez avec \
              `list` avant de relancer la commande"
         ),
+    }
+}
+
+/// Why a connection failed, as the operator can act on it (moodle-core.md has the servers'
+/// codes); the driver's own text stays out of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// Nothing listens at the address.
+    Refused,
+    /// The host is unknown or cannot be reached.
+    Unreachable,
+    /// Something answers, but not as this kind of database server (wrong port or scheme).
+    WrongServer {
+        /// The kind the URL asked for.
+        expected: Backend,
+    },
+    /// The server refused the user or the password.
+    LoginRefused,
+    /// The server has no database of that name.
+    NoSuchDatabase,
+    /// Anything else; the server's words, when it gave some, follow.
+    Other,
+}
+
+impl ConnectFailure {
+    /// Classifies a driver error met while connecting.
+    pub fn of(error: &sqlx::Error, expected: Backend) -> (ConnectFailure, Option<String>) {
+        match error {
+            sqlx::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => {
+                    (ConnectFailure::Refused, None)
+                }
+                std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::InvalidData => {
+                    (ConnectFailure::WrongServer { expected }, None)
+                }
+                _ => (ConnectFailure::Unreachable, None),
+            },
+            sqlx::Error::Protocol(_) | sqlx::Error::Decode(_) | sqlx::Error::Tls(_) => {
+                (ConnectFailure::WrongServer { expected }, None)
+            }
+            sqlx::Error::Database(db) => {
+                // MySQL's SQLSTATE is often the generic 42000: its error number says more.
+                let code = match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    Some(mysql) => mysql.number().to_string(),
+                    None => db.code().map(|c| c.into_owned()).unwrap_or_default(),
+                };
+                let message = Some(db.message().to_owned());
+                match code.as_str() {
+                    // PostgreSQL: invalid_password, invalid_authorization_specification;
+                    // MySQL: ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
+                    // ER_ACCESS_DENIED_NO_PASSWORD_ERROR (MariaDB for an unknown user).
+                    "28P01" | "28000" | "1045" | "1044" | "1698" => {
+                        (ConnectFailure::LoginRefused, message)
+                    }
+                    // PostgreSQL invalid_catalog_name; MySQL ER_BAD_DB_ERROR.
+                    "3D000" | "1049" => (ConnectFailure::NoSuchDatabase, message),
+                    _ => (ConnectFailure::Other, message),
+                }
+            }
+            _ => (ConnectFailure::Other, None),
+        }
+    }
+}
+
+fn connect_message(
+    url: &str,
+    address: &str,
+    failure: ConnectFailure,
+    server_says: Option<&str>,
+    lang: Lang,
+) -> String {
+    let says = server_says.map(|s| format!(" ({s})")).unwrap_or_default();
+    let kind = |backend: Backend| match backend {
+        Backend::Postgres => "PostgreSQL",
+        Backend::MySql => "MariaDB/MySQL",
+        Backend::Sqlite => "SQLite",
+    };
+    match (failure, lang) {
+        (ConnectFailure::Refused, Lang::En) => format!(
+            "cannot connect to {url}: nothing answers at {address}; is the database server \
+             running, and are this its host and port?"
+        ),
+        (ConnectFailure::Refused, Lang::Fr) => format!(
+            "connexion impossible à {url} : rien ne répond à {address} ; le serveur de base de \
+             données est-il démarré, et est-ce bien son hôte et son port ?"
+        ),
+        (ConnectFailure::Unreachable, Lang::En) => format!(
+            "cannot connect to {url}: {address} cannot be reached; check the host name and the \
+             network"
+        ),
+        (ConnectFailure::Unreachable, Lang::Fr) => format!(
+            "connexion impossible à {url} : {address} est injoignable ; vérifiez le nom d'hôte \
+             et le réseau"
+        ),
+        (ConnectFailure::WrongServer { expected }, Lang::En) => format!(
+            "cannot connect to {url}: what answers at {address} is not a {} server; check the \
+             port, and that the URL's scheme (postgres:// or mysql://) is the server's",
+            kind(expected)
+        ),
+        (ConnectFailure::WrongServer { expected }, Lang::Fr) => format!(
+            "connexion impossible à {url} : ce qui répond à {address} n'est pas un serveur {} ; \
+             vérifiez le port, et que le schéma de l'URL (postgres:// ou mysql://) est celui du \
+             serveur",
+            kind(expected)
+        ),
+        (ConnectFailure::LoginRefused, Lang::En) => format!(
+            "cannot connect to {url}: the server at {address} refused the user or the password; \
+             check them (config.php `dbuser` and `dbpass`, or the URL){says}"
+        ),
+        (ConnectFailure::LoginRefused, Lang::Fr) => format!(
+            "connexion impossible à {url} : le serveur {address} refuse l'utilisateur ou le mot \
+             de passe ; vérifiez-les (`dbuser` et `dbpass` de config.php, ou l'URL){says}"
+        ),
+        (ConnectFailure::NoSuchDatabase, Lang::En) => format!(
+            "cannot connect to {url}: the server at {address} has no database of that name; \
+             check it (config.php `dbname`, or the URL){says}"
+        ),
+        (ConnectFailure::NoSuchDatabase, Lang::Fr) => format!(
+            "connexion impossible à {url} : le serveur {address} n'a pas de base de ce nom ; \
+             vérifiez-le (`dbname` de config.php, ou l'URL){says}"
+        ),
+        (ConnectFailure::Other, Lang::En) => {
+            format!("cannot connect to {url} at {address}{says}")
+        }
+        (ConnectFailure::Other, Lang::Fr) => {
+            format!("connexion impossible à {url} ({address}){says}")
+        }
     }
 }
 

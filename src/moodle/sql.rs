@@ -543,9 +543,15 @@ impl Pool {
             statement: timeouts.statement,
             backend,
         });
-        let connect_error = |source| Error::Connect {
-            url: description.to_owned(),
-            source,
+        let connect_error = |source: sqlx::Error| {
+            let (failure, server_says) = super::ConnectFailure::of(&source, backend);
+            Error::Connect {
+                url: description.to_owned(),
+                address: limits.address.clone(),
+                failure,
+                server_says,
+                source,
+            }
         };
         let timed_out = || Error::Timeout {
             address: limits.address.clone(),

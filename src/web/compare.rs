@@ -72,7 +72,7 @@ pub async fn submit(
     let backup = match load::load_bytes(&file.bytes, max) {
         Ok(backup) => backup,
         Err(e) => {
-            let message = format!("{} {e}", t.get("compare.rejected"));
+            let message = format!("{} {}", t.get("compare.rejected"), e.localized(lang));
             return refused(page, StatusCode::UNPROCESSABLE_ENTITY, message);
         }
     };

@@ -112,7 +112,7 @@ pub enum Error {
         server_says: Option<String>,
         /// The driver's error, for the server's log (never in a default message).
         #[source]
-        source: sqlx::Error,
+        source: Box<sqlx::Error>,
     },
     /// The server did not answer in time: connecting (`--connect-timeout`) or one statement
     /// (`--statement-timeout`, the transaction rolled back).

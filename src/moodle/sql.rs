@@ -550,7 +550,7 @@ impl Pool {
                 address: limits.address.clone(),
                 failure,
                 server_says,
-                source,
+                source: Box::new(source),
             }
         };
         let timed_out = || Error::Timeout {

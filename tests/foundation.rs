@@ -494,16 +494,13 @@ fn a_server_that_never_answers_times_out_naming_host_and_port() {
     }
     // The environment variable sets it too; the default is documented in --help.
     let started = std::time::Instant::now();
-    let output = std::process::Command::new(common::binary())
+    let output = common::tool_command(common::binary(), dir.path(), &dir.path().join("keys"))
         .args([
             "--db",
             &format!("postgres://moodle@{address}/moodle"),
             "list",
         ])
-        .current_dir(dir.path())
-        .env_remove("ATTESTOODLE_DB")
         .env("ATTESTOODLE_CONNECT_TIMEOUT", "1")
-        .env("LANG", "C")
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -724,17 +721,11 @@ async fn a_getenv_password_is_given_separately_and_config_php_still_read() {
         std::fs::write(dir.join("db-pass"), format!("{password}\n")).expect("password file");
         std::fs::write(dir.join("wrong-pass"), "not it\n").expect("password file");
         let run = |env: Option<&str>, args: &[&str]| {
-            let mut command = std::process::Command::new(common::binary());
+            let mut command = common::tool_command(common::binary(), dir, &dir.join("keys"));
             command
                 .args(["--moodle-config", "config.php"])
                 .args(args)
-                .current_dir(dir)
-                .env_remove("ATTESTOODLE_DB")
-                .env_remove("MOODLE_CONFIG")
-                .env_remove("ATTESTOODLE_PREFIX")
-                .env_remove("ATTESTOODLE_DB_PASSWORD")
-                .env("MOODLE_DB_PASS", password)
-                .env("LANG", "C");
+                .env("MOODLE_DB_PASS", password);
             if let Some(value) = env {
                 command.env("ATTESTOODLE_DB_PASSWORD", value);
             }
@@ -821,7 +812,10 @@ fn a_connection_failure_says_what_to_check_without_the_drivers_words() {
     let dir = tempfile::tempdir().expect("a directory");
     let mut cases = vec![(
         "postgres://nobody@127.0.0.1:1/x".to_owned(),
-        ("nothing answers at 127.0.0.1:1", "rien ne répond à 127.0.0.1:1"),
+        (
+            "nothing answers at 127.0.0.1:1",
+            "rien ne répond à 127.0.0.1:1",
+        ),
     )];
     // A postgres:// URL pointed at the MariaDB server's port.
     if let Some(mariadb) = std::env::var("ATTESTOODLE_TEST_MARIADB_URL")
@@ -857,7 +851,10 @@ fn a_connection_failure_says_what_to_check_without_the_drivers_words() {
             for text in DRIVER_TEXT {
                 assert!(!message.contains(text), "{url}: `{text}` in {message}");
             }
-            assert!(!message.contains("wrong"), "the password is hidden: {message}");
+            assert!(
+                !message.contains("wrong"),
+                "the password is hidden: {message}"
+            );
         }
     }
 }

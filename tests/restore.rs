@@ -513,17 +513,8 @@ fn signed_text(document: &Document) -> String {
 fn run(db: &TestDb, keys: &Path, args: &[&str]) -> Output {
     let mut full = vec!["--db", &db.url, "--prefix", &db.prefix];
     full.extend_from_slice(args);
-    Command::new(common::binary())
+    common::tool_command(common::binary(), db.dir.path(), keys)
         .args(&full)
-        .current_dir(db.dir.path())
-        .env_remove("ATTESTOODLE_DB")
-        .env_remove("MOODLE_CONFIG")
-        .env_remove("ATTESTOODLE_PREFIX")
-        .env_remove("ATTESTOODLE_DATAROOT")
-        .env_remove("ATTESTOODLE_LANG")
-        .env_remove("ATTESTOODLE_KEY")
-        .env("ATTESTOODLE_KEY_DIR", keys)
-        .env("LANG", "C")
         .output()
         .expect("run attestoodle-backup")
 }

@@ -965,20 +965,11 @@ async fn duplicate_rows_are_written_once_and_twin_templates_are_refused() {
 fn run_umask_022(db: &TestDb, args: &[&str]) -> std::process::Output {
     let mut full = vec!["--db", db.url.as_str(), "--prefix", db.prefix.as_str()];
     full.extend_from_slice(args);
-    std::process::Command::new("sh")
+    common::tool_command("sh", db.dir.path(), &db.dir.path().join("keys"))
         .arg("-c")
         .arg("umask 022 && exec \"$0\" \"$@\"")
         .arg(common::binary())
         .args(&full)
-        .current_dir(db.dir.path())
-        .env_remove("ATTESTOODLE_DB")
-        .env_remove("MOODLE_CONFIG")
-        .env_remove("ATTESTOODLE_PREFIX")
-        .env_remove("ATTESTOODLE_DATAROOT")
-        .env_remove("ATTESTOODLE_LANG")
-        .env_remove("ATTESTOODLE_KEY")
-        .env("ATTESTOODLE_KEY_DIR", db.dir.path().join("keys"))
-        .env("LANG", "C")
         .output()
         .expect("run attestoodle-backup")
 }

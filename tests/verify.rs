@@ -36,19 +36,8 @@ impl Site {
     /// Runs the binary in the site's directory with its key directory and nothing else of the
     /// tool's environment.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(binary())
+        common::tool_command(binary(), self.dir.path(), &self.key_dir())
             .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("ATTESTOODLE_DB")
-            .env_remove("MOODLE_CONFIG")
-            .env_remove("ATTESTOODLE_PREFIX")
-            .env_remove("ATTESTOODLE_DATAROOT")
-            .env_remove("ATTESTOODLE_LANG")
-            .env_remove("ATTESTOODLE_KEY")
-            .env_remove("XDG_CONFIG_HOME")
-            .env("ATTESTOODLE_KEY_DIR", self.key_dir())
-            .env("HOME", self.dir.path())
-            .env("LANG", "C")
             .output()
             .expect("run attestoodle-backup")
     }

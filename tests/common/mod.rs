@@ -208,20 +208,41 @@ impl TestDb {
     }
 }
 
-/// Runs the binary in a directory, with a clean environment for the tool's variables.
+/// The variables the tool reads; a test starts without any of them.
+const TOOL_VARIABLES: [&str; 11] = [
+    "ATTESTOODLE_DB",
+    "MOODLE_CONFIG",
+    "ATTESTOODLE_PREFIX",
+    "ATTESTOODLE_DATAROOT",
+    "ATTESTOODLE_LANG",
+    "ATTESTOODLE_KEY",
+    "ATTESTOODLE_KEY_DIR",
+    "ATTESTOODLE_CONNECT_TIMEOUT",
+    "ATTESTOODLE_STATEMENT_TIMEOUT",
+    "ATTESTOODLE_DB_PASSWORD",
+    "XDG_CONFIG_HOME",
+];
+
+/// `program` (the binary, or a shell that runs it) in `dir`, with none of the tool's variables,
+/// its keys in `keys` (never in $HOME) and messages in English unless `--lang` says otherwise.
+pub fn tool_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path, keys: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.current_dir(dir);
+    for variable in TOOL_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+        .env("ATTESTOODLE_KEY_DIR", keys)
+        .env("HOME", dir)
+        .env("LANG", "C");
+    command
+}
+
+/// Runs the binary in a directory, with a clean environment for the tool's variables and its
+/// keys in `dir/keys`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
+    tool_command(binary(), dir, &dir.join("keys"))
         .args(args)
-        .current_dir(dir)
-        .env_remove("ATTESTOODLE_DB")
-        .env_remove("MOODLE_CONFIG")
-        .env_remove("ATTESTOODLE_PREFIX")
-        .env_remove("ATTESTOODLE_DATAROOT")
-        .env_remove("ATTESTOODLE_LANG")
-        .env_remove("ATTESTOODLE_KEY")
-        // Keys made by `save` and `demo` stay in the test's directory, never in $HOME.
-        .env("ATTESTOODLE_KEY_DIR", dir.join("keys"))
-        .env("LANG", "C")
         .output()
         .expect("run attestoodle-backup")
 }

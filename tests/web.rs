@@ -1696,3 +1696,40 @@ async fn the_trainings_page_counts_orphan_milestones_apart() {
         "{html}"
     );
 }
+
+// Issue "diff and repair": the precheck page of a replace shows what the replacement changes.
+#[tokio::test]
+async fn the_precheck_of_a_replace_shows_what_it_changes() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let mut document = attestoodle_backup::document::v2::parse(&bytes).expect("a format-2 file");
+    let before = document.milestones[0].creditedtime;
+    document.milestones[0].creditedtime = 999;
+    attestoodle_backup::document::signature::sign(&mut document, &keys::generate());
+    let edited = attestoodle_backup::document::v2::to_text(&document).into_bytes();
+
+    let (status, html) = upload_restore(&app, &admin, &edited, &[("mode", "restore")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("What the replacement changes"), "{html}");
+    assert!(html.contains("1 difference(s) from A to B"), "{html}");
+    assert!(html.contains(&format!("{before} → 999 min")), "{html}");
+
+    // The same file as it was: nothing changes, and it says so.
+    let (_, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
+    assert!(
+        html.contains("identical: both define the same training"),
+        "{html}"
+    );
+
+    // A clone creates a training: no comparison.
+    let (_, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_2030")],
+    )
+    .await;
+    assert!(!html.contains("What the replacement changes"), "{html}");
+}

@@ -89,6 +89,8 @@ struct PrecheckPage {
     to_accept: bool,
     blocked: bool,
     problem: Option<String>,
+    /// For a replace: what it will change in the training as it is now.
+    comparison: Option<Comparison>,
 }
 
 #[derive(Template)]
@@ -184,8 +186,16 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
 /// What precheck gives for an upload: the plan and the conversion notes, or the page that
 /// says why not.
 enum Checked {
-    Plan(Box<Plan>, Vec<String>),
+    Plan(Box<Plan>, Vec<String>, Option<Comparison>),
     Refused(Response),
+}
+
+/// What a replace will change: the training as it is now (A) against the file (B), through
+/// `diff::compare` (issue "diff and repair": *Compare* on the precheck page of a replace).
+#[derive(Debug, Clone)]
+struct Comparison {
+    summary: String,
+    changes: Vec<String>,
 }
 
 async fn check(
@@ -238,7 +248,38 @@ async fn check(
         .iter()
         .map(|n| format!("{}: {}", n.code, n.text(visit.lang)))
         .collect();
-    Ok(Checked::Plan(Box::new(plan), notes))
+    let comparison = match (plan.training.action, plan.training.existing_id) {
+        (TrainingAction::Replace, Some(id)) => {
+            compare_with_live(state, visit, id, &prepared.document).await?
+        }
+        _ => None,
+    };
+    Ok(Checked::Plan(Box::new(plan), notes, comparison))
+}
+
+/// The differences from the live training `id` to the file; `None` when the live training
+/// cannot be read as `save` reads it (the precheck says why elsewhere).
+async fn compare_with_live(
+    state: &AppState,
+    visit: &Visit,
+    id: i64,
+    document: &crate::document::v2::Document,
+) -> Result<Option<Comparison>, WebError> {
+    let live = match crate::save::read(state.site(), id, time::OffsetDateTime::now_utc()).await {
+        Ok((live, _)) => live,
+        Err(crate::save::SaveError::Database(e)) => return Err(WebError::internal(visit, e)),
+        Err(_) => return Ok(None),
+    };
+    let changes = crate::diff::compare(&live, document);
+    let lang = visit.lang;
+    Ok(Some(Comparison {
+        summary: if changes.is_empty() {
+            crate::diff::identical_text(lang).to_owned()
+        } else {
+            crate::diff::count_text(changes.len(), lang)
+        },
+        changes: changes.iter().map(|c| c.localized(lang)).collect(),
+    }))
 }
 
 /// `start → end (zone)` in the site's time zone, with the shift when there is one.
@@ -259,12 +300,14 @@ fn counts(statuses: impl Iterator<Item = Status>) -> (usize, usize) {
     })
 }
 
+#[allow(clippy::too_many_arguments)] // One page, shown from two places with the same parts.
 fn precheck_page(
     visit: &Visit,
     status: StatusCode,
     pending: &PendingRestore,
     plan: &Plan,
     notes: Vec<String>,
+    comparison: Option<Comparison>,
     ticked: &BTreeSet<String>,
     problem: Option<String>,
 ) -> Response {
@@ -340,6 +383,7 @@ fn precheck_page(
             to_accept,
             blocked: !plan.blocking().is_empty(),
             problem,
+            comparison,
         },
     )
 }
@@ -377,13 +421,14 @@ pub async fn submit(
             state.sessions().drop_pending(&visit.session_id);
             Ok(page)
         }
-        Checked::Plan(plan, notes) => {
+        Checked::Plan(plan, notes, comparison) => {
             let page = precheck_page(
                 visit,
                 StatusCode::OK,
                 &pending,
                 &plan,
                 notes,
+                comparison,
                 &BTreeSet::new(),
                 None,
             );
@@ -435,12 +480,12 @@ pub async fn apply(
         .filter(|(k, _)| k.starts_with("accept."))
         .map(|(_, v)| v.clone())
         .collect();
-    let (plan, notes) = match check(&state, visit, &pending).await? {
+    let (plan, notes, comparison) = match check(&state, visit, &pending).await? {
         Checked::Refused(page) => {
             state.sessions().drop_pending(&visit.session_id);
             return Ok(page);
         }
-        Checked::Plan(plan, notes) => (plan, notes),
+        Checked::Plan(plan, notes, comparison) => (plan, notes, comparison),
     };
     let accepted = accepted_codes(&plan, &ticked);
     let again = |problem: String| {
@@ -450,6 +495,7 @@ pub async fn apply(
             &pending,
             &plan,
             notes.clone(),
+            comparison.clone(),
             &ticked,
             Some(problem),
         )

@@ -491,6 +491,7 @@ async fn the_sites_own_moodle_session_logs_the_admin_in() {
         config.moodle_session = Some(web::MoodleSessionLogin {
             cookie: cookie.clone(),
             wwwroot: moodle.target().wwwroot.clone(),
+            elsewhere: None,
         });
         let app = web::app(AppState::new(moodle, config));
         let get = |sid: &str| {

@@ -1518,6 +1518,7 @@ async fn a_live_moodle_session_of_an_administrator_logs_in_and_nothing_else_does
     config.moodle_session = Some(web::MoodleSessionLogin {
         cookie: "MoodleSession".to_owned(),
         wwwroot: Some("https://moodle.univ-demo.fr".to_owned()),
+        elsewhere: None,
     });
     let app = fixture.app_with(config).await;
 
@@ -1581,6 +1582,20 @@ async fn a_live_moodle_session_of_an_administrator_logs_in_and_nothing_else_does
         ),
         "{html}"
     );
+
+    // A Moodle whose sessions live in Redis: no look-up, and the login page says why.
+    let mut config = fixture.config();
+    config.moodle_session = Some(web::MoodleSessionLogin {
+        cookie: "MoodleSession".to_owned(),
+        wwwroot: Some("https://moodle.univ-demo.fr".to_owned()),
+        elsewhere: Some("Redis"),
+    });
+    let app = fixture.app_with(config).await;
+    let response = send(&app, with_moodle_cookie("/", live, None)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let html = text(send(&app, get("/login", None)).await).await;
+    assert!(html.contains("keeps its sessions in Redis"), "{html}");
+    assert!(!html.contains("Log in with Moodle"), "{html}");
 
     // Without --moodle-session, the cookie is ignored and the page says nothing of Moodle.
     let app = fixture.app().await;

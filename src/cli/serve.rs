@@ -71,9 +71,29 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
             .session_cookie_name()
             .await
             .map_err(|e| Failure::database(e, lang))?;
+        let elsewhere = target.sessions_elsewhere();
+        if let Some(store) = elsewhere {
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::En => format!(
+                        "attestoodle-backup: warning: this Moodle keeps its sessions in {store} \
+                         ($CFG->session_handler_class), which this tool does not read: \
+                         --moodle-session logs nobody in; administrators log in with a password"
+                    ),
+                    Lang::Fr => format!(
+                        "attestoodle-backup : attention : ce Moodle garde ses sessions dans \
+                         {store} ($CFG->session_handler_class), que cet outil ne lit pas : \
+                         --moodle-session ne connecte personne ; les administrateurs se \
+                         connectent avec un mot de passe"
+                    ),
+                }
+            );
+        }
         config.moodle_session = Some(MoodleSessionLogin {
             cookie,
             wwwroot: target.wwwroot.clone(),
+            elsewhere,
         });
     }
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -150,13 +150,17 @@ impl Site {
 }
 
 impl Site {
-    /// The name of Moodle's session cookie: `MoodleSession` followed by the `sessioncookie`
-    /// setting of the `config` table (empty by default).
+    /// The name of Moodle's session cookie: `MoodleSession` followed by `$CFG->sessioncookie`
+    /// of config.php when it sets one, else the `sessioncookie` setting of the `config` table
+    /// (empty by default).
     pub async fn session_cookie_name(&self) -> Result<String, Error> {
-        let suffix = self
-            .config_value("sessioncookie")
-            .await?
-            .unwrap_or_default();
+        let suffix = match &self.target().sessioncookie {
+            Some(forced) => forced.clone(),
+            None => self
+                .config_value("sessioncookie")
+                .await?
+                .unwrap_or_default(),
+        };
         Ok(format!("{SESSION_COOKIE_PREFIX}{}", suffix.trim()))
     }
 

@@ -96,6 +96,12 @@ pub struct MoodleConfig {
     pub passwordsaltmain: Option<Secret>,
     /// `$CFG->passwordpeppers` sorted by key, so the last one is the current pepper.
     pub passwordpeppers: Vec<Secret>,
+    /// `$CFG->sessioncookie`: appended to `MoodleSession` in the session cookie's name; when
+    /// set here it wins over the `config` table's, as in Moodle.
+    pub sessioncookie: Option<String>,
+    /// `$CFG->session_handler_class` (`\core\session\redis`, `…\memcached`, `…\database`,
+    /// `…\file`); `None` when absent or computed.
+    pub session_handler_class: Option<String>,
 }
 
 impl MoodleConfig {
@@ -1742,6 +1748,10 @@ impl Assignments {
             siteadmins: self.non_empty("siteadmins")?,
             passwordsaltmain: self.string("passwordsaltmain", true)?.map(Secret),
             passwordpeppers: self.peppers()?,
+            // Neither is needed to read or write a training: a value that needs PHP is left
+            // out rather than refusing the file.
+            sessioncookie: self.string("sessioncookie", false).ok().flatten(),
+            session_handler_class: self.non_empty("session_handler_class").ok().flatten(),
         })
     }
 }
@@ -1749,6 +1759,23 @@ impl Assignments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_settings_are_read_and_a_computed_one_is_left_out() {
+        let with =
+            |lines: &str| INSTALLER.replacen("$CFG->prefix", &format!("{lines}\n$CFG->prefix"), 1);
+        let config = parse(&with(
+            "$CFG->sessioncookie = 'prod';\n$CFG->session_handler_class = '\\core\\session\\redis';",
+        ))
+        .expect("a config.php");
+        assert_eq!(config.sessioncookie.as_deref(), Some("prod"));
+        assert_eq!(
+            config.session_handler_class.as_deref(),
+            Some("\\core\\session\\redis")
+        );
+        let config = parse(&with("$CFG->sessioncookie = getenv('X');")).expect("still read");
+        assert_eq!(config.sessioncookie, None);
+    }
 
     /// A config.php as Moodle's web installer writes it (var_export layout).
     const INSTALLER: &str = r#"<?php  // Moodle configuration file

@@ -513,11 +513,28 @@ pub struct Target {
     pub password_salt_main: Option<config_php::Secret>,
     /// `$CFG->passwordpeppers` from config.php, sorted by key.
     pub password_peppers: Vec<config_php::Secret>,
+    /// `$CFG->sessioncookie` from config.php (it wins over the `config` table's).
+    pub sessioncookie: Option<String>,
+    /// `$CFG->session_handler_class` from config.php: where Moodle keeps its sessions.
+    pub session_handler: Option<String>,
     /// The database for messages, password hidden.
     pub description: String,
 }
 
 impl Target {
+    /// Whether Moodle keeps its sessions outside its database and files (Redis, Memcached),
+    /// where the `sessions` table has no rows for them: then the name of that store.
+    pub fn sessions_elsewhere(&self) -> Option<&'static str> {
+        let class = self.session_handler.as_deref()?.to_ascii_lowercase();
+        if class.contains("redis") {
+            Some("Redis")
+        } else if class.contains("memcache") {
+            Some("Memcached")
+        } else {
+            None
+        }
+    }
+
     /// Resolves the options; reads config.php when given, but connects to nothing.
     ///
     /// Fails on an unknown URL scheme, a missing SQLite file, an unreadable config.php, or no
@@ -528,6 +545,8 @@ impl Target {
         let mut siteadmins = None;
         let mut password_salt_main = None;
         let mut password_peppers = Vec::new();
+        let mut sessioncookie = None;
+        let mut session_handler = None;
         let mut config_prefix = None;
         let mut password = None;
         let (connect, description) = if let Some(url) = &options.db {
@@ -550,6 +569,8 @@ impl Target {
             siteadmins = config.siteadmins.clone();
             password_salt_main = config.passwordsaltmain.clone();
             password_peppers = config.passwordpeppers.clone();
+            sessioncookie = config.sessioncookie.clone();
+            session_handler = config.session_handler_class.clone();
             config_prefix = config.prefix.clone();
             let url = config.database_url();
             let (connect, _) = parse_url(&url, cwd)?;
@@ -596,6 +617,8 @@ impl Target {
             siteadmins,
             password_salt_main,
             password_peppers,
+            sessioncookie,
+            session_handler,
             description,
         })
     }
@@ -615,6 +638,8 @@ impl Target {
             siteadmins: None,
             password_salt_main: None,
             password_peppers: Vec::new(),
+            sessioncookie: None,
+            session_handler: None,
             description: format!("sqlite://{}", path.display()),
         }
     }

@@ -25,6 +25,8 @@ struct LoginPage {
     username: String,
     /// Moodle's login page, returning here (`serve --moodle-session` with a known wwwroot).
     moodle_login: Option<String>,
+    /// Why the Moodle login cannot be used here: its sessions live in another store.
+    moodle_elsewhere: Option<String>,
 }
 
 #[derive(Template)]
@@ -46,6 +48,16 @@ pub async fn form(State(state): State<AppState>, visit: Visit, headers: HeaderMa
             message: None,
             username: String::new(),
             moodle_login: moodle_login_url(&state, &visit, &headers),
+            moodle_elsewhere: state
+                .config()
+                .moodle_session
+                .as_ref()
+                .and_then(|c| c.elsewhere)
+                .map(|store| {
+                    visit
+                        .tr()
+                        .fmt("login.moodle_elsewhere", &[("store", store)])
+                }),
         },
     )
 }
@@ -53,7 +65,11 @@ pub async fn form(State(state): State<AppState>, visit: Visit, headers: HeaderMa
 /// Moodle's login page with `wantsurl` set to this tool's home page, so that Moodle sends the
 /// administrator back here once logged in (CAS, Shibboleth and every other Moodle login).
 fn moodle_login_url(state: &AppState, visit: &Visit, headers: &HeaderMap) -> Option<String> {
-    let wwwroot = state.config().moodle_session.as_ref()?.wwwroot.as_ref()?;
+    let config = state.config().moodle_session.as_ref()?;
+    if config.elsewhere.is_some() {
+        return None;
+    }
+    let wwwroot = config.wwwroot.as_ref()?;
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let host = state
         .config()
@@ -122,6 +138,7 @@ pub async fn submit(
                 message: Some(message),
                 username: form.username.clone(),
                 moodle_login: None,
+                moodle_elsewhere: None,
             },
         )
     };

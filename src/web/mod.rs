@@ -73,8 +73,12 @@ pub struct WebConfig {
 pub struct MoodleSessionLogin {
     /// The cookie's name: `MoodleSession` followed by `$CFG->sessioncookie`.
     pub cookie: String,
-    /// `$CFG->wwwroot`, for the *Log in with Moodle* and *Log out of Moodle* links.
+    /// `$CFG->wwwroot`, for the *Log in with Moodle* link.
     pub wwwroot: Option<String>,
+    /// Where Moodle keeps its sessions when not in its `sessions` table (`Redis`,
+    /// `Memcached`, from `$CFG->session_handler_class`): the login page says so and no session
+    /// is looked up.
+    pub elsewhere: Option<&'static str>,
 }
 
 impl WebConfig {

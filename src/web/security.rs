@@ -300,7 +300,12 @@ async fn moodle_login(
     parts: &Parts,
     state: &AppState,
 ) -> Result<Option<super::session::Login>, crate::moodle::Error> {
-    let Some(config) = &state.config().moodle_session else {
+    let Some(config) = state
+        .config()
+        .moodle_session
+        .as_ref()
+        .filter(|c| c.elsewhere.is_none())
+    else {
         return Ok(None);
     };
     let Some(sid) = cookie_value(&parts.headers, &config.cookie) else {

@@ -1748,3 +1748,31 @@ async fn the_precheck_of_a_replace_shows_what_it_changes() {
     .await;
     assert!(!html.contains("What the replacement changes"), "{html}");
 }
+
+// Issue 11, item 7: the Moodle-session login can be tried on the demo, which writes a session.
+#[tokio::test]
+async fn the_demo_writes_a_moodle_session_that_logs_its_admin_in() {
+    let fixture = Fixture::new().await;
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let sid = demo::moodle_session(&site)
+        .await
+        .expect("write the session")
+        .expect("the demo has Moodle's sessions table");
+    site.close().await;
+    assert_eq!(sid.len(), 26, "{sid}");
+    let mut config = fixture.config();
+    config.moodle_session = Some(web::MoodleSessionLogin {
+        cookie: "MoodleSession".to_owned(),
+        wwwroot: None,
+        elsewhere: None,
+    });
+    let app = fixture.app_with(config).await;
+    let response = send(&app, with_moodle_cookie("/", &sid, None)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(text(response).await.contains("<strong>admin</strong>"));
+}

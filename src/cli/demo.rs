@@ -82,11 +82,14 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             .list_trainings()
             .await
             .map_err(|e| Failure::database(e, lang))?;
-        Ok::<_, Failure>((saved, cloned, list))
+        let moodle_session = demo::moodle_session(&site)
+            .await
+            .map_err(|e| Failure::database(e, lang))?;
+        Ok::<_, Failure>((saved, cloned, list, moodle_session))
     }
     .await;
     site.close().await;
-    let (saved, cloned, list) = job?;
+    let (saved, cloned, list, moodle_session) = job?;
     let (saved_file, key_id, kept) = saved
         .map(|save| (Some(save.file), save.key_id, save.kept))
         .unwrap_or_default();
@@ -101,6 +104,7 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
             "saved_verified": !key_id.is_empty(),
             "saved_kept": kept,
             "key_id": key_id,
+            "moodle_session": moodle_session,
             "clone": cloned.as_ref().map(|(plan, report)| serde_json::json!({
                 "plan": plan,
                 "report": report,
@@ -189,6 +193,12 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
         Lang::En => format!("Web interface: `attestoodle-backup serve`, then open http://127.0.0.1:8080/ and log in as {} with the password {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
         Lang::Fr => format!("Interface web : `attestoodle-backup serve`, puis ouvrez http://127.0.0.1:8080/ et connectez-vous en tant que {} avec le mot de passe {}\n", demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD),
     });
+    if let Some(moodle_session) = &moodle_session {
+        out.push_str(&match lang {
+        Lang::En => format!("Moodle-session login (as for CAS or Shibboleth accounts): `attestoodle-backup serve --moodle-session`, then send the cookie of the Moodle session of {} this run wrote (8 hours), e.g. `curl -b MoodleSession={moodle_session} http://127.0.0.1:8080/`\n", demo::DEMO_ADMIN_USERNAME),
+        Lang::Fr => format!("Connexion par la session Moodle (comme pour les comptes CAS ou Shibboleth) : `attestoodle-backup serve --moodle-session`, puis envoyez le cookie de la session Moodle de {} écrite par cette exécution (8 heures), par exemple `curl -b MoodleSession={moodle_session} http://127.0.0.1:8080/`\n", demo::DEMO_ADMIN_USERNAME),
+    });
+    }
     print_stdout(&out)
 }
 

@@ -1776,3 +1776,147 @@ async fn the_demo_writes_a_moodle_session_that_logs_its_admin_in() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(text(response).await.contains("<strong>admin</strong>"));
 }
+
+/// The `value` of the `<option>` whose text is `label` in a page.
+fn option_value(html: &str, label: &str) -> String {
+    html.split("<option value=\"")
+        .skip(1)
+        .find(|rest| {
+            rest.split_once('>')
+                .is_some_and(|(_, after)| after.starts_with(label))
+        })
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+// Issue 11, item 1: every option of the command line is on the form, and changes the plan.
+#[tokio::test]
+async fn every_restore_option_is_on_the_form_and_changes_the_plan() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/restore")).await).await;
+    for id in [
+        "course_map",
+        "start",
+        "learners",
+        "category",
+        "template-reuse",
+        "template-replace",
+        "template-copy",
+        "template_copy_name",
+    ] {
+        assert!(
+            html.contains(&format!("<label for=\"{id}\">")),
+            "{id}: {html}"
+        );
+    }
+    assert!(html.contains("name=\"start\" type=\"date\""), "{html}");
+    let langues = option_value(&html, "Université Démo / Langues");
+    assert!(
+        !langues.is_empty(),
+        "the category list names this site's categories: {html}"
+    );
+    assert!(
+        !html.contains("--"),
+        "no command-line flag on the form: {html}"
+    );
+
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    // Learners: a clone leaves them out unless asked.
+    let (_, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027b"),
+            ("learners", "with"),
+        ],
+    )
+    .await;
+    assert!(!html.contains("learners-left-out"), "{html}");
+    // Another category, a new start date, a course map instead of a suffix.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("name", "Chimie par la table"),
+            ("category", &langues),
+            ("start", "2027-09-06"),
+            ("course_map", "CHIM101,CHIM101_2027\nCHIM102,CHIM102_2027\n"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Université Démo / Langues (id "), "{html}");
+    assert!(html.contains("2027-09-06"), "{html}");
+    assert!(
+        !html.contains("missing-course"),
+        "the map names the 2027 courses: {html}"
+    );
+    // A copy of the template needs its name; both a shift and a start are refused.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_2030"), ("template", "copy")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("Give the name of the copy of the template"),
+        "{html}"
+    );
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2030"),
+            ("shift", "7"),
+            ("start", "2027-09-06"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("not both"), "{html}");
+    // The copy, applied: the clone uses the template under its new name.
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("template", "copy"),
+            ("template_copy_name", "Site 2031"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("name=\"pending\""), "{html}");
+    let pending = pending_in(&html);
+    let mut form = vec![
+        ("csrf".to_owned(), admin.csrf.clone()),
+        ("pending".to_owned(), pending),
+    ];
+    for (name, value) in ticks_in(&html) {
+        form.push((name, value));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        text(response).await
+    );
+    let list = text(send(&app, admin.get("/")).await).await;
+    assert!(list.contains("Licence Chimie S1 2026_2027"), "{list}");
+    assert!(list.contains("Site 2031"), "{list}");
+}

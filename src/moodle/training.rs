@@ -116,6 +116,17 @@ impl CategoryTree {
         self.path_names(id).join(" / ")
     }
 
+    /// Every category as `(id, path as one line)`, sorted by path (a list to choose from).
+    pub fn by_path(&self) -> Vec<(i64, String)> {
+        let mut all: Vec<(i64, String)> = self
+            .order
+            .iter()
+            .map(|id| (*id, self.path_text(*id)))
+            .collect();
+        all.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+        all
+    }
+
     /// Every category id in `id` or below it.
     pub fn subtree(&self, id: i64) -> Vec<i64> {
         self.order

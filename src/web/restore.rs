@@ -26,7 +26,7 @@ use crate::document::load;
 use crate::i18n::Lang;
 use crate::restore::{
     self, Accepted, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
-    RestoreError, RestoreOptions, Severity, Status, TrainingAction,
+    RestoreError, RestoreOptions, Severity, Status, TemplateMode, TrainingAction,
 };
 
 #[derive(Template)]
@@ -34,6 +34,8 @@ use crate::restore::{
 struct FormPage {
     l: Layout,
     c: RestoreChoices,
+    /// This site's categories, `(id, path)` by path, for the category list.
+    categories: Vec<(String, String)>,
     problem: Option<String>,
 }
 
@@ -112,6 +114,7 @@ fn form_page(
     visit: &Visit,
     status: StatusCode,
     c: RestoreChoices,
+    categories: &[(i64, String)],
     problem: Option<String>,
 ) -> Response {
     render(
@@ -119,18 +122,39 @@ fn form_page(
         &FormPage {
             l: Layout::of(visit),
             c,
+            categories: categories
+                .iter()
+                .map(|(id, path)| (id.to_string(), path.clone()))
+                .collect(),
             problem,
         },
     )
 }
 
+/// This site's categories for the form's list.
+async fn categories(state: &AppState, visit: &Visit) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .site()
+        .category_tree()
+        .await
+        .map_err(|e| WebError::internal(visit, e))?
+        .by_path())
+}
+
 /// The upload form.
-pub async fn form(operator: Operator) -> Response {
+pub async fn form(State(state): State<AppState>, operator: Operator) -> Result<Response, WebError> {
     let c = RestoreChoices {
         mode: "restore".to_owned(),
         ..RestoreChoices::default()
     };
-    form_page(&operator.visit, StatusCode::OK, c, None)
+    let categories = categories(&state, &operator.visit).await?;
+    Ok(form_page(
+        &operator.visit,
+        StatusCode::OK,
+        c,
+        &categories,
+        None,
+    ))
 }
 
 /// The text of a part, or `""`.
@@ -153,17 +177,47 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
     options.rename.name = (!name.is_empty()).then(|| name.to_owned());
     let suffix = c.suffix.trim();
     let shift = c.shift.trim();
+    let start = c.start.trim();
+    let course_map = c.course_map.trim();
     let renames: Vec<&str> = c
         .courses
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
+    // The same choices as `--with-learners`/`--without-learners`, `--category` and
+    // `--template` of the command line.
+    match c.learners.as_str() {
+        "with" => options.learners = true,
+        "without" => options.learners = false,
+        _ => {}
+    }
+    let category = c.category.trim();
+    options.category = (!category.is_empty()).then(|| category.to_owned());
+    options.template = match c.template.as_str() {
+        "replace" => TemplateMode::Replace,
+        "copy" => match c.template_copy_name.trim() {
+            "" => return Err(t.get("restore.copy_needs_name").to_owned()),
+            copy => TemplateMode::Copy(copy.to_owned()),
+        },
+        _ => TemplateMode::Reuse,
+    };
     if mode == Mode::Restore {
-        if !suffix.is_empty() || !shift.is_empty() || !renames.is_empty() {
+        if !suffix.is_empty()
+            || !shift.is_empty()
+            || !start.is_empty()
+            || !renames.is_empty()
+            || !course_map.is_empty()
+        {
             return Err(t.get("restore.clone_only").to_owned());
         }
         return Ok(options);
+    }
+    if !course_map.is_empty() {
+        options
+            .rename
+            .add_course_map(course_map)
+            .map_err(|e| t.fmt("restore.bad_course_map", &[("reason", &e)]))?;
     }
     options.rename.suffix = (!suffix.is_empty()).then(|| suffix.to_owned());
     for spec in &renames {
@@ -172,13 +226,25 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
             .add_course_rename(spec)
             .map_err(|_| t.fmt("restore.bad_rename", &[("line", spec)]))?;
     }
-    if options.rename.suffix.is_none() && options.rename.name.is_none() && renames.is_empty() {
+    if options.rename.suffix.is_none()
+        && options.rename.name.is_none()
+        && renames.is_empty()
+        && course_map.is_empty()
+    {
         return Err(t.get("restore.clone_needs_name").to_owned());
+    }
+    if !shift.is_empty() && !start.is_empty() {
+        return Err(t.get("restore.shift_or_start").to_owned());
     }
     if !shift.is_empty() {
         let days = restore::parse_shift_days(shift)
             .ok_or_else(|| t.fmt("restore.bad_shift", &[("value", shift)]))?;
         options.shift = Some(DateShift::Days(days));
+    }
+    if !start.is_empty() {
+        let day = restore::parse_day(start)
+            .map_err(|_| t.fmt("restore.bad_start", &[("value", start)]))?;
+        options.shift = Some(DateShift::Start(day));
     }
     Ok(options)
 }
@@ -204,11 +270,13 @@ async fn check(
     pending: &PendingRestore,
 ) -> Result<Checked, WebError> {
     let t = visit.tr();
+    let categories = categories(state, visit).await?;
     let refused = |status, message: String| {
         Ok(Checked::Refused(form_page(
             visit,
             status,
             pending.choices.clone(),
+            &categories,
             Some(message),
         )))
     };
@@ -402,12 +470,20 @@ pub async fn submit(
         suffix: field(&upload, "suffix"),
         courses: field(&upload, "courses"),
         shift: field(&upload, "shift"),
+        start: field(&upload, "start"),
+        learners: field(&upload, "learners"),
+        category: field(&upload, "category"),
+        template: field(&upload, "template"),
+        template_copy_name: field(&upload, "template_copy_name"),
+        course_map: field(&upload, "course_map"),
     };
     let Some(file) = upload.part("file").filter(|p| !p.bytes.is_empty()) else {
+        let categories = categories(&state, visit).await?;
         return Ok(form_page(
             visit,
             StatusCode::BAD_REQUEST,
             choices,
+            &categories,
             Some(t.get("restore.no_file").to_owned()),
         ));
     };
@@ -464,6 +540,7 @@ pub async fn apply(
         .clone()
         .filter(|p| p.is_live() && p.id == wanted);
     let Some(pending) = pending else {
+        let categories = categories(&state, visit).await?;
         return Ok(form_page(
             visit,
             StatusCode::CONFLICT,
@@ -471,6 +548,7 @@ pub async fn apply(
                 mode: "restore".to_owned(),
                 ..RestoreChoices::default()
             },
+            &categories,
             Some(t.get("restore.expired").to_owned()),
         ));
     };
@@ -581,6 +659,7 @@ mod tests {
             suffix: suffix.into(),
             courses: courses.into(),
             shift: shift.into(),
+            ..RestoreChoices::default()
         }
     }
 

@@ -62,6 +62,18 @@ pub struct RestoreChoices {
     pub courses: String,
     /// Days to shift every date by.
     pub shift: String,
+    /// The clone's new start date, `YYYY-MM-DD` (instead of `shift`).
+    pub start: String,
+    /// `with`, `without`, or `""` for the mode's default (with for a restore).
+    pub learners: String,
+    /// A category id of this site, or `""` to find it from the file.
+    pub category: String,
+    /// `reuse`, `replace` or `copy`.
+    pub template: String,
+    /// The template's name with `copy`.
+    pub template_copy_name: String,
+    /// The course map CSV uploaded (`OLD,NEW` lines), as text.
+    pub course_map: String,
 }
 
 /// An uploaded backup, kept in the memory of its session only (never on disk) until it is

@@ -1024,6 +1024,14 @@ fn pending_in(html: &str) -> String {
 
 /// The `name` and `value` of every checkbox of a precheck page.
 fn ticks_in(html: &str) -> Vec<(String, String)> {
+    all_ticks_in(html)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("accept."))
+        .collect()
+}
+
+/// The `name` and `value` of every checkbox of a page (per finding and per code).
+fn all_ticks_in(html: &str) -> Vec<(String, String)> {
     html.split("<input ")
         .skip(1)
         .filter(|tag| tag.contains("type=\"checkbox\""))
@@ -1919,4 +1927,70 @@ async fn every_restore_option_is_on_the_form_and_changes_the_plan() {
     let list = text(send(&app, admin.get("/")).await).await;
     assert!(list.contains("Licence Chimie S1 2026_2027"), "{list}");
     assert!(list.contains("Site 2031"), "{list}");
+}
+
+// Issue 11, item 3: one box accepts every finding of a code.
+#[tokio::test]
+async fn a_code_is_accepted_with_one_tick() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[
+            ("mode", "clone"),
+            ("suffix", "_2027"),
+            ("courses", "CHIM102=CHIM102_ABSENT"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let codes: Vec<(String, String)> = all_ticks_in(&html)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("accept_code."))
+        .collect();
+    let mut names: Vec<&str> = codes.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["accept_code.missing-course", "accept_code.untrusted-signer"],
+        "{html}"
+    );
+    let code = |name: &str| {
+        codes
+            .iter()
+            .find(|(n, _)| n == name)
+            .cloned()
+            .expect("the code's box")
+    };
+    assert!(
+        html.contains("Accept all 1 finding(s) of this code"),
+        "{html}"
+    );
+    let pending = pending_in(&html);
+    let mut form = vec![
+        ("csrf".to_owned(), admin.csrf.clone()),
+        ("pending".to_owned(), pending),
+    ];
+    // One code only: refused, the other still to accept.
+    form.push(code("accept_code.untrusted-signer"));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(response).await.contains("missing-course"));
+    // Both codes, no finding ticked one by one: applied.
+    form.push(code("accept_code.missing-course"));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = send(&app, admin.post_form("/restore/apply", &pairs)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        text(response).await
+    );
+    let list = text(send(&app, admin.get("/")).await).await;
+    assert!(list.contains("Licence Chimie S1 2026_2027"), "{list}");
 }

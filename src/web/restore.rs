@@ -64,13 +64,29 @@ fn finding_key(f: &Finding) -> String {
 }
 
 /// The codes whose every finding to accept was ticked.
+/// The box that accepts every finding of a code at once (`accept_code.CODE`), as `--accept
+/// CODE` does on the command line.
+fn code_key(code: Code) -> String {
+    format!("code|{}", code.as_str())
+}
+
 fn accepted_codes(plan: &Plan, ticked: &BTreeSet<String>) -> Accepted {
     Accepted::new(plan.needs_accept().into_iter().filter(|code| {
-        plan.findings
-            .iter()
-            .filter(|f| f.code == *code && f.severity == Severity::NeedsAccept)
-            .all(|f| ticked.contains(&finding_key(f)))
+        ticked.contains(&code_key(*code))
+            || plan
+                .findings
+                .iter()
+                .filter(|f| f.code == *code && f.severity == Severity::NeedsAccept)
+                .all(|f| ticked.contains(&finding_key(f)))
     }))
+}
+
+/// One *Accept all N findings of this code* box.
+struct CodeTick {
+    code: &'static str,
+    value: String,
+    label: String,
+    checked: bool,
 }
 
 #[derive(Template)]
@@ -88,6 +104,8 @@ struct PrecheckPage {
     learners: String,
     notes: Vec<String>,
     rows: Vec<Row>,
+    /// One box per code to accept, for all its findings at once.
+    code_ticks: Vec<CodeTick>,
     to_accept: bool,
     blocked: bool,
     problem: Option<String>,
@@ -412,6 +430,24 @@ fn precheck_page(
         })
         .collect();
     let to_accept = !plan.needs_accept().is_empty();
+    let code_ticks = plan
+        .needs_accept()
+        .into_iter()
+        .map(|code| {
+            let n = plan
+                .findings
+                .iter()
+                .filter(|f| f.code == code && f.severity == Severity::NeedsAccept)
+                .count();
+            let value = code_key(code);
+            CodeTick {
+                code: code.as_str(),
+                label: t.fmt("restore.accept_code", &[("n", &n.to_string())]),
+                checked: ticked.contains(&value),
+                value,
+            }
+        })
+        .collect();
     let tr = &plan.training;
     let action = match (tr.action, tr.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
@@ -448,6 +484,7 @@ fn precheck_page(
             learners: written(lw, ls),
             notes,
             rows,
+            code_ticks,
             to_accept,
             blocked: !plan.blocking().is_empty(),
             problem,
@@ -555,7 +592,7 @@ pub async fn apply(
     let ticked: BTreeSet<String> = form
         .0
         .iter()
-        .filter(|(k, _)| k.starts_with("accept."))
+        .filter(|(k, _)| k.starts_with("accept.") || k.starts_with("accept_code."))
         .map(|(_, v)| v.clone())
         .collect();
     let (plan, notes, comparison) = match check(&state, visit, &pending).await? {

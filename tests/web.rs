@@ -117,6 +117,7 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("GET", "/restore".to_owned()),
         ("POST", "/restore".to_owned()),
         ("POST", "/restore/apply".to_owned()),
+        ("POST", "/restore/recheck".to_owned()),
         ("GET", "/no/such/page".to_owned()),
     ]
 }
@@ -1993,4 +1994,88 @@ async fn a_code_is_accepted_with_one_tick() {
     );
     let list = text(send(&app, admin.get("/")).await).await;
     assert!(list.contains("Licence Chimie S1 2026_2027"), "{list}");
+}
+
+// Issue 11, item 2: correct the options and check again, without a second upload.
+#[tokio::test]
+async fn the_options_are_changed_and_checked_again_without_a_second_upload() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = untrusted_backup(&fixture, &app, &admin).await;
+    let (status, html) = upload_restore(
+        &app,
+        &admin,
+        &bytes,
+        &[("mode", "clone"), ("suffix", "_2028")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("nothing-to-restore"),
+        "every course is missing: {html}"
+    );
+    assert!(
+        html.contains("<details open>"),
+        "Change options is open: {html}"
+    );
+    assert!(html.contains("action=\"/restore/recheck\""), "{html}");
+    assert!(
+        html.contains("value=\"_2028\""),
+        "filled with what was chosen: {html}"
+    );
+    // The category the precheck found is the one chosen in the list.
+    let found = option_value(
+        &html,
+        "Université Démo / Faculté des Sciences / Licence Chimie",
+    );
+    assert!(
+        html.contains(&format!("<option value=\"{found}\" selected>")),
+        "{html}"
+    );
+    let pending = pending_in_recheck(&html);
+    let response = send(
+        &app,
+        admin.post_form(
+            "/restore/recheck",
+            &[
+                ("csrf", &admin.csrf),
+                ("pending", &pending),
+                ("mode", "clone"),
+                ("suffix", "_2027"),
+                ("category", &found),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(!html.contains("nothing-to-restore"), "{html}");
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(html.contains("action=\"/restore/apply\""), "{html}");
+    // An old page's pending id is refused as expired.
+    let response = send(
+        &app,
+        admin.post_form(
+            "/restore/recheck",
+            &[
+                ("csrf", &admin.csrf),
+                ("pending", &pending),
+                ("mode", "clone"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+/// The pending upload's id in the *Change options* form of a precheck page.
+fn pending_in_recheck(html: &str) -> String {
+    let (_, rest) = html
+        .split_once("action=\"/restore/recheck\"")
+        .expect("a Change options form");
+    let (_, rest) = rest
+        .split_once("name=\"pending\" value=\"")
+        .expect("its pending id");
+    rest.split('"').next().unwrap_or("").to_owned()
 }

@@ -235,6 +235,10 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/verify"), get(verify::form).post(verify::submit))
         .route(&at("/restore"), get(restore::form).post(restore::submit))
         .route(&at("/restore/apply"), post(restore::apply))
+        .route(
+            &at("/restore/recheck"),
+            get(restore::form).post(restore::recheck),
+        )
         .route(&at("/static/app.css"), get(stylesheet));
     if !base.is_empty() {
         let home = at("/");

@@ -36,6 +36,8 @@ struct FormPage {
     c: RestoreChoices,
     /// This site's categories, `(id, path)` by path, for the category list.
     categories: Vec<(String, String)>,
+    /// The upload form (with the course map's file field), not *Change options*.
+    upload_form: bool,
     problem: Option<String>,
 }
 
@@ -111,6 +113,10 @@ struct PrecheckPage {
     problem: Option<String>,
     /// For a replace: what it will change in the training as it is now.
     comparison: Option<Comparison>,
+    /// *Change options*: the choices made, the category found preselected.
+    c: RestoreChoices,
+    categories: Vec<(String, String)>,
+    upload_form: bool,
 }
 
 #[derive(Template)]
@@ -140,13 +146,18 @@ fn form_page(
         &FormPage {
             l: Layout::of(visit),
             c,
-            categories: categories
-                .iter()
-                .map(|(id, path)| (id.to_string(), path.clone()))
-                .collect(),
+            categories: category_list(categories),
+            upload_form: true,
             problem,
         },
     )
+}
+
+fn category_list(categories: &[(i64, String)]) -> Vec<(String, String)> {
+    categories
+        .iter()
+        .map(|(id, path)| (id.to_string(), path.clone()))
+        .collect()
 }
 
 /// This site's categories for the form's list.
@@ -270,8 +281,16 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
 /// What precheck gives for an upload: the plan and the conversion notes, or the page that
 /// says why not.
 enum Checked {
-    Plan(Box<Plan>, Vec<String>, Option<Comparison>),
+    Plan(Box<Prechecked>),
     Refused(Response),
+}
+
+/// A precheck and what its page shows beside the plan.
+struct Prechecked {
+    plan: Plan,
+    notes: Vec<String>,
+    comparison: Option<Comparison>,
+    categories: Vec<(i64, String)>,
 }
 
 /// What a replace will change: the training as it is now (A) against the file (B), through
@@ -340,7 +359,12 @@ async fn check(
         }
         _ => None,
     };
-    Ok(Checked::Plan(Box::new(plan), notes, comparison))
+    Ok(Checked::Plan(Box::new(Prechecked {
+        plan,
+        notes,
+        comparison,
+        categories,
+    })))
 }
 
 /// The differences from the live training `id` to the file; `None` when the live training
@@ -386,17 +410,15 @@ fn counts(statuses: impl Iterator<Item = Status>) -> (usize, usize) {
     })
 }
 
-#[allow(clippy::too_many_arguments)] // One page, shown from two places with the same parts.
 fn precheck_page(
     visit: &Visit,
     status: StatusCode,
     pending: &PendingRestore,
-    plan: &Plan,
-    notes: Vec<String>,
-    comparison: Option<Comparison>,
+    checked: &Prechecked,
     ticked: &BTreeSet<String>,
     problem: Option<String>,
 ) -> Response {
+    let plan = &checked.plan;
     let t = visit.tr();
     let lang = visit.lang;
     let rows = plan
@@ -482,13 +504,27 @@ fn precheck_page(
             dates: dates_text(t, plan, lang),
             milestones: written(mw, ms),
             learners: written(lw, ls),
-            notes,
+            notes: checked.notes.clone(),
             rows,
             code_ticks,
             to_accept,
             blocked: !plan.blocking().is_empty(),
             problem,
-            comparison,
+            comparison: checked.comparison.clone(),
+            c: RestoreChoices {
+                category: if pending.choices.category.is_empty() {
+                    plan.training
+                        .category
+                        .as_ref()
+                        .map(|c| c.id.to_string())
+                        .unwrap_or_default()
+                } else {
+                    pending.choices.category.clone()
+                },
+                ..pending.choices.clone()
+            },
+            categories: category_list(&checked.categories),
+            upload_form: false,
         },
     )
 }
@@ -534,14 +570,12 @@ pub async fn submit(
             state.sessions().drop_pending(&visit.session_id);
             Ok(page)
         }
-        Checked::Plan(plan, notes, comparison) => {
+        Checked::Plan(checked) => {
             let page = precheck_page(
                 visit,
                 StatusCode::OK,
                 &pending,
-                &plan,
-                notes,
-                comparison,
+                &checked,
                 &BTreeSet::new(),
                 None,
             );
@@ -559,6 +593,66 @@ pub struct ApplyForm(HashMap<String, String>);
 impl WithCsrf for ApplyForm {
     fn csrf(&self) -> &str {
         self.0.get("csrf").map_or("", String::as_str)
+    }
+}
+
+/// *Change options*: runs the precheck again on the upload kept in the session with the
+/// choices of the form, without a second upload (the course map uploaded first is kept).
+pub async fn recheck(
+    State(state): State<AppState>,
+    operator: Operator,
+    CheckedForm(form): CheckedForm<ApplyForm>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let t = visit.tr();
+    let wanted = form.0.get("pending").map_or("", String::as_str);
+    let kept: Option<Arc<PendingRestore>> = visit
+        .session
+        .pending
+        .clone()
+        .filter(|p| p.is_live() && p.id == wanted);
+    let Some(kept) = kept else {
+        let categories = categories(&state, visit).await?;
+        return Ok(form_page(
+            visit,
+            StatusCode::CONFLICT,
+            RestoreChoices {
+                mode: "restore".to_owned(),
+                ..RestoreChoices::default()
+            },
+            &categories,
+            Some(t.get("restore.expired").to_owned()),
+        ));
+    };
+    let value = |name: &str| form.0.get(name).map_or("", |v| v.trim()).to_owned();
+    let choices = RestoreChoices {
+        mode: value("mode"),
+        name: value("name"),
+        suffix: value("suffix"),
+        courses: value("courses"),
+        shift: value("shift"),
+        start: value("start"),
+        learners: value("learners"),
+        category: value("category"),
+        template: value("template"),
+        template_copy_name: value("template_copy_name"),
+        course_map: kept.choices.course_map.clone(),
+    };
+    let pending = PendingRestore::new(kept.file_name.clone(), kept.bytes.clone(), choices);
+    match check(&state, visit, &pending).await? {
+        Checked::Refused(page) => Ok(page),
+        Checked::Plan(checked) => {
+            let page = precheck_page(
+                visit,
+                StatusCode::OK,
+                &pending,
+                &checked,
+                &BTreeSet::new(),
+                None,
+            );
+            state.sessions().keep_pending(&visit.session_id, pending);
+            Ok(page)
+        }
     }
 }
 
@@ -595,22 +689,21 @@ pub async fn apply(
         .filter(|(k, _)| k.starts_with("accept.") || k.starts_with("accept_code."))
         .map(|(_, v)| v.clone())
         .collect();
-    let (plan, notes, comparison) = match check(&state, visit, &pending).await? {
+    let checked = match check(&state, visit, &pending).await? {
         Checked::Refused(page) => {
             state.sessions().drop_pending(&visit.session_id);
             return Ok(page);
         }
-        Checked::Plan(plan, notes, comparison) => (plan, notes, comparison),
+        Checked::Plan(checked) => checked,
     };
+    let plan = &checked.plan;
     let accepted = accepted_codes(&plan, &ticked);
     let again = |problem: String| {
         precheck_page(
             visit,
             StatusCode::UNPROCESSABLE_ENTITY,
             &pending,
-            &plan,
-            notes.clone(),
-            comparison.clone(),
+            &checked,
             &ticked,
             Some(problem),
         )

@@ -697,7 +697,7 @@ pub async fn apply(
         Checked::Plan(checked) => checked,
     };
     let plan = &checked.plan;
-    let accepted = accepted_codes(&plan, &ticked);
+    let accepted = accepted_codes(plan, &ticked);
     let again = |problem: String| {
         precheck_page(
             visit,
@@ -721,7 +721,7 @@ pub async fn apply(
             t.fmt("restore.tick", &[("codes", &unaccepted.join(", "))]),
         ));
     }
-    match restore::apply(state.site(), &plan, &accepted, &ApplyOptions::default()).await {
+    match restore::apply(state.site(), plan, &accepted, &ApplyOptions::default()).await {
         Ok(report) => {
             state.sessions().drop_pending(&visit.session_id);
             Ok(done_page(visit, &report))

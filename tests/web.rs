@@ -1971,6 +1971,17 @@ async fn a_code_is_accepted_with_one_tick() {
         html.contains("Accept all 1 finding(s) of this code"),
         "{html}"
     );
+    // Issue 11, item 4: the mapping in view, milestone by milestone.
+    assert!(html.contains("What goes where"), "{html}");
+    assert!(
+        html.contains(
+            "<td>CHIM102</td><td>1</td><td>1</td><td>Quiz : nomenclature</td><td>45</td>\
+             <td>CHIM102_ABSENT</td><td></td><td>course missing: skipped</td>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<td>CHIM101_2027</td>"), "{html}");
+    assert!(html.contains("at its place"), "{html}");
     let pending = pending_in(&html);
     let mut form = vec![
         ("csrf".to_owned(), admin.csrf.clone()),

@@ -83,6 +83,57 @@ fn accepted_codes(plan: &Plan, ticked: &BTreeSet<String>) -> Accepted {
     }))
 }
 
+/// One milestone of the mapping table: the file's side and this site's.
+struct MappingLine {
+    course: String,
+    section: i64,
+    position: i64,
+    activity: String,
+    minutes: i64,
+    target_course: String,
+    target_activity: String,
+    /// How it was found, or why not, in words.
+    how: String,
+    written: bool,
+}
+
+/// One learner of the mapping table.
+struct LearnerMapping {
+    email: String,
+    account: String,
+    how: String,
+    written: bool,
+}
+
+/// How a milestone was matched, in words (the finding's code names the case).
+fn how_found(t: Tr, status: Status, finding: Option<Code>) -> String {
+    let key = match (status, finding) {
+        (Status::Write, None) => "restore.map_at_place",
+        (Status::Write, Some(Code::ActivityMoved)) => "restore.map_moved",
+        (Status::Write, Some(Code::DuplicateMilestone)) => "restore.map_duplicate",
+        (_, Some(Code::MissingCourse)) => "restore.map_course_missing",
+        (_, Some(Code::ActivityMismatch)) => "restore.map_mismatch",
+        (_, Some(Code::MissingActivity)) => "restore.map_not_found",
+        (_, Some(Code::ActivityNoCompletion)) => "restore.map_no_completion",
+        (Status::Write, Some(_)) => "restore.map_at_place",
+        (_, _) => "restore.map_skipped",
+    };
+    t.get(key).to_owned()
+}
+
+/// How a learner was matched, in words.
+fn how_learner(t: Tr, status: Status, finding: Option<Code>) -> String {
+    let key = match (status, finding) {
+        (Status::Write, Some(Code::SuspendedLearner)) => "restore.map_learner_suspended",
+        (Status::Write, Some(Code::DuplicateLearner)) => "restore.map_learner_duplicate",
+        (Status::Write, _) => "restore.map_learner_found",
+        (_, Some(Code::MissingLearner)) => "restore.map_learner_missing",
+        (_, Some(Code::AmbiguousLearner)) => "restore.map_learner_ambiguous",
+        (_, _) => "restore.map_learner_left_out",
+    };
+    t.get(key).to_owned()
+}
+
 /// One *Accept all N findings of this code* box.
 struct CodeTick {
     code: &'static str,
@@ -108,6 +159,10 @@ struct PrecheckPage {
     rows: Vec<Row>,
     /// One box per code to accept, for all its findings at once.
     code_ticks: Vec<CodeTick>,
+    /// Every milestone: the file's activity and this site's.
+    mapping: Vec<MappingLine>,
+    /// Every learner: the file's email and this site's account.
+    learner_mapping: Vec<LearnerMapping>,
     to_accept: bool,
     blocked: bool,
     problem: Option<String>,
@@ -470,6 +525,34 @@ fn precheck_page(
             }
         })
         .collect();
+    let mapping = plan
+        .milestones
+        .iter()
+        .map(|m| MappingLine {
+            course: m.course.clone(),
+            section: m.section,
+            position: m.position,
+            activity: m.activity.clone().unwrap_or_default(),
+            minutes: m.creditedtime,
+            target_course: m.target_course.clone(),
+            target_activity: m.name.clone().unwrap_or_default(),
+            how: how_found(t, m.status, m.finding),
+            written: m.status == Status::Write,
+        })
+        .collect();
+    let learner_mapping = plan
+        .learners
+        .iter()
+        .map(|l| LearnerMapping {
+            email: l.email.clone(),
+            account: match (l.status, &l.username) {
+                (Status::Write, Some(username)) => username.clone(),
+                _ => String::new(),
+            },
+            how: how_learner(t, l.status, l.finding),
+            written: l.status == Status::Write,
+        })
+        .collect();
     let tr = &plan.training;
     let action = match (tr.action, tr.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
@@ -507,6 +590,8 @@ fn precheck_page(
             notes: checked.notes.clone(),
             rows,
             code_ticks,
+            mapping,
+            learner_mapping,
             to_accept,
             blocked: !plan.blocking().is_empty(),
             problem,

@@ -109,6 +109,8 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("GET", format!("/trainings/{training}/legacy.json")),
         ("GET", "/trainings/999999".to_owned()),
         ("POST", format!("/trainings/{training}/compare")),
+        ("GET", format!("/trainings/{training}/repair")),
+        ("POST", format!("/trainings/{training}/repair")),
         ("GET", "/keys".to_owned()),
         ("GET", "/keys/site.pem".to_owned()),
         ("POST", "/keys".to_owned()),
@@ -1732,4 +1734,64 @@ async fn the_precheck_of_a_replace_shows_what_it_changes() {
     )
     .await;
     assert!(!html.contains("What the replacement changes"), "{html}");
+}
+
+// Issue "diff and repair": *Repair* on the page of a training with a broken milestone, through
+// the same precheck and findings as the `repair` command.
+#[tokio::test]
+async fn a_training_with_a_broken_milestone_offers_repair_and_says_what_it_leaves() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    // The demo's "Sécurité & Hygiène 2026" (id 2) has an orphan; "Licence Chimie S1 2026" none.
+    let html = text(send(&app, admin.get("/trainings/2")).await).await;
+    assert!(
+        html.contains("href=\"/trainings/2/repair\"")
+            && html.contains("Repair 1 broken milestone(s)"),
+        "{html}"
+    );
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    assert!(!html.contains("/trainings/1/repair"), "nothing broken");
+
+    let response = send(&app, admin.get("/trainings/2/repair")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("repair-no-match")
+            && html.contains("no activity of course SEC-INC-101 has that name")
+            && html.contains("value=\"repair-no-match\""),
+        "{html}"
+    );
+    // Not ticked: nothing written, said.
+    let response = send(
+        &app,
+        admin.post_form("/trainings/2/repair", &[("csrf", admin.csrf.as_str())]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(response)
+        .await
+        .contains("tick every finding to accept (repair-no-match)"));
+    // Ticked: the orphan is left as it is, in French.
+    send(&app, admin.get("/?lang=fr")).await;
+    let response = send(
+        &app,
+        admin.post_form(
+            "/trainings/2/repair",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("accept.1", "repair-no-match"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("0 jalon(s) relié(s).")
+            && html.contains("aucune activité du cours SEC-INC-101 ne porte ce nom"),
+        "{html}"
+    );
+    let response = send(&app, admin.get("/trainings/999999/repair")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

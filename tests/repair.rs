@@ -79,6 +79,19 @@ async fn delete_and_recreate(
     name: &str,
     copies: usize,
 ) -> Vec<i64> {
+    recreate(site, cmid, kind, name, copies, false).await
+}
+
+/// As [`delete_and_recreate`]; with `flag_only`, the old course module stays, marked as being
+/// deleted (Moodle's asynchronous deletion), and the copies go at the end of the section.
+async fn recreate(
+    site: &Site,
+    cmid: i64,
+    kind: &str,
+    name: &str,
+    copies: usize,
+    flag_only: bool,
+) -> Vec<i64> {
     let course = column_of(site, "course_modules", "course", cmid)
         .await
         .expect("course");
@@ -100,9 +113,15 @@ async fn delete_and_recreate(
         .and_then(|s| s.sequence.clone())
         .unwrap_or_default();
     let mut w = fixture::Writer::begin(site).await.expect("write");
-    w.delete_where("course_modules", "id", cmid.into())
-        .await
-        .expect("delete the course module");
+    if flag_only {
+        w.update("course_modules", cmid, "deletioninprogress", 1.into())
+            .await
+            .expect("mark the course module as being deleted");
+    } else {
+        w.delete_where("course_modules", "id", cmid.into())
+            .await
+            .expect("delete the course module");
+    }
     let mut new = Vec::new();
     for _ in 0..copies {
         let instance = w
@@ -137,14 +156,15 @@ async fn delete_and_recreate(
     let mut items: Vec<String> = sequence
         .split(',')
         .map(|item| {
-            if item.trim() == cmid.to_string() {
+            if item.trim() == cmid.to_string() && !flag_only {
                 new[0].to_string()
             } else {
                 item.to_owned()
             }
         })
         .collect();
-    items.extend(new[1..].iter().map(i64::to_string));
+    let rest = if flag_only { &new[..] } else { &new[1..] };
+    items.extend(rest.iter().map(i64::to_string));
     w.update(
         "course_sections",
         section,
@@ -412,6 +432,38 @@ async fn with_a_backup_file_the_type_and_idnumber_must_match_too() {
             "{name}"
         );
         assert_eq!(result["findings"][0]["code"], "repair-no-match", "{name}");
+        site.close().await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_duplicated_activity_whose_original_is_being_deleted_takes_its_milestone() {
+    for backend in backends() {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let before = save(&db, "before.json");
+        let (_, old, kind, activity) = first_milestone(&before);
+        let site = db.connect().await;
+        let new = recreate(&site, old, &kind, &activity, 1, true).await;
+
+        let output = db.run(&["--json", "repair", "--category", "UDEMO-SCI", "--yes"]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let result = json(&output);
+        let training = result["trainings"]
+            .as_array()
+            .expect("trainings")
+            .iter()
+            .find(|t| t["name"] == TRAINING)
+            .unwrap_or_else(|| panic!("{name}: {TRAINING} is in UDEMO-SCI: {result}"));
+        assert_eq!(training["broken"], 1, "{name}");
+        assert_eq!(training["relinks"][0]["old_cmid"], old, "{name}");
+        assert_eq!(training["relinks"][0]["new_cmid"], new[0], "{name}");
+        let cmids = milestone_cmids(&site).await;
+        assert!(
+            cmids.contains(&Some(new[0])) && !cmids.contains(&Some(old)),
+            "{name}"
+        );
         site.close().await;
         db.drop_database().await;
     }

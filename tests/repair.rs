@@ -374,6 +374,17 @@ async fn the_demo_orphan_has_no_match_and_a_missing_course_says_restore() {
 
         let output = db.run(&["repair", "No such training"]);
         assert_eq!(output.status.code(), Some(5), "{name}: {}", stderr(&output));
+        let output = db.run(&["--lang", "fr", "repair", "--id", "999999"]);
+        assert_eq!(output.status.code(), Some(5), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("aucune formation n'a l'identifiant 999999"),
+            "{name}: {}",
+            stderr(&output)
+        );
+        // By id, the demo's orphan is found as by name.
+        let output = db.run(&["--json", "repair", "--id", "2", "--dry-run"]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert_eq!(json(&output)["trainings"][0]["broken"], 1, "{name}");
         let output = db.run(&["repair"]);
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
         let output = db.run(&["repair", "--all", "--accept", "nope"]);

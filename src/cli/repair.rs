@@ -27,6 +27,9 @@ pub struct RepairArgs {
     /// The trainings' exact names, as `list` shows them.
     #[arg(value_name = "TRAINING", conflicts_with_all = ["all", "category"])]
     pub trainings: Vec<String>,
+    /// A training by id (when two trainings share a name); repeatable.
+    #[arg(long, value_name = "N", conflicts_with_all = ["all", "category"])]
+    pub id: Vec<i64>,
     /// Every training of this category or below it (id, idnumber or path).
     #[arg(long, value_name = "ID|IDNUMBER|PATH", conflicts_with = "all")]
     pub category: Option<String>,
@@ -66,12 +69,12 @@ struct Output<'a> {
 /// Runs `repair`.
 pub async fn run(context: &Context, args: &RepairArgs) -> Result<(), Failure> {
     let lang = context.lang;
-    if args.trainings.is_empty() && args.category.is_none() && !args.all {
+    if args.trainings.is_empty() && args.id.is_empty() && args.category.is_none() && !args.all {
         return Err(Failure::new(
             Exit::Usage,
             lang.pick(
-                "name the trainings to repair, or pass --category C or --all",
-                "indiquez les formations à réparer, ou --category C ou --all",
+                "name the trainings to repair, or pass --id N, --category C or --all",
+                "indiquez les formations à réparer, ou --id N, --category C ou --all",
             ),
         ));
     }
@@ -115,6 +118,27 @@ async fn targets(
             .collect());
     }
     let mut out: Vec<RepairTarget> = Vec::new();
+    for id in &args.id {
+        let Some(training) = list.trainings.iter().find(|t| t.id == *id) else {
+            return Err(Failure::new(
+                Exit::TrainingNotFound,
+                match lang {
+                    Lang::En => format!(
+                        "no training has the id {id}: `attestoodle-backup list --json` shows the ids"
+                    ),
+                    Lang::Fr => format!(
+                        "aucune formation n'a l'identifiant {id} : `attestoodle-backup list --json` montre les identifiants"
+                    ),
+                },
+            ));
+        };
+        if !out.iter().any(|t| t.id == *id) {
+            out.push(RepairTarget {
+                id: *id,
+                name: training.name.clone(),
+            });
+        }
+    }
     for name in &args.trainings {
         let id = resolve_name(site, name, lang).await?;
         if !out.iter().any(|t| t.id == id) {

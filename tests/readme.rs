@@ -132,6 +132,16 @@ const COMMANDS: &[(&str, Step)] = &[
             code: 1,
         },
     ),
+    // The demo's orphan milestone has no same-named activity: a dry run says so, exit 0.
+    (
+        "attestoodle-backup repair \"Sécurité & Hygiène 2026\" --dry-run",
+        Exit(0),
+    ),
+    // Accepted, the orphan is left as it is and nothing else is broken: exit 0.
+    (
+        "attestoodle-backup repair --all --yes --accept repair-no-match",
+        Exit(0),
+    ),
     // Not on a terminal and without --yes, a restore only prechecks: exit 4 (README "How it
     // goes").
     (

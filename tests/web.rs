@@ -109,6 +109,8 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("GET", format!("/trainings/{training}/legacy.json")),
         ("GET", "/trainings/999999".to_owned()),
         ("POST", format!("/trainings/{training}/compare")),
+        ("GET", format!("/trainings/{training}/repair")),
+        ("POST", format!("/trainings/{training}/repair")),
         ("GET", "/keys".to_owned()),
         ("GET", "/keys/site.pem".to_owned()),
         ("POST", "/keys".to_owned()),
@@ -2089,4 +2091,158 @@ fn pending_in_recheck(html: &str) -> String {
         .split_once("name=\"pending\" value=\"")
         .expect("its pending id");
     rest.split('"').next().unwrap_or("").to_owned()
+}
+
+// Issue "diff and repair": *Repair* on the page of a training with a broken milestone, through
+// the same precheck and findings as the `repair` command.
+#[tokio::test]
+async fn a_training_with_a_broken_milestone_offers_repair_and_says_what_it_leaves() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    // The demo's "Sécurité & Hygiène 2026" (id 2) has an orphan; "Licence Chimie S1 2026" none.
+    let html = text(send(&app, admin.get("/trainings/2")).await).await;
+    assert!(
+        html.contains("href=\"/trainings/2/repair\"")
+            && html.contains("Repair 1 broken milestone(s)"),
+        "{html}"
+    );
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    assert!(!html.contains("/trainings/1/repair"), "nothing broken");
+
+    let response = send(&app, admin.get("/trainings/2/repair")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("repair-no-match")
+            && html.contains("no activity of course SEC-INC-101 has that name")
+            && html.contains("value=\"repair-no-match\""),
+        "{html}"
+    );
+    // Not ticked: nothing written, said.
+    let response = send(
+        &app,
+        admin.post_form("/trainings/2/repair", &[("csrf", admin.csrf.as_str())]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(response)
+        .await
+        .contains("tick every finding to accept (repair-no-match)"));
+    // Ticked: the orphan is left as it is, in French.
+    send(&app, admin.get("/?lang=fr")).await;
+    let response = send(
+        &app,
+        admin.post_form(
+            "/trainings/2/repair",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("accept.1", "repair-no-match"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(
+        html.contains("0 jalon(s) relié(s).")
+            && html.contains("aucune activité du cours SEC-INC-101 ne porte ce nom"),
+        "{html}"
+    );
+    let response = send(&app, admin.get("/trainings/999999/repair")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+// Issue "diff and repair": *Repair* relinks the milestone once an activity of its course has
+// its name again, and the page no longer offers it.
+#[tokio::test]
+async fn repair_on_the_web_relinks_the_milestone_to_the_activity_back_under_its_name() {
+    let fixture = Fixture::new().await;
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    // The orphan of "Sécurité & Hygiène 2026" (cm 999999) belongs to SEC-INC-101.
+    let moduleids = fixture::int_column(&site, "tool_attestoodle_milestone", "moduleid")
+        .await
+        .expect("moduleids");
+    let courses = fixture::int_column(&site, "tool_attestoodle_milestone", "course")
+        .await
+        .expect("courses");
+    let course = moduleids
+        .iter()
+        .position(|m| *m == Some(999_999))
+        .and_then(|i| courses[i])
+        .expect("the orphan's course");
+    let (_, modules) = site.course_structure(&[course]).await.expect("structure");
+    let model = modules
+        .iter()
+        .find(|m| m.kind.is_some())
+        .expect("an activity");
+    let kind = model.kind.clone().expect("a type");
+    let cm_ids = fixture::int_column(&site, "course_modules", "id")
+        .await
+        .expect("ids");
+    let at = cm_ids
+        .iter()
+        .position(|id| *id == Some(model.cmid))
+        .expect("its row");
+    let module = fixture::int_column(&site, "course_modules", "module")
+        .await
+        .expect("modules")[at]
+        .expect("module");
+    let section = fixture::int_column(&site, "course_modules", "section")
+        .await
+        .expect("sections")[at]
+        .expect("section");
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    let instance = w
+        .insert(
+            &kind,
+            &[
+                ("course", course.into()),
+                ("name", "Ancienne vidéo : extincteurs".into()),
+                ("intro", "".into()),
+                ("timemodified", 0.into()),
+            ],
+        )
+        .await
+        .expect("an instance");
+    let cm = w
+        .insert(
+            "course_modules",
+            &[
+                ("course", course.into()),
+                ("module", module.into()),
+                ("instance", instance.into()),
+                ("section", section.into()),
+                ("completion", 1.into()),
+            ],
+        )
+        .await
+        .expect("a course module");
+    w.commit().await.expect("commit");
+    site.close().await;
+
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/2/repair")).await).await;
+    assert!(
+        html.contains(&format!("<td>999999</td><td>{cm}</td>"))
+            && !html.contains("repair-no-match"),
+        "{html}"
+    );
+    let response = send(
+        &app,
+        admin.post_form("/trainings/2/repair", &[("csrf", admin.csrf.as_str())]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(text(response).await.contains("1 milestone(s) relinked."));
+    let html = text(send(&app, admin.get("/trainings/2")).await).await;
+    assert!(!html.contains("/trainings/2/repair"), "repaired: {html}");
+    let html = text(send(&app, admin.get("/")).await).await;
+    assert!(!html.contains("orphan"), "no orphan left: {html}");
 }

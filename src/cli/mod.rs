@@ -8,6 +8,7 @@ mod demo;
 mod diff;
 mod keys;
 mod list;
+mod repair;
 mod restore;
 mod save;
 mod serve;
@@ -28,6 +29,7 @@ pub use convert::ConvertArgs;
 pub use diff::DiffArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
+pub use repair::RepairArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
 pub use save::SaveArgs;
 pub use serve::ServeArgs;
@@ -164,6 +166,9 @@ pub enum Command {
     /// Show what differs between two backups, or between a backup and the live training
     /// (--site), by course, section and position, template, learner email.
     Diff(DiffArgs),
+    /// Relink the milestones whose activity was deleted (or is being deleted) to the activity
+    /// of the same course that carries their name, after a precheck like a restore's.
+    Repair(RepairArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -415,6 +420,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&context, args).await,
         Command::Save(args) => save::run(&context, args).await,
         Command::Diff(args) => diff::run(&context, args).await,
+        Command::Repair(args) => repair::run(&context, args).await,
     }
 }
 

@@ -204,7 +204,7 @@ fn base_options(
     Ok(options)
 }
 
-fn parse_accept(values: &[String], lang: Lang) -> Result<Accepted, Failure> {
+pub(super) fn parse_accept(values: &[String], lang: Lang) -> Result<Accepted, Failure> {
     let mut codes = BTreeSet::new();
     for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
         match Code::parse(value) {
@@ -233,7 +233,11 @@ fn parse_accept(values: &[String], lang: Lang) -> Result<Accepted, Failure> {
 /// Reads and checks the file ([`load::load_file`], as `verify` does): anything wrong with its
 /// content, a broken signature or checksum included, is exit 3; a legacy file is mapped to
 /// format 2 ([`restore::prepare`]) and its notes are said on stderr.
-fn load(context: &Context, path: &Path, max_size: u64) -> Result<(Document, Provenance), Failure> {
+pub(super) fn load(
+    context: &Context,
+    path: &Path,
+    max_size: u64,
+) -> Result<(Document, Provenance), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(path);
     let rejected = |message: String| {
@@ -450,7 +454,7 @@ async fn decide_and_apply(
     }
 }
 
-fn codes_text(codes: &[Code]) -> String {
+pub(super) fn codes_text(codes: &[Code]) -> String {
     codes
         .iter()
         .map(|c| c.as_str())
@@ -459,7 +463,7 @@ fn codes_text(codes: &[Code]) -> String {
 }
 
 /// Asks a yes/no question on stderr and reads the answer from stdin.
-fn ask(question: &str) -> Result<bool, Failure> {
+pub(super) fn ask(question: &str) -> Result<bool, Failure> {
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(question.as_bytes());
     let _ = stderr.flush();

@@ -19,9 +19,9 @@ use std::sync::Arc;
 
 pub use auth::{LoginUser, MoodleSession, DEFAULT_SESSION_TIMEOUT};
 pub use restore::{
-    store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneValues, PlanningValues,
-    RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection, TargetTemplate, TargetUser,
-    TemplateUsage, TrainingRef, TrainingValues,
+    store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneLink, MilestoneValues,
+    PlanningValues, RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection,
+    TargetTemplate, TargetUser, TemplateUsage, TrainingRef, TrainingValues,
 };
 pub use snapshot::{
     CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,

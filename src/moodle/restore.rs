@@ -206,6 +206,27 @@ pub struct PlanningValues {
     pub togenerate: i64,
 }
 
+/// A milestone with what remains of its activity, for `repair`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneLink {
+    /// `tool_attestoodle_milestone.id`.
+    pub id: i64,
+    /// The training.
+    pub training: i64,
+    /// `moduleid`: the course module it points to.
+    pub cmid: i64,
+    /// `name` as stored when the milestone was made.
+    pub name: Option<String>,
+    /// `course` as stored in the milestone row.
+    pub milestone_course: Option<i64>,
+    /// `(course_modules.course, deletioninprogress, module type found)` when the course module
+    /// row exists.
+    pub activity: Option<(i64, bool, bool)>,
+    /// The course the milestone belongs to (the course module's, else the milestone row's)
+    /// with its short name when that course row exists.
+    pub course: Option<(i64, Option<String>)>,
+}
+
 fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
@@ -387,6 +408,66 @@ impl Site {
             }
         }
         Ok((sections, modules))
+    }
+
+    /// Every milestone of these trainings with what remains of its activity and course, in
+    /// id order (`repair`).
+    pub async fn milestone_links(&self, trainings: &[i64]) -> Result<Vec<MilestoneLink>, Error> {
+        let mut out = Vec::new();
+        for chunk in trainings.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT m.id, m.trainingid, m.moduleid, m.name, m.course AS mcourse, \
+                 cm.id AS cmid, cm.course AS cmcourse, cm.deletioninprogress, md.id AS mdid, \
+                 c.id AS cid, c.shortname AS cshort, c2.id AS c2id, c2.shortname AS c2short \
+                 FROM {{p}}tool_attestoodle_milestone m \
+                 LEFT JOIN {{p}}course_modules cm ON cm.id = m.moduleid \
+                 LEFT JOIN {{p}}course c ON c.id = cm.course \
+                 LEFT JOIN {{p}}modules md ON md.id = cm.module \
+                 LEFT JOIN {{p}}course c2 ON c2.id = m.course \
+                 WHERE m.trainingid IN ({}) ORDER BY m.id",
+                marks(chunk.len())
+            );
+            let rows = self
+                .fetch_for_restore(&sql, chunk.iter().map(|t| (*t).into()).collect())
+                .await?;
+            for row in &rows {
+                let milestone_course = row.opt_int("mcourse")?;
+                let (activity, course) = match row.opt_int("cmid")? {
+                    Some(_) => {
+                        let course = row.int("cmcourse")?;
+                        let found = row.opt_int("cid")?.is_some();
+                        (
+                            Some((
+                                course,
+                                row.opt_int("deletioninprogress")?.unwrap_or(0) != 0,
+                                row.opt_int("mdid")?.is_some(),
+                            )),
+                            Some((
+                                course,
+                                found.then(|| row.opt_text("cshort")).transpose()?.flatten(),
+                            )),
+                        )
+                    }
+                    None => (
+                        None,
+                        match milestone_course {
+                            Some(course) => Some((course, row.opt_text("c2short")?)),
+                            None => None,
+                        },
+                    ),
+                };
+                out.push(MilestoneLink {
+                    id: row.int("id")?,
+                    training: row.int("trainingid")?,
+                    cmid: row.int("moduleid")?,
+                    name: row.opt_text("name")?,
+                    milestone_course,
+                    activity,
+                    course,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Accounts that are not deleted and whose email may equal one of `emails` ignoring
@@ -1026,6 +1107,45 @@ impl RestoreTx<'_> {
                 .collect(),
         )
         .await
+    }
+
+    /// Points a milestone at another course module of its course (`repair`): writes only
+    /// `moduleid` and `course`, and only while the milestone still points at `old_cmid` and
+    /// the new course module exists and is not being deleted; gives whether it did.
+    pub async fn relink_milestone(
+        &mut self,
+        milestone: i64,
+        training: i64,
+        old_cmid: i64,
+        new_cmid: i64,
+        course: i64,
+    ) -> Result<bool, Error> {
+        let sql = format!(
+            "SELECT id FROM {{p}}course_modules WHERE id = ? AND course = ? \
+             AND deletioninprogress = 0{}",
+            self.site.backend().locking_read()
+        );
+        if self
+            .fetch(&sql, vec![new_cmid.into(), course.into()])
+            .await?
+            .is_empty()
+        {
+            return Ok(false);
+        }
+        let changed = self
+            .execute(
+                "UPDATE {p}tool_attestoodle_milestone SET moduleid = ?, course = ? \
+                 WHERE id = ? AND trainingid = ? AND moduleid = ?",
+                vec![
+                    new_cmid.into(),
+                    course.into(),
+                    milestone.into(),
+                    training.into(),
+                    old_cmid.into(),
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     /// Inserts learners of a training in its category; `selected` 0 and `resultcriteria` ''

@@ -143,6 +143,13 @@ codes! {
     PlanningSkipped = "planning-skipped",
     /// No operator for the planning rows.
     MissingOperator = "missing-operator",
+    /// `repair`: no activity of the milestone's course carries its fingerprint (or the only
+    /// one has completion disabled or is already a milestone of the training).
+    RepairNoMatch = "repair-no-match",
+    /// `repair`: several activities of the milestone's course carry its fingerprint.
+    RepairAmbiguous = "repair-ambiguous",
+    /// `repair`: the milestone's course no longer exists; restore the training instead.
+    RepairCourseMissing = "repair-course-missing",
 }
 
 impl fmt::Display for Code {

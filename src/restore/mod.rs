@@ -13,6 +13,7 @@ mod apply;
 mod finding;
 mod precheck;
 pub mod rename;
+mod repair;
 pub mod source;
 mod zone;
 
@@ -26,6 +27,9 @@ pub use apply::apply;
 pub use finding::{Code, Finding, Severity};
 pub use precheck::precheck;
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, MAX_SHIFT_DAYS};
+pub use repair::{
+    apply_repair, precheck_repair, Relink, RepairPlan, RepairReport, RepairTarget, TrainingRepair,
+};
 pub use source::{prepare, Prepared, SourceError};
 pub use zone::SiteZone;
 

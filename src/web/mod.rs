@@ -14,6 +14,7 @@ mod keys;
 mod login;
 mod page;
 pub mod password;
+mod repair;
 mod restore;
 mod security;
 mod session;
@@ -233,6 +234,10 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/keys"), get(keys::page).post(keys::trust))
         .route(&at("/keys/site.pem"), get(keys::download_own))
         .route(&at("/verify"), get(verify::form).post(verify::submit))
+        .route(
+            &at("/trainings/{id}/repair"),
+            get(repair::page).post(repair::apply),
+        )
         .route(&at("/restore"), get(restore::form).post(restore::submit))
         .route(&at("/restore/apply"), post(restore::apply))
         .route(

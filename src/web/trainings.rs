@@ -94,6 +94,9 @@ struct TrainingPage {
     learner_lines: Vec<LearnerLine>,
     /// The templates a backup would carry.
     templates: Vec<TemplateBlock>,
+    /// How many milestones are broken (`repair`), and the link's text.
+    broken: usize,
+    repair_link: String,
 }
 
 /// The query of the list page.
@@ -215,6 +218,14 @@ pub async fn show(
         return Err(visit.error(WhatWentWrong::NotFound));
     };
     let contents = contents(&state, id, visit).await?;
+    let target = crate::restore::RepairTarget {
+        id,
+        name: training.name.clone(),
+    };
+    let broken = crate::restore::precheck_repair(state.site(), &[target], None)
+        .await
+        .map_err(|e| WebError::internal(visit, e))?
+        .broken_count();
     Ok(render(
         StatusCode::OK,
         &TrainingPage {
@@ -229,6 +240,8 @@ pub async fn show(
             notes: contents.notes,
             learner_lines: contents.learners,
             templates: contents.templates,
+            broken,
+            repair_link: visit.tr().fmt("repair.link", &[("n", &broken.to_string())]),
         },
     ))
 }

@@ -268,10 +268,11 @@ fn finish(context: &Context, report: &Report, refusal: &str) -> Result<(), Failu
     if report.ok {
         Ok(())
     } else {
-        let prefix = context.lang.pick("file rejected", "fichier refusé");
+        // French puts a space before the colon.
+        let prefix = context.lang.pick("file rejected: ", "fichier refusé : ");
         Err(Failure::new(
             Exit::FileRejected,
-            format!("{prefix}: {refusal}"),
+            format!("{prefix}{refusal}"),
         ))
     }
 }

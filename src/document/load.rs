@@ -53,12 +53,28 @@ impl LoadError {
     pub fn localized(&self, lang: crate::i18n::Lang) -> String {
         match (self, lang) {
             (LoadError::Read { path, source }, crate::i18n::Lang::Fr) => format!(
-                "impossible de lire {} : {source} ; vérifiez le chemin et ses droits",
-                path.display()
+                "impossible de lire {} : {} ; vérifiez le chemin et ses droits",
+                path.display(),
+                if path.is_dir() {
+                    "c'est un dossier, pas un fichier".to_owned()
+                } else {
+                    io_reason_fr(source)
+                }
             ),
             (LoadError::Document(error), _) => error.localized(lang),
             _ => self.to_string(),
         }
+    }
+}
+
+/// Why a file cannot be read, in French (the system's own text is English).
+fn io_reason_fr(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "ce fichier n'existe pas".to_owned(),
+        io::ErrorKind::PermissionDenied => "la lecture n'est pas permise".to_owned(),
+        io::ErrorKind::IsADirectory => "c'est un dossier, pas un fichier".to_owned(),
+        io::ErrorKind::InvalidData => "son contenu ne peut pas être lu".to_owned(),
+        _ => format!("erreur du système ({})", error.kind()),
     }
 }
 

@@ -464,6 +464,10 @@ impl DocumentError {
                 "{path} : le texte contient le caractère U+0000, qu'une sauvegarde ne contient \
                  jamais ; {EDITED}"
             ),
+            E::NotABackup { found } if found == "missing" => "ce n'est pas une sauvegarde de \
+                 formation Attestoodle : la clé `format` manque (\"attestoodle-training-backup\" \
+                 attendu) ; vérifiez que c'est le bon fichier"
+                .to_owned(),
             E::NotABackup { found } => format!(
                 "ce n'est pas une sauvegarde de formation Attestoodle : `format` vaut {found}, \
                  \"attestoodle-training-backup\" attendu ; vérifiez que c'est le bon fichier"

@@ -681,6 +681,35 @@ impl WithCsrf for ApplyForm {
     }
 }
 
+/// The upload kept in the session that the form names (`pending`), or the upload form saying
+/// that it is gone (expired, or replaced by a newer upload).
+async fn kept_upload(
+    state: &AppState,
+    visit: &Visit,
+    form: &ApplyForm,
+) -> Result<Result<Arc<PendingRestore>, Response>, WebError> {
+    let wanted = form.0.get("pending").map_or("", String::as_str);
+    let kept = visit
+        .session
+        .pending
+        .clone()
+        .filter(|p| p.is_live() && p.id == wanted);
+    if let Some(kept) = kept {
+        return Ok(Ok(kept));
+    }
+    let categories = categories(state, visit).await?;
+    Ok(Err(form_page(
+        visit,
+        StatusCode::CONFLICT,
+        RestoreChoices {
+            mode: "restore".to_owned(),
+            ..RestoreChoices::default()
+        },
+        &categories,
+        Some(visit.tr().get("restore.expired").to_owned()),
+    )))
+}
+
 /// *Change options*: runs the precheck again on the upload kept in the session with the
 /// choices of the form, without a second upload (the course map uploaded first is kept).
 pub async fn recheck(
@@ -689,25 +718,9 @@ pub async fn recheck(
     CheckedForm(form): CheckedForm<ApplyForm>,
 ) -> Result<Response, WebError> {
     let visit = &operator.visit;
-    let t = visit.tr();
-    let wanted = form.0.get("pending").map_or("", String::as_str);
-    let kept: Option<Arc<PendingRestore>> = visit
-        .session
-        .pending
-        .clone()
-        .filter(|p| p.is_live() && p.id == wanted);
-    let Some(kept) = kept else {
-        let categories = categories(&state, visit).await?;
-        return Ok(form_page(
-            visit,
-            StatusCode::CONFLICT,
-            RestoreChoices {
-                mode: "restore".to_owned(),
-                ..RestoreChoices::default()
-            },
-            &categories,
-            Some(t.get("restore.expired").to_owned()),
-        ));
+    let kept = match kept_upload(&state, visit, &form).await? {
+        Ok(kept) => kept,
+        Err(page) => return Ok(page),
     };
     let value = |name: &str| form.0.get(name).map_or("", |v| v.trim()).to_owned();
     let choices = RestoreChoices {
@@ -749,24 +762,9 @@ pub async fn apply(
 ) -> Result<Response, WebError> {
     let visit = &operator.visit;
     let t = visit.tr();
-    let wanted = form.0.get("pending").map_or("", String::as_str);
-    let pending: Option<Arc<PendingRestore>> = visit
-        .session
-        .pending
-        .clone()
-        .filter(|p| p.is_live() && p.id == wanted);
-    let Some(pending) = pending else {
-        let categories = categories(&state, visit).await?;
-        return Ok(form_page(
-            visit,
-            StatusCode::CONFLICT,
-            RestoreChoices {
-                mode: "restore".to_owned(),
-                ..RestoreChoices::default()
-            },
-            &categories,
-            Some(t.get("restore.expired").to_owned()),
-        ));
+    let pending = match kept_upload(&state, visit, &form).await? {
+        Ok(pending) => pending,
+        Err(page) => return Ok(page),
     };
     let ticked: BTreeSet<String> = form
         .0

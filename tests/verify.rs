@@ -865,3 +865,26 @@ fn a_file_that_is_not_an_ed25519_public_key_in_pem_form_is_exit_3() {
         stderr(&french)
     );
 }
+
+// Issue 9, item 2: a file that cannot be read is said in the operator's words, not the system's.
+#[test]
+fn a_missing_file_or_a_directory_is_said_without_the_systems_words() {
+    let dir = tempfile::tempdir().expect("a directory");
+    std::fs::create_dir(dir.path().join("folder")).expect("a folder");
+    for (file, en, fr) in [
+        (
+            "absent.json",
+            "there is no such file",
+            "ce fichier n'existe pas",
+        ),
+        ("folder", "it is a directory", "c'est un dossier"),
+    ] {
+        for (lang, expected) in [("en", en), ("fr", fr)] {
+            let output = common::run_in(dir.path(), &["--lang", lang, "verify", file]);
+            assert_eq!(output.status.code(), Some(1), "{file}");
+            let message = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(message.contains(expected), "{lang} {file}: {message}");
+            assert!(!message.contains("os error"), "{message}");
+        }
+    }
+}

@@ -27,7 +27,11 @@ pub enum Backup {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file cannot be opened or read (missing, a directory, no permission).
-    #[error("cannot read {}: {source}; check the path and its permissions", path.display())]
+    #[error(
+        "cannot read {}: {}; check the path and its permissions",
+        path.display(),
+        io_reason(path, source, crate::i18n::Lang::En)
+    )]
     Read {
         /// The path given.
         path: PathBuf,
@@ -55,11 +59,7 @@ impl LoadError {
             (LoadError::Read { path, source }, crate::i18n::Lang::Fr) => format!(
                 "impossible de lire {} : {} ; vérifiez le chemin et ses droits",
                 path.display(),
-                if path.is_dir() {
-                    "c'est un dossier, pas un fichier".to_owned()
-                } else {
-                    io_reason_fr(source)
-                }
+                io_reason(path, source, lang)
             ),
             (LoadError::Document(error), _) => error.localized(lang),
             _ => self.to_string(),
@@ -67,14 +67,30 @@ impl LoadError {
     }
 }
 
-/// Why a file cannot be read, in French (the system's own text is English).
-fn io_reason_fr(error: &io::Error) -> String {
+/// Why a file cannot be read, in the operator's words (not the system's `os error` text).
+fn io_reason(path: &Path, error: &io::Error, lang: crate::i18n::Lang) -> String {
+    use crate::i18n::Lang;
+    let text = |en: &str, fr: &str| lang.pick(en, fr).to_owned();
+    if path.is_dir() {
+        return text(
+            "it is a directory, not a file",
+            "c'est un dossier, pas un fichier",
+        );
+    }
     match error.kind() {
-        io::ErrorKind::NotFound => "ce fichier n'existe pas".to_owned(),
-        io::ErrorKind::PermissionDenied => "la lecture n'est pas permise".to_owned(),
-        io::ErrorKind::IsADirectory => "c'est un dossier, pas un fichier".to_owned(),
-        io::ErrorKind::InvalidData => "son contenu ne peut pas être lu".to_owned(),
-        _ => format!("erreur du système ({})", error.kind()),
+        io::ErrorKind::NotFound => text("there is no such file", "ce fichier n'existe pas"),
+        io::ErrorKind::PermissionDenied => text(
+            "reading it is not permitted",
+            "la lecture n'est pas permise",
+        ),
+        io::ErrorKind::InvalidData => text(
+            "its content cannot be read",
+            "son contenu ne peut pas être lu",
+        ),
+        kind => match lang {
+            Lang::En => format!("the system reports: {kind}"),
+            Lang::Fr => format!("erreur du système ({kind})"),
+        },
     }
 }
 

@@ -14,12 +14,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::list::filter_by_category;
-use super::restore::{ask, codes_text, load, parse_accept};
+use super::restore::{ask, codes_text, findings_text, load, parse_accept};
 use super::save::resolve_name;
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::document::v2;
 use crate::i18n::Lang;
-use crate::restore::{self, Code, RepairPlan, RepairReport, RepairTarget, RestoreError, Severity};
+use crate::restore::{self, Code, RepairPlan, RepairReport, RepairTarget, RestoreError};
 
 /// Arguments of `repair`.
 #[derive(Debug, Args)]
@@ -322,23 +322,7 @@ pub fn plan_text(plan: &RepairPlan, lang: Lang) -> String {
             ));
         }
     }
-    if !plan.findings.is_empty() {
-        out.push_str(&format!("\n{}{c}\n", lang.pick("Findings", "Constats")));
-        for f in &plan.findings {
-            let severity = match (f.severity, lang) {
-                (Severity::Info, _) => "info",
-                (Severity::NeedsAccept, Lang::En) => "NEEDS ACCEPT",
-                (Severity::NeedsAccept, Lang::Fr) => "À ACCEPTER",
-                (Severity::Blocking, Lang::En) => "BLOCKING",
-                (Severity::Blocking, Lang::Fr) => "BLOQUANT",
-            };
-            out.push_str(&format!(
-                "  [{severity}] {}: {}\n",
-                f.code,
-                lang.pick(&f.en, &f.fr)
-            ));
-        }
-    }
+    out.push_str(&findings_text(&plan.findings, lang));
     out.push('\n');
     out
 }

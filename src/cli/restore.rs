@@ -98,6 +98,31 @@ pub struct CloneArgs {
     pub apply: ApplyArgs,
 }
 
+/// The findings of a precheck as text, one line each with its severity and code (shared by
+/// `restore`, `clone` and `repair`); empty when there is none.
+pub(super) fn findings_text(findings: &[crate::restore::Finding], lang: Lang) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let c = lang.pick(":", " :");
+    let mut out = format!("\n{}{c}\n", lang.pick("Findings", "Constats"));
+    for f in findings {
+        let severity = match (f.severity, lang) {
+            (Severity::Info, _) => "info",
+            (Severity::NeedsAccept, Lang::En) => "NEEDS ACCEPT",
+            (Severity::NeedsAccept, Lang::Fr) => "À ACCEPTER",
+            (Severity::Blocking, Lang::En) => "BLOCKING",
+            (Severity::Blocking, Lang::Fr) => "BLOQUANT",
+        };
+        out.push_str(&format!(
+            "  [{severity}] {}: {}\n",
+            f.code,
+            lang.pick(&f.en, &f.fr)
+        ));
+    }
+    out
+}
+
 /// Runs `restore`.
 pub async fn run_restore(context: &Context, args: &RestoreArgs) -> Result<(), Failure> {
     let mut options = base_options(context, Mode::Restore, &args.apply)?;
@@ -581,23 +606,7 @@ pub fn plan_text(plan: &Plan, lang: Lang) -> String {
                 .to_owned()
         }
     ));
-    if !plan.findings.is_empty() {
-        out.push_str(&format!("\n{}{c}\n", lang.pick("Findings", "Constats")));
-        for f in &plan.findings {
-            let severity = match (f.severity, lang) {
-                (Severity::Info, _) => "info",
-                (Severity::NeedsAccept, Lang::En) => "NEEDS ACCEPT",
-                (Severity::NeedsAccept, Lang::Fr) => "À ACCEPTER",
-                (Severity::Blocking, Lang::En) => "BLOCKING",
-                (Severity::Blocking, Lang::Fr) => "BLOQUANT",
-            };
-            out.push_str(&format!(
-                "  [{severity}] {}: {}\n",
-                f.code,
-                lang.pick(&f.en, &f.fr)
-            ));
-        }
-    }
+    out.push_str(&findings_text(&plan.findings, lang));
     out.push('\n');
     out
 }

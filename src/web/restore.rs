@@ -650,9 +650,23 @@ pub async fn submit(
         file.bytes.clone(),
         choices,
     );
-    match check(&state, visit, &pending).await? {
+    show_precheck(&state, visit, pending, true).await
+}
+
+/// Prechecks an upload and shows its page, keeping the upload in the session for *Apply*; a
+/// refused upload is dropped when `drop_refused` (a new upload), kept otherwise (*Change
+/// options* leaves the earlier one).
+async fn show_precheck(
+    state: &AppState,
+    visit: &Visit,
+    pending: PendingRestore,
+    drop_refused: bool,
+) -> Result<Response, WebError> {
+    match check(state, visit, &pending).await? {
         Checked::Refused(page) => {
-            state.sessions().drop_pending(&visit.session_id);
+            if drop_refused {
+                state.sessions().drop_pending(&visit.session_id);
+            }
             Ok(page)
         }
         Checked::Plan(checked) => {
@@ -737,21 +751,7 @@ pub async fn recheck(
         course_map: kept.choices.course_map.clone(),
     };
     let pending = PendingRestore::new(kept.file_name.clone(), kept.bytes.clone(), choices);
-    match check(&state, visit, &pending).await? {
-        Checked::Refused(page) => Ok(page),
-        Checked::Plan(checked) => {
-            let page = precheck_page(
-                visit,
-                StatusCode::OK,
-                &pending,
-                &checked,
-                &BTreeSet::new(),
-                None,
-            );
-            state.sessions().keep_pending(&visit.session_id, pending);
-            Ok(page)
-        }
-    }
+    show_precheck(&state, visit, pending, false).await
 }
 
 /// Applies the kept upload with the ticked acceptances and shows the result.

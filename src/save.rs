@@ -231,14 +231,56 @@ pub async fn read(
         .training_snapshot(training_id)
         .await?
         .ok_or(SaveError::NotFound { id: training_id })?;
+    build_on(site, &snapshot, created)
+}
+
+/// [`build`] with what `site` knows (its file store and `wwwroot`).
+fn build_on(
+    site: &Site,
+    snapshot: &Snapshot,
+    created: OffsetDateTime,
+) -> Result<(Document, Vec<Warning>), SaveError> {
     let target = site.target();
     build(
-        &snapshot,
+        snapshot,
         &BuildContext {
             filedir: target.filedir.as_deref(),
             wwwroot: target.wwwroot.clone(),
             created,
         },
+    )
+}
+
+/// The signed backup of a training already read from `site`, as [`save`] would write it: the
+/// way back a replace keeps (`restore::apply_keeping_previous`).
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn save_snapshot(
+    site: &Site,
+    snapshot: &Snapshot,
+    key: &SigningKey,
+    created: OffsetDateTime,
+) -> Result<Saved, SaveError> {
+    let (mut document, warnings) = build_on(site, snapshot, created)?;
+    signature::sign(&mut document, key);
+    Ok(Saved { document, warnings })
+}
+
+/// The name of the file that keeps a training as it was before a replace:
+/// `training-<slug>-before-replace-<YYYYMMDD>-<HHMMSS>.json` (UTC), beside the backup restored.
+pub fn before_replace_file_name(training: &str, time: OffsetDateTime) -> String {
+    let time = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "training-{}-before-replace-{:04}{:02}{:02}-{:02}{:02}{:02}.json",
+        slug(training),
+        time.year(),
+        u8::from(time.month()),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
     )
 }
 

@@ -19,7 +19,7 @@ use super::save::resolve_name;
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::document::v2;
 use crate::i18n::Lang;
-use crate::restore::{self, Code, RepairPlan, RepairReport, RepairTarget, RestoreError};
+use crate::restore::{self, Code, RepairPlan, RepairReport, RepairTarget};
 
 /// Arguments of `repair`.
 #[derive(Debug, Args)]
@@ -278,13 +278,7 @@ async fn decide_and_apply(
             }
         }
         Err(error) => {
-            let (exit, message) = match &error {
-                RestoreError::Refused { .. } => (Exit::PrecheckRefused, error.to_string()),
-                RestoreError::Conflict { en, fr } => {
-                    (Exit::PrecheckRefused, lang.pick(en, fr).to_owned())
-                }
-                RestoreError::Database(e) => (Exit::Runtime, e.localized(lang)),
-            };
+            let (exit, message) = super::restore::restore_failure(&error, lang);
             if context.json {
                 print_json(&output("failed", Vec::new(), Some(message.clone())))?;
             }

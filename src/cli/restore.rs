@@ -52,6 +52,14 @@ pub struct ApplyArgs {
     /// The largest file read, in bytes [default: 64 MiB].
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
+    /// Before a replace, the training as it is is saved (signed, mode 0600) beside the file
+    /// restored, as training-<name>-before-replace-<date>-<time>.json: this leaves it out.
+    #[arg(long)]
+    pub no_keep_previous: bool,
+    /// Show every milestone (file → this site, how found) and every learner (email →
+    /// account) of the precheck.
+    #[arg(long)]
+    pub show_mapping: bool,
 }
 
 /// Arguments of `restore`.
@@ -296,6 +304,9 @@ struct Output<'a> {
     blocking: Vec<Code>,
     to_accept: Vec<Code>,
     error: Option<String>,
+    /// The file that keeps the replaced training as it was (`null` when nothing was replaced
+    /// or with `--no-keep-previous`).
+    previous: Option<String>,
 }
 
 async fn run(
@@ -310,7 +321,16 @@ async fn run(
     options.provenance = provenance;
 
     let site = context.open_site().await?;
-    let result = decide_and_apply(context, &site, &document, &options, args, &mut accepted).await;
+    let result = decide_and_apply(
+        context,
+        &site,
+        &document,
+        &options,
+        args,
+        &mut accepted,
+        file,
+    )
+    .await;
     site.close().await;
     result
 }
@@ -322,6 +342,7 @@ async fn decide_and_apply(
     options: &RestoreOptions,
     args: &ApplyArgs,
     accepted: &mut Accepted,
+    file: &Path,
 ) -> Result<(), Failure> {
     let lang = context.lang;
     let plan = restore::precheck(site, document, options)
@@ -330,6 +351,9 @@ async fn decide_and_apply(
     let blocking: Vec<Code> = plan.blocking().into_iter().collect();
     if !context.json {
         print_stdout(&plan_text(&plan, lang))?;
+        if args.show_mapping {
+            print_stdout(&mapping_text(&plan, lang))?;
+        }
     }
     let refuse = |plan: &Plan, to_accept: Vec<Code>, message: String| -> Result<(), Failure> {
         if context.json {
@@ -340,6 +364,7 @@ async fn decide_and_apply(
                 blocking: plan.blocking().into_iter().collect(),
                 to_accept,
                 error: Some(message.clone()),
+                previous: None,
             })?;
         }
         Err(Failure::new(Exit::PrecheckRefused, message))
@@ -440,7 +465,81 @@ async fn decide_and_apply(
         dry_run: args.dry_run,
         ..ApplyOptions::default()
     };
-    match restore::apply(site, &plan, &trial, &apply_options).await {
+    // The way back from a replace: the key is read before anything is written.
+    let keeps_previous =
+        plan.training.action == TrainingAction::Replace && !args.dry_run && !args.no_keep_previous;
+    let key = if keeps_previous {
+        Some(super::save::signing_key(context)?.0)
+    } else {
+        None
+    };
+    let directory = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| context.cwd.clone(), |d| context.cwd.join(d));
+    let kept: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    let keep = |snapshot: &crate::moodle::Snapshot| -> Result<(), (String, String)> {
+        let Some(key) = &key else { return Ok(()) };
+        let now = time::OffsetDateTime::now_utc();
+        let saved = crate::save::save_snapshot(site, snapshot, key, now).map_err(|e| {
+            (
+                format!(
+                    "the training as it is cannot be saved before it is replaced ({}): nothing \
+                     was written; run again with --no-keep-previous to replace it without \
+                     keeping it",
+                    e.localized(Lang::En)
+                ),
+                format!(
+                    "la formation telle qu'elle est ne peut pas être sauvegardée avant d'être \
+                     remplacée ({}) : rien n'a été écrit ; relancez avec --no-keep-previous pour \
+                     la remplacer sans la garder",
+                    e.localized(Lang::Fr)
+                ),
+            )
+        })?;
+        let path = directory.join(crate::save::before_replace_file_name(
+            &saved.document.training.name,
+            now,
+        ));
+        crate::safe_file::write_private(&path, saved.text().as_bytes(), false).map_err(|e| {
+            (
+                format!(
+                    "cannot write {}, which keeps the training as it is before the replace \
+                     ({}): nothing was written; free some space or make the directory writable, \
+                     or run again with --no-keep-previous",
+                    path.display(),
+                    write_reason(&e, Lang::En)
+                ),
+                format!(
+                    "impossible d'écrire {}, qui garde la formation telle qu'elle est avant le \
+                     remplacement ({}) : rien n'a été écrit ; libérez de la place ou rendez le \
+                     dossier accessible en écriture, ou relancez avec --no-keep-previous",
+                    path.display(),
+                    write_reason(&e, Lang::Fr)
+                ),
+            )
+        })?;
+        if let Ok(mut kept) = kept.lock() {
+            *kept = Some(path);
+        }
+        Ok(())
+    };
+    let applied = restore::apply_keeping_previous(
+        site,
+        &plan,
+        &trial,
+        &apply_options,
+        keeps_previous.then_some(&keep as restore::KeepPrevious<'_>),
+    )
+    .await;
+    let mut previous = kept.lock().ok().and_then(|mut k| k.take());
+    if applied.is_err() {
+        // Nothing was replaced: the copy would only mislead.
+        if let Some(path) = previous.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    match applied {
         Ok(report) => {
             let still_needed: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
             if context.json {
@@ -451,19 +550,29 @@ async fn decide_and_apply(
                     blocking: Vec::new(),
                     to_accept: still_needed,
                     error: None,
+                    previous: previous.as_ref().map(|p| p.display().to_string()),
                 })
             } else {
-                print_stdout(&report_text(&report, &still_needed, lang))
+                let mut text = report_text(&report, &still_needed, lang);
+                if let Some(path) = &previous {
+                    text.push_str(&match lang {
+                        Lang::En => format!(
+                            "The training as it was before the replace is kept in {} (restore \
+                     it to go back).\n",
+                            path.display()
+                        ),
+                        Lang::Fr => format!(
+                            "La formation telle qu'elle était avant le remplacement est gardée \
+                     dans {} (restaurez-la pour revenir en arrière).\n",
+                            path.display()
+                        ),
+                    });
+                }
+                print_stdout(&text)
             }
         }
         Err(error) => {
-            let (exit, message) = match &error {
-                RestoreError::Refused { .. } => (Exit::PrecheckRefused, error.to_string()),
-                RestoreError::Conflict { en, fr } => {
-                    (Exit::PrecheckRefused, lang.pick(en, fr).to_owned())
-                }
-                RestoreError::Database(e) => (Exit::Runtime, e.localized(lang)),
-            };
+            let (exit, message) = restore_failure(&error, lang);
             if context.json {
                 print_json(&Output {
                     outcome: "failed",
@@ -472,10 +581,41 @@ async fn decide_and_apply(
                     blocking: Vec::new(),
                     to_accept: Vec::new(),
                     error: Some(message.clone()),
+                    previous: None,
                 })?;
             }
             Err(Failure::new(exit, message))
         }
+    }
+}
+
+/// The exit code and message of a failed apply (restore, clone, repair).
+pub(super) fn restore_failure(error: &RestoreError, lang: Lang) -> (Exit, String) {
+    let exit = match error {
+        RestoreError::Refused { .. } | RestoreError::Conflict { .. } => Exit::PrecheckRefused,
+        RestoreError::PreviousNotKept { .. } | RestoreError::Database(_) => Exit::Runtime,
+    };
+    (exit, error.localized(lang))
+}
+
+/// Why a file cannot be written, in the operator's words.
+fn write_reason(error: &std::io::Error, lang: Lang) -> String {
+    use std::io::ErrorKind;
+    let text = |en: &str, fr: &str| lang.pick(en, fr).to_owned();
+    match error.kind() {
+        ErrorKind::StorageFull => text("the disk is full", "le disque est plein"),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => text(
+            "writing there is not permitted",
+            "l'écriture n'y est pas permise",
+        ),
+        ErrorKind::AlreadyExists => {
+            text("a file of that name exists", "un fichier de ce nom existe")
+        }
+        ErrorKind::NotFound => text("the directory does not exist", "le dossier n'existe pas"),
+        kind => match lang {
+            Lang::En => format!("the system reports: {kind}"),
+            Lang::Fr => format!("erreur du système ({kind})"),
+        },
     }
 }
 
@@ -501,6 +641,54 @@ pub(super) fn ask(question: &str) -> Result<bool, Failure> {
         answer.trim().to_lowercase().as_str(),
         "y" | "yes" | "o" | "oui"
     ))
+}
+
+/// `--show-mapping`: every milestone (the file's course, section, position, activity and
+/// type, minutes → this site's course, activity and type, how found) and every learner
+/// (email → account, how found), as the precheck page's *What goes where* shows them.
+pub fn mapping_text(plan: &Plan, lang: Lang) -> String {
+    let c = lang.pick(":", " :");
+    let mut out = format!(
+        "\n{}{c}\n",
+        lang.pick("What goes where (milestones)", "Ce qui va où (jalons)")
+    );
+    if plan.milestones.is_empty() {
+        out.push_str(lang.pick("  (none)\n", "  (aucun)\n"));
+    }
+    let kind = |k: &Option<String>| k.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
+    for m in &plan.milestones {
+        let here = match (&m.name, m.cmid) {
+            (Some(name), _) => format!("`{name}`{}", kind(&m.target_kind)),
+            (None, Some(cmid)) => format!("cm {cmid}"),
+            (None, None) => "—".to_owned(),
+        };
+        out.push_str(&format!(
+            "  {} section {} position {} `{}`{}, {} min → {}{c} {here} — {}\n",
+            m.course,
+            m.section,
+            m.position,
+            m.activity.as_deref().unwrap_or("?"),
+            kind(&m.kind),
+            m.creditedtime,
+            m.target_course,
+            m.how.text(lang)
+        ));
+    }
+    if !plan.learners.is_empty() {
+        out.push_str(&format!("\n{}{c}\n", lang.pick("Learners", "Apprenants")));
+        for l in &plan.learners {
+            let account = match (&l.account, l.userid) {
+                (Some(account), Some(id)) => format!("{account} (id {id})"),
+                _ => "—".to_owned(),
+            };
+            out.push_str(&format!(
+                "  {} → {account} — {}\n",
+                l.email,
+                l.how.text(lang)
+            ));
+        }
+    }
+    out
 }
 
 /// The precheck as an operator reads it.

@@ -796,6 +796,17 @@ impl RestoreTx<'_> {
         Ok(())
     }
 
+    /// Reads training `id` as `save` reads it ([`Site::training_snapshot`]), inside this
+    /// transaction: what a replace keeps as the way back (issue "web": *A way back from a
+    /// replace*), read after the name lock so that no other restore changes it meanwhile.
+    pub async fn training_snapshot(
+        &mut self,
+        id: i64,
+    ) -> Result<Option<super::snapshot::Snapshot>, Error> {
+        let site = self.site;
+        site.read_snapshot(self.tx()?, id).await
+    }
+
     /// Takes the lock of a name (`kind` is `training` or `template`) until the transaction
     /// ends, waiting for another restore that holds it.
     pub async fn lock_name(&mut self, kind: &str, name: &str) -> Result<(), Error> {

@@ -349,7 +349,11 @@ impl Site {
         Ok(rows)
     }
 
-    async fn read_snapshot(&self, tx: &mut Tx, id: i64) -> Result<Option<Snapshot>, Error> {
+    pub(super) async fn read_snapshot(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+    ) -> Result<Option<Snapshot>, Error> {
         let rows = tx
             .fetch_all(
                 self.render(

@@ -28,6 +28,29 @@ pub async fn apply(
     accepted: &Accepted,
     options: &ApplyOptions,
 ) -> Result<Report, RestoreError> {
+    apply_keeping_previous(site, plan, accepted, options, None).await
+}
+
+/// What keeps the way back from a replace: called inside the transaction, after the name lock
+/// and before anything is written, with the training as `save` reads it. Its error (`en`,
+/// `fr`) rolls everything back as [`RestoreError::PreviousNotKept`].
+pub type KeepPrevious<'a> =
+    &'a (dyn Fn(&moodle::Snapshot) -> Result<(), (String, String)> + Send + Sync);
+
+/// [`apply`], and for a replace (not a dry run) `keep` receives the training as it is before
+/// it is overwritten (issue "web": *A way back from a replace*): the CLI writes it to a file,
+/// the web offers it as a download. A plan that creates a training never calls `keep`.
+///
+/// # Errors
+///
+/// As [`apply`], and [`RestoreError::PreviousNotKept`] when `keep` fails.
+pub async fn apply_keeping_previous(
+    site: &Site,
+    plan: &Plan,
+    accepted: &Accepted,
+    options: &ApplyOptions,
+    keep: Option<KeepPrevious<'_>>,
+) -> Result<Report, RestoreError> {
     let blocking: Vec<Code> = plan.blocking().into_iter().collect();
     let unaccepted: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
     if !blocking.is_empty() || !unaccepted.is_empty() {
@@ -72,7 +95,8 @@ pub async fn apply(
                 drop_connection: options.drop_connection,
             }),
     );
-    let result = write(&mut tx, plan, category.id, &hashes, options.dry_run).await;
+    let keep = keep.filter(|_| !options.dry_run);
+    let result = write(&mut tx, plan, category.id, &hashes, options.dry_run, keep).await;
     match result {
         Ok(mut report) => {
             report.statements = tx.writes();
@@ -104,6 +128,7 @@ async fn write(
     category: i64,
     hashes: &HashMap<String, String>,
     dry_run: bool,
+    keep: Option<KeepPrevious<'_>>,
 ) -> Result<Report, RestoreError> {
     let t = &plan.training;
     let now = plan.internal.now;
@@ -168,6 +193,12 @@ async fn write(
     };
     let (training, action) = match (t.action, t.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
+            if let Some(keep) = keep {
+                // Read after the lock and before any write: exactly what is overwritten.
+                if let Some(previous) = tx.training_snapshot(id).await? {
+                    keep(&previous).map_err(|(en, fr)| RestoreError::PreviousNotKept { en, fr })?;
+                }
+            }
             tx.update_training(id, &values).await?;
             tx.clear_training(id, plan.internal.planning_table).await?;
             (id, "replaced")

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::i18n::Lang;
+
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -172,10 +174,132 @@ pub struct Finding {
     pub en: String,
     /// The message in French.
     pub fr: String,
-    /// The messages for the web pages, in English and French, when they differ: the web
-    /// names its form fields where the command line names its flags.
+    /// What was found, without the advice, in English and French: the web says it with the
+    /// advice of its form ([`Finding::advice`]); `en` and `fr` say it with the command line's.
     #[serde(skip)]
-    pub web: Option<(String, String)>,
+    pub what: (String, String),
+    /// What the operator can do, as choices.
+    #[serde(skip)]
+    pub advice: Vec<Advice>,
+}
+
+/// What the operator can do about a finding. The command line says it with its flags
+/// ([`Advice::cli`]); the web pages with their form fields, in the web's own catalogue (issue
+/// "web": every finding's advice names the field to change, never a flag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advice {
+    /// Accept the finding (`--accept CODE`, a tick box).
+    Accept(Code),
+    /// Trust the signer's public key (`keys trust`, the *Keys* page).
+    TrustKey,
+    /// Restore under another training name (`--name`), with a proposal for a refused one.
+    Name(Option<String>),
+    /// Clone under another suffix or name.
+    SuffixOrName,
+    /// Choose the category (`--category`).
+    Category,
+    /// Move the dates (`--shift-dates`, `--start`).
+    Dates,
+    /// Map the file's course of this short name to another one (`--rename-course`).
+    RenameCourse(String),
+    /// Give Moodle's file store (`--dataroot`, `--moodle-config`).
+    FileStore,
+    /// Create the template under another name (`--template copy:NAME`), with a proposal.
+    TemplateCopyName(Option<String>),
+    /// Rewrite the site's template from the file (`--template replace`).
+    TemplateReplace,
+    /// Restore the learners too (`--with-learners`).
+    WithLearners,
+}
+
+impl Advice {
+    /// The advice on the command line.
+    pub fn cli(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Advice::Accept(code), Lang::En) => format!("accept with --accept {code}"),
+            (Advice::Accept(code), Lang::Fr) => format!("acceptez avec --accept {code}"),
+            (Advice::TrustKey, Lang::En) => {
+                "import the signer's public key with `keys trust`".to_owned()
+            }
+            (Advice::TrustKey, Lang::Fr) => {
+                "importez la clé publique du signataire avec `keys trust`".to_owned()
+            }
+            (Advice::Name(None), Lang::En) => "choose another name with --name".to_owned(),
+            (Advice::Name(None), Lang::Fr) => "choisissez un autre nom avec --name".to_owned(),
+            (Advice::Name(Some(p)), Lang::En) => {
+                format!("give another with --name {}", shell_quote(p))
+            }
+            (Advice::Name(Some(p)), Lang::Fr) => {
+                format!("donnez-en un autre avec --name {}", shell_quote(p))
+            }
+            (Advice::SuffixOrName, Lang::En) => "choose another --suffix or --name".to_owned(),
+            (Advice::SuffixOrName, Lang::Fr) => "choisissez un autre --suffix ou --name".to_owned(),
+            (Advice::Category, Lang::En) => {
+                "choose one with --category ID|IDNUMBER|PATH".to_owned()
+            }
+            (Advice::Category, Lang::Fr) => {
+                "choisissez-en une avec --category ID|IDNUMBER|CHEMIN".to_owned()
+            }
+            (Advice::Dates, Lang::En) => {
+                "move them with --shift-dates DAYS or --start YYYY-MM-DD".to_owned()
+            }
+            (Advice::Dates, Lang::Fr) => {
+                "décalez-les avec --shift-dates JOURS ou --start AAAA-MM-JJ".to_owned()
+            }
+            (Advice::RenameCourse(course), Lang::En) => {
+                format!("map this course with --rename-course {course}=SHORTNAME")
+            }
+            (Advice::RenameCourse(course), Lang::Fr) => {
+                format!("associez ce cours avec --rename-course {course}=NOMABRÉGÉ")
+            }
+            (Advice::FileStore, Lang::En) => "give --dataroot or --moodle-config".to_owned(),
+            (Advice::FileStore, Lang::Fr) => "indiquez --dataroot ou --moodle-config".to_owned(),
+            (Advice::TemplateCopyName(None), Lang::En) => {
+                "create it under another name with --template copy:NAME".to_owned()
+            }
+            (Advice::TemplateCopyName(None), Lang::Fr) => {
+                "créez-le sous un autre nom avec --template copy:NOM".to_owned()
+            }
+            (Advice::TemplateCopyName(Some(p)), Lang::En) => format!(
+                "give another with --template {}",
+                shell_quote(&format!("copy:{p}"))
+            ),
+            (Advice::TemplateCopyName(Some(p)), Lang::Fr) => format!(
+                "donnez-en un autre avec --template {}",
+                shell_quote(&format!("copy:{p}"))
+            ),
+            (Advice::TemplateReplace, Lang::En) => {
+                "rewrite it from the file with --template replace".to_owned()
+            }
+            (Advice::TemplateReplace, Lang::Fr) => {
+                "réécrivez-le depuis le fichier avec --template replace".to_owned()
+            }
+            (Advice::WithLearners, Lang::En) => "add --with-learners to restore them".to_owned(),
+            (Advice::WithLearners, Lang::Fr) => {
+                "ajoutez --with-learners pour les restaurer".to_owned()
+            }
+        }
+    }
+}
+
+/// `what (advice, or advice)`, each advice said by `say`.
+pub fn with_advice(
+    what: &str,
+    advice: &[Advice],
+    lang: Lang,
+    say: impl Fn(&Advice) -> String,
+) -> String {
+    if advice.is_empty() {
+        return what.to_owned();
+    }
+    let or = lang.pick(", or ", ", ou ");
+    let said: Vec<String> = advice.iter().map(say).collect();
+    format!("{what} ({})", said.join(or))
+}
+
+/// A value as one POSIX shell word, in single quotes (names hold spaces and accents).
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 impl Finding {
@@ -187,34 +311,113 @@ impl Finding {
         en: impl Into<String>,
         fr: impl Into<String>,
     ) -> Finding {
+        let (en, fr) = (en.into(), fr.into());
         Finding {
             code,
             severity,
             subjects,
-            en: en.into(),
-            fr: fr.into(),
-            web: None,
+            what: (en.clone(), fr.clone()),
+            en,
+            fr,
+            advice: Vec::new(),
         }
     }
 
-    /// The same finding, with other messages for the web pages.
-    pub fn on_web(mut self, en: impl Into<String>, fr: impl Into<String>) -> Finding {
-        self.web = Some((en.into(), fr.into()));
-        self
-    }
-
-    /// The message of the web pages in English and French.
-    pub fn web_text(&self) -> (&str, &str) {
-        match &self.web {
-            Some((en, fr)) => (en, fr),
-            None => (&self.en, &self.fr),
+    /// A finding with what the operator can do: `en` and `fr` say what was found, the
+    /// command line and the web add the advice each in its own words.
+    pub fn advised(
+        code: Code,
+        severity: Severity,
+        subjects: Vec<String>,
+        what_en: impl Into<String>,
+        what_fr: impl Into<String>,
+        advice: Vec<Advice>,
+    ) -> Finding {
+        let (what_en, what_fr) = (what_en.into(), what_fr.into());
+        Finding {
+            code,
+            severity,
+            subjects,
+            en: with_advice(&what_en, &advice, Lang::En, |a| a.cli(Lang::En)),
+            fr: with_advice(&what_fr, &advice, Lang::Fr, |a| a.cli(Lang::Fr)),
+            what: (what_en, what_fr),
+            advice,
         }
     }
+
+    /// What was found, without the advice, in the operator's language.
+    pub fn what(&self, lang: Lang) -> &str {
+        lang.pick(&self.what.0, &self.what.1)
+    }
+
+    /// The subjects in the operator's language, joined with commas: each subject is a kind
+    /// word (`training`, `course`, `milestone COURSE section S position P`, `learner`,
+    /// `template`, `category`, `key`, `file`) then its natural identifier, which stays as it
+    /// is; only the kind words are translated.
+    pub fn subjects_text(&self, lang: Lang) -> String {
+        self.subjects
+            .iter()
+            .map(|s| subject_text(s, lang))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One subject in the operator's language (see [`Finding::subjects_text`]).
+fn subject_text(subject: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return subject.to_owned();
+    }
+    // `section S position P` are the same words in French.
+    const KINDS: [(&str, &str); 7] = [
+        ("milestone ", "jalon "),
+        ("training ", "formation "),
+        ("course ", "cours "),
+        ("learner ", "apprenant "),
+        ("template ", "modèle "),
+        ("category ", "catégorie "),
+        ("key ", "clé "),
+    ];
+    if subject == "file" {
+        return "fichier".to_owned();
+    }
+    for (en, fr) in KINDS {
+        if let Some(rest) = subject.strip_prefix(en) {
+            return format!("{fr}{rest}");
+        }
+    }
+    subject.to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subjects_are_said_in_french_with_their_identifiers_unchanged() {
+        let f = Finding::new(
+            Code::MissingActivity,
+            Severity::NeedsAccept,
+            vec![
+                "milestone CHIM 101 section 2 position 0".to_owned(),
+                "learner a@b.fr".to_owned(),
+                "training Licence training".to_owned(),
+                "file".to_owned(),
+            ],
+            "",
+            "",
+        );
+        assert_eq!(
+            f.subjects_text(Lang::Fr),
+            "jalon CHIM 101 section 2 position 0, apprenant a@b.fr, formation Licence training, \
+             fichier"
+        );
+        assert_eq!(
+            f.subjects_text(Lang::En),
+            "milestone CHIM 101 section 2 position 0, learner a@b.fr, training Licence training, \
+             file"
+        );
+    }
 
     #[test]
     fn codes_round_trip_through_their_text() {

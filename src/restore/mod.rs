@@ -11,6 +11,7 @@
 
 mod apply;
 mod finding;
+mod mapping;
 mod precheck;
 pub mod rename;
 mod repair;
@@ -21,10 +22,12 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::i18n::Lang;
 use crate::moodle;
 
-pub use apply::apply;
-pub use finding::{Code, Finding, Severity};
+pub use apply::{apply, apply_keeping_previous, KeepPrevious};
+pub use finding::{shell_quote, with_advice, Advice, Code, Finding, Severity};
+pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::precheck;
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, MAX_SHIFT_DAYS};
 pub use repair::{
@@ -187,6 +190,8 @@ pub struct PlanMilestone {
     pub position: i64,
     /// Activity name in the file.
     pub activity: Option<String>,
+    /// Activity type in the file (`quiz`, `page`...).
+    pub kind: Option<String>,
     /// Credited minutes.
     pub creditedtime: i64,
     /// Write or skip.
@@ -197,8 +202,12 @@ pub struct PlanMilestone {
     pub cmid: Option<i64>,
     /// The target activity's current name (the milestone's `name`).
     pub name: Option<String>,
+    /// The target activity's type.
+    pub target_kind: Option<String>,
     /// The finding about this milestone, if any.
     pub finding: Option<Code>,
+    /// How its activity was found here, or why not.
+    pub how: MilestoneHow,
 }
 
 /// What happens to a template.
@@ -263,8 +272,12 @@ pub struct PlanLearner {
     pub status: Status,
     /// The account on the target.
     pub userid: Option<i64>,
+    /// That account's username.
+    pub account: Option<String>,
     /// The finding about this learner, if any.
     pub finding: Option<Code>,
+    /// How its account was found here, or why not.
+    pub how: LearnerHow,
     #[serde(skip)]
     predelete: Option<i64>,
 }
@@ -456,9 +469,59 @@ pub enum RestoreError {
         /// The same in French.
         fr: String,
     },
+    /// The training a replace would overwrite could not be kept as the way back (its backup
+    /// could not be built, signed or written): nothing was written.
+    #[error("{en}")]
+    PreviousNotKept {
+        /// Why, in English.
+        en: String,
+        /// The same in French.
+        fr: String,
+    },
     /// The database or the file store failed; the transaction was rolled back.
     #[error(transparent)]
     Database(#[from] moodle::Error),
+}
+
+impl RestoreError {
+    /// The message in the operator's language (the command line's words).
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (RestoreError::Refused { .. }, Lang::En) => self.to_string(),
+            (
+                RestoreError::Refused {
+                    blocking,
+                    unaccepted,
+                },
+                Lang::Fr,
+            ) => {
+                let list = |codes: &[Code]| {
+                    codes
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let why = match (blocking.is_empty(), unaccepted.is_empty()) {
+                    (false, _) => {
+                        format!(
+                            "constats bloquants {} ; corrigez-les d'abord",
+                            list(blocking.as_slice())
+                        )
+                    }
+                    (true, false) => {
+                        format!("acceptez avec --accept {}", list(unaccepted.as_slice()))
+                    }
+                    (true, true) => "rien à refuser".to_owned(),
+                };
+                format!("la vérification a refusé la restauration : {why}")
+            }
+            (RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }, _) => {
+                lang.pick(en, fr).to_owned()
+            }
+            (RestoreError::Database(e), _) => e.localized(lang),
+        }
+    }
 }
 
 fn refusal_text(blocking: &[Code], unaccepted: &[Code]) -> String {

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use super::finding::{Code, Finding, Severity};
+use super::finding::{Advice, Code, Finding, Severity};
+use super::mapping::{LearnerHow, MilestoneHow};
 use super::zone::SiteZone;
 use super::{
     BackgroundAction, Image, Internal, Mode, Plan, PlanCategory, PlanLearner, PlanMilestone,
@@ -57,67 +58,51 @@ pub async fn precheck(
                  id et l'historique de ses attestations",
                 one.id
             );
-            findings.push(
-                Finding::new(
-                    Code::ReplaceTraining,
-                    Severity::NeedsAccept,
-                    subject,
-                    format!(
-                        "{what_en} (accept with --accept replace-training, or choose another \
-                         name with --name)"
-                    ),
-                    format!(
-                        "{what_fr} (acceptez avec --accept replace-training, ou choisissez un \
-                         autre nom avec --name)"
-                    ),
-                )
-                .on_web(
-                    format!(
-                        "{what_en} (tick to accept, or type another name in the field “New \
-                         training name”)"
-                    ),
-                    format!(
-                        "{what_fr} (cochez pour accepter, ou saisissez un autre nom dans le \
-                         champ « Nouveau nom de la formation »)"
-                    ),
-                ),
-            );
+            findings.push(Finding::advised(
+                Code::ReplaceTraining,
+                Severity::NeedsAccept,
+                subject,
+                what_en,
+                what_fr,
+                vec![Advice::Accept(Code::ReplaceTraining), Advice::Name(None)],
+            ));
             (TrainingAction::Replace, Some(one.id))
         }
         ([one], Mode::Clone) => {
-            findings.push(Finding::new(
+            findings.push(Finding::advised(
                 Code::TrainingExists,
                 Severity::Blocking,
                 subject,
                 format!(
-                    "a training named `{name}` already exists (id {}): a clone never replaces; \
-                     choose another --suffix or --name",
+                    "a training named `{name}` already exists (id {}): a clone never replaces",
                     one.id
                 ),
                 format!(
                     "une formation nommée `{name}` existe déjà (id {}) : un clonage ne remplace \
-                     jamais ; choisissez un autre --suffix ou --name",
+                     jamais",
                     one.id
                 ),
+                vec![Advice::SuffixOrName],
             ));
             (TrainingAction::Create, None)
         }
         (many, _) => {
             let ids = join_ids(many.iter().map(|t| t.id));
-            findings.push(Finding::new(
+            findings.push(Finding::advised(
                 Code::AmbiguousTraining,
                 Severity::Blocking,
                 subject,
                 format!(
                     "{} trainings are named `{name}` (ids {ids}): rename all but one in \
-                     Attestoodle, or restore under another name with --name",
+                     Attestoodle",
                     many.len()
                 ),
                 format!(
                     "{} formations s'appellent `{name}` (ids {ids}) : renommez-les toutes sauf \
-                     une dans Attestoodle, ou restaurez sous un autre nom avec --name",
+                     une dans Attestoodle",
                     many.len()
                 ),
+                vec![Advice::Name(None)],
             ));
             (TrainingAction::Create, None)
         }
@@ -238,39 +223,36 @@ fn provenance(findings: &mut Vec<Finding>, provenance: &Provenance) {
             format!("the file is signed by the trusted key {key}"),
             format!("le fichier est signé par la clé de confiance {key}"),
         ),
-        Provenance::Untrusted(key) => Finding::new(
+        Provenance::Untrusted(key) => Finding::advised(
             Code::UntrustedSigner,
             Severity::NeedsAccept,
             vec![format!("key {key}")],
             format!(
-                "the file is intact but signed by the key {key}, which this site does not trust: \
-                 import the signer's public key with `keys trust`, or accept with --accept \
-                 untrusted-signer"
+                "the file is intact but signed by the key {key}, which this site does not trust"
             ),
             format!(
                 "le fichier est intact mais signé par la clé {key}, à laquelle ce site ne fait \
-                 pas confiance : importez la clé publique du signataire avec `keys trust`, ou \
-                 acceptez avec --accept untrusted-signer"
+                 pas confiance"
             ),
+            vec![Advice::TrustKey, Advice::Accept(Code::UntrustedSigner)],
         ),
-        Provenance::Unsigned => Finding::new(
+        Provenance::Unsigned => Finding::advised(
             Code::Unsigned,
             Severity::NeedsAccept,
             vec!["file".to_owned()],
-            "the file is not signed: nothing proves who made it or that it is unchanged (accept \
-             with --accept unsigned)",
-            "le fichier n'est pas signé : rien ne prouve qui l'a produit ni qu'il est intact \
-             (acceptez avec --accept unsigned)",
+            "the file is not signed: nothing proves who made it or that it is unchanged",
+            "le fichier n'est pas signé : rien ne prouve qui l'a produit ni qu'il est intact",
+            vec![Advice::Accept(Code::Unsigned)],
         ),
-        Provenance::LegacyChecksum => Finding::new(
+        Provenance::LegacyChecksum => Finding::advised(
             Code::LegacyChecksum,
             Severity::NeedsAccept,
             vec!["file".to_owned()],
             "a legacy tool_save_attestoodle file: its checksum is right, but anyone can \
-             recompute it, so it proves no author (accept with --accept legacy-checksum)",
+             recompute it, so it proves no author",
             "un ancien fichier tool_save_attestoodle : sa somme de contrôle est juste, mais \
-             n'importe qui peut la recalculer, elle ne prouve donc pas l'auteur (acceptez avec \
-             --accept legacy-checksum)",
+             n'importe qui peut la recalculer, elle ne prouve donc pas l'auteur",
+            vec![Advice::Accept(Code::LegacyChecksum)],
         ),
     });
 }
@@ -314,33 +296,14 @@ fn check_training_name(findings: &mut Vec<Finding>, name: &str, replaces: bool) 
         return;
     }
     let proposal = corrected_name(name);
-    let quoted = shell_quote(&proposal);
-    findings.push(
-        Finding::new(
-            Code::InvalidName,
-            Severity::Blocking,
-            subject,
-            format!(
-                "the training name `{name}` cannot be used for a new training: {en}; give \
-                 another with --name {quoted}"
-            ),
-            format!(
-                "le nom `{name}` est refusé pour une nouvelle formation : {fr} ; donnez-en un \
-                 autre avec --name {quoted}"
-            ),
-        )
-        .on_web(
-            format!(
-                "the training name `{name}` cannot be used for a new training: {en}; type \
-                 another in the field “New training name”, for example `{proposal}`"
-            ),
-            format!(
-                "le nom `{name}` est refusé pour une nouvelle formation : {fr} ; saisissez-en \
-                 un autre dans le champ « Nouveau nom de la formation », par exemple \
-                 `{proposal}`"
-            ),
-        ),
-    );
+    findings.push(Finding::advised(
+        Code::InvalidName,
+        Severity::Blocking,
+        subject,
+        format!("the training name `{name}` cannot be used for a new training: {en}"),
+        format!("le nom `{name}` est refusé pour une nouvelle formation : {fr}"),
+        vec![Advice::Name(Some(proposal))],
+    ));
 }
 
 /// A name Attestoodle accepts for a new training, close to `name`: every `/` becomes ` - `
@@ -366,11 +329,6 @@ pub fn corrected_name(name: &str) -> String {
     out.chars().take(MAX_TRAINING_NAME).collect()
 }
 
-/// `text` as one word of a POSIX shell: single-quoted, each `'` written `'\''`.
-pub fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
 fn find_category(
     findings: &mut Vec<Finding>,
     tree: &CategoryTree,
@@ -386,7 +344,7 @@ fn find_category(
     let found = |id: i64, by: &'static str, findings: &mut Vec<Finding>| {
         let path = tree.path_text(id);
         let (en, fr) = match by {
-            "option" => ("given with --category", "indiquée avec --category"),
+            "option" => ("as chosen", "comme choisie"),
             "idnumber" => (
                 "found by its idnumber",
                 "trouvée par son numéro d'identification",
@@ -419,15 +377,13 @@ fn find_category(
             .map(|id| format!("{id} ({})", tree.path_text(*id)))
             .collect::<Vec<_>>()
             .join(", ");
-        findings.push(Finding::new(
+        findings.push(Finding::advised(
             Code::AmbiguousCategory,
             Severity::Blocking,
             vec![format!("category {what}")],
-            format!("several categories match `{what}`: {list}; choose one with --category ID"),
-            format!(
-                "plusieurs catégories correspondent à `{what}` : {list} ; choisissez-en une avec \
-                 --category ID"
-            ),
+            format!("several categories match `{what}`: {list}"),
+            format!("plusieurs catégories correspondent à `{what}` : {list}"),
+            vec![Advice::Category],
         ));
         None
     };
@@ -436,18 +392,19 @@ fn find_category(
         return match ids.as_slice() {
             [id] => found(*id, "option", findings),
             [] => {
-                findings.push(Finding::new(
+                findings.push(Finding::advised(
                     Code::CategoryMissing,
                     Severity::Blocking,
                     vec![format!("category {spec}")],
                     format!(
-                        "no category matches --category `{spec}`: give a category id, an \
-                         idnumber, or a path of names such as `Top / Sub`"
+                        "no category of this site is `{spec}` (an id, an idnumber, or a path of \
+                         names such as `Top / Sub`)"
                     ),
                     format!(
-                        "aucune catégorie ne correspond à --category `{spec}` : indiquez un id, \
-                         un numéro d'identification ou un chemin de noms comme `Haut / Sous`"
+                        "aucune catégorie de ce site n'est `{spec}` (un id, un numéro \
+                         d'identification ou un chemin de noms comme `Haut / Sous`)"
                     ),
+                    vec![Advice::Category],
                 ));
                 None
             }
@@ -480,16 +437,19 @@ fn find_category(
     if wanted.name.is_none() && wanted.path.is_empty() && tree.get(wanted.source_id).is_some() {
         let id = wanted.source_id;
         let path = tree.path_text(id);
-        findings.push(Finding::new(
+        findings.push(Finding::advised(
             Code::CategoryById,
             Severity::NeedsAccept,
             vec![format!("category {path}")],
             format!(
-                "the file knows its category by id alone (a legacy file): id {id} is `{path}` on this site; accept with --accept category-by-id, or choose with --category ID|IDNUMBER|PATH"
+                "the file knows its category by id alone (a legacy file): id {id} is `{path}` on \
+                 this site"
             ),
             format!(
-                "le fichier ne connaît sa catégorie que par son id (fichier ancien) : l'id {id} est `{path}` sur ce site ; acceptez avec --accept category-by-id, ou choisissez avec --category ID|IDNUMBER|CHEMIN"
+                "le fichier ne connaît sa catégorie que par son id (fichier ancien) : l'id {id} \
+                 est `{path}` sur ce site"
             ),
+            vec![Advice::Accept(Code::CategoryById), Advice::Category],
         ));
         return Some(PlanCategory {
             id,
@@ -497,20 +457,19 @@ fn find_category(
             matched_by: "source-id-only",
         });
     }
-    findings.push(Finding::new(
+    findings.push(Finding::advised(
         Code::CategoryMissing,
         Severity::Blocking,
         vec![format!("category {described}")],
         format!(
             "the category `{described}` is not on this site (neither its idnumber, nor its path \
-             of names, nor its id with the same name): choose one with --category \
-             ID|IDNUMBER|PATH"
+             of names, nor its id with the same name)"
         ),
         format!(
             "la catégorie `{described}` n'existe pas sur ce site (ni son numéro \
-             d'identification, ni son chemin de noms, ni son id avec le même nom) : \
-             choisissez-en une avec --category ID|IDNUMBER|CHEMIN"
+             d'identification, ni son chemin de noms, ni son id avec le même nom)"
         ),
+        vec![Advice::Category],
     ));
     None
 }
@@ -574,32 +533,18 @@ fn dates_kept(
     };
     let day = zone.day(end);
     let (zone_en, zone_fr) = (zone.label(Lang::En), zone.label(Lang::Fr));
-    findings.push(
-        Finding::new(
-            Code::DatesKept,
-            Severity::Info,
-            vec![format!("training {name}")],
-            format!(
-                "the clone keeps the file's dates, and its end date ({day}, {zone_en}) is in the \
-                 past: move them with --shift-dates DAYS or --start YYYY-MM-DD"
-            ),
-            format!(
-                "le clone garde les dates du fichier, et sa date de fin ({day}, {zone_fr}) est \
-                 passée : décalez-les avec --shift-dates JOURS ou --start AAAA-MM-JJ"
-            ),
-        )
-        .on_web(
-            format!(
-                "the clone keeps the file's dates, and its end date ({day}, {zone_en}) is in the \
-                 past: move them with the field “Days to shift every date by”"
-            ),
-            format!(
-                "le clone garde les dates du fichier, et sa date de fin ({day}, {zone_fr}) est \
-                 passée : décalez-les avec le champ « Nombre de jours de décalage de toutes les \
-                 dates »"
-            ),
+    findings.push(Finding::advised(
+        Code::DatesKept,
+        Severity::Info,
+        vec![format!("training {name}")],
+        format!(
+            "the clone keeps the file's dates, and its end date ({day}, {zone_en}) is in the past"
         ),
-    );
+        format!(
+            "le clone garde les dates du fichier, et sa date de fin ({day}, {zone_fr}) est passée"
+        ),
+        vec![Advice::Dates],
+    ));
 }
 
 /// Blocks a restore whose file has milestones none of which would be written, naming why; says
@@ -756,63 +701,63 @@ async fn match_milestones(
         let subject = vec![format!("course {target}")];
         let state = match found.as_slice() {
             [] => {
-                findings.push(Finding::new(
+                findings.push(Finding::advised(
                     Code::MissingCourse,
                     Severity::NeedsAccept,
                     subject,
                     format!(
                         "no course has the short name `{target}`{renamed}: its {count} \
-                         milestone(s) will be skipped (restore the course first with Moodle's \
-                         course backup, or accept with --accept missing-course)"
+                         milestone(s) will be skipped; restore the course first with Moodle's \
+                         course backup"
                     ),
                     format!(
                         "aucun cours n'a le nom abrégé `{target}`{renamed_fr} : ses {count} \
-                         jalon(s) seront ignorés (restaurez d'abord le cours avec la sauvegarde \
-                         de cours de Moodle, ou acceptez avec --accept missing-course)"
+                         jalon(s) seront ignorés ; restaurez d'abord le cours avec la sauvegarde \
+                         de cours de Moodle"
                     ),
+                    vec![Advice::Accept(Code::MissingCourse)],
                 ));
                 CourseMatch::Missing
             }
             [course] => {
                 if !course.completion_enabled {
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         Code::CourseNoCompletion,
                         Severity::NeedsAccept,
                         subject,
                         format!(
                             "the course `{target}` (id {}) has completion tracking disabled: its \
-                             milestones are linked but count for no learner until it is enabled \
-                             (accept with --accept course-no-completion)",
+                             milestones are linked but count for no learner until it is enabled",
                             course.id
                         ),
                         format!(
                             "le cours `{target}` (id {}) n'a pas le suivi d'achèvement activé : \
                              ses jalons sont liés mais ne comptent pour aucun apprenant tant \
-                             qu'il n'est pas activé (acceptez avec --accept course-no-completion)",
+                             qu'il n'est pas activé",
                             course.id
                         ),
+                        vec![Advice::Accept(Code::CourseNoCompletion)],
                     ));
                 }
                 CourseMatch::Found { id: course.id }
             }
             many => {
                 let ids = join_ids(many.iter().map(|c| c.id));
-                findings.push(Finding::new(
+                findings.push(Finding::advised(
                     Code::AmbiguousCourse,
                     Severity::Blocking,
                     subject,
                     format!(
                         "{} courses have the short name `{target}` (ids {ids}): Moodle expects \
-                         it unique; rename the extra ones, or map this course with \
-                         --rename-course {original}=SHORTNAME",
+                         it unique; rename the extra ones",
                         many.len()
                     ),
                     format!(
                         "{} cours ont le nom abrégé `{target}` (ids {ids}) : Moodle le veut \
-                         unique ; renommez les autres, ou associez ce cours avec \
-                         --rename-course {original}=NOMABRÉGÉ",
+                         unique ; renommez les autres",
                         many.len()
                     ),
+                    vec![Advice::RenameCourse(original.clone())],
                 ));
                 CourseMatch::Ambiguous
             }
@@ -854,12 +799,15 @@ async fn match_milestones(
             section: m.section,
             position: m.position,
             activity: m.activity.name.clone(),
+            kind: m.activity.kind.clone(),
             creditedtime: m.creditedtime,
             status: Status::Skip,
             course_id: None,
             cmid: None,
             name: None,
+            target_kind: None,
             finding: None,
+            how: MilestoneHow::Skipped,
         };
         let course = match courses.get(&m.course) {
             Some(CourseMatch::Found { id }) => *id,
@@ -923,8 +871,7 @@ async fn match_milestones(
                             format!(
                                 "at section {} position {} of `{target}` is `{}` ({}), not \
                                  `{shown}`, and no single activity of the course carries its \
-                                 fingerprint: the milestone will be skipped (accept with \
-                                 --accept activity-mismatch)",
+                                 fingerprint: the milestone will be skipped",
                                 m.section,
                                 m.position,
                                 cm.name.as_deref().unwrap_or("?"),
@@ -933,8 +880,7 @@ async fn match_milestones(
                             format!(
                                 "en section {} position {} de `{target}` se trouve `{}` ({}), pas \
                                  `{shown}`, et aucune activité unique du cours ne porte son \
-                                 empreinte : le jalon sera ignoré (acceptez avec --accept \
-                                 activity-mismatch)",
+                                 empreinte : le jalon sera ignoré",
                                 m.section,
                                 m.position,
                                 cm.name.as_deref().unwrap_or("?"),
@@ -945,24 +891,23 @@ async fn match_milestones(
                             Code::MissingActivity,
                             format!(
                                 "`{shown}` is neither at section {} position {} of `{target}` nor \
-                                 anywhere else in the course: the milestone will be skipped \
-                                 (accept with --accept missing-activity)",
+                                 anywhere else in the course: the milestone will be skipped",
                                 m.section, m.position
                             ),
                             format!(
                                 "`{shown}` n'est ni en section {} position {} de `{target}` ni \
-                                 ailleurs dans le cours : le jalon sera ignoré (acceptez avec \
-                                 --accept missing-activity)",
+                                 ailleurs dans le cours : le jalon sera ignoré",
                                 m.section, m.position
                             ),
                         ),
                     };
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         code,
                         Severity::NeedsAccept,
                         vec![format!("milestone {place}")],
                         en,
                         fr,
+                        vec![Advice::Accept(code)],
                     ));
                     line.finding = Some(code);
                     None
@@ -975,6 +920,7 @@ async fn match_milestones(
         };
         line.cmid = Some(cm.cmid);
         line.name = cm.name.clone();
+        line.target_kind = cm.kind.clone();
         if cm.completion == 0 || cm.deletion_in_progress || !cm.kind_enabled {
             let (en_why, fr_why) = if cm.deletion_in_progress {
                 ("is being deleted", "est en cours de suppression")
@@ -986,20 +932,16 @@ async fn match_milestones(
             } else {
                 ("has completion disabled", "n'a pas d'achèvement activé")
             };
-            findings.push(Finding::new(
+            findings.push(Finding::advised(
                 Code::ActivityNoCompletion,
                 Severity::NeedsAccept,
                 vec![format!("milestone {place}")],
                 format!(
-                    "`{shown}` (cm {}) {en_why}: the milestone will be skipped (accept with \
-                     --accept activity-no-completion)",
+                    "`{shown}` (cm {}) {en_why}: the milestone will be skipped",
                     cm.cmid
                 ),
-                format!(
-                    "`{shown}` (cm {}) {fr_why} : le jalon sera ignoré (acceptez avec --accept \
-                     activity-no-completion)",
-                    cm.cmid
-                ),
+                format!("`{shown}` (cm {}) {fr_why} : le jalon sera ignoré", cm.cmid),
+                vec![Advice::Accept(Code::ActivityNoCompletion)],
             ));
             line.finding = Some(Code::ActivityNoCompletion);
             out.push(line);
@@ -1027,6 +969,9 @@ async fn match_milestones(
         }
         line.status = Status::Write;
         out.push(line);
+    }
+    for line in &mut out {
+        line.how = MilestoneHow::of(line.status, line.finding);
     }
     Ok(out)
 }
@@ -1172,23 +1117,21 @@ async fn match_templates(
             (Some(_), true) => line.background = BackgroundAction::Store,
             (Some(image), false) => {
                 line.background = BackgroundAction::Skip;
-                findings.push(Finding::new(
+                findings.push(Finding::advised(
                     Code::BackgroundSkipped,
                     Severity::NeedsAccept,
                     vec![format!("template {}", line.target_name)],
                     format!(
                         "the image `{}` of template `{}` cannot be written: no writable \
-                             Moodle file store (give --dataroot or --moodle-config); the template \
-                             is written without it (accept with --accept background-skipped)",
+                         Moodle file store; the template is written without it",
                         image.filename, line.target_name
                     ),
                     format!(
                         "l'image `{}` du modèle `{}` ne peut être écrite : pas de stockage de \
-                             fichiers Moodle accessible en écriture (indiquez --dataroot ou \
-                             --moodle-config) ; le modèle est écrit sans elle (acceptez avec \
-                             --accept background-skipped)",
+                         fichiers Moodle accessible en écriture ; le modèle est écrit sans elle",
                         image.filename, line.target_name
                     ),
+                    vec![Advice::FileStore, Advice::Accept(Code::BackgroundSkipped)],
                 ));
             }
             (None, _) => {
@@ -1232,19 +1175,21 @@ async fn match_templates(
                 line.action = TemplateAction::Create;
                 if target.is_empty() || target.chars().count() > MAX_TEMPLATE_NAME {
                     let proposal: String = target.chars().take(MAX_TEMPLATE_NAME).collect();
-                    let proposal = shell_quote(&format!("copy:{proposal}"));
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         Code::InvalidName,
                         Severity::Blocking,
                         subject,
                         format!(
                             "the template name `{target}` cannot be used: a template name has 1 \
-                             to 35 characters; give another with --template {proposal}"
+                             to 35 characters"
                         ),
                         format!(
                             "le nom de modèle `{target}` est refusé : un nom de modèle a de 1 à \
-                             35 caractères ; donnez-en un autre avec --template {proposal}"
+                             35 caractères"
                         ),
+                        vec![Advice::TemplateCopyName(
+                            (!proposal.is_empty()).then_some(proposal),
+                        )],
                     ));
                 }
                 background(&mut line, findings);
@@ -1254,18 +1199,13 @@ async fn match_templates(
                 if identical(file, existing) {
                     // Same content: nothing to write.
                 } else if is_copy {
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         Code::TemplateNameTaken,
                         Severity::Blocking,
                         subject,
-                        format!(
-                            "a template named `{target}` already exists with other content: \
-                             choose another name with --template copy:NAME"
-                        ),
-                        format!(
-                            "un modèle nommé `{target}` existe déjà avec un autre contenu : \
-                             choisissez un autre nom avec --template copy:NOM"
-                        ),
+                        format!("a template named `{target}` already exists with other content"),
+                        format!("un modèle nommé `{target}` existe déjà avec un autre contenu"),
+                        vec![Advice::TemplateCopyName(None)],
                     ));
                 } else if options.template == TemplateMode::Replace {
                     line.action = TemplateAction::Replace;
@@ -1295,39 +1235,40 @@ async fn match_templates(
                             format!("les formations {}", others.join(", ")),
                         )
                     };
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         Code::ReplaceSharedTemplate,
                         Severity::NeedsAccept,
                         subjects,
                         format!(
-                            "--template replace rewrites the template `{target}`, which {others_en} \
-                             and {styles} learner style(s) of other trainings use: their \
-                             certificates change too (accept with --accept \
-                             replace-shared-template, or use --template copy:NAME)"
+                            "rewriting the template `{target}` from the file changes it for \
+                             {others_en} and {styles} learner style(s) of other trainings too: \
+                             their certificates change"
                         ),
                         format!(
-                            "--template replace réécrit le modèle `{target}`, qu'utilisent \
+                            "réécrire le modèle `{target}` depuis le fichier le change aussi pour \
                              {others_fr} et {styles} style(s) d'apprenants d'autres formations : \
-                             leurs attestations changent aussi (acceptez avec --accept \
-                             replace-shared-template, ou utilisez --template copy:NOM)"
+                             leurs attestations changent"
                         ),
+                        vec![
+                            Advice::Accept(Code::ReplaceSharedTemplate),
+                            Advice::TemplateCopyName(None),
+                        ],
                     ));
                     background(&mut line, findings);
                 } else {
-                    findings.push(Finding::new(
+                    findings.push(Finding::advised(
                         Code::TemplateDiffers,
                         Severity::Info,
                         subject,
                         format!(
                             "the template `{target}` exists with other content than in the file: \
-                             the site's template is used as it is (--template replace to rewrite \
-                             it, --template copy:NAME for a copy)"
+                             the site's template is used as it is"
                         ),
                         format!(
                             "le modèle `{target}` existe avec un autre contenu que dans le \
-                             fichier : celui du site est utilisé tel quel (--template replace \
-                             pour le réécrire, --template copy:NOM pour une copie)"
+                             fichier : celui du site est utilisé tel quel"
                         ),
+                        vec![Advice::TemplateReplace, Advice::TemplateCopyName(None)],
                     ));
                 }
             }
@@ -1369,32 +1310,33 @@ fn resolve<'a>(
 fn learner_finding(code: Code, email: &str, count: usize) -> Finding {
     let subject = vec![format!("learner {email}")];
     match code {
-        Code::AmbiguousLearner => Finding::new(
+        Code::AmbiguousLearner => Finding::advised(
             code,
             Severity::NeedsAccept,
             subject,
             format!(
                 "{count} accounts have the email `{email}` and the file's username picks none of \
-                 them: the learner will be skipped (accept with --accept ambiguous-learner)"
+                 them: the learner will be skipped"
             ),
             format!(
                 "{count} comptes ont l'adresse `{email}` et le nom d'utilisateur du fichier n'en \
-                 désigne aucun : l'apprenant sera ignoré (acceptez avec --accept \
-                 ambiguous-learner)"
+                 désigne aucun : l'apprenant sera ignoré"
             ),
+            vec![Advice::Accept(code)],
         ),
-        _ => Finding::new(
+        _ => Finding::advised(
             Code::MissingLearner,
             Severity::NeedsAccept,
             subject,
             format!(
                 "no account (deleted ones aside) has the email `{email}`: the learner will be \
-                 skipped (accept with --accept missing-learner)"
+                 skipped"
             ),
             format!(
                 "aucun compte (hors comptes supprimés) n'a l'adresse `{email}` : l'apprenant \
-                 sera ignoré (acceptez avec --accept missing-learner)"
+                 sera ignoré"
             ),
+            vec![Advice::Accept(Code::MissingLearner)],
         ),
     }
 }
@@ -1409,18 +1351,18 @@ async fn match_learners(
     if !options.learners {
         let (learners, styles) = (document.learners.len(), document.learner_styles.len());
         if learners + styles > 0 {
-            findings.push(Finding::new(
+            findings.push(Finding::advised(
                 Code::LearnersLeftOut,
                 Severity::Info,
                 vec![format!("training {}", document.training.name)],
                 format!(
-                    "the file's {learners} learner(s) and {styles} learner style(s) are left out \
-                     (add --with-learners to restore them)"
+                    "the file's {learners} learner(s) and {styles} learner style(s) are left out"
                 ),
                 format!(
                     "les {learners} apprenant(s) et {styles} style(s) d'apprenants du fichier ne \
-                     sont pas repris (ajoutez --with-learners pour les restaurer)"
+                     sont pas repris"
                 ),
+                vec![Advice::WithLearners],
             ));
         }
         return Ok((Vec::new(), Vec::new()));
@@ -1449,7 +1391,9 @@ async fn match_learners(
             username: learner.username.clone(),
             status: Status::Skip,
             userid: None,
+            account: None,
             finding: None,
+            how: LearnerHow::LeftOut,
             predelete: learner.predelete,
         };
         match resolve(&users, &learner.email, learner.username.as_deref()) {
@@ -1459,6 +1403,7 @@ async fn match_learners(
             }
             Ok(user) => {
                 line.userid = Some(user.id);
+                line.account = Some(user.username.clone());
                 if !seen.insert(user.id) {
                     findings.push(Finding::new(
                         Code::DuplicateLearner,
@@ -1497,6 +1442,7 @@ async fn match_learners(
                 }
             }
         }
+        line.how = LearnerHow::of(line.status, line.finding);
         learners.push(line);
     }
 

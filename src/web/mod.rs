@@ -239,7 +239,9 @@ pub fn app(state: AppState) -> Router {
             get(repair::page).post(repair::apply),
         )
         .route(&at("/restore"), get(restore::form).post(restore::submit))
+        .route(&at("/trainings/{id}/clone"), post(restore::clone_training))
         .route(&at("/restore/apply"), post(restore::apply))
+        .route(&at("/restore/previous.json"), get(restore::previous))
         .route(
             &at("/restore/recheck"),
             get(restore::form).post(restore::recheck),

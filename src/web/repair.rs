@@ -85,7 +85,6 @@ async fn prechecked(
     let plan = restore::precheck_repair(state.site(), &[target], None)
         .await
         .map_err(|e| WebError::internal(visit, e))?;
-    let lang = visit.lang;
     let relinks = plan
         .trainings
         .iter()
@@ -102,12 +101,9 @@ async fn prechecked(
     let findings = plan
         .findings
         .iter()
-        .map(|f| {
-            let (en, fr) = f.web_text();
-            FindingLine {
-                code: f.code.as_str(),
-                text: lang.pick(en, fr).to_owned(),
-            }
+        .map(|f| FindingLine {
+            code: f.code.as_str(),
+            text: super::restore::finding_text(visit.tr(), f),
         })
         .collect();
     let codes = plan.needs_accept().into_iter().map(Code::as_str).collect();
@@ -174,7 +170,7 @@ pub async fn apply(
             page.done = Some(t.fmt("repair.done", &[("n", &report.relinked.to_string())]));
             Ok(render(StatusCode::OK, &page))
         }
-        Err(RestoreError::Conflict { en, fr }) => {
+        Err(RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }) => {
             page.problem = Some(lang.pick(&en, &fr).to_owned());
             Ok(render(StatusCode::CONFLICT, &page))
         }

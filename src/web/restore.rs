@@ -7,7 +7,7 @@
 //! it is applied, replaced or expires.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::extract::State;
@@ -19,13 +19,13 @@ use super::error::WebError;
 use super::i18n::Tr;
 use super::page::{render, Layout};
 use super::security::{CheckedForm, CheckedUpload, Operator, Visit, WithCsrf};
-use super::session::{PendingRestore, RestoreChoices};
+use super::session::{PendingRestore, PreviousTraining, RestoreChoices};
 use super::AppState;
 use crate::document::keys::{self, TrustStore};
 use crate::document::load;
 use crate::i18n::Lang;
 use crate::restore::{
-    self, Accepted, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
+    self, Accepted, Advice, ApplyOptions, Code, DateShift, Finding, Mode, Plan, Provenance, Report,
     RestoreError, RestoreOptions, Severity, Status, TemplateMode, TrainingAction,
 };
 
@@ -38,19 +38,42 @@ struct FormPage {
     categories: Vec<(String, String)>,
     /// The upload form (with the course map's file field), not *Change options*.
     upload_form: bool,
+    /// The *Clone* form of a training's page (no restore/clone choice).
+    clone_form: bool,
     problem: Option<String>,
+    /// The file kept in the session whose choices are to be corrected: the form then changes
+    /// the options of that file instead of asking for one.
+    kept: Option<KeptFile>,
+}
+
+/// A file kept in the session, as the form names it.
+struct KeptFile {
+    id: String,
+    file_name: String,
 }
 
 /// One line of the findings table.
 struct Row {
-    severity: &'static str,
-    class: &'static str,
-    code: &'static str,
     text: String,
     subjects: String,
     /// The checkbox of a finding to accept.
     tick: Option<Tick>,
 }
+
+/// The findings of one code, with their count: the page shows them folded when there are
+/// more than [`FOLD_ABOVE`], and offers one box that accepts them all.
+struct FindingGroup {
+    severity: &'static str,
+    class: &'static str,
+    code: &'static str,
+    rows: Vec<Row>,
+    folded: bool,
+    /// The *Accept all N findings of this code* box.
+    accept_all: Option<CodeTick>,
+}
+
+/// Above this many findings of one code, their details are folded.
+const FOLD_ABOVE: usize = 10;
 
 /// The checkbox of one finding to accept.
 struct Tick {
@@ -89,9 +112,11 @@ struct MappingLine {
     section: i64,
     position: i64,
     activity: String,
+    kind: String,
     minutes: i64,
     target_course: String,
     target_activity: String,
+    target_kind: String,
     /// How it was found, or why not, in words.
     how: String,
     written: bool,
@@ -105,33 +130,112 @@ struct LearnerMapping {
     written: bool,
 }
 
-/// How a milestone was matched, in words (the finding's code names the case).
-fn how_found(t: Tr, status: Status, finding: Option<Code>) -> String {
-    let key = match (status, finding) {
-        (Status::Write, None) => "restore.map_at_place",
-        (Status::Write, Some(Code::ActivityMoved)) => "restore.map_moved",
-        (Status::Write, Some(Code::DuplicateMilestone)) => "restore.map_duplicate",
-        (_, Some(Code::MissingCourse)) => "restore.map_course_missing",
-        (_, Some(Code::ActivityMismatch)) => "restore.map_mismatch",
-        (_, Some(Code::MissingActivity)) => "restore.map_not_found",
-        (_, Some(Code::ActivityNoCompletion)) => "restore.map_no_completion",
-        (Status::Write, Some(_)) => "restore.map_at_place",
-        (_, _) => "restore.map_skipped",
-    };
-    t.get(key).to_owned()
+/// A finding as the web says it: what was found, and the advice naming the form's fields
+/// (never a command-line flag), names in quotation marks.
+pub(super) fn finding_text(t: Tr, f: &Finding) -> String {
+    let lang = t.0;
+    let text = restore::with_advice(f.what(lang), &f.advice, lang, |a| advice_text(t, a));
+    quote_names(&text, lang)
 }
 
-/// How a learner was matched, in words.
-fn how_learner(t: Tr, status: Status, finding: Option<Code>) -> String {
-    let key = match (status, finding) {
-        (Status::Write, Some(Code::SuspendedLearner)) => "restore.map_learner_suspended",
-        (Status::Write, Some(Code::DuplicateLearner)) => "restore.map_learner_duplicate",
-        (Status::Write, _) => "restore.map_learner_found",
-        (_, Some(Code::MissingLearner)) => "restore.map_learner_missing",
-        (_, Some(Code::AmbiguousLearner)) => "restore.map_learner_ambiguous",
-        (_, _) => "restore.map_learner_left_out",
+/// One advice in the words of the web's form.
+fn advice_text(t: Tr, advice: &Advice) -> String {
+    let label = |key: &'static str| t.get(key).trim_end_matches([':', ' ']).to_owned();
+    match advice {
+        Advice::Accept(_) => t.get("advice.accept").to_owned(),
+        Advice::TrustKey => t.get("advice.trust_key").to_owned(),
+        Advice::Name(None) => t.fmt("advice.name", &[("field", &label("restore.name"))]),
+        Advice::Name(Some(proposal)) => t.fmt(
+            "advice.name_proposal",
+            &[("field", &label("restore.name")), ("proposal", proposal)],
+        ),
+        Advice::SuffixOrName => t.fmt(
+            "advice.suffix_or_name",
+            &[
+                ("suffix", &label("restore.suffix")),
+                ("name", &label("restore.name")),
+            ],
+        ),
+        Advice::Category => t.fmt(
+            "advice.category",
+            &[("field", &label("restore.category_choice"))],
+        ),
+        Advice::Dates => t.fmt(
+            "advice.dates",
+            &[
+                ("shift", &label("restore.shift")),
+                ("start", &label("restore.start")),
+            ],
+        ),
+        Advice::RenameCourse(course) => t.fmt(
+            "advice.rename_course",
+            &[("course", course), ("field", &label("restore.courses"))],
+        ),
+        Advice::FileStore => t.get("advice.file_store").to_owned(),
+        Advice::TemplateCopyName(proposal) => {
+            let copy = label("restore.template_copy");
+            let choice = label("restore.template_choice");
+            let field = label("restore.template_copy_name");
+            match proposal {
+                None => t.fmt(
+                    "advice.template_copy",
+                    &[("copy", &copy), ("choice", &choice), ("field", &field)],
+                ),
+                Some(proposal) => t.fmt(
+                    "advice.template_copy_proposal",
+                    &[
+                        ("copy", &copy),
+                        ("choice", &choice),
+                        ("field", &field),
+                        ("proposal", proposal),
+                    ],
+                ),
+            }
+        }
+        Advice::TemplateReplace => t.fmt(
+            "advice.template_replace",
+            &[
+                ("replace", &label("restore.template_replace")),
+                ("choice", &label("restore.template_choice")),
+            ],
+        ),
+        Advice::WithLearners => t.fmt(
+            "advice.with_learners",
+            &[
+                ("with", &label("restore.learners_with")),
+                ("field", &label("restore.learners_choice")),
+            ],
+        ),
+    }
+}
+
+/// The library's messages write names between backticks, as a terminal shows them; a page
+/// puts them between quotation marks (“name”, « nom »).
+pub(super) fn quote_names(text: &str, lang: Lang) -> String {
+    let (open, close) = match lang {
+        Lang::En => ("“", "”"),
+        Lang::Fr => ("« ", " »"),
     };
-    t.get(key).to_owned()
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '`' {
+            out.push_str(if inside { close } else { open });
+            inside = !inside;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The catalogue key and class of a severity.
+fn severity_class(severity: Severity) -> (&'static str, &'static str) {
+    match severity {
+        Severity::Info => ("restore.severity.info", "info"),
+        Severity::NeedsAccept => ("restore.severity.accept", "accept"),
+        Severity::Blocking => ("restore.severity.blocking", "blocking"),
+    }
 }
 
 /// One *Accept all N findings of this code* box.
@@ -156,9 +260,8 @@ struct PrecheckPage {
     milestones: String,
     learners: String,
     notes: Vec<String>,
-    rows: Vec<Row>,
-    /// One box per code to accept, for all its findings at once.
-    code_ticks: Vec<CodeTick>,
+    /// The findings, by code.
+    groups: Vec<FindingGroup>,
     /// Every milestone: the file's activity and this site's.
     mapping: Vec<MappingLine>,
     /// Every learner: the file's email and this site's account.
@@ -172,6 +275,7 @@ struct PrecheckPage {
     c: RestoreChoices,
     categories: Vec<(String, String)>,
     upload_form: bool,
+    clone_form: bool,
 }
 
 #[derive(Template)]
@@ -187,6 +291,8 @@ struct DonePage {
     skipped: Vec<String>,
     url: Option<String>,
     page: String,
+    /// The replaced training can be downloaded as it was.
+    previous: bool,
 }
 
 fn form_page(
@@ -203,12 +309,38 @@ fn form_page(
             c,
             categories: category_list(categories),
             upload_form: true,
+            clone_form: false,
             problem,
+            kept: None,
         },
     )
 }
 
-fn category_list(categories: &[(i64, String)]) -> Vec<(String, String)> {
+/// The form again for a file kept in the session whose choices cannot be used, saying why.
+fn kept_form_page(
+    visit: &Visit,
+    pending: &PendingRestore,
+    categories: &[(i64, String)],
+    problem: String,
+) -> Response {
+    render(
+        StatusCode::BAD_REQUEST,
+        &FormPage {
+            l: Layout::of(visit),
+            c: pending.choices.clone(),
+            categories: category_list(categories),
+            upload_form: false,
+            clone_form: false,
+            problem: Some(problem),
+            kept: Some(KeptFile {
+                id: pending.id.clone(),
+                file_name: pending.file_name.clone(),
+            }),
+        },
+    )
+}
+
+pub(super) fn category_list(categories: &[(i64, String)]) -> Vec<(String, String)> {
     categories
         .iter()
         .map(|(id, path)| (id.to_string(), path.clone()))
@@ -216,7 +348,10 @@ fn category_list(categories: &[(i64, String)]) -> Vec<(String, String)> {
 }
 
 /// This site's categories for the form's list.
-async fn categories(state: &AppState, visit: &Visit) -> Result<Vec<(i64, String)>, WebError> {
+pub(super) async fn categories(
+    state: &AppState,
+    visit: &Visit,
+) -> Result<Vec<(i64, String)>, WebError> {
     Ok(state
         .site()
         .category_tree()
@@ -334,10 +469,12 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
 }
 
 /// What precheck gives for an upload: the plan and the conversion notes, or the page that
-/// says why not.
+/// says why not — the file itself (`Refused`), or only the choices (`BadChoices`, the file
+/// stays kept so that they can be corrected).
 enum Checked {
     Plan(Box<Prechecked>),
     Refused(Response),
+    BadChoices(Response),
 }
 
 /// A precheck and what its page shows beside the plan.
@@ -398,7 +535,14 @@ async fn check(
     };
     let options = match options(t, &pending.choices, prepared.provenance) {
         Ok(options) => options,
-        Err(message) => return refused(StatusCode::BAD_REQUEST, message),
+        Err(message) => {
+            return Ok(Checked::BadChoices(kept_form_page(
+                visit,
+                pending,
+                &categories,
+                message,
+            )))
+        }
     };
     let plan = restore::precheck(state.site(), &prepared.document, &options)
         .await
@@ -476,55 +620,64 @@ fn precheck_page(
     let plan = &checked.plan;
     let t = visit.tr();
     let lang = visit.lang;
-    let rows = plan
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(index, f)| {
-            let (severity, class) = match f.severity {
-                Severity::Info => (t.get("restore.severity.info"), "info"),
-                Severity::NeedsAccept => (t.get("restore.severity.accept"), "accept"),
-                Severity::Blocking => (t.get("restore.severity.blocking"), "blocking"),
-            };
-            Row {
-                severity,
-                class,
-                code: f.code.as_str(),
-                text: {
-                    let (en, fr) = f.web_text();
-                    lang.pick(en, fr).to_owned()
-                },
-                subjects: f.subjects.join(", "),
-                tick: (f.severity == Severity::NeedsAccept).then(|| {
-                    let value = finding_key(f);
-                    Tick {
-                        index,
-                        checked: ticked.contains(&value),
-                        value,
-                    }
-                }),
-            }
-        })
-        .collect();
     let to_accept = !plan.needs_accept().is_empty();
-    let code_ticks = plan
-        .needs_accept()
-        .into_iter()
-        .map(|code| {
-            let n = plan
-                .findings
-                .iter()
-                .filter(|f| f.code == code && f.severity == Severity::NeedsAccept)
-                .count();
-            let value = code_key(code);
-            CodeTick {
-                code: code.as_str(),
-                label: t.fmt("restore.accept_code", &[("n", &n.to_string())]),
-                checked: ticked.contains(&value),
-                value,
+    // One group per code, blocking ones first, then those to accept, then the others, each
+    // in the order the precheck found them.
+    let mut groups: Vec<FindingGroup> = Vec::new();
+    let rank = |s: Severity| match s {
+        Severity::Blocking => 0,
+        Severity::NeedsAccept => 1,
+        Severity::Info => 2,
+    };
+    let mut order: Vec<(usize, &Finding)> = plan.findings.iter().enumerate().collect();
+    order.sort_by_key(|(index, f)| (rank(f.severity), *index));
+    for (index, f) in order {
+        let row = Row {
+            text: finding_text(t, f),
+            subjects: f.subjects_text(lang),
+            tick: (f.severity == Severity::NeedsAccept).then(|| {
+                let value = finding_key(f);
+                Tick {
+                    index,
+                    checked: ticked.contains(&value),
+                    value,
+                }
+            }),
+        };
+        match groups
+            .iter_mut()
+            .find(|g| g.code == f.code.as_str() && g.class == severity_class(f.severity).1)
+        {
+            Some(group) => group.rows.push(row),
+            None => {
+                let (severity, class) = severity_class(f.severity);
+                let (severity, class) = (t.get(severity), class);
+                groups.push(FindingGroup {
+                    severity,
+                    class,
+                    code: f.code.as_str(),
+                    rows: vec![row],
+                    folded: false,
+                    accept_all: None,
+                });
             }
-        })
-        .collect();
+        }
+    }
+    for group in &mut groups {
+        let n = group.rows.len();
+        group.folded = n > FOLD_ABOVE;
+        if group.class == "accept" {
+            if let Some(code) = Code::parse(group.code) {
+                let value = code_key(code);
+                group.accept_all = Some(CodeTick {
+                    code: group.code,
+                    label: t.fmt("restore.accept_code", &[("n", &n.to_string())]),
+                    checked: ticked.contains(&value),
+                    value,
+                });
+            }
+        }
+    }
     let mapping = plan
         .milestones
         .iter()
@@ -533,10 +686,12 @@ fn precheck_page(
             section: m.section,
             position: m.position,
             activity: m.activity.clone().unwrap_or_default(),
+            kind: m.kind.clone().unwrap_or_default(),
             minutes: m.creditedtime,
             target_course: m.target_course.clone(),
             target_activity: m.name.clone().unwrap_or_default(),
-            how: how_found(t, m.status, m.finding),
+            target_kind: m.target_kind.clone().unwrap_or_default(),
+            how: m.how.text(lang).to_owned(),
             written: m.status == Status::Write,
         })
         .collect();
@@ -545,11 +700,8 @@ fn precheck_page(
         .iter()
         .map(|l| LearnerMapping {
             email: l.email.clone(),
-            account: match (l.status, &l.username) {
-                (Status::Write, Some(username)) => username.clone(),
-                _ => String::new(),
-            },
-            how: how_learner(t, l.status, l.finding),
+            account: l.account.clone().unwrap_or_default(),
+            how: l.how.text(lang).to_owned(),
             written: l.status == Status::Write,
         })
         .collect();
@@ -588,8 +740,7 @@ fn precheck_page(
             milestones: written(mw, ms),
             learners: written(lw, ls),
             notes: checked.notes.clone(),
-            rows,
-            code_ticks,
+            groups,
             mapping,
             learner_mapping,
             to_accept,
@@ -610,6 +761,7 @@ fn precheck_page(
             },
             categories: category_list(&checked.categories),
             upload_form: false,
+            clone_form: false,
         },
     )
 }
@@ -667,6 +819,10 @@ async fn show_precheck(
             if drop_refused {
                 state.sessions().drop_pending(&visit.session_id);
             }
+            Ok(page)
+        }
+        Checked::BadChoices(page) => {
+            state.sessions().keep_pending(&visit.session_id, pending);
             Ok(page)
         }
         Checked::Plan(checked) => {
@@ -736,22 +892,69 @@ pub async fn recheck(
         Ok(kept) => kept,
         Err(page) => return Ok(page),
     };
-    let value = |name: &str| form.0.get(name).map_or("", |v| v.trim()).to_owned();
     let choices = RestoreChoices {
-        mode: value("mode"),
-        name: value("name"),
-        suffix: value("suffix"),
-        courses: value("courses"),
-        shift: value("shift"),
-        start: value("start"),
-        learners: value("learners"),
-        category: value("category"),
-        template: value("template"),
-        template_copy_name: value("template_copy_name"),
         course_map: kept.choices.course_map.clone(),
+        ..form.choices()
     };
     let pending = PendingRestore::new(kept.file_name.clone(), kept.bytes.clone(), choices);
     show_precheck(&state, visit, pending, false).await
+}
+
+impl ApplyForm {
+    /// The choices of a form without a file (*Change options*, *Clone* on a training's page),
+    /// named as on the upload form; no course map (it is a file).
+    fn choices(&self) -> RestoreChoices {
+        let value = |name: &str| self.0.get(name).map_or("", |v| v.trim()).to_owned();
+        RestoreChoices {
+            mode: value("mode"),
+            name: value("name"),
+            suffix: value("suffix"),
+            courses: value("courses"),
+            shift: value("shift"),
+            start: value("start"),
+            learners: value("learners"),
+            category: value("category"),
+            template: value("template"),
+            template_copy_name: value("template_copy_name"),
+            course_map: String::new(),
+        }
+    }
+}
+
+/// *Clone* on a training's page: the training is saved in memory exactly as *Download backup*
+/// would give it (the same signed document), kept in the session as an upload would be, and
+/// prechecked as a clone with the form's choices; then *Apply* as for an upload.
+pub async fn clone_training(
+    State(state): State<AppState>,
+    operator: Operator,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    CheckedForm(form): CheckedForm<ApplyForm>,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(visit.error(super::error::WhatWentWrong::NotFound));
+    };
+    let key = keys::read_private_key(&state.config().key_path)
+        .map_err(|_| visit.error(super::error::WhatWentWrong::NoSigningKey))?;
+    let created = time::OffsetDateTime::now_utc();
+    let saved = crate::save::save(
+        state.site(),
+        id,
+        &crate::save::SaveOptions {
+            key: &key,
+            strict: false,
+            created,
+        },
+    )
+    .await
+    .map_err(|e| super::trainings::save_failure(visit, e))?;
+    let file_name = crate::save::default_file_name(&saved.document.training.name, created);
+    let choices = RestoreChoices {
+        mode: "clone".to_owned(),
+        ..form.choices()
+    };
+    let pending = PendingRestore::new(file_name, saved.text().into_bytes(), choices);
+    show_precheck(&state, visit, pending, true).await
 }
 
 /// Applies the kept upload with the ticked acceptances and shows the result.
@@ -777,6 +980,8 @@ pub async fn apply(
             state.sessions().drop_pending(&visit.session_id);
             return Ok(page);
         }
+        // The choices were checked before the precheck page offered *Apply*.
+        Checked::BadChoices(page) => return Ok(page),
         Checked::Plan(checked) => checked,
     };
     let plan = &checked.plan;
@@ -804,18 +1009,85 @@ pub async fn apply(
             t.fmt("restore.tick", &[("codes", &unaccepted.join(", "))]),
         ));
     }
-    match restore::apply(state.site(), plan, &accepted, &ApplyOptions::default()).await {
+    // A replace keeps the training as it is, signed, for the result page (the way back).
+    let replaces = plan.training.action == TrainingAction::Replace;
+    let key = if replaces {
+        match keys::read_private_key(&state.config().key_path) {
+            Ok(key) => Some(key),
+            Err(_) => return Ok(again(t.get("restore.previous_no_key").to_owned())),
+        }
+    } else {
+        None
+    };
+    let site = state.site();
+    let kept: Mutex<Option<PreviousTraining>> = Mutex::new(None);
+    let keep = |snapshot: &crate::moodle::Snapshot| -> Result<(), (String, String)> {
+        let Some(key) = &key else { return Ok(()) };
+        let now = time::OffsetDateTime::now_utc();
+        let saved = crate::save::save_snapshot(site, snapshot, key, now).map_err(|e| {
+            (
+                format!(
+                    "{} ({})",
+                    Tr(Lang::En).get("restore.previous_failed"),
+                    e.localized(Lang::En)
+                ),
+                format!(
+                    "{} ({})",
+                    Tr(Lang::Fr).get("restore.previous_failed"),
+                    e.localized(Lang::Fr)
+                ),
+            )
+        })?;
+        if let Ok(mut kept) = kept.lock() {
+            *kept = Some(PreviousTraining {
+                file_name: crate::save::before_replace_file_name(
+                    &saved.document.training.name,
+                    now,
+                ),
+                text: saved.text(),
+            });
+        }
+        Ok(())
+    };
+    let applied = restore::apply_keeping_previous(
+        site,
+        plan,
+        &accepted,
+        &ApplyOptions::default(),
+        replaces.then_some(&keep as restore::KeepPrevious<'_>),
+    )
+    .await;
+    let previous = kept.lock().ok().and_then(|mut k| k.take());
+    match applied {
         Ok(report) => {
             state.sessions().drop_pending(&visit.session_id);
-            Ok(done_page(visit, &report))
+            let has_previous = previous.is_some();
+            if let Some(previous) = previous {
+                state.sessions().keep_previous(&visit.session_id, previous);
+            }
+            Ok(done_page(visit, &report, has_previous))
         }
         Err(RestoreError::Refused { .. }) => Ok(again(t.get("restore.blocked").to_owned())),
-        Err(RestoreError::Conflict { en, fr }) => Ok(again(visit.lang.pick(&en, &fr).to_owned())),
+        Err(RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }) => {
+            Ok(again(visit.lang.pick(&en, &fr).to_owned()))
+        }
         Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
     }
 }
 
-fn done_page(visit: &Visit, report: &Report) -> Response {
+/// The training as it was before this session's last replace, as a download (the way back).
+pub async fn previous(operator: Operator) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let Some(previous) = visit.session.previous.clone() else {
+        return Err(visit.error(super::error::WhatWentWrong::NotFound));
+    };
+    Ok(super::trainings::attachment(
+        &previous.file_name,
+        previous.text.clone(),
+    ))
+}
+
+fn done_page(visit: &Visit, report: &Report, previous: bool) -> Response {
     let t = visit.tr();
     let w = &report.written;
     let written = t.fmt(
@@ -857,6 +1129,7 @@ fn done_page(visit: &Visit, report: &Report) -> Response {
             skipped,
             url: report.url.clone(),
             page: report.page.clone().unwrap_or_default(),
+            previous,
         },
     )
 }

@@ -43,7 +43,19 @@ pub struct SessionData {
     pub lang: Option<Lang>,
     /// The backup uploaded on the *Restore or clone* page, waiting to be applied.
     pub pending: Option<Arc<PendingRestore>>,
+    /// The training as it was before the last replace of this session, to download.
+    pub previous: Option<Arc<PreviousTraining>>,
     last_seen: Instant,
+}
+
+/// A training as it was before a replace overwrote it: the signed backup the result page
+/// offers as the way back, kept in the memory of its session only (never on disk).
+#[derive(Debug)]
+pub struct PreviousTraining {
+    /// The file name of the download.
+    pub file_name: String,
+    /// The backup's text.
+    pub text: String,
 }
 
 /// How long an uploaded backup waits in memory for its *Apply*: 30 minutes.
@@ -160,6 +172,7 @@ impl Sessions {
             login: None,
             lang: None,
             pending: None,
+            previous: None,
             last_seen: Instant::now(),
         };
         let id = random_hex();
@@ -210,6 +223,7 @@ impl Sessions {
                 login: Some(login),
                 lang,
                 pending: None,
+                previous: None,
                 last_seen: Instant::now(),
             },
         );
@@ -219,6 +233,11 @@ impl Sessions {
     /// Keeps an uploaded backup in a session, in place of any earlier one.
     pub fn keep_pending(&self, id: &str, pending: PendingRestore) {
         self.update(id, |s| s.pending = Some(Arc::new(pending)));
+    }
+
+    /// Keeps the way back from a replace in a session, in place of any earlier one.
+    pub fn keep_previous(&self, id: &str, previous: PreviousTraining) {
+        self.update(id, |s| s.previous = Some(Arc::new(previous)));
     }
 
     /// Drops the uploaded backup of a session.

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::error::{WebError, WhatWentWrong};
 use super::page::{render, Layout};
 use super::security::{Operator, Visit};
+use super::session::RestoreChoices;
 use super::AppState;
 use crate::document::{keys, v2};
 use crate::moodle::{TrainingList, TrainingSummary};
@@ -97,6 +98,12 @@ struct TrainingPage {
     /// How many milestones are broken (`repair`), and the link's text.
     broken: usize,
     repair_link: String,
+    /// The *Clone* form: its choices (a clone, the category of the training preselected)
+    /// and this site's categories.
+    c: RestoreChoices,
+    categories: Vec<(String, String)>,
+    upload_form: bool,
+    clone_form: bool,
 }
 
 /// The query of the list page.
@@ -218,6 +225,7 @@ pub async fn show(
         return Err(visit.error(WhatWentWrong::NotFound));
     };
     let contents = contents(&state, id, visit).await?;
+    let categories = super::restore::categories(&state, visit).await?;
     let target = crate::restore::RepairTarget {
         id,
         name: training.name.clone(),
@@ -242,6 +250,14 @@ pub async fn show(
             templates: contents.templates,
             broken,
             repair_link: visit.tr().fmt("repair.link", &[("n", &broken.to_string())]),
+            c: RestoreChoices {
+                mode: "clone".to_owned(),
+                category: training.category_id.to_string(),
+                ..RestoreChoices::default()
+            },
+            categories: super::restore::category_list(&categories),
+            upload_form: false,
+            clone_form: true,
         },
     ))
 }
@@ -403,7 +419,7 @@ fn training_id(id: &str, visit: &Visit) -> Result<i64, WebError> {
 }
 
 /// A file to download: JSON, as an attachment named `name`.
-fn attachment(name: &str, body: String) -> Response {
+pub(super) fn attachment(name: &str, body: String) -> Response {
     // File names come from `save::slug`: ASCII letters, digits and `-` only.
     (
         [
@@ -418,7 +434,7 @@ fn attachment(name: &str, body: String) -> Response {
         .into_response()
 }
 
-fn save_failure(visit: &Visit, error: SaveError) -> WebError {
+pub(super) fn save_failure(visit: &Visit, error: SaveError) -> WebError {
     match error {
         SaveError::NotFound { .. } => visit.error(WhatWentWrong::NotFound),
         SaveError::Database(e) => WebError::internal(visit, e),

@@ -1280,12 +1280,15 @@ async fn plan_and_report_json_keep_their_documented_keys() {
             "section",
             "position",
             "activity",
+            "kind",
             "creditedtime",
             "status",
             "course_id",
             "cmid",
             "name",
+            "target_kind",
             "finding",
+            "how",
         ],
     );
     expect(
@@ -1294,7 +1297,9 @@ async fn plan_and_report_json_keep_their_documented_keys() {
     );
     expect(
         &plan["learners"][0],
-        &["email", "username", "status", "userid", "finding"],
+        &[
+            "email", "username", "status", "userid", "account", "finding", "how",
+        ],
     );
     expect(
         &plan["learner_styles"][0],

@@ -1680,8 +1680,8 @@ async fn the_precheck_page_advises_with_its_fields_and_the_sites_time_zone() {
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let row = html
-        .split("<tr")
-        .find(|row| row.contains("<code>invalid-name</code>"))
+        .split("<section class=\"finding-group")
+        .find(|group| group.contains("<code>invalid-name</code>"))
         .unwrap_or_else(|| panic!("{html}"));
     assert!(row.contains("New training name"), "{row}");
     assert!(row.contains("Langues - Anglais B2 2027"), "{row}");
@@ -1694,8 +1694,8 @@ async fn the_precheck_page_advises_with_its_fields_and_the_sites_time_zone() {
     let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let row = html
-        .split("<tr")
-        .find(|row| row.contains("<code>replace-training</code>"))
+        .split("<section class=\"finding-group")
+        .find(|group| group.contains("<code>replace-training</code>"))
         .unwrap_or_else(|| panic!("{html}"));
     assert!(row.contains("New training name"), "{row}");
     assert!(
@@ -1977,8 +1977,8 @@ async fn a_code_is_accepted_with_one_tick() {
     assert!(html.contains("What goes where"), "{html}");
     assert!(
         html.contains(
-            "<td>CHIM102</td><td>1</td><td>1</td><td>Quiz : nomenclature</td><td>45</td>\
-             <td>CHIM102_ABSENT</td><td></td><td>course missing: skipped</td>"
+            "<td>CHIM102</td><td>1</td><td>1</td><td>Quiz : nomenclature</td><td>quiz</td>\
+             <td>45</td><td>CHIM102_ABSENT</td><td></td><td></td><td>course missing: skipped</td>"
         ),
         "{html}"
     );

@@ -497,11 +497,22 @@ async fn decide_and_apply(
                 ),
             )
         })?;
-        let path = directory.join(crate::save::before_replace_file_name(
-            &saved.document.training.name,
-            now,
-        ));
-        crate::safe_file::write_private(&path, saved.text().as_bytes(), false).map_err(|e| {
+        let name = crate::save::before_replace_file_name(&saved.document.training.name, now);
+        let text = saved.text();
+        // Two replaces in the same second: `-2`, `-3`... rather than refusing the second.
+        let mut path = directory.join(&name);
+        let mut written = crate::safe_file::write_private(&path, text.as_bytes(), false);
+        for n in 2..100 {
+            match &written {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let numbered = name.replace(".json", &format!("-{n}.json"));
+                    path = directory.join(numbered);
+                    written = crate::safe_file::write_private(&path, text.as_bytes(), false);
+                }
+                _ => break,
+            }
+        }
+        written.map_err(|e| {
             (
                 format!(
                     "cannot write {}, which keeps the training as it is before the replace \

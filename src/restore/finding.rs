@@ -260,13 +260,13 @@ impl Advice {
             (Advice::TemplateCopyName(None), Lang::Fr) => {
                 "créez-le sous un autre nom avec --template copy:NOM".to_owned()
             }
-            (Advice::TemplateCopyName(Some(p)), Lang::En) => format!(
+            (Advice::TemplateCopyName(Some(name)), Lang::En) => format!(
                 "give another with --template {}",
-                shell_quote(&format!("copy:{p}"))
+                shell_quote(&format!("copy:{name}"))
             ),
-            (Advice::TemplateCopyName(Some(p)), Lang::Fr) => format!(
+            (Advice::TemplateCopyName(Some(name)), Lang::Fr) => format!(
                 "donnez-en un autre avec --template {}",
-                shell_quote(&format!("copy:{p}"))
+                shell_quote(&format!("copy:{name}"))
             ),
             (Advice::TemplateReplace, Lang::En) => {
                 "rewrite it from the file with --template replace".to_owned()
@@ -282,7 +282,8 @@ impl Advice {
     }
 }
 
-/// `what (advice, or advice)`, each advice said by `say`.
+/// `what; advice, or advice`, each advice said by `say` (the advice last, so that a value it
+/// quotes for the shell ends the line).
 pub fn with_advice(
     what: &str,
     advice: &[Advice],
@@ -294,7 +295,7 @@ pub fn with_advice(
     }
     let or = lang.pick(", or ", ", ou ");
     let said: Vec<String> = advice.iter().map(say).collect();
-    format!("{what} ({})", said.join(or))
+    format!("{what}{} {}", lang.pick(";", " ;"), said.join(or))
 }
 
 /// A value as one POSIX shell word, in single quotes (names hold spaces and accents).

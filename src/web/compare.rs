@@ -72,7 +72,11 @@ pub async fn submit(
     let backup = match load::load_bytes(&file.bytes, max) {
         Ok(backup) => backup,
         Err(e) => {
-            let message = format!("{} {}", t.get("compare.rejected"), e.localized(lang));
+            let message = format!(
+                "{} {}",
+                t.get("compare.rejected"),
+                super::page::quoted(&e.localized(lang), lang)
+            );
             return refused(page, StatusCode::UNPROCESSABLE_ENTITY, message);
         }
     };
@@ -84,7 +88,11 @@ pub async fn submit(
     let uploaded = match Side::of_backup(&file_name, backup, &trust, lang) {
         Ok(side) => side,
         Err(e) => {
-            let message = format!("{} {e}", t.get("compare.rejected"));
+            let message = format!(
+                "{} {}",
+                t.get("compare.rejected"),
+                super::page::quoted(&e.to_string(), lang)
+            );
             return refused(page, StatusCode::UNPROCESSABLE_ENTITY, message);
         }
     };
@@ -97,7 +105,10 @@ pub async fn submit(
     } else {
         diff::count_text(changes.len(), lang)
     };
-    page.changes = changes.iter().map(|c| c.localized(lang)).collect();
+    page.changes = changes
+        .iter()
+        .map(|c| super::page::quoted(&c.localized(lang), lang))
+        .collect();
     Ok(render(StatusCode::OK, &page))
 }
 

@@ -156,7 +156,7 @@ pub async fn trust(
             let problem = format!(
                 "{} {}",
                 visit.tr().get("keys.refused"),
-                error.localized(visit.lang)
+                super::page::quoted(&error.localized(visit.lang), visit.lang)
             );
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,

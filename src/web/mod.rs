@@ -239,9 +239,13 @@ pub fn app(state: AppState) -> Router {
             get(repair::page).post(repair::apply),
         )
         .route(&at("/restore"), get(restore::form).post(restore::submit))
-        .route(&at("/trainings/{id}/clone"), post(restore::clone_training))
+        .route(
+            &at("/trainings/{id}/clone"),
+            get(trainings::show).post(restore::clone_training),
+        )
         .route(&at("/restore/apply"), post(restore::apply))
         .route(&at("/restore/previous.json"), get(restore::previous))
+        .route(&at("/restore/precheck.json"), get(restore::precheck_json))
         .route(
             &at("/restore/recheck"),
             get(restore::form).post(restore::recheck),

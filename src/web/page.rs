@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::i18n::Tr;
 use super::security::Visit;
+use crate::i18n::Lang;
 
 /// The fields of the common layout (`templates/base.html`).
 #[derive(Debug, Clone)]
@@ -52,4 +53,22 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The library's messages write names between backticks, as a terminal shows them; a page
+/// puts them between quotation marks (“name”, « nom »).
+pub fn quoted(text: &str, lang: Lang) -> String {
+    let open = lang.pick("“", "« ");
+    let close = lang.pick("”", " »");
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '`' {
+            out.push_str(if inside { close } else { open });
+            inside = !inside;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::WebError;
@@ -135,7 +135,7 @@ struct LearnerMapping {
 pub(super) fn finding_text(t: Tr, f: &Finding) -> String {
     let lang = t.0;
     let text = restore::with_advice(f.what(lang), &f.advice, lang, |a| advice_text(t, a));
-    quote_names(&text, lang)
+    super::page::quoted(&text, lang)
 }
 
 /// One advice in the words of the web's form.
@@ -207,26 +207,6 @@ fn advice_text(t: Tr, advice: &Advice) -> String {
             ],
         ),
     }
-}
-
-/// The library's messages write names between backticks, as a terminal shows them; a page
-/// puts them between quotation marks (“name”, « nom »).
-pub(super) fn quote_names(text: &str, lang: Lang) -> String {
-    let (open, close) = match lang {
-        Lang::En => ("“", "”"),
-        Lang::Fr => ("« ", " »"),
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '`' {
-            out.push_str(if inside { close } else { open });
-            inside = !inside;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The catalogue key and class of a severity.
@@ -515,7 +495,11 @@ async fn check(
         Err(e) => {
             return refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{} {}", t.get("restore.rejected"), e.localized(visit.lang)),
+                format!(
+                    "{} {}",
+                    t.get("restore.rejected"),
+                    super::page::quoted(&e.localized(visit.lang), visit.lang)
+                ),
             )
         }
     };
@@ -529,7 +513,11 @@ async fn check(
         Err(e) => {
             return refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{} {}", t.get("restore.rejected"), e.localized(visit.lang)),
+                format!(
+                    "{} {}",
+                    t.get("restore.rejected"),
+                    super::page::quoted(&e.localized(visit.lang), visit.lang)
+                ),
             )
         }
     };
@@ -550,7 +538,13 @@ async fn check(
     let notes = prepared
         .notes
         .iter()
-        .map(|n| format!("{}: {}", n.code, n.text(visit.lang)))
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n.code,
+                super::page::quoted(n.text(visit.lang), visit.lang)
+            )
+        })
         .collect();
     let comparison = match (plan.training.action, plan.training.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
@@ -587,7 +581,10 @@ async fn compare_with_live(
         } else {
             crate::diff::count_text(changes.len(), lang)
         },
-        changes: changes.iter().map(|c| c.localized(lang)).collect(),
+        changes: changes
+            .iter()
+            .map(|c| super::page::quoted(&c.localized(lang), lang))
+            .collect(),
     }))
 }
 
@@ -1068,10 +1065,40 @@ pub async fn apply(
             Ok(done_page(visit, &report, has_previous))
         }
         Err(RestoreError::Refused { .. }) => Ok(again(t.get("restore.blocked").to_owned())),
-        Err(RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }) => {
-            Ok(again(visit.lang.pick(&en, &fr).to_owned()))
-        }
+        Err(RestoreError::Conflict { .. }) => Ok(again(t.get("restore.conflict").to_owned())),
+        Err(RestoreError::PreviousNotKept { en, fr }) => Ok(again(super::page::quoted(
+            visit.lang.pick(&en, &fr),
+            visit.lang,
+        ))),
         Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
+    }
+}
+
+/// The precheck of the upload kept in the session as JSON: the same `plan` object as
+/// `restore --json` and `clone --json` print (README "Restore and clone"), for the record or a
+/// script.
+pub async fn precheck_json(
+    State(state): State<AppState>,
+    operator: Operator,
+) -> Result<Response, WebError> {
+    let visit = &operator.visit;
+    let Some(pending) = visit.session.pending.clone().filter(|p| p.is_live()) else {
+        return Err(visit.error(super::error::WhatWentWrong::NotFound));
+    };
+    match check(&state, visit, &pending).await? {
+        Checked::Plan(checked) => {
+            let text = serde_json::to_string_pretty(&checked.plan)
+                .map_err(|e| WebError::internal(visit, e))?;
+            Ok((
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/json; charset=utf-8",
+                )],
+                text,
+            )
+                .into_response())
+        }
+        Checked::Refused(page) | Checked::BadChoices(page) => Ok(page),
     }
 }
 
@@ -1103,9 +1130,16 @@ fn done_page(visit: &Visit, report: &Report, previous: bool) -> Response {
         .skipped
         .iter()
         .map(|s| {
+            let kind = match s.kind {
+                "milestone" => t.get("skipped.milestone"),
+                "learner" => t.get("skipped.learner"),
+                "learner-style" => t.get("skipped.learner_style"),
+                "background" => t.get("skipped.background"),
+                "planning" => t.get("skipped.planning"),
+                other => other,
+            };
             format!(
-                "{} {} ({})",
-                s.kind,
+                "{kind} {} ({})",
                 s.subject,
                 s.code.map_or("-", Code::as_str)
             )

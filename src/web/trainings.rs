@@ -359,7 +359,7 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
                 .iter()
                 // Background images are not read for this page: that warning would mislead.
                 .filter(|w| !w.code.starts_with("background"))
-                .map(|w| w.message(visit.lang).to_owned())
+                .map(|w| super::page::quoted(w.message(visit.lang), visit.lang))
                 .collect();
             Ok(Contents {
                 milestones,
@@ -370,7 +370,10 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
         }
         Err(error) => Ok(Contents {
             milestones: Vec::new(),
-            notes: vec![error.to_string()],
+            notes: vec![super::page::quoted(
+                &error.localized(visit.lang),
+                visit.lang,
+            )],
             learners,
             templates: Vec::new(),
         }),

@@ -124,7 +124,7 @@ fn examine(t: Tr, bytes: &[u8], file: String, trust: &TrustStore) -> Result<Outc
         Err(LoadError::Legacy(legacy::LegacyError::IntegrityMismatch { .. })) => {
             return Ok(legacy_outcome(t, file, String::new(), false))
         }
-        Err(error) => return Err(error.localized(t.0)),
+        Err(error) => return Err(super::page::quoted(&error.localized(t.0), t.0)),
     };
     let verification = signature::verify(&document);
     let (integrity, intact) = match &verification.integrity {

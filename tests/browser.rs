@@ -1,6 +1,8 @@
 //! End to end in headless Chromium (issue 6): an administrator logs in, opens a training,
 //! downloads its backup, uploads it for a clone, ticks the findings, applies, and sees the new
-//! training listed. A screenshot of every page goes to `target/tmp/e2e-screenshots/`.
+//! training listed; and, in French, one logged in through Moodle's session cookie clones a
+//! training from its page for next year. A screenshot of every page goes to
+//! `target/tmp/e2e-screenshots/` and `target/tmp/e2e-screenshots-fr/`.
 //!
 //! Runs when `ATTESTOODLE_TEST_CHROMEDRIVER` names Debian's `chromedriver`; `.ci/run` installs
 //! `chromium` and `chromium-driver` and sets it, so CI always runs it.
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use attestoodle_backup::demo;
 use attestoodle_backup::document::keys;
-use attestoodle_backup::moodle::{Site, Target};
+use attestoodle_backup::moodle::{fixture, Site, Target};
 use attestoodle_backup::web::{self, AppState, WebConfig};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -69,16 +71,29 @@ async fn downloaded(dir: &Path) -> PathBuf {
     panic!("the backup was not downloaded into {}", dir.display());
 }
 
-#[tokio::test]
-async fn an_administrator_clones_a_training_in_the_browser() {
+/// A Chromium session on the demo site's web interface, and what the test needs of it.
+struct Session {
+    client: Client,
+    base: String,
+    work: tempfile::TempDir,
+    shots: PathBuf,
+    downloads: PathBuf,
+    key_path: PathBuf,
+    database: PathBuf,
+    _driver: Driver,
+}
+
+/// Starts the demo site's web interface on a free loopback port (with `--moodle-session` when
+/// `moodle_session`) and a headless Chromium session; `None` without chromedriver.
+async fn start(moodle_session: bool, shots: &str) -> Option<Session> {
     let Some(chromedriver) = std::env::var_os("ATTESTOODLE_TEST_CHROMEDRIVER") else {
         eprintln!("skipped: set ATTESTOODLE_TEST_CHROMEDRIVER to chromedriver (.ci/run does)");
-        return;
+        return None;
     };
     let chromium =
         std::env::var("ATTESTOODLE_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let work = tempfile::tempdir().expect("a temporary directory");
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(shots);
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
     let downloads = work.path().join("downloads");
     std::fs::create_dir_all(&downloads).expect("the download directory");
@@ -93,7 +108,14 @@ async fn an_administrator_clones_a_training_in_the_browser() {
     let site = Site::open(&Target::sqlite_file(&database, false))
         .await
         .expect("open the demo site");
-    let config = WebConfig::new(key_path.clone(), work.path().join("keys/trusted"));
+    let mut config = WebConfig::new(key_path.clone(), work.path().join("keys/trusted"));
+    if moodle_session {
+        config.moodle_session = Some(web::MoodleSessionLogin {
+            cookie: "MoodleSession".to_owned(),
+            wwwroot: Some("https://moodle.univ-demo.fr".to_owned()),
+            elsewhere: None,
+        });
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -101,7 +123,7 @@ async fn an_administrator_clones_a_training_in_the_browser() {
     tokio::spawn(web::serve(listener, AppState::new(site, config)));
 
     let port = free_port();
-    let _driver = Driver(
+    let driver = Driver(
         Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -145,9 +167,196 @@ async fn an_administrator_clones_a_training_in_the_browser() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a Chromium session");
-    let outcome = flow(&client, &base, &shots, &downloads, &key_path).await;
-    let _ = client.close().await;
+    Some(Session {
+        client,
+        base,
+        work,
+        shots,
+        downloads,
+        key_path,
+        database,
+        _driver: driver,
+    })
+}
+
+#[tokio::test]
+async fn an_administrator_clones_a_training_in_the_browser() {
+    let Some(session) = start(false, "e2e-screenshots").await else {
+        return;
+    };
+    let outcome = flow(
+        &session.client,
+        &session.base,
+        &session.shots,
+        &session.downloads,
+        &session.key_path,
+    )
+    .await;
+    let _ = session.client.close().await;
+    let _ = &session.work;
     outcome.expect("the end-to-end flow");
+}
+
+// Issue "web", done when: "The headless-Chromium test does, in French: log in through a Moodle
+// session cookie, open a training, *Clone* it for next year with a date shift, see a blocking
+// finding, change the category in *Change options*, accept a code with one tick, apply, and
+// see the clone listed; its screenshots include the mapping table."
+#[tokio::test]
+async fn an_administrator_logged_in_to_moodle_clones_a_training_for_next_year_in_french() {
+    let Some(session) = start(true, "e2e-screenshots-fr").await else {
+        return;
+    };
+    // Moodle's own session of the administrator, as Moodle writes it in `sessions`; and a
+    // copy of the training's category keeping its idnumber, as a category copy for next year
+    // leaves it: the file's category is then ambiguous here.
+    let site = Site::open(&Target::sqlite_file(&session.database, false))
+        .await
+        .expect("open the demo site");
+    let sid = demo::moodle_session(&site)
+        .await
+        .expect("write the session")
+        .expect("the demo has Moodle's sessions table");
+    let tree = site.category_tree().await.expect("categories");
+    let (sciences, _) = tree
+        .by_path()
+        .into_iter()
+        .find(|(_, path)| path.ends_with("Faculté des Sciences"))
+        .expect("the faculty");
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    let copy = w
+        .insert(
+            "course_categories",
+            &[
+                ("name", "Licence Chimie 2027-2028".into()),
+                ("idnumber", "UDEMO-SCI-LCHIM".into()),
+                ("parent", sciences.into()),
+                ("depth", 3.into()),
+                ("path", "".into()),
+            ],
+        )
+        .await
+        .expect("the copied category");
+    w.commit().await.expect("commit");
+    site.close().await;
+    let outcome = flow_in_french(&session, &sid, copy).await;
+    let _ = session.client.close().await;
+    outcome.expect("the end-to-end flow in French");
+}
+
+async fn flow_in_french(
+    session: &Session,
+    sid: &str,
+    category: i64,
+) -> Result<(), fantoccini::error::CmdError> {
+    let (client, base, shots) = (&session.client, session.base.as_str(), &session.shots);
+    // The Moodle session cookie, as the browser of an administrator logged in to Moodle on the
+    // same host carries it: no password asked.
+    client.goto(&format!("{base}/login?lang=fr")).await?;
+    client
+        .add_cookie(fantoccini::cookies::Cookie::new(
+            "MoodleSession",
+            sid.to_owned(),
+        ))
+        .await?;
+    client.goto(&format!("{base}/?lang=fr")).await?;
+    let html = page(client, "Formations").await?;
+    assert!(html.contains("Licence Chimie S1 2026"), "{html}");
+    assert!(html.contains("lang=\"fr\""), "{html}");
+    shot(client, shots, "1-formations").await;
+
+    client
+        .find(Locator::LinkText("Licence Chimie S1 2026"))
+        .await?
+        .click()
+        .await?;
+    page(client, "Licence Chimie S1 2026").await?;
+    // *Clone for next year*: a suffix and a date shift, the category left to the file's.
+    client
+        .find(Locator::Css("form[action$='/clone'] #suffix"))
+        .await?
+        .send_keys("_2027")
+        .await?;
+    client
+        .find(Locator::Css("form[action$='/clone'] #shift"))
+        .await?
+        .send_keys("364")
+        .await?;
+    shot(client, shots, "2-cloner").await;
+    client
+        .find(Locator::Css("form[action$='/clone'] button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let html = page(client, "Vérification préalable").await?;
+    assert!(
+        html.contains("ambiguous-category"),
+        "a blocking finding: {html}"
+    );
+    assert!(
+        html.contains("BLOQUANT") || html.contains("bloquant"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("form=\"apply\""),
+        "no Apply while blocked: {html}"
+    );
+    shot(client, shots, "3-bloquant").await;
+
+    // *Change options*: the category chosen in the list, then check again.
+    client
+        .find(Locator::Css("form[action$='/restore/recheck'] #category"))
+        .await?
+        .select_by_value(&category.to_string())
+        .await?;
+    shot(client, shots, "4-modifier-les-options").await;
+    client
+        .find(Locator::Css(
+            "form[action$='/restore/recheck'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
+    let html = page(client, "Vérification préalable").await?;
+    assert!(!html.contains("ambiguous-category"), "{html}");
+    assert!(html.contains("Licence Chimie 2027-2028"), "{html}");
+    assert!(
+        html.contains("Ce qui va où") || html.contains("Ce qui va o"),
+        "{html}"
+    );
+    assert!(html.contains("+364"), "the dates move: {html}");
+    let mapping = client
+        .find(Locator::Css("table[aria-labelledby=mapping]"))
+        .await?;
+    std::fs::write(
+        shots.join("5-correspondance.png"),
+        mapping.screenshot().await?,
+    )
+    .expect("write the screenshot");
+    // One tick accepts every finding of the course missing here.
+    client
+        .find(Locator::Css("input[name='accept_code.missing-course']"))
+        .await?
+        .click()
+        .await?;
+    shot(client, shots, "6-accepter").await;
+    client
+        .find(Locator::Css("form#apply button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let html = page(client, "Formation créée").await?;
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    shot(client, shots, "7-formation-creee").await;
+
+    client.goto(&format!("{base}/")).await?;
+    let html = page(client, "Formations").await?;
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(
+        html.contains("Licence Chimie 2027-2028"),
+        "listed in its category: {html}"
+    );
+    shot(client, shots, "8-formations-apres").await;
+    Ok(())
 }
 
 async fn flow(

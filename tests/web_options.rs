@@ -249,6 +249,33 @@ async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices()
         // The choices did change the plan (a test that cannot fail proves nothing).
         assert_ne!(web["training"]["name"], serde_json::Value::Null);
     }
+    // `--show-mapping` says the same, milestone by milestone and learner by learner.
+    let output = fixture.run(&[
+        "clone",
+        &file,
+        "--suffix",
+        "_2027",
+        "--with-learners",
+        "--show-mapping",
+    ]);
+    let shown = stdout(&output);
+    assert!(shown.contains("What goes where (milestones):"), "{shown}");
+    assert!(
+        shown.contains("CHIM101 section 1 position 0 `Cours : structure de l'atome` (page), 90 min → CHIM101_2027: `Cours : structure de l'atome` (page) — at its place"),
+        "{shown}"
+    );
+    assert!(shown.contains("→ CHIM102_2027: `"), "{shown}");
+    assert!(shown.contains("— found by email"), "{shown}");
+    let output = fixture.run(&["--lang", "fr", "restore", &file, "--show-mapping"]);
+    let shown = stdout(&output);
+    assert!(shown.contains("Ce qui va où (jalons) :"), "{shown}");
+    assert!(shown.contains("— à sa place"), "{shown}");
+    assert!(shown.contains("— trouvé par son adresse"), "{shown}");
+    let output = fixture.run(&["restore", &file]);
+    assert!(
+        !stdout(&output).contains("What goes where"),
+        "only when asked"
+    );
     // The second case's choices are all in its plan.
     let output = fixture.run(&[
         "--json",

@@ -98,8 +98,8 @@ struct TrainingPage {
     /// How many milestones are broken (`repair`), and the link's text.
     broken: usize,
     repair_link: String,
-    /// The *Clone* form: its choices (a clone, the category of the training preselected)
-    /// and this site's categories.
+    /// The *Clone* form: its choices (a clone; the category found as for a file, by idnumber
+    /// then path, unless one is chosen) and this site's categories.
     c: RestoreChoices,
     categories: Vec<(String, String)>,
     upload_form: bool,
@@ -252,7 +252,6 @@ pub async fn show(
             repair_link: visit.tr().fmt("repair.link", &[("n", &broken.to_string())]),
             c: RestoreChoices {
                 mode: "clone".to_owned(),
-                category: training.category_id.to_string(),
                 ..RestoreChoices::default()
             },
             categories: super::restore::category_list(&categories),

@@ -171,7 +171,23 @@ async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices()
         .find(|(_, path)| path.ends_with("Faculté des Sciences"))
         .expect("a second category");
     let other_category = other_category.to_string();
+    let map = fixture.dir.path().join("courses.csv");
+    std::fs::write(
+        &map,
+        "old,new\nCHIM101,CHIM101_2027\n\"CHIM102\",CHIM102_2027\n",
+    )
+    .expect("write the course map");
+    let map_text = std::fs::read_to_string(&map).expect("read it back");
+    let map = map.display().to_string();
     let cases: Vec<(Fields, Vec<&str>)> = vec![
+        (
+            vec![
+                ("mode", "clone"),
+                ("suffix", "_X"),
+                ("course_map", &map_text),
+            ],
+            vec!["clone", &file, "--suffix", "_X", "--course-map", &map],
+        ),
         (
             vec![
                 ("mode", "clone"),
@@ -248,6 +264,10 @@ async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices()
         assert_eq!(web, cli["plan"], "{fields:?} against {args:?}");
         // The choices did change the plan (a test that cannot fail proves nothing).
         assert_ne!(web["training"]["name"], serde_json::Value::Null);
+        if fields.iter().any(|(k, _)| *k == "course_map") {
+            assert_eq!(web["milestones"][0]["target_course"], "CHIM101_2027");
+            assert_eq!(web["training"]["name"], format!("{TRAINING}_X"));
+        }
     }
     // `--show-mapping` says the same, milestone by milestone and learner by learner.
     let output = fixture.run(&[

@@ -3,6 +3,7 @@
 //!
 //! See `ARCHITECTURE.md` for the map of the modules.
 
+pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod diff;

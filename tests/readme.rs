@@ -180,6 +180,12 @@ const COMMANDS: &[(&str, Step)] = &[
         "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench save",
         Skip("a benchmark on a PostgreSQL server"),
     ),
+    // The restores and clones above were logged.
+    ("attestoodle-backup history", Exit(0)),
+    (
+        "attestoodle-backup history --training \"Licence Chimie S1 2026\" --since 2026-09-01",
+        Exit(0),
+    ),
     ("attestoodle-backup demo", Exit(0)),
     ("attestoodle-backup serve", Skip("runs a web server until stopped")),
     (

@@ -120,6 +120,10 @@ fn guarded_routes(training: i64) -> Vec<(&'static str, String)> {
         ("POST", "/restore".to_owned()),
         ("POST", "/restore/apply".to_owned()),
         ("POST", "/restore/recheck".to_owned()),
+        ("POST", format!("/trainings/{training}/clone")),
+        ("GET", "/restore/previous.json".to_owned()),
+        ("GET", "/restore/precheck.json".to_owned()),
+        ("GET", "/history".to_owned()),
         ("GET", "/no/such/page".to_owned()),
     ]
 }

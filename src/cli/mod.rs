@@ -6,6 +6,7 @@
 mod convert;
 mod demo;
 mod diff;
+mod history;
 mod keys;
 mod list;
 mod repair;
@@ -27,6 +28,7 @@ use crate::moodle::{self, Site, SiteOptions, Target, Timeouts};
 
 pub use convert::ConvertArgs;
 pub use diff::DiffArgs;
+pub use history::HistoryArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
 pub use repair::RepairArgs;
@@ -130,6 +132,15 @@ pub struct Cli {
     /// $ATTESTOODLE_KEY_DIR, else ~/.config/attestoodle-backup].
     #[arg(long, global = true, env = "ATTESTOODLE_KEY", value_name = "PATH")]
     pub key: Option<PathBuf>,
+    /// The audit log every apply appends one line to (mode 0600) [default: audit.jsonl in
+    /// the key directory].
+    #[arg(
+        long,
+        global = true,
+        env = "ATTESTOODLE_AUDIT_LOG",
+        value_name = "PATH"
+    )]
+    pub audit_log: Option<PathBuf>,
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -169,6 +180,9 @@ pub enum Command {
     /// Relink the milestones whose activity was deleted (or is being deleted) to the activity
     /// of the same course that carries their name, after a precheck like a restore's.
     Repair(RepairArgs),
+    /// Show what was written: one entry per restore, clone, replace or repair, from the audit
+    /// log.
+    History(HistoryArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -360,6 +374,8 @@ pub struct Context {
     pub json: bool,
     /// The operator's language.
     pub lang: Lang,
+    /// `--audit-log PATH`, when given.
+    pub audit_log: Option<PathBuf>,
 }
 
 impl Context {
@@ -374,6 +390,21 @@ impl Context {
 }
 
 impl Context {
+    /// The audit log: `--audit-log`, else `audit.jsonl` in the key directory.
+    pub fn audit_log_path(&self) -> PathBuf {
+        match &self.audit_log {
+            Some(path) => self.cwd.join(path),
+            None => crate::audit::default_path(),
+        }
+    }
+
+    /// Opens the audit log before a write; a log that cannot be opened refuses the write
+    /// (exit 1) before anything is written.
+    pub fn open_audit_log(&self) -> Result<crate::audit::AuditLog, Failure> {
+        crate::audit::AuditLog::open(&self.audit_log_path())
+            .map_err(|e| Failure::new(Exit::Runtime, e.localized(self.lang)))
+    }
+
     /// The private key file to use: `--key`, else the documented default place.
     pub fn key_path(&self) -> PathBuf {
         match &self.key {
@@ -408,6 +439,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         key: cli.key.clone(),
         json: cli.json,
         lang,
+        audit_log: cli.audit_log.clone(),
     };
     match &cli.command {
         Command::Demo => demo::run(&context).await,
@@ -421,6 +453,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Save(args) => save::run(&context, args).await,
         Command::Diff(args) => diff::run(&context, args).await,
         Command::Repair(args) => repair::run(&context, args).await,
+        Command::History(args) => history::run(&context, args),
     }
 }
 

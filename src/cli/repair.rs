@@ -260,7 +260,35 @@ async fn decide_and_apply(
         );
     }
 
-    match restore::apply_repair(site, plan, &trial, args.dry_run).await {
+    let audit = if args.dry_run {
+        None
+    } else {
+        Some(context.open_audit_log()?)
+    };
+    let repaired = restore::apply_repair(site, plan, &trial, args.dry_run).await;
+    if let Some(log) = &audit {
+        // A relink writes no operator; the log names the first site administrator, as a
+        // restore's planning rows do by default.
+        let id = site
+            .site_admin_ids()
+            .await
+            .ok()
+            .and_then(|ids| ids.first().copied());
+        let username = match id {
+            Some(id) => site.username_of(id).await.ok().flatten(),
+            None => None,
+        };
+        let operator = crate::audit::Operator {
+            username,
+            id,
+            client: None,
+        };
+        for entry in restore::repair_audit_entries("repair", &operator, plan, &trial, &repaired) {
+            log.append(&entry)
+                .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
+        }
+    }
+    match repaired {
         Ok(report) => {
             let still_needed: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
             if context.json {

@@ -535,6 +535,12 @@ async fn decide_and_apply(
         }
         Ok(())
     };
+    // Every real write is logged: a log that cannot be opened refuses it before anything.
+    let audit = if args.dry_run {
+        None
+    } else {
+        Some(context.open_audit_log()?)
+    };
     let applied = restore::apply_keeping_previous(
         site,
         &plan,
@@ -543,6 +549,26 @@ async fn decide_and_apply(
         keeps_previous.then_some(&keep as restore::KeepPrevious<'_>),
     )
     .await;
+    if let Some(log) = &audit {
+        let operator = match plan.operator_id() {
+            Some(id) => crate::audit::Operator {
+                username: site.username_of(id).await.ok().flatten(),
+                id: Some(id),
+                client: None,
+            },
+            None => crate::audit::Operator::default(),
+        };
+        let bytes = std::fs::read(context.cwd.join(file)).unwrap_or_default();
+        let source =
+            restore::audit_source(&file.display().to_string(), &bytes, &options.provenance);
+        let via = match plan.mode {
+            Mode::Restore => "restore",
+            Mode::Clone => "clone",
+        };
+        let entry = restore::audit_entry(via, operator, source, &plan, &applied);
+        log.append(&entry)
+            .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
+    }
     let mut previous = kept.lock().ok().and_then(|mut k| k.take());
     if applied.is_err() {
         // Nothing was replaced: the copy would only mislead.

@@ -58,6 +58,7 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let target = site.target().clone();
     let mut config = WebConfig::new(context.key_path(), keys::default_trust_dir());
     config.base_path = base_path.clone();
+    config.audit_log = context.audit_log_path();
     config.https = args.https;
     config.behind_proxy = args.behind_proxy;
     config.max_upload = args.max_upload.saturating_mul(1024 * 1024);

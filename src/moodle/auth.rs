@@ -150,6 +150,24 @@ impl Site {
 }
 
 impl Site {
+    /// The username of account `id` (deleted or not), for the audit log.
+    pub async fn username_of(&self, id: i64) -> Result<Option<String>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let rows = tx
+            .fetch_all(
+                self.render("SELECT username FROM {p}user WHERE id = ?"),
+                vec![id.into()],
+            )
+            .await;
+        tx.rollback().await?;
+        match rows?.first() {
+            Some(row) => Ok(Some(row.text("username")?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Site {
     /// The name of Moodle's session cookie: `MoodleSession` followed by `$CFG->sessioncookie`
     /// of config.php when it sets one, else the `sessioncookie` setting of the `config` table
     /// (empty by default).

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::audit;
 use crate::i18n::Lang;
 use crate::moodle;
 
@@ -31,7 +32,8 @@ pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::precheck;
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, MAX_SHIFT_DAYS};
 pub use repair::{
-    apply_repair, precheck_repair, Relink, RepairPlan, RepairReport, RepairTarget, TrainingRepair,
+    apply_repair, precheck_repair, repair_audit_entries, Relink, RepairPlan, RepairReport,
+    RepairTarget, TrainingRepair,
 };
 pub use source::{prepare, Prepared, SourceError};
 pub use zone::SiteZone;
@@ -386,6 +388,11 @@ struct Internal {
 }
 
 impl Plan {
+    /// The operator of the apply: written in planning rows and as template author.
+    pub fn operator_id(&self) -> Option<i64> {
+        self.internal.operator
+    }
+
     /// The site's time zone, in which dates are shown to the operator.
     pub fn zone(&self) -> &SiteZone {
         &self.internal.zone
@@ -522,6 +529,72 @@ impl RestoreError {
             (RestoreError::Database(e), _) => e.localized(lang),
         }
     }
+}
+
+/// Where a restored backup came from, for the audit log: its name, the SHA-256 of its bytes
+/// and its signer.
+pub fn audit_source(name: &str, bytes: &[u8], provenance: &Provenance) -> audit::Source {
+    let mut source = audit::Source::file(name, bytes);
+    match provenance {
+        Provenance::Trusted(key) => {
+            source.key_id = Some(key.clone());
+            source.trusted = true;
+        }
+        Provenance::Untrusted(key) => source.key_id = Some(key.clone()),
+        Provenance::Unsigned | Provenance::LegacyChecksum => {}
+    }
+    source
+}
+
+/// The audit log's line of an apply of `plan`, from its outcome (the reason in English: the log
+/// is one language).
+pub fn audit_entry(
+    via: &str,
+    operator: audit::Operator,
+    source: audit::Source,
+    plan: &Plan,
+    outcome: &Result<Report, RestoreError>,
+) -> audit::Entry {
+    let action = match plan.training.action {
+        TrainingAction::Create => "create",
+        TrainingAction::Replace => "replace",
+    };
+    let mut entry = audit::Entry::now(
+        via,
+        operator,
+        source,
+        audit::Training {
+            id: plan.training.existing_id,
+            name: plan.training.name.clone(),
+            action: action.to_owned(),
+        },
+    );
+    match outcome {
+        Ok(report) => {
+            entry.training.id = report.training_id;
+            entry.written = audit::Counts {
+                milestones: report.written.milestones,
+                learners: report.written.learners,
+                learner_styles: report.written.learner_styles,
+                planning: report.written.planning,
+            };
+            entry.skipped = report.skipped.len();
+            entry.accepted = report
+                .accepted
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect();
+        }
+        Err(error) => {
+            entry.outcome = match error {
+                RestoreError::Database(_) => audit::Outcome::Failed,
+                _ => audit::Outcome::RolledBack,
+            };
+            entry.reason = Some(error.localized(Lang::En));
+            entry.reason_fr = Some(error.localized(Lang::Fr));
+        }
+    }
+    entry
 }
 
 fn refusal_text(blocking: &[Code], unaccepted: &[Code]) -> String {

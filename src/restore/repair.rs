@@ -459,3 +459,53 @@ pub async fn apply_repair(
     }
     Ok(RepairReport { dry_run, relinked })
 }
+
+/// The audit log's lines of a repair: one per training with relinks, from the outcome.
+pub fn repair_audit_entries(
+    via: &str,
+    operator: &crate::audit::Operator,
+    plan: &RepairPlan,
+    accepted: &Accepted,
+    outcome: &Result<RepairReport, RestoreError>,
+) -> Vec<crate::audit::Entry> {
+    use crate::audit;
+    plan.trainings
+        .iter()
+        .filter(|t| !t.relinks.is_empty())
+        .map(|t| {
+            let mut entry = audit::Entry::now(
+                via,
+                operator.clone(),
+                audit::Source {
+                    live_training: Some(t.id),
+                    ..audit::Source::default()
+                },
+                audit::Training {
+                    id: Some(t.id),
+                    name: t.name.clone().unwrap_or_default(),
+                    action: "repair".to_owned(),
+                },
+            );
+            entry.accepted = accepted
+                .codes
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect();
+            match outcome {
+                Ok(_) => {
+                    entry.written.milestones = t.relinks.len();
+                    entry.skipped = t.broken.saturating_sub(t.relinks.len());
+                }
+                Err(error) => {
+                    entry.outcome = match error {
+                        RestoreError::Database(_) => audit::Outcome::Failed,
+                        _ => audit::Outcome::RolledBack,
+                    };
+                    entry.reason = Some(error.localized(crate::i18n::Lang::En));
+                    entry.reason_fr = Some(error.localized(crate::i18n::Lang::Fr));
+                }
+            }
+            entry
+        })
+        .collect()
+}

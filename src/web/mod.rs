@@ -9,6 +9,7 @@
 
 mod compare;
 mod error;
+mod history;
 mod i18n;
 mod keys;
 mod login;
@@ -67,6 +68,9 @@ pub struct WebConfig {
     pub throttle: ThrottleLimits,
     /// Log administrators in through their live Moodle session (`serve --moodle-session`).
     pub moodle_session: Option<MoodleSessionLogin>,
+    /// The audit log every apply appends to (`--audit-log`); by default `audit.jsonl` beside
+    /// the signing key.
+    pub audit_log: PathBuf,
 }
 
 /// How to recognise a Moodle session (`serve --moodle-session`, DECISIONS 18).
@@ -91,11 +95,15 @@ impl WebConfig {
             behind_proxy: false,
             max_upload: DEFAULT_MAX_UPLOAD,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            key_path,
             trust_dir,
             passwords: PasswordSettings::default(),
             throttle: ThrottleLimits::default(),
             moodle_session: None,
+            audit_log: key_path.parent().map_or_else(
+                || crate::audit::FILE_NAME.into(),
+                |dir| dir.join(crate::audit::FILE_NAME),
+            ),
+            key_path,
         }
     }
 
@@ -245,6 +253,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(&at("/restore/apply"), post(restore::apply))
         .route(&at("/restore/previous.json"), get(restore::previous))
+        .route(&at("/history"), get(history::page))
         .route(&at("/restore/precheck.json"), get(restore::precheck_json))
         .route(
             &at("/restore/recheck"),

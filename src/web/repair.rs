@@ -165,13 +165,34 @@ pub async fn apply(
         page.problem = Some(t.fmt("repair.tick", &[("codes", &unaccepted.join(", "))]));
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    match restore::apply_repair(state.site(), &plan, &accepted, false).await {
+    let audit = match crate::audit::AuditLog::open(&state.config().audit_log) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("attestoodle-backup serve: {e}");
+            page.problem = Some(t.get("restore.audit_refused").to_owned());
+            return Ok(render(StatusCode::INTERNAL_SERVER_ERROR, &page));
+        }
+    };
+    let repaired = restore::apply_repair(state.site(), &plan, &accepted, false).await;
+    let operator = super::restore::audit_operator(visit);
+    for entry in restore::repair_audit_entries(
+        "web /trainings/repair",
+        &operator,
+        &plan,
+        &accepted,
+        &repaired,
+    ) {
+        if let Err(e) = audit.append(&entry) {
+            eprintln!("attestoodle-backup serve: {e}");
+        }
+    }
+    match repaired {
         Ok(report) => {
             page.done = Some(t.fmt("repair.done", &[("n", &report.relinked.to_string())]));
             Ok(render(StatusCode::OK, &page))
         }
         Err(RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }) => {
-            page.problem = Some(lang.pick(&en, &fr).to_owned());
+            page.problem = Some(super::page::quoted(lang.pick(&en, &fr), lang));
             Ok(render(StatusCode::CONFLICT, &page))
         }
         Err(RestoreError::Refused { unaccepted, .. }) => {

@@ -460,6 +460,8 @@ enum Checked {
 /// A precheck and what its page shows beside the plan.
 struct Prechecked {
     plan: Plan,
+    /// Who signed the file, for the audit log.
+    provenance: Provenance,
     notes: Vec<String>,
     comparison: Option<Comparison>,
     categories: Vec<(i64, String)>,
@@ -521,6 +523,7 @@ async fn check(
             )
         }
     };
+    let provenance = prepared.provenance.clone();
     let options = match options(t, &pending.choices, prepared.provenance) {
         Ok(options) => options,
         Err(message) => {
@@ -554,6 +557,7 @@ async fn check(
     };
     Ok(Checked::Plan(Box::new(Prechecked {
         plan,
+        provenance,
         notes,
         comparison,
         categories,
@@ -893,7 +897,8 @@ pub async fn recheck(
         course_map: kept.choices.course_map.clone(),
         ..form.choices()
     };
-    let pending = PendingRestore::new(kept.file_name.clone(), kept.bytes.clone(), choices);
+    let mut pending = PendingRestore::new(kept.file_name.clone(), kept.bytes.clone(), choices);
+    pending.live_training = kept.live_training;
     show_precheck(&state, visit, pending, false).await
 }
 
@@ -950,7 +955,8 @@ pub async fn clone_training(
         mode: "clone".to_owned(),
         ..form.choices()
     };
-    let pending = PendingRestore::new(file_name, saved.text().into_bytes(), choices);
+    let mut pending = PendingRestore::new(file_name, saved.text().into_bytes(), choices);
+    pending.live_training = Some(id);
     show_precheck(&state, visit, pending, true).await
 }
 
@@ -1016,6 +1022,14 @@ pub async fn apply(
     } else {
         None
     };
+    // Every write is logged: a log that cannot be opened refuses it before anything.
+    let audit = match crate::audit::AuditLog::open(&state.config().audit_log) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("attestoodle-backup serve: {e}");
+            return Ok(again(t.get("restore.audit_refused").to_owned()));
+        }
+    };
     let site = state.site();
     let kept: Mutex<Option<PreviousTraining>> = Mutex::new(None);
     let keep = |snapshot: &crate::moodle::Snapshot| -> Result<(), (String, String)> {
@@ -1055,6 +1069,23 @@ pub async fn apply(
     )
     .await;
     let previous = kept.lock().ok().and_then(|mut k| k.take());
+    let mut source = restore::audit_source(&pending.file_name, &pending.bytes, &checked.provenance);
+    if let Some(id) = pending.live_training {
+        // Saved in memory from the live training: no file was uploaded.
+        source.file = None;
+        source.sha256 = None;
+        source.live_training = Some(id);
+    }
+    let entry = restore::audit_entry(
+        "web /restore/apply",
+        audit_operator(visit),
+        source,
+        plan,
+        &applied,
+    );
+    if let Err(e) = audit.append(&entry) {
+        eprintln!("attestoodle-backup serve: {e}");
+    }
     match applied {
         Ok(report) => {
             state.sessions().drop_pending(&visit.session_id);
@@ -1071,6 +1102,16 @@ pub async fn apply(
             visit.lang,
         ))),
         Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
+    }
+}
+
+/// Who applies, for the audit log: the logged-in account and the client's address.
+pub(super) fn audit_operator(visit: &Visit) -> crate::audit::Operator {
+    let login = visit.session.login.as_ref();
+    crate::audit::Operator {
+        username: login.map(|l| l.username.clone()),
+        id: login.map(|l| l.user_id),
+        client: Some(visit.client.clone()),
     }
 }
 

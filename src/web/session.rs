@@ -101,6 +101,8 @@ pub struct PendingRestore {
     pub bytes: Vec<u8>,
     /// The operator's choices.
     pub choices: RestoreChoices,
+    /// The live training it was saved from (*Clone* on a training's page), not an upload.
+    pub live_training: Option<i64>,
     /// When it is dropped.
     pub expires: Instant,
 }
@@ -113,6 +115,7 @@ impl PendingRestore {
             file_name,
             bytes,
             choices,
+            live_training: None,
             expires: Instant::now() + PENDING_TTL,
         }
     }

@@ -8,6 +8,7 @@ mod demo;
 mod diff;
 mod keys;
 mod list;
+mod preview;
 mod repair;
 mod restore;
 mod save;
@@ -29,6 +30,7 @@ pub use convert::ConvertArgs;
 pub use diff::DiffArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
+pub use preview::PreviewArgs;
 pub use repair::RepairArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
 pub use save::SaveArgs;
@@ -169,6 +171,10 @@ pub enum Command {
     /// Relink the milestones whose activity was deleted (or is being deleted) to the activity
     /// of the same course that carries their name, after a precheck like a restore's.
     Repair(RepairArgs),
+    /// Draw a certificate template as an SVG or PNG page (A4, background, every element at
+    /// its place with sample text and an outline naming its type), from a backup file or from
+    /// this site (--site TEMPLATE).
+    Preview(PreviewArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -421,6 +427,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Save(args) => save::run(&context, args).await,
         Command::Diff(args) => diff::run(&context, args).await,
         Command::Repair(args) => repair::run(&context, args).await,
+        Command::Preview(args) => preview::run(&context, args).await,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod document;
 pub mod i18n;
 pub mod moodle;
+pub mod preview;
 pub mod restore;
 pub mod safe_file;
 pub mod save;

@@ -54,6 +54,24 @@ async fn page(client: &Client, title: &str) -> Result<String, fantoccini::error:
     panic!("no page titled `{title}` after 10 s; the browser shows: {html}");
 }
 
+/// Waits until the browser shows a page titled `title` without `gone` (the next page of a
+/// form that leads to a page of the same title), and gives its HTML.
+async fn page_without(
+    client: &Client,
+    title: &str,
+    gone: &str,
+) -> Result<String, fantoccini::error::CmdError> {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = client.source().await?;
+        if html.contains(&format!("<title>{title}")) && !html.contains(gone) {
+            return Ok(html);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page titled `{title}` without `{gone}` after 10 s; the browser shows: {html}");
+}
+
 /// Waits for the browser's download to finish and gives the file.
 async fn downloaded(dir: &Path) -> PathBuf {
     for _ in 0..100 {
@@ -327,8 +345,7 @@ async fn flow_in_french(
         .await?
         .click()
         .await?;
-    let html = page(client, "Vérification préalable").await?;
-    assert!(!html.contains("ambiguous-category"), "{html}");
+    let html = page_without(client, "Vérification préalable", "ambiguous-category").await?;
     assert!(html.contains("Licence Chimie 2027-2028"), "{html}");
     assert!(
         html.contains("Ce qui va où") || html.contains("Ce qui va o"),

@@ -142,6 +142,21 @@ const COMMANDS: &[(&str, Step)] = &[
         "attestoodle-backup repair --all --yes --accept repair-no-match",
         Exit(0),
     ),
+    (
+        "attestoodle-backup preview training.json -o certificate.svg",
+        ExitWith {
+            copy: &[(DEMO_SAVE, "training.json")],
+            code: 0,
+        },
+    ),
+    (
+        "attestoodle-backup preview training.json --template \"Attestation FC\" -o fc.png",
+        Exit(0),
+    ),
+    (
+        "attestoodle-backup preview --site \"Attestation FC\" -o fc-site.svg --json",
+        Exit(0),
+    ),
     // Not on a terminal and without --yes, a restore only prechecks: exit 4 (README "How it
     // goes").
     (

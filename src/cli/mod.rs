@@ -9,6 +9,7 @@ mod diff;
 mod history;
 mod keys;
 mod list;
+mod preview;
 mod repair;
 mod restore;
 mod save;
@@ -31,6 +32,7 @@ pub use diff::DiffArgs;
 pub use history::HistoryArgs;
 pub use keys::{KeysArgs, KeysCommand};
 pub use list::ListArgs;
+pub use preview::PreviewArgs;
 pub use repair::RepairArgs;
 pub use restore::{ApplyArgs, CloneArgs, RestoreArgs};
 pub use save::SaveArgs;
@@ -183,6 +185,10 @@ pub enum Command {
     /// Show what was written: one entry per restore, clone, replace or repair, from the audit
     /// log.
     History(HistoryArgs),
+    /// Draw a certificate template as an SVG or PNG page (A4, background, every element at
+    /// its place with sample text and an outline naming its type), from a backup file or from
+    /// this site (--site TEMPLATE).
+    Preview(PreviewArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -454,6 +460,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Diff(args) => diff::run(&context, args).await,
         Command::Repair(args) => repair::run(&context, args).await,
         Command::History(args) => history::run(&context, args),
+        Command::Preview(args) => preview::run(&context, args).await,
     }
 }
 

@@ -683,7 +683,18 @@ fn key_failure(error: &KeyError, lang: Lang) -> Failure {
 /// Writes a backup file (mode 0600, through a temporary file renamed into place: it names
 /// learners by their email); never replaces an existing file unless `force`.
 pub(super) fn write_file(path: &Path, text: &str, force: bool, lang: Lang) -> Result<(), Failure> {
-    match crate::safe_file::write_private(path, text.as_bytes(), force) {
+    write_bytes(path, text.as_bytes(), force, lang)
+}
+
+/// Writes an output file of any command as [`write_file`] does (mode 0600, never over an
+/// existing file unless `force`), with the same messages.
+pub(super) fn write_bytes(
+    path: &Path,
+    bytes: &[u8],
+    force: bool,
+    lang: Lang,
+) -> Result<(), Failure> {
+    match crate::safe_file::write_private(path, bytes, force) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Failure::new(
             Exit::Runtime,

@@ -8,6 +8,7 @@ mod auth;
 pub mod config_php;
 pub mod files;
 pub mod fixture;
+mod preview;
 mod restore;
 mod snapshot;
 mod sql;
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use auth::{LoginUser, MoodleSession, DEFAULT_SESSION_TIMEOUT};
+pub use preview::{ImageMissing, SiteTemplate};
 pub use restore::{
     store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneLink, MilestoneValues,
     PlanningValues, RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection,

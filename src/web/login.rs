@@ -87,7 +87,7 @@ fn moodle_login_url(state: &AppState, visit: &Visit, headers: &HeaderMap) -> Opt
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-fn query_encode(text: &str) -> String {
+pub(super) fn query_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

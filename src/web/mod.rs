@@ -15,6 +15,7 @@ mod keys;
 mod login;
 mod page;
 pub mod password;
+mod preview;
 mod repair;
 mod restore;
 mod security;
@@ -259,6 +260,12 @@ pub fn app(state: AppState) -> Router {
             &at("/restore/recheck"),
             get(restore::form).post(restore::recheck),
         )
+        .route(
+            &at("/trainings/{id}/templates/{n}/preview.svg"),
+            get(preview::training_template),
+        )
+        .route(&at("/templates/preview.svg"), get(preview::site))
+        .route(&at("/restore/template-preview.svg"), get(preview::file))
         .route(&at("/static/app.css"), get(stylesheet));
     if !base.is_empty() {
         let home = at("/");

@@ -251,6 +251,8 @@ struct PrecheckPage {
     problem: Option<String>,
     /// For a replace: what it will change in the training as it is now.
     comparison: Option<Comparison>,
+    /// For each `template-differs`: this site's and the file's previews.
+    previews: Vec<super::preview::PreviewPair>,
     /// *Change options*: the choices made, the category found preselected.
     c: RestoreChoices,
     categories: Vec<(String, String)>,
@@ -465,6 +467,8 @@ struct Prechecked {
     notes: Vec<String>,
     comparison: Option<Comparison>,
     categories: Vec<(i64, String)>,
+    /// For each `template-differs`: this site's and the file's previews.
+    previews: Vec<super::preview::PreviewPair>,
 }
 
 /// What a replace will change: the training as it is now (A) against the file (B), through
@@ -555,12 +559,16 @@ async fn check(
         }
         _ => None,
     };
+    let previews =
+        super::preview::differing_pairs(state, visit, &plan, &prepared.document, &pending.id)
+            .await?;
     Ok(Checked::Plan(Box::new(Prechecked {
         plan,
         provenance,
         notes,
         comparison,
         categories,
+        previews,
     })))
 }
 
@@ -748,6 +756,7 @@ fn precheck_page(
             blocked: !plan.blocking().is_empty(),
             problem,
             comparison: checked.comparison.clone(),
+            previews: checked.previews.clone(),
             c: RestoreChoices {
                 category: if pending.choices.category.is_empty() {
                     plan.training

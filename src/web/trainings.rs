@@ -75,6 +75,12 @@ struct TemplateBlock {
     /// Its place in the backup's `templates`, for the background's address; `None` without
     /// a background.
     background: Option<usize>,
+    /// Its place in the backup's `templates`, for its preview's address.
+    index: usize,
+    /// What its preview cannot draw as the template says.
+    preview_issues: Vec<String>,
+    /// The preview's text alternative.
+    preview_alt: String,
 }
 
 #[derive(Template)]
@@ -352,6 +358,12 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
                         })
                         .collect(),
                     background: has_background(&t.name).then_some(n),
+                    index: n,
+                    preview_alt: visit.tr().fmt("preview.alt", &[("name", &t.name)]),
+                    preview_issues: super::preview::issues_without_image(
+                        t,
+                        &crate::preview::Sample::new(&document.training.name, visit.lang),
+                    ),
                 })
                 .collect();
             let notes = warnings

@@ -79,14 +79,16 @@ pub(super) fn key_failure(error: KeyError) -> Failure {
 /// [`key_failure`], in the operator's language.
 fn key_failure_in(error: KeyError, lang: Lang) -> Failure {
     let message = error.localized(lang);
-    match &error {
+    let detail = error.detail();
+    let failure = match &error {
         KeyError::MalformedPublic { .. } | KeyError::WeakPublic => {
             Failure::new(Exit::FileRejected, message)
         }
         KeyError::NotTrusted { .. } => Failure::new(Exit::Usage, message).with_code("unknown-key"),
         KeyError::OwnKey { .. } => Failure::new(Exit::Usage, message).with_code("own-key"),
         _ => Failure::new(Exit::Runtime, message),
-    }
+    };
+    failure.with_detail(detail)
 }
 
 /// Reads this site's signing key, if the file exists.
@@ -349,6 +351,7 @@ pub(super) fn write_new_file(
         )
     };
     let cannot = |error: io::Error| {
+        let error = crate::i18n::io_reason(&error, lang);
         Failure::new(
             Exit::Runtime,
             match lang {
@@ -404,23 +407,26 @@ fn trust(context: &Context, file: &Path) -> Result<(), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(file);
     let bytes = fs::read(&path).map_err(|error| {
+        let reason = crate::i18n::io_reason(&error, lang);
         Failure::unreadable(match lang {
             Lang::En => format!(
-                "cannot read {}: {error}; give the public key file made by \
+                "cannot read {}: {reason}; give the public key file made by \
                  `attestoodle-backup keys export` on the other site",
                 path.display()
             ),
             Lang::Fr => format!(
-                "impossible de lire {} : {error} ; donnez le fichier de clé publique fait \
+                "impossible de lire {} : {reason} ; donnez le fichier de clé publique fait \
                  par `attestoodle-backup keys export` sur l'autre site",
                 path.display()
             ),
         })
+        .with_detail(Some(error.to_string()))
     })?;
     let in_file = |error: KeyError| {
         let failure = key_failure_in(error, lang);
+        let colon = lang.pick(":", " :");
         Failure {
-            message: format!("{}: {}", path.display(), failure.message),
+            message: format!("{}{colon} {}", path.display(), failure.message),
             ..failure
         }
     };

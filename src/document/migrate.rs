@@ -54,13 +54,12 @@ impl Note {
 }
 
 /// Why a legacy file cannot be converted, although its checksum is right.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Every message is said in English and French by [`MigrateError::localized`] (one `match`);
+/// `Display` is the English one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrateError {
     /// A value that must not be negative is (DECISIONS 12).
-    #[error(
-        "the legacy file's `{path}` is {value}, but it cannot be negative; the file was made by \
-         a damaged site or edited: export the training again"
-    )]
     Negative {
         /// Where, for example `milestones[2].creditedtime`.
         path: String,
@@ -69,8 +68,46 @@ pub enum MigrateError {
     },
     /// The converted document breaks a rule of format 2 (for example text holding U+0000, or an
     /// integer beyond 2^53 − 1).
-    #[error("the legacy file cannot become a version 2 document: {0}")]
     Invalid(DocumentError),
+}
+
+impl std::fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for MigrateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MigrateError::Negative { .. } => None,
+            MigrateError::Invalid(error) => Some(error),
+        }
+    }
+}
+
+impl MigrateError {
+    /// The message in the operator's language: what cannot be converted and what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (MigrateError::Negative { path, value }, Lang::En) => format!(
+                "the legacy file's `{path}` is {value}, but it cannot be negative; the file was \
+                 made by a damaged site or edited: export the training again"
+            ),
+            (MigrateError::Negative { path, value }, Lang::Fr) => format!(
+                "`{path}` vaut {value} dans l'ancien fichier, mais ne peut pas être négatif ; le \
+                 fichier vient d'un site abîmé ou a été modifié : exportez de nouveau la formation"
+            ),
+            (MigrateError::Invalid(error), Lang::En) => format!(
+                "the legacy file cannot become a version 2 document: {}",
+                error.localized(lang)
+            ),
+            (MigrateError::Invalid(error), Lang::Fr) => format!(
+                "l'ancien fichier ne peut pas devenir un document de version 2 : {}",
+                error.localized(lang)
+            ),
+        }
+    }
 }
 
 /// Maps a legacy file to a format-2 document, with `created` set to now; see

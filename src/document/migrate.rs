@@ -35,7 +35,8 @@ pub struct Migrated {
     pub notes: Vec<Note>,
 }
 
-/// One thing the operator should know about a conversion, with a stable code.
+/// One thing the operator should know about a conversion, with a stable code: the code and
+/// the texts of a [`NoteKind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// A stable code, such as `legacy-position-unknown` (README lists them).
@@ -44,6 +45,346 @@ pub struct Note {
     pub en: String,
     /// The note in French.
     pub fr: String,
+}
+
+/// A milestone as a note names it: its name and its activity's id on the source site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneLabel {
+    /// The milestone's name, when the file has one.
+    pub name: Option<String>,
+    /// The course module id on the source site.
+    pub cmid: i64,
+}
+
+impl MilestoneLabel {
+    fn of(milestone: &legacy::Milestone) -> MilestoneLabel {
+        MilestoneLabel {
+            name: milestone.name.clone(),
+            cmid: milestone.moduleid,
+        }
+    }
+
+    /// In the operator's language, as the subject of a sentence.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (&self.name, lang) {
+            (Some(name), Lang::En) => format!("milestone {name:?} (cmid {})", self.cmid),
+            (Some(name), Lang::Fr) => format!("le jalon « {name} » (cmid {})", self.cmid),
+            (None, Lang::En) => format!("the milestone of cmid {}", self.cmid),
+            (None, Lang::Fr) => format!("le jalon du cmid {}", self.cmid),
+        }
+    }
+}
+
+/// What a conversion could not carry; its code and texts are one `match` each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoteKind {
+    /// The training's name is null.
+    NullTrainingName,
+    /// No milestone can be placed.
+    EmptyTraining,
+    /// The training has no template.
+    NoTemplate,
+    /// A milestone whose course was deleted.
+    CourseUnknown {
+        /// The milestone.
+        milestone: MilestoneLabel,
+    },
+    /// A milestone in no section.
+    PositionUnknown {
+        /// The milestone.
+        milestone: MilestoneLabel,
+        /// Its course.
+        course: String,
+    },
+    /// A second milestone at the same place.
+    DuplicateMilestone {
+        /// The milestone.
+        milestone: MilestoneLabel,
+        /// Its course.
+        course: String,
+        /// Its section.
+        section: i64,
+        /// Its position.
+        position: i64,
+    },
+    /// A milestone without a name.
+    NullName {
+        /// Its course.
+        course: String,
+        /// Its section.
+        section: i64,
+        /// Its position.
+        position: i64,
+    },
+    /// A learner without an email.
+    LearnerNoEmail {
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// A learner whose account was deleted.
+    DeletedLearner {
+        /// The user id on the source site.
+        user: i64,
+        /// Moodle's placeholder email.
+        email: String,
+    },
+    /// A second learner row for an email.
+    DuplicateLearner {
+        /// The email.
+        email: String,
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// Certificate settings of a user who is not a kept learner.
+    StyleOrphan {
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// A second row of certificate settings.
+    StyleDuplicate {
+        /// The learner's email.
+        email: String,
+    },
+    /// An exclusion kept with the training's template.
+    StyleExclusionKept {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+        /// The training's template.
+        training_template: String,
+    },
+    /// An exclusion that cannot be kept.
+    StyleExclusionDropped {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+    },
+    /// Certificate settings with a template the file does not carry.
+    StyleDropped {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+    },
+}
+
+impl NoteKind {
+    /// The stable code (README).
+    pub fn code(&self) -> &'static str {
+        match self {
+            NoteKind::NullTrainingName => "legacy-null-training-name",
+            NoteKind::EmptyTraining => "legacy-empty-training",
+            NoteKind::NoTemplate => "legacy-no-template",
+            NoteKind::CourseUnknown { .. } => "legacy-course-unknown",
+            NoteKind::PositionUnknown { .. } => "legacy-position-unknown",
+            NoteKind::DuplicateMilestone { .. } => "legacy-duplicate-milestone",
+            NoteKind::NullName { .. } => "legacy-null-name",
+            NoteKind::LearnerNoEmail { .. } => "legacy-learner-no-email",
+            NoteKind::DeletedLearner { .. } => "legacy-deleted-learner",
+            NoteKind::DuplicateLearner { .. } => "legacy-duplicate-learner",
+            NoteKind::StyleOrphan { .. } => "legacy-style-orphan",
+            NoteKind::StyleDuplicate { .. } => "legacy-style-duplicate",
+            NoteKind::StyleExclusionKept { .. } => "legacy-style-exclusion-kept",
+            NoteKind::StyleExclusionDropped { .. } | NoteKind::StyleDropped { .. } => {
+                "legacy-style-dropped"
+            }
+        }
+    }
+
+    /// The note in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (NoteKind::NullTrainingName, Lang::En) => "the training has no name (null in the \
+                 legacy file): it is written with an empty name, so give one with --name when \
+                 you restore it"
+                .to_owned(),
+            (NoteKind::NullTrainingName, Lang::Fr) => "la formation n'a pas de nom (null dans \
+                 l'ancien fichier) : elle est écrite avec un nom vide, donnez-en un avec --name \
+                 lors de la restauration"
+                .to_owned(),
+            (NoteKind::EmptyTraining, Lang::En) => "the training has no milestone that can be \
+                 placed: the converted file credits no activity"
+                .to_owned(),
+            (NoteKind::EmptyTraining, Lang::Fr) => "la formation n'a aucun jalon localisable : \
+                 le fichier converti ne crédite aucune activité"
+                .to_owned(),
+            (NoteKind::NoTemplate, Lang::En) => "the training has no certificate template in \
+                 the legacy file (`relationtemplate` or `template` is false): it is converted \
+                 without one"
+                .to_owned(),
+            (NoteKind::NoTemplate, Lang::Fr) => "la formation n'a pas de modèle d'attestation \
+                 dans l'ancien fichier (`relationtemplate` ou `template` vaut false) : elle est \
+                 convertie sans modèle"
+                .to_owned(),
+            (NoteKind::CourseUnknown { milestone }, Lang::En) => format!(
+                "{} is dropped: its course was deleted before the export (no course short name \
+                 in the legacy file)",
+                milestone.localized(lang)
+            ),
+            (NoteKind::CourseUnknown { milestone }, Lang::Fr) => format!(
+                "{} est abandonné : son cours avait été supprimé avant l'export (pas de nom \
+                 abrégé de cours dans l'ancien fichier)",
+                milestone.localized(lang)
+            ),
+            (NoteKind::PositionUnknown { milestone, course }, Lang::En) => format!(
+                "{} in course {course:?} is dropped: the activity was in no section of the \
+                 course when the legacy file was made, so it cannot be placed",
+                milestone.localized(lang)
+            ),
+            (NoteKind::PositionUnknown { milestone, course }, Lang::Fr) => format!(
+                "{} du cours « {course} » est abandonné : l'activité n'était dans aucune \
+                 section du cours lors de l'export, elle ne peut pas être localisée",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::DuplicateMilestone {
+                    milestone,
+                    course,
+                    section,
+                    position,
+                },
+                Lang::En,
+            ) => format!(
+                "{} is dropped: another milestone of the file is at the same place (course \
+                 {course:?}, section {section}, position {position}), and the first one is kept",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::DuplicateMilestone {
+                    milestone,
+                    course,
+                    section,
+                    position,
+                },
+                Lang::Fr,
+            ) => format!(
+                "{} est abandonné : un autre jalon du fichier est au même endroit (cours \
+                 « {course} », section {section}, position {position}), le premier est gardé",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::NullName {
+                    course,
+                    section,
+                    position,
+                },
+                Lang::En,
+            ) => format!(
+                "the milestone at course {course:?}, section {section}, position {position} has \
+                 no name in the legacy file: a restore cannot check that the activity found \
+                 there is the right one"
+            ),
+            (
+                NoteKind::NullName {
+                    course,
+                    section,
+                    position,
+                },
+                Lang::Fr,
+            ) => format!(
+                "le jalon du cours « {course} », section {section}, position {position} n'a pas \
+                 de nom dans l'ancien fichier : une restauration ne pourra pas vérifier que \
+                 l'activité trouvée à cet endroit est la bonne"
+            ),
+            (NoteKind::LearnerNoEmail { user }, Lang::En) => format!(
+                "the learner of user id {user} is dropped: the legacy file has no email for them \
+                 (their account was missing at export time)"
+            ),
+            (NoteKind::LearnerNoEmail { user }, Lang::Fr) => format!(
+                "l'apprenant d'identifiant {user} est abandonné : l'ancien fichier n'a pas son \
+                 adresse e-mail (son compte manquait lors de l'export)"
+            ),
+            (NoteKind::DeletedLearner { user, email }, Lang::En) => format!(
+                "the learner of user id {user} is dropped: their email {email:?} is Moodle's \
+                 placeholder for a deleted account"
+            ),
+            (NoteKind::DeletedLearner { user, email }, Lang::Fr) => format!(
+                "l'apprenant d'identifiant {user} est abandonné : son adresse « {email} » est \
+                 celle que Moodle donne à un compte supprimé"
+            ),
+            (NoteKind::DuplicateLearner { email, user }, Lang::En) => format!(
+                "a second learner row for {email:?} (user id {user}) is dropped; the first one \
+                 is kept"
+            ),
+            (NoteKind::DuplicateLearner { email, user }, Lang::Fr) => format!(
+                "une deuxième ligne d'apprenant pour « {email} » (identifiant {user}) est \
+                 abandonnée ; la première est gardée"
+            ),
+            (NoteKind::StyleOrphan { user }, Lang::En) => format!(
+                "the certificate settings of user id {user} are dropped: that user is not a \
+                 learner kept in the file"
+            ),
+            (NoteKind::StyleOrphan { user }, Lang::Fr) => format!(
+                "les réglages d'attestation de l'utilisateur d'identifiant {user} sont \
+                 abandonnés : cet utilisateur n'est pas un apprenant gardé dans le fichier"
+            ),
+            (NoteKind::StyleDuplicate { email }, Lang::En) => format!(
+                "a second row of certificate settings for {email:?} is dropped; the first one \
+                 is kept"
+            ),
+            (NoteKind::StyleDuplicate { email }, Lang::Fr) => format!(
+                "une deuxième ligne de réglages d'attestation pour « {email} » est abandonnée ; \
+                 la première est gardée"
+            ),
+            (
+                NoteKind::StyleExclusionKept {
+                    email,
+                    template_id,
+                    training_template,
+                },
+                Lang::En,
+            ) => format!(
+                "{email:?} is excluded from certificates with template id {template_id}, which \
+                 is not in the legacy file: the exclusion is kept with the training's template \
+                 {training_template:?}"
+            ),
+            (
+                NoteKind::StyleExclusionKept {
+                    email,
+                    template_id,
+                    training_template,
+                },
+                Lang::Fr,
+            ) => format!(
+                "« {email} » est exclu des attestations avec le modèle d'identifiant \
+                 {template_id}, absent de l'ancien fichier : l'exclusion est gardée avec le \
+                 modèle de la formation « {training_template} »"
+            ),
+            (NoteKind::StyleExclusionDropped { email, template_id }, Lang::En) => format!(
+                "the exclusion of {email:?} from certificates is dropped: it uses template id \
+                 {template_id}, which is not in the legacy file, and the training has no \
+                 template to keep it with; exclude the learner again after the restore"
+            ),
+            (NoteKind::StyleExclusionDropped { email, template_id }, Lang::Fr) => format!(
+                "l'exclusion de « {email} » des attestations est abandonnée : elle utilise le \
+                 modèle d'identifiant {template_id}, absent de l'ancien fichier, et la formation \
+                 n'a pas de modèle pour la garder ; excluez de nouveau l'apprenant après la \
+                 restauration"
+            ),
+            (NoteKind::StyleDropped { email, template_id }, Lang::En) => format!(
+                "the certificate settings of {email:?} are dropped: they use template id \
+                 {template_id}, which is not in the legacy file; the learner gets the training's \
+                 template"
+            ),
+            (NoteKind::StyleDropped { email, template_id }, Lang::Fr) => format!(
+                "les réglages d'attestation de « {email} » sont abandonnés : ils utilisent le \
+                 modèle d'identifiant {template_id}, absent de l'ancien fichier ; l'apprenant \
+                 aura le modèle de la formation"
+            ),
+        }
+    }
+}
+
+impl From<NoteKind> for Note {
+    fn from(kind: NoteKind) -> Note {
+        Note {
+            code: kind.code(),
+            en: kind.localized(Lang::En),
+            fr: kind.localized(Lang::Fr),
+        }
+    }
 }
 
 impl Note {
@@ -140,43 +481,19 @@ pub fn legacy_to_v2_at(
     let name = match &training.name {
         Some(name) => name.clone(),
         None => {
-            notes.push(note(
-                "legacy-null-training-name",
-                "the training has no name (null in the legacy file): it is written with an \
-                 empty name, so give one with --name when you restore it"
-                    .to_owned(),
-                "la formation n'a pas de nom (null dans l'ancien fichier) : elle est écrite avec \
-                 un nom vide, donnez-en un avec --name lors de la restauration"
-                    .to_owned(),
-            ));
+            notes.push(NoteKind::NullTrainingName.into());
             String::new()
         }
     };
     let milestones = milestones(file, &mut notes)?;
     if milestones.is_empty() {
-        notes.push(note(
-            "legacy-empty-training",
-            "the training has no milestone that can be placed: the converted file credits no \
-             activity"
-                .to_owned(),
-            "la formation n'a aucun jalon localisable : le fichier converti ne crédite aucune \
-             activité"
-                .to_owned(),
-        ));
+        notes.push(NoteKind::EmptyTraining.into());
     }
     let template = file.template.as_ref();
     let training_template = match (&file.relationtemplate, template) {
         (Some(_), Some(template)) => Some(template.name.clone()),
         _ => {
-            notes.push(note(
-                "legacy-no-template",
-                "the training has no certificate template in the legacy file \
-                 (`relationtemplate` or `template` is false): it is converted without one"
-                    .to_owned(),
-                "la formation n'a pas de modèle d'attestation dans l'ancien fichier \
-                 (`relationtemplate` ou `template` vaut false) : elle est convertie sans modèle"
-                    .to_owned(),
-            ));
+            notes.push(NoteKind::NoTemplate.into());
             None
         }
     };
@@ -243,10 +560,6 @@ pub fn legacy_to_v2_at(
     Ok(Migrated { document, notes })
 }
 
-fn note(code: &'static str, en: String, fr: String) -> Note {
-    Note { code, en, fr }
-}
-
 fn not_negative(path: impl Into<String>, value: i64) -> Result<(), MigrateError> {
     if value < 0 {
         return Err(MigrateError::Negative {
@@ -255,20 +568,6 @@ fn not_negative(path: impl Into<String>, value: i64) -> Result<(), MigrateError>
         });
     }
     Ok(())
-}
-
-/// How a milestone is named in a note: its name and its activity's id on the source site.
-fn milestone_label(milestone: &legacy::Milestone) -> (String, String) {
-    match &milestone.name {
-        Some(name) => (
-            format!("milestone {name:?} (cmid {})", milestone.moduleid),
-            format!("le jalon « {name} » (cmid {})", milestone.moduleid),
-        ),
-        None => (
-            format!("the milestone of cmid {}", milestone.moduleid),
-            format!("le jalon du cmid {}", milestone.moduleid),
-        ),
-    }
 }
 
 fn milestones(
@@ -287,33 +586,23 @@ fn milestones(
         if milestone.posr < -1 {
             not_negative(format!("milestones[{i}].posr"), milestone.posr)?;
         }
-        let (en, fr) = milestone_label(milestone);
         let Some(course) = &milestone.course_shortname else {
-            notes.push(note(
-                "legacy-course-unknown",
-                format!(
-                    "{en} is dropped: its course was deleted before the export (no course short \
-                     name in the legacy file)"
-                ),
-                format!(
-                    "{fr} est abandonné : son cours avait été supprimé avant l'export (pas de nom \
-                     abrégé de cours dans l'ancien fichier)"
-                ),
-            ));
+            notes.push(
+                NoteKind::CourseUnknown {
+                    milestone: MilestoneLabel::of(milestone),
+                }
+                .into(),
+            );
             continue;
         };
         let (Some(section), 0..) = (milestone.section, milestone.posr) else {
-            notes.push(note(
-                "legacy-position-unknown",
-                format!(
-                    "{en} in course {course:?} is dropped: the activity was in no section of the \
-                     course when the legacy file was made, so it cannot be placed"
-                ),
-                format!(
-                    "{fr} du cours « {course} » est abandonné : l'activité n'était dans aucune \
-                     section du cours lors de l'export, elle ne peut pas être localisée"
-                ),
-            ));
+            notes.push(
+                NoteKind::PositionUnknown {
+                    milestone: MilestoneLabel::of(milestone),
+                    course: course.clone(),
+                }
+                .into(),
+            );
             continue;
         };
         let position = milestone.posr;
@@ -321,34 +610,26 @@ fn milestones(
             .iter()
             .any(|m| m.course == *course && m.section == section && m.position == position)
         {
-            notes.push(note(
-                "legacy-duplicate-milestone",
-                format!(
-                    "{en} is dropped: another milestone of the file is at the same place \
-                     (course {course:?}, section {section}, position {position}), and the first \
-                     one is kept"
-                ),
-                format!(
-                    "{fr} est abandonné : un autre jalon du fichier est au même endroit (cours \
-                     « {course} », section {section}, position {position}), le premier est gardé"
-                ),
-            ));
+            notes.push(
+                NoteKind::DuplicateMilestone {
+                    milestone: MilestoneLabel::of(milestone),
+                    course: course.clone(),
+                    section,
+                    position,
+                }
+                .into(),
+            );
             continue;
         }
         if milestone.name.is_none() {
-            notes.push(note(
-                "legacy-null-name",
-                format!(
-                    "the milestone at course {course:?}, section {section}, position {position} \
-                     has no name in the legacy file: a restore cannot check that the activity \
-                     found there is the right one"
-                ),
-                format!(
-                    "le jalon du cours « {course} », section {section}, position {position} n'a \
-                     pas de nom dans l'ancien fichier : une restauration ne pourra pas vérifier \
-                     que l'activité trouvée à cet endroit est la bonne"
-                ),
-            ));
+            notes.push(
+                NoteKind::NullName {
+                    course: course.clone(),
+                    section,
+                    position,
+                }
+                .into(),
+            );
         }
         out.push(v2::Milestone {
             course: course.clone(),
@@ -381,31 +662,17 @@ fn learners(file: &LegacyFile, notes: &mut Vec<Note>) -> (Vec<v2::Learner>, Vec<
         let user = learner.userid;
         let email = match learner.email.as_deref() {
             None | Some("") => {
-                notes.push(note(
-                    "legacy-learner-no-email",
-                    format!(
-                        "the learner of user id {user} is dropped: the legacy file has no email \
-                         for them (their account was missing at export time)"
-                    ),
-                    format!(
-                        "l'apprenant d'identifiant {user} est abandonné : l'ancien fichier n'a \
-                         pas son adresse e-mail (son compte manquait lors de l'export)"
-                    ),
-                ));
+                notes.push(NoteKind::LearnerNoEmail { user }.into());
                 continue;
             }
             Some(email) if is_deleted_placeholder(email) => {
-                notes.push(note(
-                    "legacy-deleted-learner",
-                    format!(
-                        "the learner of user id {user} is dropped: their email {email:?} is \
-                         Moodle's placeholder for a deleted account"
-                    ),
-                    format!(
-                        "l'apprenant d'identifiant {user} est abandonné : son adresse « {email} » \
-                         est celle que Moodle donne à un compte supprimé"
-                    ),
-                ));
+                notes.push(
+                    NoteKind::DeletedLearner {
+                        user,
+                        email: email.to_owned(),
+                    }
+                    .into(),
+                );
                 continue;
             }
             Some(email) => email,
@@ -414,17 +681,13 @@ fn learners(file: &LegacyFile, notes: &mut Vec<Note>) -> (Vec<v2::Learner>, Vec<
             .iter()
             .any(|(id, known)| *id == user || known == email)
         {
-            notes.push(note(
-                "legacy-duplicate-learner",
-                format!(
-                    "a second learner row for {email:?} (user id {user}) is dropped; the first \
-                     one is kept"
-                ),
-                format!(
-                    "une deuxième ligne d'apprenant pour « {email} » (identifiant {user}) est \
-                     abandonnée ; la première est gardée"
-                ),
-            ));
+            notes.push(
+                NoteKind::DuplicateLearner {
+                    email: email.to_owned(),
+                    user,
+                }
+                .into(),
+            );
             continue;
         }
         emails.push((user, email.to_owned()));
@@ -451,31 +714,16 @@ fn learner_styles(
     for style in &file.templateusers {
         let user = style.userid;
         let Some((_, email)) = emails.iter().find(|(id, _)| *id == user) else {
-            notes.push(note(
-                "legacy-style-orphan",
-                format!(
-                    "the certificate settings of user id {user} are dropped: that user is not a \
-                     learner kept in the file"
-                ),
-                format!(
-                    "les réglages d'attestation de l'utilisateur d'identifiant {user} sont \
-                     abandonnés : cet utilisateur n'est pas un apprenant gardé dans le fichier"
-                ),
-            ));
+            notes.push(NoteKind::StyleOrphan { user }.into());
             continue;
         };
         if done.contains(&user) {
-            notes.push(note(
-                "legacy-style-duplicate",
-                format!(
-                    "a second row of certificate settings for {email:?} is dropped; the first \
-                     one is kept"
-                ),
-                format!(
-                    "une deuxième ligne de réglages d'attestation pour « {email} » est \
-                     abandonnée ; la première est gardée"
-                ),
-            ));
+            notes.push(
+                NoteKind::StyleDuplicate {
+                    email: email.clone(),
+                }
+                .into(),
+            );
             continue;
         }
         let file_template = file
@@ -485,55 +733,30 @@ fn learner_styles(
         let template = match (file_template, style.enablecertificate, training_template) {
             (Some(template), _, _) => template.name.clone(),
             (None, Some(0), Some(training_template)) => {
-                notes.push(note(
-                    "legacy-style-exclusion-kept",
-                    format!(
-                        "{email:?} is excluded from certificates with template id {}, which is \
-                         not in the legacy file: the exclusion is kept with the training's \
-                         template {training_template:?}",
-                        style.templateid
-                    ),
-                    format!(
-                        "« {email} » est exclu des attestations avec le modèle d'identifiant {}, \
-                         absent de l'ancien fichier : l'exclusion est gardée avec le modèle de la \
-                         formation « {training_template} »",
-                        style.templateid
-                    ),
-                ));
+                notes.push(
+                    NoteKind::StyleExclusionKept {
+                        email: email.clone(),
+                        template_id: style.templateid,
+                        training_template: training_template.to_owned(),
+                    }
+                    .into(),
+                );
                 training_template.to_owned()
             }
             (None, excluded, _) => {
                 let id = style.templateid;
-                let (en, fr) = if excluded == Some(0) {
-                    (
-                        format!(
-                            "the exclusion of {email:?} from certificates is dropped: it uses \
-                             template id {id}, which is not in the legacy file, and the training \
-                             has no template to keep it with; exclude the learner again after \
-                             the restore"
-                        ),
-                        format!(
-                            "l'exclusion de « {email} » des attestations est abandonnée : elle \
-                             utilise le modèle d'identifiant {id}, absent de l'ancien fichier, et \
-                             la formation n'a pas de modèle pour la garder ; excluez de nouveau \
-                             l'apprenant après la restauration"
-                        ),
-                    )
+                let kind = if excluded == Some(0) {
+                    NoteKind::StyleExclusionDropped {
+                        email: email.clone(),
+                        template_id: id,
+                    }
                 } else {
-                    (
-                        format!(
-                            "the certificate settings of {email:?} are dropped: they use template \
-                             id {id}, which is not in the legacy file; the learner gets the \
-                             training's template"
-                        ),
-                        format!(
-                            "les réglages d'attestation de « {email} » sont abandonnés : ils \
-                             utilisent le modèle d'identifiant {id}, absent de l'ancien fichier ; \
-                             l'apprenant aura le modèle de la formation"
-                        ),
-                    )
+                    NoteKind::StyleDropped {
+                        email: email.clone(),
+                        template_id: id,
+                    }
                 };
-                notes.push(note("legacy-style-dropped", en, fr));
+                notes.push(kind.into());
                 continue;
             }
         };

@@ -740,6 +740,127 @@ mod tests {
 
     use super::*;
 
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn key_variant(error: &KeyError) -> usize {
+        match error {
+            KeyError::ReadPrivate { .. } => 0,
+            KeyError::MalformedPrivate { .. } => 1,
+            KeyError::AlreadyExists { .. } => 2,
+            KeyError::Write { .. } => 3,
+            KeyError::MalformedPublic { .. } => 4,
+            KeyError::WeakPublic => 5,
+            KeyError::ReadTrustStore { .. } => 6,
+            KeyError::NotTrusted { .. } => 7,
+            KeyError::OwnKey { .. } => 8,
+            KeyError::MalformedTrusted { .. } => 9,
+        }
+    }
+
+    // Issue 9, items 1 and 2: every key message exists in English and French, without the
+    // decoder's or the system's words.
+    #[test]
+    fn every_key_error_is_said_in_english_and_in_french() {
+        let path = || PathBuf::from("/etc/attestoodle/signing-key.pem");
+        let io = || io::Error::from(io::ErrorKind::PermissionDenied);
+        let problems = [
+            PemProblem::NotText,
+            PemProblem::NoPemBlock,
+            PemProblem::PrivateKey("PRIVATE KEY".to_owned()),
+            PemProblem::PublicKey,
+            PemProblem::OtherLabel("CERTIFICATE".to_owned()),
+            PemProblem::Damaged,
+            PemProblem::NotAPoint,
+        ];
+        let mut errors = vec![
+            KeyError::ReadPrivate {
+                path: path(),
+                source: io(),
+            },
+            KeyError::AlreadyExists { path: path() },
+            KeyError::Write {
+                path: path(),
+                source: io(),
+            },
+            KeyError::WeakPublic,
+            KeyError::ReadTrustStore {
+                path: path(),
+                source: io(),
+            },
+            KeyError::NotTrusted {
+                id: "3f2a9c0d11b2e4f7".to_owned(),
+            },
+            KeyError::OwnKey {
+                id: "3f2a9c0d11b2e4f7".to_owned(),
+            },
+            KeyError::MalformedTrusted {
+                path: path(),
+                problem: TrustedProblem::Misnamed {
+                    id: "3f2a9c0d11b2e4f7".to_owned(),
+                },
+            },
+            KeyError::MalformedTrusted {
+                path: path(),
+                problem: TrustedProblem::Key(Box::new(KeyError::WeakPublic)),
+            },
+        ];
+        for problem in &problems {
+            errors.push(KeyError::MalformedPrivate {
+                path: path(),
+                problem: problem.clone(),
+                detail: "PEM preamble contains invalid data (NUL byte)".to_owned(),
+            });
+            errors.push(KeyError::MalformedPublic {
+                problem: problem.clone(),
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(key_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..10).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains("os error") && !text.contains("NUL byte"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
+
+    // Issue 9, item 2: a text file that is not a key is said as such, not with the decoder's
+    // "NUL byte", which stays in the detail.
+    #[test]
+    fn a_text_file_given_as_the_private_key_holds_no_pem_block() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("notes.txt");
+        fs::write(&path, "hello world\n")?;
+        let error = read_private_key(&path)
+            .err()
+            .ok_or("a text file is not a key")?;
+        assert!(matches!(
+            &error,
+            KeyError::MalformedPrivate {
+                problem: PemProblem::NoPemBlock,
+                ..
+            }
+        ));
+        assert!(error.localized(Lang::Fr).contains("aucun bloc PEM"));
+        assert!(error.detail().is_some_and(|d| !d.is_empty()));
+        Ok(())
+    }
+
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     fn mode(path: &Path) -> io::Result<u32> {

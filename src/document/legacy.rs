@@ -836,6 +836,96 @@ fn should_be(expected: Shape, found: &Value) -> FieldProblem {
 mod tests {
     use super::*;
 
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn legacy_variant(error: &LegacyError) -> usize {
+        match error {
+            LegacyError::NotJson(_) => 0,
+            LegacyError::NotAnObject { .. } => 1,
+            LegacyError::UnknownVersion { .. } => 2,
+            LegacyError::ExportFailed(_) => 3,
+            LegacyError::IntegrityMismatch { .. } => 4,
+            LegacyError::Field { .. } => 5,
+        }
+    }
+
+    // Issue 9, item 1: every reason a legacy file is refused exists in English and French.
+    #[test]
+    fn every_legacy_error_is_said_in_english_and_in_french() {
+        let mut errors = vec![
+            LegacyError::NotJson(php_json::decode(b"{\"a\": ").err().expect("cut short")),
+            LegacyError::NotJson(php_json::decode(b"nope").err().expect("not JSON")),
+            LegacyError::NotJson(php_json::DecodeError::NulKey {
+                key: "\u{0}a".to_owned(),
+            }),
+            LegacyError::ExportFailed("training not exist !".to_owned()),
+            LegacyError::IntegrityMismatch {
+                expected: "00".to_owned(),
+                computed: "11".to_owned(),
+            },
+            LegacyError::Field {
+                path: "milestones[0].posr".to_owned(),
+                problem: FieldProblem::Missing,
+            },
+        ];
+        let found = [
+            Found::Null,
+            Found::Bool(true),
+            Found::Number("3".to_owned()),
+            Found::String("\"x\"".to_owned()),
+            Found::Array,
+            Found::Object,
+        ];
+        for found in &found {
+            errors.push(LegacyError::NotAnObject {
+                found: found.clone(),
+            });
+            errors.push(LegacyError::UnknownVersion {
+                found: found.clone(),
+            });
+        }
+        for expected in [
+            Shape::Object,
+            Shape::ObjectOrFalse,
+            Shape::Array,
+            Shape::String,
+            Shape::StringOrNull,
+            Shape::IntegerString,
+            Shape::IntegerNumber,
+        ] {
+            errors.push(LegacyError::Field {
+                path: "training.id".to_owned(),
+                problem: FieldProblem::ShouldBe {
+                    expected,
+                    found: Found::Null,
+                },
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(legacy_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..6).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains(" at line ") && !text.contains("EOF"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
+
     const SIMPLE: &[u8] = include_bytes!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/vectors/legacy-simple.json"

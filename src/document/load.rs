@@ -165,6 +165,34 @@ pub fn load_bytes(bytes: &[u8], max_size: u64) -> Result<Backup, LoadError> {
 mod tests {
     use super::*;
 
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every reason a backup cannot be loaded exists in English and French.
+    #[test]
+    fn every_load_error_is_said_in_english_and_in_french() {
+        let errors = [
+            LoadError::Read {
+                path: PathBuf::from("/nowhere/backup.json"),
+                source: io::Error::from(io::ErrorKind::NotFound),
+            },
+            LoadError::Document(DocumentError::TooLarge { size: 2, limit: 1 }),
+            LoadError::Legacy(LegacyError::ExportFailed("training not exist !".to_owned())),
+        ];
+        for error in &errors {
+            // A new variant is a compile error here.
+            match error {
+                LoadError::Read { .. } | LoadError::Document(_) | LoadError::Legacy(_) => {}
+            }
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!fr.contains("os error"), "{fr}");
+            two_texts(en, fr);
+        }
+    }
+
     const SIMPLE: &[u8] = include_bytes!("../../tests/vectors/legacy-simple.json");
     const TAMPERED: &[u8] = include_bytes!("../../tests/vectors/legacy-tampered.json");
     const ERROR_NOTFOUND: &[u8] = include_bytes!("../../tests/vectors/legacy-error-notfound.json");

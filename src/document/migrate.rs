@@ -780,6 +780,96 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every conversion error and note exists in English and French.
+    #[test]
+    fn every_migrate_error_and_note_is_said_in_english_and_in_french() {
+        let errors = [
+            MigrateError::Negative {
+                path: "milestones[0].creditedtime".to_owned(),
+                value: -5,
+            },
+            MigrateError::Invalid(DocumentError::NulCharacter {
+                path: "training.name".to_owned(),
+            }),
+        ];
+        for error in &errors {
+            match error {
+                MigrateError::Negative { .. } | MigrateError::Invalid(_) => {}
+            }
+            two_texts(error.localized(Lang::En), error.localized(Lang::Fr));
+        }
+        let milestone = || MilestoneLabel {
+            name: Some("Quiz".to_owned()),
+            cmid: 4,
+        };
+        let course = || "CHIM101".to_owned();
+        let email = || "a@example.org".to_owned();
+        let kinds = [
+            NoteKind::NullTrainingName,
+            NoteKind::EmptyTraining,
+            NoteKind::NoTemplate,
+            NoteKind::CourseUnknown {
+                milestone: MilestoneLabel {
+                    name: None,
+                    cmid: 4,
+                },
+            },
+            NoteKind::PositionUnknown {
+                milestone: milestone(),
+                course: course(),
+            },
+            NoteKind::DuplicateMilestone {
+                milestone: milestone(),
+                course: course(),
+                section: 1,
+                position: 2,
+            },
+            NoteKind::NullName {
+                course: course(),
+                section: 1,
+                position: 2,
+            },
+            NoteKind::LearnerNoEmail { user: 7 },
+            NoteKind::DeletedLearner {
+                user: 7,
+                email: "0123456789abcdef0123456789abcdef".to_owned(),
+            },
+            NoteKind::DuplicateLearner {
+                email: email(),
+                user: 7,
+            },
+            NoteKind::StyleOrphan { user: 7 },
+            NoteKind::StyleDuplicate { email: email() },
+            NoteKind::StyleExclusionKept {
+                email: email(),
+                template_id: 3,
+                training_template: "T".to_owned(),
+            },
+            NoteKind::StyleExclusionDropped {
+                email: email(),
+                template_id: 3,
+            },
+            NoteKind::StyleDropped {
+                email: email(),
+                template_id: 3,
+            },
+        ];
+        let mut codes: Vec<&str> = kinds.iter().map(NoteKind::code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), 14, "two kinds share legacy-style-dropped");
+        for kind in kinds {
+            let note = Note::from(kind);
+            assert!(note.code.starts_with("legacy-"));
+            two_texts(note.en, note.fr);
+        }
+    }
     use crate::document::php_json;
 
     const SIMPLE: &[u8] = include_bytes!("../../tests/vectors/legacy-simple.json");

@@ -348,6 +348,35 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every reason a signature does not hold exists in English and French.
+    #[test]
+    fn every_broken_reason_is_said_in_english_and_in_french() {
+        let reasons = [
+            BrokenReason::Algorithm("RSA".to_owned()),
+            BrokenReason::Malformed {
+                field: "value",
+                bytes: 64,
+            },
+            BrokenReason::WeakKey,
+            BrokenReason::NotAPoint,
+            BrokenReason::KeyId {
+                written: "00".to_owned(),
+                actual: "11".to_owned(),
+            },
+            BrokenReason::Mismatch,
+        ];
+        for reason in reasons {
+            let broken = Broken::from(reason);
+            two_texts(broken.en, broken.fr);
+        }
+    }
     use crate::document::v2::tests::demo;
     use crate::document::v2::{parse, to_text};
 

@@ -1769,6 +1769,198 @@ fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
 pub(crate) mod tests {
     use super::*;
 
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn document_variant(error: &DocumentError) -> usize {
+        match error {
+            DocumentError::TooLarge { .. } => 0,
+            DocumentError::Syntax { .. } => 1,
+            DocumentError::DuplicateKey { .. } => 2,
+            DocumentError::Number { .. } => 3,
+            DocumentError::NulCharacter { .. } => 4,
+            DocumentError::NotABackup { .. } => 5,
+            DocumentError::Legacy { .. } => 6,
+            DocumentError::UnknownVersion { .. } => 7,
+            DocumentError::MissingKey { .. } => 8,
+            DocumentError::UnknownKey { .. } => 9,
+            DocumentError::WrongType { .. } => 10,
+            DocumentError::InvalidValue { .. } => 11,
+            DocumentError::Inconsistent { .. } => 12,
+        }
+    }
+
+    // Issue 9, items 1 and 2: every reason a file is refused exists in English and French, and
+    // none shows the JSON parser's words.
+    #[test]
+    fn every_document_error_is_said_in_english_and_in_french() {
+        let path = || "milestones[0].position".to_owned();
+        let mut errors = vec![
+            DocumentError::TooLarge { size: 9, limit: 1 },
+            DocumentError::DuplicateKey {
+                path: path(),
+                key: "name".to_owned(),
+            },
+            DocumentError::Number {
+                path: path(),
+                number: "1.5".to_owned(),
+            },
+            DocumentError::NulCharacter { path: path() },
+            DocumentError::Legacy {
+                version: LEGACY_VERSION.to_owned(),
+            },
+            DocumentError::MissingKey {
+                path: path(),
+                key: "name".to_owned(),
+            },
+            DocumentError::UnknownKey {
+                path: path(),
+                key: "nme".to_owned(),
+            },
+        ];
+        for problem in [JsonSyntax::CutShort, JsonSyntax::NotJson] {
+            errors.push(DocumentError::Syntax {
+                problem,
+                line: 13,
+                column: 9,
+                detail: "EOF while parsing a string at line 13 column 9".to_owned(),
+            });
+        }
+        for found in [
+            FormatFound::Missing,
+            FormatFound::Value("\"x\"".to_owned()),
+            FormatFound::TopLevel(JsonType::Array),
+        ] {
+            errors.push(DocumentError::NotABackup { found });
+        }
+        for hint in [
+            VersionHint::Newer,
+            VersionHint::Unknown,
+            VersionHint::Missing,
+        ] {
+            errors.push(DocumentError::UnknownVersion {
+                version: "3".to_owned(),
+                hint,
+            });
+        }
+        for found in [
+            JsonType::Null,
+            JsonType::Boolean,
+            JsonType::Number,
+            JsonType::Integer,
+            JsonType::String,
+            JsonType::Array,
+            JsonType::Object,
+            JsonType::StringOrNull,
+            JsonType::IntegerOrNull,
+            JsonType::ObjectOrNull,
+            JsonType::ArrayOrNull,
+        ] {
+            errors.push(DocumentError::WrongType {
+                path: path(),
+                expected: JsonType::Integer,
+                found,
+            });
+        }
+        for problem in [
+            ValueProblem::Negative(-1),
+            ValueProblem::NotATime("\"x\"".to_owned()),
+            ValueProblem::NotSha1,
+            ValueProblem::NotBase64,
+            ValueProblem::WrongSize { said: 3, holds: 4 },
+            ValueProblem::Algorithm("\"RSA\"".to_owned()),
+            ValueProblem::NotKeyId("\"x\"".to_owned()),
+            ValueProblem::NotPublicKey,
+            ValueProblem::NotSignature,
+            ValueProblem::Unreadable("invalid type: string".to_owned()),
+        ] {
+            errors.push(DocumentError::InvalidValue {
+                path: path(),
+                problem,
+            });
+        }
+        for problem in [
+            Inconsistency::DuplicateTemplate {
+                name: "A".to_owned(),
+                earlier: 0,
+                index: 1,
+            },
+            Inconsistency::BackgroundSha1 {
+                name: "A".to_owned(),
+                written: "00".to_owned(),
+                computed: "11".to_owned(),
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: None,
+                named: None,
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: Some(1),
+                named: None,
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: Some(1),
+                named: Some("b.png".to_owned()),
+            },
+            Inconsistency::MissingTemplate {
+                name: "A".to_owned(),
+            },
+        ] {
+            errors.push(DocumentError::Inconsistent {
+                path: "training.template".to_owned(),
+                problem,
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(document_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..13).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains(" at line ") && !text.contains("EOF"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
+
+    // Issue 9, item 2: a truncated file is said as cut short, its parser's words kept for
+    // --verbose.
+    #[test]
+    fn a_truncated_file_is_cut_short_with_the_parsers_words_in_the_detail() {
+        let text = to_text(&demo());
+        let error = parse(&text.as_bytes()[..text.len() / 2]);
+        let Err(error @ DocumentError::Syntax { .. }) = error else {
+            panic!("a truncated file is a syntax error: {error:?}");
+        };
+        assert!(matches!(
+            error,
+            DocumentError::Syntax {
+                problem: JsonSyntax::CutShort,
+                ..
+            }
+        ));
+        assert!(error.localized(Lang::Fr).contains("tronqué"));
+        assert!(error.detail().is_some_and(|d| d.contains("EOF")));
+    }
+
     /// A small document shaped like the demo site's, with every kind of value.
     pub(crate) fn demo() -> Document {
         let logo = b"\x89PNG\r\n\x1a\n not really a png";

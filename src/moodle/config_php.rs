@@ -2191,6 +2191,167 @@ impl Assignments {
 mod tests {
     use super::*;
 
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn config_variant(error: &ConfigError) -> usize {
+        match error {
+            ConfigError::Io { .. } => 0,
+            ConfigError::InFile { .. } => 1,
+            ConfigError::Syntax { .. } => 2,
+            ConfigError::NeedsPhp { .. } => 3,
+            ConfigError::UnsupportedDbType { .. } => 4,
+            ConfigError::UnknownDbType { .. } => 5,
+            ConfigError::MissingKey { .. } => 6,
+            ConfigError::InvalidValue { .. } => 7,
+        }
+    }
+
+    // Issue 9, item 1: every config.php message exists in English and French.
+    #[test]
+    fn every_config_error_is_said_in_english_and_in_french() {
+        let errors = [
+            ConfigError::Io {
+                path: PathBuf::from("/var/www/moodle/config.php"),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            ConfigError::InFile {
+                path: PathBuf::from("config.php"),
+                error: Box::new(ConfigError::MissingKey {
+                    key: "dbhost",
+                    included: Some(4),
+                }),
+            },
+            ConfigError::Syntax {
+                line: 3,
+                problem: Syntax::UnclosedArray,
+            },
+            ConfigError::NeedsPhp {
+                line: 9,
+                key: "prefix".to_owned(),
+                what: Php::Call("getenv".to_owned()),
+            },
+            ConfigError::UnsupportedDbType {
+                line: 5,
+                dbtype: "sqlsrv".to_owned(),
+            },
+            ConfigError::UnknownDbType {
+                line: 5,
+                dbtype: "x".to_owned(),
+            },
+            ConfigError::MissingKey {
+                key: "dbname",
+                included: None,
+            },
+            ConfigError::InvalidValue {
+                line: 7,
+                key: "dboptions['dbport']".to_owned(),
+                expected: Expected::Port,
+                found: Literal::Array,
+            },
+        ];
+        let mut seen: Vec<usize> = errors.iter().map(config_variant).collect();
+        seen.dedup();
+        assert_eq!(seen, (0..8).collect::<Vec<_>>());
+        for error in &errors {
+            two_texts(error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!error.localized(Lang::Fr).contains("os error"));
+        }
+        let syntax = [
+            Syntax::NoOpenTag,
+            Syntax::UnexpectedCharacter('#'),
+            Syntax::UnclosedComment,
+            Syntax::UnclosedString { double: true },
+            Syntax::UnclosedString { double: false },
+            Syntax::BadHeredocLabel,
+            Syntax::UnclosedHeredoc,
+            Syntax::NoSemicolon("dbhost".to_owned()),
+            Syntax::NoBody("function".to_owned()),
+            Syntax::AlternativeSyntax("if".to_owned()),
+            Syntax::UnclosedBracket,
+            Syntax::StrayClosingBracket,
+            Syntax::UnclosedArray,
+            Syntax::NoComma {
+                closer: "]",
+                start_line: 3,
+            },
+        ];
+        for problem in &syntax {
+            two_texts(problem.localized(Lang::En), problem.localized(Lang::Fr));
+        }
+        let php = [
+            Php::Heredoc,
+            Php::Interpolation,
+            Php::BadUnicodeEscape,
+            Php::RoundedNumber,
+            Php::HugeNumber,
+            Php::NotUtf8,
+            Php::ByteEscape,
+            Php::CompoundAssignment(".=".to_owned()),
+            Php::PropertyAssignment,
+            Php::AssignmentInBlock("if".to_owned()),
+            Php::UnsetOfNonArray,
+            Php::NonLiteralKey,
+            Php::NonLiteralIndex,
+            Php::IndexIntoNonArray,
+            Php::Variable("x".to_owned()),
+            Php::ObjectCreation,
+            Php::Call("getenv".to_owned()),
+            Php::ClassMember("A".to_owned()),
+            Php::Constant("DB".to_owned()),
+            Php::Cast,
+            Php::Concatenation,
+            Php::Ternary,
+            Php::Operator("??".to_owned()),
+            Php::Expression,
+            Php::Both(Box::new(Php::Cast), Box::new(Php::Ternary)),
+        ];
+        for what in &php {
+            two_texts(what.localized(Lang::En), what.localized(Lang::Fr));
+        }
+        for expected in [
+            Expected::String,
+            Expected::Array,
+            Expected::StringArray,
+            Expected::Port,
+            Expected::DatabaseName,
+        ] {
+            two_texts(
+                expected.localized(Lang::En).to_owned(),
+                expected.localized(Lang::Fr).to_owned(),
+            );
+        }
+        for found in [
+            Literal::SecretString,
+            Literal::Array,
+            Literal::Php(Php::Cast),
+        ] {
+            two_texts(found.localized(Lang::En), found.localized(Lang::Fr));
+        }
+    }
+
+    // Issue 9, item 1: a getenv() in config.php is said in French from the first word to the
+    // last, whatever the key.
+    #[test]
+    fn a_getenv_is_said_in_french() {
+        let error = parse(&with("$CFG->prefix = getenv('PFX');"));
+        let Err(error) = error else {
+            panic!("a getenv() prefix is refused");
+        };
+        let text = error.localized(Lang::Fr);
+        assert!(
+            text.contains("un appel à `getenv()`") && text.contains("passez plutôt --prefix"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("needs PHP") && !text.contains("instead"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn the_session_settings_are_read_and_a_computed_one_is_left_out() {
         let with =

@@ -313,7 +313,7 @@ impl Error {
                     source,
                 },
                 lang,
-            ) => query_message(address, statement, source, lang),
+            ) => query_message(address, statement, &QueryFailure::of(source), lang),
             (Error::Decode { column, .. }, Lang::En) => format!(
                 "the database holds a value this tool cannot read in the column `{column}`: this \
                  Moodle's schema is not the one the tool expects; run the command again with \
@@ -495,14 +495,14 @@ fn statement_tables(statement: &str) -> Vec<String> {
 }
 
 /// One sentence for a failed statement: what failed, on what, what to do.
-fn query_message(address: &str, statement: &str, source: &sqlx::Error, lang: Lang) -> String {
+fn query_message(address: &str, statement: &str, failure: &QueryFailure, lang: Lang) -> String {
     let tables = statement_tables(statement).join(", ");
     let on = match (tables.is_empty(), lang) {
         (true, _) => String::new(),
         (false, Lang::En) => format!(" (table {tables})"),
         (false, Lang::Fr) => format!(" (table {tables})"),
     };
-    match (QueryFailure::of(source), lang) {
+    match (failure, lang) {
         (QueryFailure::NotADatabase, Lang::En) => format!(
             "{address} is not a SQLite database (another kind of file, or an encrypted one): \
              check the path given to --db sqlite://PATH"
@@ -1145,6 +1145,191 @@ impl Site {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which variant an error is; a new variant is a compile error here, and then a failure of
+    /// `every_error_is_said_in_english_and_in_french` until it gets a value below.
+    fn variant(error: &Error) -> usize {
+        match error {
+            Error::NoDatabase { .. } => 0,
+            Error::NoSqliteFile { .. } => 1,
+            Error::BadUrl { .. } => 2,
+            Error::BadPrefix { .. } => 3,
+            Error::Connect { .. } => 4,
+            Error::Timeout { .. } => 5,
+            Error::MissingTables { .. } => 6,
+            Error::Query { .. } => 7,
+            Error::Decode { .. } => 8,
+            Error::Config(_) => 9,
+            Error::InjectedFailure { .. } => 10,
+            Error::FileStore { .. } => 11,
+            Error::Busy { .. } => 12,
+            Error::NotADemoSite { .. } => 13,
+        }
+    }
+
+    fn driver_error() -> sqlx::Error {
+        sqlx::Error::Protocol("unexpected message: CopyData (sqlx_postgres::establish:130)".into())
+    }
+
+    fn every_error() -> Vec<Error> {
+        let path = PathBuf::from("/srv/site.sqlite");
+        let mut errors = vec![
+            Error::NoDatabase { path: path.clone() },
+            Error::NoSqliteFile { path: path.clone() },
+            Error::BadUrl {
+                url: "ftp://x".to_owned(),
+            },
+            Error::BadPrefix {
+                prefix: "Mdl".to_owned(),
+                empty_on_postgres: false,
+            },
+            Error::MissingTables {
+                database: "postgres://moodle@db/moodle".to_owned(),
+                prefix: "mdl_".to_owned(),
+                missing: vec!["tool_attestoodle_training".to_owned()],
+                no_moodle: true,
+            },
+            Error::Query {
+                address: "db:5432".to_owned(),
+                statement: "SELECT id FROM mdl_course".to_owned(),
+                source: driver_error(),
+            },
+            Error::Decode {
+                column: "id".to_owned(),
+                problem: "expected an integer, found Text".to_owned(),
+            },
+            Error::Config(config_php::ConfigError::MissingKey {
+                key: "dbname",
+                included: None,
+            }),
+            Error::InjectedFailure { after: 3 },
+            Error::FileStore {
+                path: path.clone(),
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+            Error::Busy {
+                name: "Licence".to_owned(),
+                seconds: 30,
+            },
+            Error::NotADemoSite { path },
+        ];
+        for failure in [
+            ConnectFailure::Refused,
+            ConnectFailure::Unreachable,
+            ConnectFailure::WrongServer {
+                expected: Backend::Postgres,
+            },
+            ConnectFailure::LoginRefused,
+            ConnectFailure::NoSuchDatabase,
+            ConnectFailure::Other,
+        ] {
+            errors.push(Error::Connect {
+                url: "postgres://moodle:***@db:3306/moodle".to_owned(),
+                address: "db:3306".to_owned(),
+                failure,
+                server_says: Some("password authentication failed".to_owned()),
+                source: Box::new(driver_error()),
+            });
+        }
+        for waited in [Waited::Connect, Waited::Statement, Waited::Commit] {
+            errors.push(Error::Timeout {
+                address: "db:5432".to_owned(),
+                waited,
+                seconds: 10,
+            });
+        }
+        errors
+    }
+
+    // Issue 9, items 1 and 2: every message exists in both languages, and none shows the
+    // driver's words.
+    #[test]
+    fn every_error_is_said_in_english_and_in_french() {
+        let errors = every_error();
+        let mut seen: Vec<usize> = errors.iter().map(variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..14).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!en.is_empty() && !fr.is_empty(), "{error:?}");
+            assert_ne!(en, fr, "{error:?}");
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                for fragment in ["CopyData", "sqlx", "::establish", "authentication failed"] {
+                    assert!(!text.contains(fragment), "{fragment} in {text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_failed_statement_is_said_in_english_and_in_french() {
+        let failures = [
+            QueryFailure::NotADatabase,
+            QueryFailure::Damaged,
+            QueryFailure::NoSuchColumn("cm.section".to_owned()),
+            QueryFailure::NoSuchTable,
+            QueryFailure::Denied,
+            QueryFailure::ReadOnly,
+            QueryFailure::Lost,
+            QueryFailure::Other,
+        ];
+        for failure in &failures {
+            let statement = "SELECT cm.section FROM mdl_course_modules cm JOIN mdl_course c";
+            let (en, fr) = (
+                query_message("db:5432", statement, failure, Lang::En),
+                query_message("db:5432", statement, failure, Lang::Fr),
+            );
+            assert!(!en.is_empty() && !fr.is_empty(), "{failure:?}");
+            assert_ne!(en, fr, "{failure:?}");
+            assert!(en.contains("db:5432") && fr.contains("db:5432"), "{en}");
+        }
+        // A missing column is named with its tables (the real-Moodle test renames one).
+        let text = query_message(
+            "db:5432",
+            "SELECT cm.section FROM mdl_course_modules cm JOIN mdl_course c ON c.id = cm.course",
+            &QueryFailure::NoSuchColumn("cm.section".to_owned()),
+            Lang::En,
+        );
+        assert!(
+            text.contains("cm.section") && text.contains("mdl_course_modules, mdl_course"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_column_is_found_in_each_drivers_words() {
+        for message in [
+            "column cm.section does not exist",
+            "column \"section\" does not exist",
+            "Unknown column 'cm.section' in 'field list'",
+            "no such column: cm.section",
+        ] {
+            let column = column_named(message);
+            assert!(column.ends_with("section"), "{message}: {column}");
+        }
+    }
+
+    #[test]
+    fn a_detail_keeps_the_drivers_words_for_verbose() {
+        let error = Error::Query {
+            address: "/srv/x.sqlite".to_owned(),
+            statement: "SELECT name FROM sqlite_master".to_owned(),
+            source: driver_error(),
+        };
+        let detail = error.detail().unwrap_or_default();
+        assert!(
+            detail.contains("CopyData") && detail.contains("sqlite_master"),
+            "{detail}"
+        );
+        assert!(format!("{error:#}").contains("CopyData"));
+        assert!(!format!("{error}").contains("CopyData"));
+    }
 
     #[test]
     fn a_password_given_separately_never_prints() {

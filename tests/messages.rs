@@ -180,7 +180,10 @@ fn a_truncated_file_is_said_cut_short_and_verbose_gives_the_parsers_words() {
         );
     }
     let detail = verbose_detail(dir.path(), &["verify", "cut.json"]);
-    assert!(detail.contains("EOF while parsing"), "--verbose: {detail:?}");
+    assert!(
+        detail.contains("EOF while parsing"),
+        "--verbose: {detail:?}"
+    );
     // Without --verbose, no detail line.
     let output = run_in(dir.path(), &["--lang", "fr", "verify", "cut.json"]);
     assert!(!stderr(&output).contains("détail"), "{}", stderr(&output));
@@ -261,7 +264,10 @@ fn a_getenv_in_config_php_is_said_in_french_for_any_key() {
         )
     };
     for (line, flag) in [
-        ("$CFG->dbpass = getenv('MOODLE_DB_PASS');", "ATTESTOODLE_DB_PASSWORD"),
+        (
+            "$CFG->dbpass = getenv('MOODLE_DB_PASS');",
+            "ATTESTOODLE_DB_PASSWORD",
+        ),
         ("$CFG->prefix = getenv('MOODLE_PREFIX');", "--prefix"),
         (
             "$CFG->dataroot = getenv('HOME') . '/moodledata';",
@@ -315,7 +321,10 @@ fn a_file_that_is_not_sqlite_is_said_in_french_and_verbose_gives_sqlites_words()
         "a text file given as sqlite://",
     );
     let detail = verbose_detail(dir.path(), &["--db", "sqlite://notes.sqlite", "list"]);
-    assert!(detail.contains("file is not a database"), "--verbose: {detail:?}");
+    assert!(
+        detail.contains("file is not a database"),
+        "--verbose: {detail:?}"
+    );
     // The variable does what the flag does.
     let output = common::tool_command(common::binary(), dir.path(), &dir.path().join("keys"))
         .env("ATTESTOODLE_VERBOSE", "1")
@@ -388,8 +397,14 @@ fn a_wrong_password_and_a_wrong_scheme_are_said_in_french() {
         assert!(!stderr(&output).contains("wrong"), "the password is hidden");
         // The server's own words (English) wait for --verbose.
         let detail = verbose_detail(dir.path(), &["--db", url, "list"]);
-        assert!(!detail.is_empty(), "{url}: --verbose gives the driver's words");
-        assert!(!detail.contains("wrong"), "the password is hidden in the detail too");
+        assert!(
+            !detail.is_empty(),
+            "{url}: --verbose gives the driver's words"
+        );
+        assert!(
+            !detail.contains("wrong"),
+            "the password is hidden in the detail too"
+        );
     }
 }
 
@@ -418,7 +433,14 @@ fn a_bad_key_file_is_said_in_french() {
     }
     let detail = verbose_detail(
         dir.path(),
-        &["--key", "notes.txt", "convert", "legacy.json", "-o", "again.json"],
+        &[
+            "--key",
+            "notes.txt",
+            "convert",
+            "legacy.json",
+            "-o",
+            "again.json",
+        ],
     );
     assert!(detail.contains("PEM"), "--verbose: {detail:?}");
     // The same files given to `keys trust`, and a private key there.

@@ -134,7 +134,8 @@ pub(super) fn own_key_or_create(context: &Context) -> Result<(SigningKey, bool),
 /// Opens the trust store with this site's own key as trusted.
 pub(super) fn trust_store(context: &Context) -> Result<TrustStore, Failure> {
     let own = own_key(context)?.map(|key| key.verifying_key());
-    TrustStore::open(keys::default_trust_dir(), own).map_err(|error| key_failure(error, context.lang))
+    TrustStore::open(keys::default_trust_dir(), own)
+        .map_err(|error| key_failure(error, context.lang))
 }
 
 fn no_key(context: &Context) -> Failure {
@@ -195,7 +196,8 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
         keys::write_private_key(&path, &key).map_err(|error| key_failure(error, context.lang))?;
     }
     let public_path = keys::public_key_path(&path);
-    keys::write_public_key(&public_path, &key.verifying_key()).map_err(|error| key_failure(error, context.lang))?;
+    keys::write_public_key(&public_path, &key.verifying_key())
+        .map_err(|error| key_failure(error, context.lang))?;
     let id = keys::key_id(&key.verifying_key());
     let old_id = old.map(|old| keys::key_id(&old.verifying_key()));
     if let Some(old_id) = &old_id {

@@ -857,8 +857,8 @@ mod tests {
     #[test]
     fn every_legacy_error_is_said_in_english_and_in_french() {
         let mut errors = vec![
-            LegacyError::NotJson(php_json::decode(b"{\"a\": ").err().expect("cut short")),
-            LegacyError::NotJson(php_json::decode(b"nope").err().expect("not JSON")),
+            LegacyError::NotJson(php_json::decode(b"{\"a\": ").expect_err("cut short")),
+            LegacyError::NotJson(php_json::decode(b"nope").expect_err("not JSON")),
             LegacyError::NotJson(php_json::DecodeError::NulKey {
                 key: "\u{0}a".to_owned(),
             }),

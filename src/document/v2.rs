@@ -399,8 +399,8 @@ pub enum DocumentError {
     Inconsistent {
         /// Where the contradiction is.
         path: String,
-        /// What contradicts what.
-        problem: Inconsistency,
+        /// What contradicts what (boxed: the error stays small).
+        problem: Box<Inconsistency>,
     },
 }
 
@@ -1638,8 +1638,10 @@ fn check_values(document: &Document) -> Result<(), DocumentError> {
 /// two templates share a name; `training.template` and every `learner_styles[].template` name
 /// a template of `templates`.
 fn check_consistency(document: &Document) -> Result<(), DocumentError> {
-    let inconsistent =
-        |path: String, problem: Inconsistency| DocumentError::Inconsistent { path, problem };
+    let inconsistent = |path: String, problem: Inconsistency| DocumentError::Inconsistent {
+        path,
+        problem: Box::new(problem),
+    };
     for (i, template) in document.templates.iter().enumerate() {
         let name = &template.name;
         if let Some(earlier) = document.templates[..i].iter().position(|t| t.name == *name) {
@@ -1917,7 +1919,7 @@ pub(crate) mod tests {
         ] {
             errors.push(DocumentError::Inconsistent {
                 path: "training.template".to_owned(),
-                problem,
+                problem: Box::new(problem),
             });
         }
         let mut seen: Vec<usize> = errors.iter().map(document_variant).collect();

@@ -729,14 +729,15 @@ fn connect_message(url: &str, address: &str, failure: ConnectFailure, lang: Lang
         ),
         (ConnectFailure::Other, Lang::En) => {
             format!(
-                "cannot connect to {url}: the server at {address} refused the connection; run \
-                 the command again with --verbose to see its words"
+                "cannot connect to {url}: connecting to {address} failed; check the URL (or \
+                 config.php), then run the command again with --verbose to see why"
             )
         }
         (ConnectFailure::Other, Lang::Fr) => {
             format!(
-                "connexion impossible à {url} : le serveur {address} a refusé la connexion ; \
-                 relancez la commande avec --verbose pour voir ses mots"
+                "connexion impossible à {url} : la connexion à {address} a échoué ; vérifiez \
+                 l'URL (ou config.php), puis relancez la commande avec --verbose pour voir \
+                 pourquoi"
             )
         }
     }

@@ -34,3 +34,29 @@ impl Lang {
         }
     }
 }
+
+/// Why a file cannot be read or written, in the operator's words rather than the system's
+/// `os error` text (which `--verbose` shows).
+pub fn io_reason(error: &std::io::Error, lang: Lang) -> &'static str {
+    use std::io::ErrorKind as K;
+    match (error.kind(), lang) {
+        (K::NotFound, Lang::En) => "there is no such file",
+        (K::NotFound, Lang::Fr) => "ce fichier n'existe pas",
+        (K::PermissionDenied, Lang::En) => "this is not permitted",
+        (K::PermissionDenied, Lang::Fr) => "ce n'est pas permis",
+        (K::AlreadyExists, Lang::En) => "something of that name exists already",
+        (K::AlreadyExists, Lang::Fr) => "quelque chose de ce nom existe déjà",
+        (K::StorageFull, Lang::En) => "the disk is full",
+        (K::StorageFull, Lang::Fr) => "le disque est plein",
+        (K::ReadOnlyFilesystem, Lang::En) => "the file system is read-only",
+        (K::ReadOnlyFilesystem, Lang::Fr) => "le système de fichiers est en lecture seule",
+        (K::IsADirectory, Lang::En) => "it is a directory, not a file",
+        (K::IsADirectory, Lang::Fr) => "c'est un dossier, pas un fichier",
+        (K::NotADirectory, Lang::En) => "a part of the path is not a directory",
+        (K::NotADirectory, Lang::Fr) => "une partie du chemin n'est pas un dossier",
+        (K::InvalidData, Lang::En) => "its content cannot be read",
+        (K::InvalidData, Lang::Fr) => "son contenu ne peut pas être lu",
+        (_, Lang::En) => "the system refused (--verbose shows its words)",
+        (_, Lang::Fr) => "le système a refusé (--verbose montre ses mots)",
+    }
+}

@@ -154,7 +154,8 @@ impl SaveError {
             ),
             SaveError::Invalid { training, source } => format!(
                 "la sauvegarde de la formation « {training} » ne serait pas un fichier valide : \
-                 {source}"
+                 {}",
+                source.localized(lang)
             ),
         }
     }

@@ -94,7 +94,7 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
         }
         Err(error) if error.is_io() => return Err(Failure::load(&error, lang)),
         Err(error @ LoadError::Legacy(_)) => {
-            return Err(rejected(lang, &error.to_string()));
+            return Err(rejected(lang, &error.localized(lang)).with_detail(error.detail()));
         }
         Err(error) => {
             let hint = lang.pick(
@@ -108,7 +108,7 @@ pub fn run(context: &Context, args: &ConvertArgs) -> Result<(), Failure> {
         }
     };
     let migrated =
-        migrate::legacy_to_v2(&file).map_err(|error| rejected(lang, &error.to_string()))?;
+        migrate::legacy_to_v2(&file).map_err(|error| rejected(lang, &error.localized(lang)))?;
     let (key, key_created) = own_key_or_create(context)?;
     let mut document = migrated.document;
     signature::sign(&mut document, &key);
@@ -187,5 +187,6 @@ fn rejected(lang: Lang, message: &str) -> Failure {
         "file rejected, nothing written",
         "fichier refusé, rien n'a été écrit",
     );
-    Failure::new(Exit::FileRejected, format!("{prefix}: {message}"))
+    let colon = lang.pick(":", " :");
+    Failure::new(Exit::FileRejected, format!("{prefix}{colon} {message}"))
 }

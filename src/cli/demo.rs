@@ -267,7 +267,7 @@ async fn save_demo_training(
             ),
         )
     };
-    let document = v2::parse(&bytes).map_err(|e| unusable(e.to_string()))?;
+    let document = v2::parse(&bytes).map_err(|e| unusable(e.localized(lang)))?;
     let verification = signature::verify(&document);
     if verification.integrity != Integrity::Valid {
         return Err(unusable(

@@ -127,7 +127,7 @@ fn file_side(
         LoadError::Read { .. } => Failure::load(&e, lang),
         other => rejected(other.localized(lang)),
     })?;
-    Side::of_backup(&shown, backup, trust, lang).map_err(|e| rejected(e.to_string()))
+    Side::of_backup(&shown, backup, trust, lang).map_err(|e| rejected(e.localized(lang)))
 }
 
 /// Reads the live training as `save` would: the one named, the one with `--id`, or the one

@@ -70,23 +70,20 @@ pub fn run(context: &Context, args: &KeysArgs) -> Result<(), Failure> {
     }
 }
 
-/// A key error as a failure: a file whose content is not a usable key is exit 3, a key id that
-/// cannot be untrusted exit 2, the rest exit 1.
-pub(super) fn key_failure(error: KeyError) -> Failure {
-    key_failure_in(error, Lang::En)
-}
-
-/// [`key_failure`], in the operator's language.
-fn key_failure_in(error: KeyError, lang: Lang) -> Failure {
+/// A key error as a failure, in the operator's language: a file whose content is not a usable
+/// key is exit 3, a key id that cannot be untrusted exit 2, the rest exit 1.
+fn key_failure(error: KeyError, lang: Lang) -> Failure {
     let message = error.localized(lang);
-    match &error {
+    let detail = error.detail();
+    let failure = match &error {
         KeyError::MalformedPublic { .. } | KeyError::WeakPublic => {
             Failure::new(Exit::FileRejected, message)
         }
         KeyError::NotTrusted { .. } => Failure::new(Exit::Usage, message).with_code("unknown-key"),
         KeyError::OwnKey { .. } => Failure::new(Exit::Usage, message).with_code("own-key"),
         _ => Failure::new(Exit::Runtime, message),
-    }
+    };
+    failure.with_detail(detail)
 }
 
 /// Reads this site's signing key, if the file exists.
@@ -101,7 +98,7 @@ pub(super) fn own_key(context: &Context) -> Result<Option<SigningKey>, Failure> 
         Err(KeyError::ReadPrivate { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             Ok(None)
         }
-        Err(error) => Err(key_failure(error)),
+        Err(error) => Err(key_failure(error, context.lang)),
     }
 }
 
@@ -112,9 +109,9 @@ pub(super) fn own_key_or_create(context: &Context) -> Result<(SigningKey, bool),
     }
     let path = context.key_path();
     let key = keys::generate();
-    keys::write_private_key(&path, &key).map_err(key_failure)?;
+    keys::write_private_key(&path, &key).map_err(|error| key_failure(error, context.lang))?;
     keys::write_public_key(&keys::public_key_path(&path), &key.verifying_key())
-        .map_err(key_failure)?;
+        .map_err(|error| key_failure(error, context.lang))?;
     let id = keys::key_id(&key.verifying_key());
     eprintln!(
         "{}",
@@ -137,7 +134,8 @@ pub(super) fn own_key_or_create(context: &Context) -> Result<(SigningKey, bool),
 /// Opens the trust store with this site's own key as trusted.
 pub(super) fn trust_store(context: &Context) -> Result<TrustStore, Failure> {
     let own = own_key(context)?.map(|key| key.verifying_key());
-    TrustStore::open(keys::default_trust_dir(), own).map_err(key_failure)
+    TrustStore::open(keys::default_trust_dir(), own)
+        .map_err(|error| key_failure(error, context.lang))
 }
 
 fn no_key(context: &Context) -> Failure {
@@ -193,12 +191,13 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
     };
     let key = keys::generate();
     if old.is_some() || path.exists() {
-        replace_private_key(&path, &key)?;
+        replace_private_key(&path, &key, context.lang)?;
     } else {
-        keys::write_private_key(&path, &key).map_err(key_failure)?;
+        keys::write_private_key(&path, &key).map_err(|error| key_failure(error, context.lang))?;
     }
     let public_path = keys::public_key_path(&path);
-    keys::write_public_key(&public_path, &key.verifying_key()).map_err(key_failure)?;
+    keys::write_public_key(&public_path, &key.verifying_key())
+        .map_err(|error| key_failure(error, context.lang))?;
     let id = keys::key_id(&key.verifying_key());
     let old_id = old.map(|old| keys::key_id(&old.verifying_key()));
     if let Some(old_id) = &old_id {
@@ -235,18 +234,21 @@ fn generate(context: &Context, force: bool) -> Result<(), Failure> {
 
 /// Writes a new key next to the old one, then renames it over: the old key stays whole until the
 /// new one is on disk.
-fn replace_private_key(path: &Path, key: &SigningKey) -> Result<(), Failure> {
+fn replace_private_key(path: &Path, key: &SigningKey, lang: Lang) -> Result<(), Failure> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".new-{}", std::process::id()));
     let temporary = path.with_file_name(name);
     let _ = fs::remove_file(&temporary);
-    keys::write_private_key(&temporary, key).map_err(key_failure)?;
+    keys::write_private_key(&temporary, key).map_err(|error| key_failure(error, lang))?;
     fs::rename(&temporary, path).map_err(|source| {
         let _ = fs::remove_file(&temporary);
-        key_failure(KeyError::Write {
-            path: path.to_owned(),
-            source,
-        })
+        key_failure(
+            KeyError::Write {
+                path: path.to_owned(),
+                source,
+            },
+            lang,
+        )
     })
 }
 
@@ -349,6 +351,7 @@ pub(super) fn write_new_file(
         )
     };
     let cannot = |error: io::Error| {
+        let error = crate::i18n::io_reason(&error, lang);
         Failure::new(
             Exit::Runtime,
             match lang {
@@ -404,23 +407,26 @@ fn trust(context: &Context, file: &Path) -> Result<(), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(file);
     let bytes = fs::read(&path).map_err(|error| {
+        let reason = crate::i18n::io_reason(&error, lang);
         Failure::unreadable(match lang {
             Lang::En => format!(
-                "cannot read {}: {error}; give the public key file made by \
+                "cannot read {}: {reason}; give the public key file made by \
                  `attestoodle-backup keys export` on the other site",
                 path.display()
             ),
             Lang::Fr => format!(
-                "impossible de lire {} : {error} ; donnez le fichier de clé publique fait \
+                "impossible de lire {} : {reason} ; donnez le fichier de clé publique fait \
                  par `attestoodle-backup keys export` sur l'autre site",
                 path.display()
             ),
         })
+        .with_detail(Some(error.to_string()))
     })?;
     let in_file = |error: KeyError| {
-        let failure = key_failure_in(error, lang);
+        let failure = key_failure(error, lang);
+        let colon = lang.pick(":", " :");
         Failure {
-            message: format!("{}: {}", path.display(), failure.message),
+            message: format!("{}{colon} {}", path.display(), failure.message),
             ..failure
         }
     };
@@ -477,7 +483,7 @@ fn untrust(context: &Context, id: &str) -> Result<(), Failure> {
     let mut store = trust_store(context)?;
     let removed = store
         .untrust(id)
-        .map_err(|error| key_failure_in(error, lang))?;
+        .map_err(|error| key_failure(error, lang))?;
     if context.json {
         return print_json(&serde_json::json!({
             "key_id": id,
@@ -513,7 +519,7 @@ fn list(context: &Context) -> Result<(), Failure> {
         keys::default_trust_dir(),
         own.as_ref().map(SigningKey::verifying_key),
     )
-    .map_err(key_failure)?;
+    .map_err(|error| key_failure(error, context.lang))?;
     let mut listed = Vec::new();
     if let Some(own) = &own {
         let public = own.verifying_key();

@@ -149,6 +149,10 @@ pub struct Cli {
     /// The language of messages [default: from LANG, else en].
     #[arg(long, global = true, env = "ATTESTOODLE_LANG", value_enum)]
     pub lang: Option<Lang>,
+    /// After an error's message, show its raw detail: the words of the database driver, the
+    /// server, the parser or the system.
+    #[arg(long, global = true, env = "ATTESTOODLE_VERBOSE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -201,6 +205,9 @@ pub struct Failure {
     /// The stable kebab-case kind of failure of `--json`'s `{"error": {"code": ...}}`
     /// (README "Exit codes"); by default the one of the exit code ([`Exit::error_code`]).
     pub code: &'static str,
+    /// The raw detail behind the message (a driver's, a parser's or the system's words),
+    /// shown after it with `--verbose` only.
+    pub detail: Option<String>,
 }
 
 impl Failure {
@@ -210,7 +217,14 @@ impl Failure {
             exit,
             message: message.into(),
             code: exit.error_code(),
+            detail: None,
         }
+    }
+
+    /// The same failure with the raw detail `--verbose` shows after the message.
+    pub fn with_detail(mut self, detail: Option<String>) -> Failure {
+        self.detail = detail;
+        self
     }
 
     /// The same failure with a more precise `--json` error code (documented in README).
@@ -229,11 +243,12 @@ impl Failure {
     /// unreadable path is `file-unreadable` (exit 1), anything about its content
     /// `file-rejected` (exit 3), with the message in the operator's language.
     pub fn load(error: &crate::document::load::LoadError, lang: Lang) -> Failure {
-        if error.is_io() {
+        let failure = if error.is_io() {
             Failure::unreadable(error.localized(lang))
         } else {
             Failure::new(Exit::FileRejected, error.localized(lang))
-        }
+        };
+        failure.with_detail(error.detail())
     }
 
     /// An exit code with nothing to say: what the command printed is the whole answer
@@ -253,16 +268,9 @@ impl Failure {
             | E::Config(_) => Exit::Usage,
             _ => Exit::Runtime,
         };
-        let mut message = error.localized(lang);
-        if let E::Config(config) = &error {
-            // The reason an I/O error gives (missing file, permission) is in its source.
-            let mut source = std::error::Error::source(config);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-        }
-        Failure::new(exit, message).with_code("database")
+        Failure::new(exit, error.localized(lang))
+            .with_code("database")
+            .with_detail(error.detail())
     }
 }
 
@@ -338,6 +346,7 @@ pub fn main() -> ExitCode {
     };
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
     let json = cli.json;
+    let verbose = cli.verbose;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -358,6 +367,10 @@ pub fn main() -> ExitCode {
             if !failure.message.is_empty() {
                 let prefix = lang.pick("error", "erreur");
                 eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+            }
+            if let (true, Some(detail)) = (verbose, &failure.detail) {
+                let label = lang.pick("detail", "détail");
+                eprintln!("attestoodle-backup: {label}: {detail}");
             }
             if json {
                 print_json_error(failure.code, failure.exit as u8, &failure.message);
@@ -477,6 +490,7 @@ fn db_password(
     if let Some(file) = file {
         let path = cwd.join(file);
         let text = std::fs::read_to_string(&path).map_err(|e| {
+            let e = crate::i18n::io_reason(&e, lang);
             Failure::new(
                 Exit::Runtime,
                 match lang {

@@ -273,18 +273,24 @@ pub(super) fn load(
 ) -> Result<(Document, Provenance), Failure> {
     let lang = context.lang;
     let path = context.cwd.join(path);
+    // French puts a space before the colon and the semicolon.
+    let (colon, semicolon) = (lang.pick(":", " :"), lang.pick(";", " ;"));
     let rejected = |message: String| {
-        Failure::new(Exit::FileRejected, format!("{}: {message}", path.display()))
+        Failure::new(
+            Exit::FileRejected,
+            format!("{}{colon} {message}", path.display()),
+        )
     };
     let backup = load::load_file(&path, max_size).map_err(|e| {
         if e.is_io() {
             Failure::load(&e, lang)
         } else {
             rejected(format!(
-                "{}; {}",
+                "{}{semicolon} {}",
                 e.localized(lang),
                 lang.pick("nothing was restored", "rien n'a été restauré")
             ))
+            .with_detail(e.detail())
         }
     })?;
     let trust = trust_store(context)?;

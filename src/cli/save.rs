@@ -344,6 +344,7 @@ async fn save_all(
         .as_ref()
         .map_or_else(|| context.cwd.clone(), |d| context.cwd.join(d));
     std::fs::create_dir_all(&dir).map_err(|e| {
+        let e = crate::i18n::io_reason(&e, lang);
         Failure::new(
             Exit::Runtime,
             match lang {
@@ -661,23 +662,13 @@ pub(super) fn signing_key(context: &Context) -> Result<(SigningKey, Option<PathB
 
 /// An unusable `--key` (missing, unreadable, not a key) as a failure, in the operator's language.
 fn key_failure(error: &KeyError, lang: Lang) -> Failure {
-    let hint_fr = "créez-en une avec `attestoodle-backup keys generate`, ou indiquez \
-                   `--key CHEMIN` vers une clé Ed25519 au format PKCS#8 PEM";
-    let message = match (lang, error) {
-        (Lang::En, _) => format!("{error}; nothing was written"),
-        (Lang::Fr, KeyError::ReadPrivate { path, source }) => format!(
-            "impossible de lire la clé de signature {} : {source} ; {hint_fr} ; rien n'a été \
-             écrit",
-            path.display()
-        ),
-        (Lang::Fr, KeyError::MalformedPrivate { path, detail }) => format!(
-            "{} n'est pas une clé privée Ed25519 au format PKCS#8 PEM ({detail}) ; {hint_fr} ; \
-             rien n'a été écrit",
-            path.display()
-        ),
-        (Lang::Fr, other) => format!("{other} ; rien n'a été écrit"),
-    };
-    Failure::new(Exit::Runtime, message)
+    let nothing = lang.pick("nothing was written", "rien n'a été écrit");
+    let sep = lang.pick(";", " ;");
+    Failure::new(
+        Exit::Runtime,
+        format!("{}{sep} {nothing}", error.localized(lang)),
+    )
+    .with_detail(error.detail())
 }
 
 /// Writes a backup file (mode 0600, through a temporary file renamed into place: it names
@@ -713,15 +704,18 @@ pub(super) fn write_bytes(
             Exit::Runtime,
             match lang {
                 Lang::En => format!(
-                    "cannot write {}: {e}; check -o and the directory's permissions",
-                    path.display()
+                    "cannot write {}: {}; check -o and the directory's permissions",
+                    path.display(),
+                    crate::i18n::io_reason(&e, lang)
                 ),
                 Lang::Fr => format!(
-                    "impossible d'écrire {} : {e} ; vérifiez -o et les droits du répertoire",
-                    path.display()
+                    "impossible d'écrire {} : {} ; vérifiez -o et les droits du répertoire",
+                    path.display(),
+                    crate::i18n::io_reason(&e, lang)
                 ),
             },
-        )),
+        )
+        .with_detail(Some(e.to_string()))),
     }
 }
 

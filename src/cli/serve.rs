@@ -100,6 +100,7 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| {
+            let e = crate::i18n::io_reason(&e, lang);
             Failure::new(
                 Exit::Runtime,
                 match lang {

@@ -200,9 +200,10 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
                 });
                 report.authenticity = Some("none");
             } else {
-                report.error = Some(error.to_string());
+                report.error = Some(error.localized(lang));
             }
-            finish(context, &report, &error.to_string())
+            finish(context, &report, &error.localized(lang))
+                .map_err(|f| f.with_detail(error.detail()))
         }
         Err(error) => {
             if let LoadError::Document(DocumentError::Inconsistent { .. }) = &error {
@@ -212,7 +213,7 @@ pub fn run(context: &Context, args: &VerifyArgs) -> Result<(), Failure> {
             }
             let message = error.localized(lang);
             report.error = Some(message.clone());
-            finish(context, &report, &message)
+            finish(context, &report, &message).map_err(|f| f.with_detail(error.detail()))
         }
     }
 }

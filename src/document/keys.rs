@@ -14,22 +14,22 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use rand_core::OsRng;
 use sha2::{Digest as _, Sha256};
 
+use crate::i18n::Lang;
+
 /// File name of the private signing key inside the key directory.
 pub const PRIVATE_KEY_FILE: &str = "signing-key.pem";
 
 /// Name of the trust store directory inside the key directory.
 pub const TRUSTED_DIR: &str = "trusted";
 
-/// What to tell an operator whose signing key cannot be used.
-const PRIVATE_KEY_HINT: &str = "create one with `attestoodle-backup keys generate`, or pass \
-     `--key PATH` to an Ed25519 key in PKCS#8 PEM form (such as one made by \
-     `openssl genpkey -algorithm ed25519`)";
-
 /// Why a key or the trust store cannot be used.
+///
+/// Every message is said in English and French by [`KeyError::localized`] (one `match`);
+/// `Display` is the English one; the system's and the decoder's own words are in
+/// [`KeyError::detail`].
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The private key file cannot be read.
-    #[error("cannot read the signing key {}: {source}; {PRIVATE_KEY_HINT}", path.display())]
     ReadPrivate {
         /// The key file.
         path: PathBuf,
@@ -37,25 +37,20 @@ pub enum KeyError {
         source: io::Error,
     },
     /// The private key file is not an Ed25519 PKCS#8 PEM key.
-    #[error("{} is not an Ed25519 private key in PKCS#8 PEM form ({detail}); {PRIVATE_KEY_HINT}", path.display())]
     MalformedPrivate {
         /// The key file.
         path: PathBuf,
-        /// What the decoder found wrong.
+        /// What is wrong, in the operator's terms.
+        problem: PemProblem,
+        /// What the decoder said, for `--verbose`.
         detail: String,
     },
     /// A key file would be overwritten.
-    #[error(
-        "{} already exists: a signing key is never overwritten; use it as it is (`--key {}`), \
-         or move it away first if you really mean to replace it",
-        path.display(), path.display()
-    )]
     AlreadyExists {
         /// The existing file.
         path: PathBuf,
     },
     /// A key file or directory cannot be written.
-    #[error("cannot write {}: {source}; check the directory's permissions or choose another place", path.display())]
     Write {
         /// The file or directory.
         path: PathBuf,
@@ -63,24 +58,13 @@ pub enum KeyError {
         source: io::Error,
     },
     /// A public key text is not an Ed25519 SPKI PEM key.
-    #[error(
-        "not an Ed25519 public key in PEM form (`-----BEGIN PUBLIC KEY-----`): {detail}; ask the \
-         signer for the public key of their site (`openssl pkey -in KEY -pubout` gives it)"
-    )]
     MalformedPublic {
-        /// What is wrong, in English.
-        detail: String,
-        /// The same in French.
-        detail_fr: String,
+        /// What is wrong, in the operator's terms.
+        problem: PemProblem,
     },
     /// A public key is one of the small-order points, or not canonically encoded.
-    #[error(
-        "the public key is a small-order or non-canonically encoded Ed25519 point, which \
-         \"verifies\" forged signatures; such a key proves nothing and is refused"
-    )]
     WeakPublic,
     /// The trust store directory cannot be listed or one of its files read.
-    #[error("cannot read the trust store at {}: {source}; check its permissions", path.display())]
     ReadTrustStore {
         /// The directory or file.
         path: PathBuf,
@@ -88,60 +72,263 @@ pub enum KeyError {
         source: io::Error,
     },
     /// `keys untrust` of a key id that the trust store does not hold.
-    #[error(
-        "no imported key has the id {id}; `attestoodle-backup keys list` shows the trusted keys \
-         and their ids (16 lowercase hex digits)"
-    )]
     NotTrusted {
         /// The key id given.
         id: String,
     },
     /// `keys untrust` of this site's own key, which is always trusted.
-    #[error(
-        "{id} is this site's own signing key, which is always trusted and cannot be untrusted; \
-         to stop using it, make a new one with `attestoodle-backup keys generate --force`"
-    )]
     OwnKey {
         /// The key id of the site's key.
         id: String,
     },
     /// A file of the trust store is not a usable public key, or is named after another key.
-    #[error("trusted key file {}: {detail}; remove the file, or import the key again with its PEM text", path.display())]
     MalformedTrusted {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        detail: String,
+        problem: TrustedProblem,
     },
 }
 
-impl KeyError {
-    /// The message in the operator's language (messages that exist only in English are given
-    /// in English).
-    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
-        use crate::i18n::Lang;
+/// Why a text is not the PEM key that was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PemProblem {
+    /// The bytes are not text.
+    NotText,
+    /// There is no `-----BEGIN ...-----` line.
+    NoPemBlock,
+    /// A private key where a public key is asked for (its label).
+    PrivateKey(String),
+    /// A public key where the private key is asked for.
+    PublicKey,
+    /// Another kind of PEM block (its label).
+    OtherLabel(String),
+    /// The right kind of block, but damaged or of another algorithm than Ed25519.
+    Damaged,
+    /// 32 bytes that are not a point of the curve.
+    NotAPoint,
+}
+
+/// Why a file of the trust store cannot be used.
+#[derive(Debug)]
+pub enum TrustedProblem {
+    /// It is not a usable public key.
+    Key(Box<KeyError>),
+    /// It holds another key than its name says.
+    Misnamed {
+        /// The key id it holds.
+        id: String,
+    },
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl PemProblem {
+    /// What is wrong, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
         match (self, lang) {
-            (_, Lang::En) => self.to_string(),
-            (KeyError::MalformedPublic { detail_fr, .. }, Lang::Fr) => format!(
-                "ce n'est pas une clé publique Ed25519 au format PEM (`-----BEGIN PUBLIC \
-                 KEY-----`) : {detail_fr} ; demandez au signataire la clé publique de son site \
-                 (`attestoodle-backup keys export` la donne)"
+            (PemProblem::NotText, Lang::En) => {
+                "the file is not text (a PEM key is a few lines of ASCII)".to_owned()
+            }
+            (PemProblem::NotText, Lang::Fr) => {
+                "le fichier n'est pas du texte (une clé PEM tient en quelques lignes ASCII)"
+                    .to_owned()
+            }
+            (PemProblem::NoPemBlock, Lang::En) => {
+                "the file holds no PEM block (no `-----BEGIN ...-----` line)".to_owned()
+            }
+            (PemProblem::NoPemBlock, Lang::Fr) => {
+                "le fichier ne contient aucun bloc PEM (pas de ligne `-----BEGIN ...-----`)"
+                    .to_owned()
+            }
+            (PemProblem::PrivateKey(label), Lang::En) => format!(
+                "it is a private key ({label}): never give it away; give the public key that \
+                 `attestoodle-backup keys export` prints"
             ),
+            (PemProblem::PrivateKey(label), Lang::Fr) => format!(
+                "c'est une clé privée ({label}) : ne la donnez jamais ; donnez la clé publique \
+                 qu'affiche `attestoodle-backup keys export`"
+            ),
+            (PemProblem::PublicKey, Lang::En) => {
+                "it is a public key (PUBLIC KEY), which cannot sign".to_owned()
+            }
+            (PemProblem::PublicKey, Lang::Fr) => {
+                "c'est une clé publique (PUBLIC KEY), qui ne peut pas signer".to_owned()
+            }
+            (PemProblem::OtherLabel(label), Lang::En) => {
+                format!("it holds a {label} block, not a key of the kind asked for")
+            }
+            (PemProblem::OtherLabel(label), Lang::Fr) => {
+                format!("il contient un bloc {label}, pas une clé du genre demandé")
+            }
+            (PemProblem::Damaged, Lang::En) => {
+                "its key block is damaged or holds a key of another algorithm than Ed25519"
+                    .to_owned()
+            }
+            (PemProblem::Damaged, Lang::Fr) => {
+                "son bloc de clé est abîmé ou contient une clé d'un autre algorithme qu'Ed25519"
+                    .to_owned()
+            }
+            (PemProblem::NotAPoint, Lang::En) => {
+                "the 32 bytes are not a point of the Ed25519 curve".to_owned()
+            }
+            (PemProblem::NotAPoint, Lang::Fr) => {
+                "les 32 octets ne sont pas un point de la courbe Ed25519".to_owned()
+            }
+        }
+    }
+}
+
+impl KeyError {
+    /// The message in the operator's language: what is wrong, with which file, what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        const HINT_EN: &str = "create one with `attestoodle-backup keys generate`, or pass \
+             `--key PATH` to an Ed25519 key in PKCS#8 PEM form (such as one made by \
+             `openssl genpkey -algorithm ed25519`)";
+        const HINT_FR: &str = "créez-en une avec `attestoodle-backup keys generate`, ou \
+             indiquez `--key CHEMIN` vers une clé Ed25519 au format PKCS#8 PEM (comme celle que \
+             fait `openssl genpkey -algorithm ed25519`)";
+        use crate::i18n::io_reason;
+        match (self, lang) {
+            (KeyError::ReadPrivate { path, source }, Lang::En) => format!(
+                "cannot read the signing key {}: {}; {HINT_EN}",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::ReadPrivate { path, source }, Lang::Fr) => format!(
+                "impossible de lire la clé de signature {} : {} ; {HINT_FR}",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::MalformedPrivate { path, problem, .. }, Lang::En) => format!(
+                "{} is not an Ed25519 private key in PKCS#8 PEM form: {}; {HINT_EN}",
+                path.display(),
+                problem.localized(lang)
+            ),
+            (KeyError::MalformedPrivate { path, problem, .. }, Lang::Fr) => format!(
+                "{} n'est pas une clé privée Ed25519 au format PKCS#8 PEM : {} ; {HINT_FR}",
+                path.display(),
+                problem.localized(lang)
+            ),
+            (KeyError::AlreadyExists { path }, Lang::En) => format!(
+                "{} already exists: a signing key is never overwritten; use it as it is (`--key \
+                 {}`), or move it away first if you really mean to replace it",
+                path.display(),
+                path.display()
+            ),
+            (KeyError::AlreadyExists { path }, Lang::Fr) => format!(
+                "{} existe déjà : une clé de signature n'est jamais écrasée ; utilisez-la telle \
+                 quelle (`--key {}`), ou déplacez-la d'abord si vous voulez vraiment la remplacer",
+                path.display(),
+                path.display()
+            ),
+            (KeyError::Write { path, source }, Lang::En) => format!(
+                "cannot write {}: {}; check the directory's permissions or choose another place",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::Write { path, source }, Lang::Fr) => format!(
+                "impossible d'écrire {} : {} ; vérifiez les droits du dossier ou choisissez un \
+                 autre endroit",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::MalformedPublic { problem }, Lang::En) => format!(
+                "not an Ed25519 public key in PEM form (`-----BEGIN PUBLIC KEY-----`): {}; ask \
+                 the signer for the public key of their site (`attestoodle-backup keys export` \
+                 gives it)",
+                problem.localized(lang)
+            ),
+            (KeyError::MalformedPublic { problem }, Lang::Fr) => format!(
+                "ce n'est pas une clé publique Ed25519 au format PEM (`-----BEGIN PUBLIC \
+                 KEY-----`) : {} ; demandez au signataire la clé publique de son site \
+                 (`attestoodle-backup keys export` la donne)",
+                problem.localized(lang)
+            ),
+            (KeyError::WeakPublic, Lang::En) => "the public key is a small-order or \
+                 non-canonically encoded Ed25519 point, which \"verifies\" forged signatures; \
+                 such a key proves nothing and is refused"
+                .to_owned(),
             (KeyError::WeakPublic, Lang::Fr) => "la clé publique est un point Ed25519 d'ordre \
                 faible ou mal encodé, qui « vérifie » des signatures forgées ; une telle clé ne \
                 prouve rien et est refusée"
                 .to_owned(),
+            (KeyError::ReadTrustStore { path, source }, Lang::En) => format!(
+                "cannot read the trust store at {}: {}; check its permissions",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::ReadTrustStore { path, source }, Lang::Fr) => format!(
+                "impossible de lire le magasin des clés de confiance {} : {} ; vérifiez ses \
+                 droits",
+                path.display(),
+                io_reason(source, lang)
+            ),
+            (KeyError::NotTrusted { id }, Lang::En) => format!(
+                "no imported key has the id {id}; `attestoodle-backup keys list` shows the \
+                 trusted keys and their ids (16 lowercase hex digits)"
+            ),
             (KeyError::NotTrusted { id }, Lang::Fr) => format!(
                 "aucune clé importée n'a l'identifiant {id} ; `attestoodle-backup keys list` \
                  montre les clés de confiance et leurs identifiants (16 chiffres hexadécimaux \
                  en minuscules)"
+            ),
+            (KeyError::OwnKey { id }, Lang::En) => format!(
+                "{id} is this site's own signing key, which is always trusted and cannot be \
+                 untrusted; to stop using it, make a new one with `attestoodle-backup keys \
+                 generate --force`"
             ),
             (KeyError::OwnKey { id }, Lang::Fr) => format!(
                 "{id} est la clé de signature de ce site, toujours de confiance, qu'on ne peut \
                  pas retirer ; pour ne plus l'utiliser, créez-en une nouvelle avec \
                  `attestoodle-backup keys generate --force`"
             ),
-            _ => self.to_string(),
+            (KeyError::MalformedTrusted { path, problem }, Lang::En) => format!(
+                "trusted key file {}: {}; remove the file, or import the key again with its PEM \
+                 text",
+                path.display(),
+                match problem {
+                    TrustedProblem::Key(error) => error.localized(lang),
+                    TrustedProblem::Misnamed { id } => {
+                        format!("it holds the key {id}, so it must be named {id}.pem")
+                    }
+                }
+            ),
+            (KeyError::MalformedTrusted { path, problem }, Lang::Fr) => format!(
+                "fichier de clé de confiance {} : {} ; supprimez le fichier, ou importez de \
+                 nouveau la clé avec son texte PEM",
+                path.display(),
+                match problem {
+                    TrustedProblem::Key(error) => error.localized(lang),
+                    TrustedProblem::Misnamed { id } => {
+                        format!("il contient la clé {id}, il doit donc s'appeler {id}.pem")
+                    }
+                }
+            ),
+        }
+    }
+
+    /// The system's or the decoder's own words behind the message (`--verbose`).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            KeyError::ReadPrivate { source, .. }
+            | KeyError::Write { source, .. }
+            | KeyError::ReadTrustStore { source, .. } => Some(source.to_string()),
+            KeyError::MalformedPrivate { detail, .. } => Some(detail.clone()),
+            KeyError::MalformedTrusted {
+                problem: TrustedProblem::Key(error),
+                ..
+            } => error.detail(),
+            KeyError::AlreadyExists { .. }
+            | KeyError::MalformedPublic { .. }
+            | KeyError::WeakPublic
+            | KeyError::NotTrusted { .. }
+            | KeyError::OwnKey { .. }
+            | KeyError::MalformedTrusted { .. } => None,
         }
     }
 }
@@ -173,9 +360,7 @@ impl Trusted {
 /// [`KeyError::MalformedPublic`] when the bytes are not text.
 pub fn public_key_text(bytes: &[u8]) -> Result<&str, KeyError> {
     std::str::from_utf8(bytes).map_err(|_| KeyError::MalformedPublic {
-        detail: "the file is not text (a PEM key is a few lines of ASCII)".to_owned(),
-        detail_fr: "le fichier n'est pas du texte (une clé PEM tient en quelques lignes ASCII)"
-            .to_owned(),
+        problem: PemProblem::NotText,
     })
 }
 
@@ -207,8 +392,7 @@ pub(crate) fn key_id_of_bytes(bytes: &[u8; 32]) -> String {
 /// small-order or non-canonical one.
 pub fn public_key_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::MalformedPublic {
-        detail: "the 32 bytes are not a point of the Ed25519 curve".to_owned(),
-        detail_fr: "les 32 octets ne sont pas un point de la courbe Ed25519".to_owned(),
+        problem: PemProblem::NotAPoint,
     })?;
     if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
         return Err(KeyError::WeakPublic);
@@ -302,6 +486,12 @@ pub fn read_private_key(path: &Path) -> Result<SigningKey, KeyError> {
     })?;
     SigningKey::from_pkcs8_pem(&text).map_err(|error| KeyError::MalformedPrivate {
         path: path.to_owned(),
+        problem: match pem_label(&text) {
+            None => PemProblem::NoPemBlock,
+            Some("PRIVATE KEY") => PemProblem::Damaged,
+            Some("PUBLIC KEY") => PemProblem::PublicKey,
+            Some(label) => PemProblem::OtherLabel(label.to_owned()),
+        },
         detail: error.to_string(),
     })
 }
@@ -327,41 +517,24 @@ pub fn parse_public_key_pem(text: &str) -> Result<VerifyingKey, KeyError> {
     public_key_from_bytes(key.as_bytes())
 }
 
+/// The label of the first `-----BEGIN LABEL-----` line of a text, if it has one.
+fn pem_label(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix("-----BEGIN "))
+        .map(|rest| rest.trim_end_matches('-').trim())
+}
+
 /// Says, in the operator's words rather than the decoder's, why a text is not an Ed25519
 /// public key in PEM form.
 fn malformed_public_pem(text: &str) -> KeyError {
-    let label = text
-        .lines()
-        .map(str::trim)
-        .find_map(|line| line.strip_prefix("-----BEGIN "))
-        .map(|rest| rest.trim_end_matches('-').trim());
-    let (detail, detail_fr) = match label {
-        None => (
-            "the file holds no PEM block (no `-----BEGIN ...-----` line)".to_owned(),
-            "le fichier ne contient aucun bloc PEM (pas de ligne `-----BEGIN ...-----`)".to_owned(),
-        ),
-        Some(label) if label.contains("PRIVATE KEY") => (
-            format!(
-                "it is a private key ({label}): never give it away; give the public key that \
-                 `attestoodle-backup keys export` prints"
-            ),
-            format!(
-                "c'est une clé privée ({label}) : ne la donnez jamais ; donnez la clé publique \
-                 qu'affiche `attestoodle-backup keys export`"
-            ),
-        ),
-        Some("PUBLIC KEY") => (
-            "its PUBLIC KEY block is damaged or holds a key of another algorithm than Ed25519"
-                .to_owned(),
-            "son bloc PUBLIC KEY est abîmé ou contient une clé d'un autre algorithme qu'Ed25519"
-                .to_owned(),
-        ),
-        Some(label) => (
-            format!("it holds a {label}, not a PUBLIC KEY"),
-            format!("il contient un bloc {label}, pas une PUBLIC KEY"),
-        ),
+    let problem = match pem_label(text) {
+        None => PemProblem::NoPemBlock,
+        Some(label) if label.contains("PRIVATE KEY") => PemProblem::PrivateKey(label.to_owned()),
+        Some("PUBLIC KEY") => PemProblem::Damaged,
+        Some(label) => PemProblem::OtherLabel(label.to_owned()),
     };
-    KeyError::MalformedPublic { detail, detail_fr }
+    KeyError::MalformedPublic { problem }
 }
 
 /// The public keys this site trusts: a directory of `<key_id>.pem` files, plus the site's own
@@ -408,13 +581,13 @@ impl TrustStore {
             })?;
             let key = parse_public_key_pem(&text).map_err(|error| KeyError::MalformedTrusted {
                 path: path.clone(),
-                detail: error.to_string(),
+                problem: TrustedProblem::Key(Box::new(error)),
             })?;
             let id = key_id(&key);
             if path.file_stem().is_none_or(|stem| *stem != *id) {
                 return Err(KeyError::MalformedTrusted {
                     path,
-                    detail: format!("it holds the key {id}, so it must be named {id}.pem"),
+                    problem: TrustedProblem::Misnamed { id: id.clone() },
                 });
             }
             imported.push((id, key));
@@ -566,6 +739,127 @@ mod tests {
     use std::process::Command;
 
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn key_variant(error: &KeyError) -> usize {
+        match error {
+            KeyError::ReadPrivate { .. } => 0,
+            KeyError::MalformedPrivate { .. } => 1,
+            KeyError::AlreadyExists { .. } => 2,
+            KeyError::Write { .. } => 3,
+            KeyError::MalformedPublic { .. } => 4,
+            KeyError::WeakPublic => 5,
+            KeyError::ReadTrustStore { .. } => 6,
+            KeyError::NotTrusted { .. } => 7,
+            KeyError::OwnKey { .. } => 8,
+            KeyError::MalformedTrusted { .. } => 9,
+        }
+    }
+
+    // Issue 9, items 1 and 2: every key message exists in English and French, without the
+    // decoder's or the system's words.
+    #[test]
+    fn every_key_error_is_said_in_english_and_in_french() {
+        let path = || PathBuf::from("/etc/attestoodle/signing-key.pem");
+        let io = || io::Error::from(io::ErrorKind::PermissionDenied);
+        let problems = [
+            PemProblem::NotText,
+            PemProblem::NoPemBlock,
+            PemProblem::PrivateKey("PRIVATE KEY".to_owned()),
+            PemProblem::PublicKey,
+            PemProblem::OtherLabel("CERTIFICATE".to_owned()),
+            PemProblem::Damaged,
+            PemProblem::NotAPoint,
+        ];
+        let mut errors = vec![
+            KeyError::ReadPrivate {
+                path: path(),
+                source: io(),
+            },
+            KeyError::AlreadyExists { path: path() },
+            KeyError::Write {
+                path: path(),
+                source: io(),
+            },
+            KeyError::WeakPublic,
+            KeyError::ReadTrustStore {
+                path: path(),
+                source: io(),
+            },
+            KeyError::NotTrusted {
+                id: "3f2a9c0d11b2e4f7".to_owned(),
+            },
+            KeyError::OwnKey {
+                id: "3f2a9c0d11b2e4f7".to_owned(),
+            },
+            KeyError::MalformedTrusted {
+                path: path(),
+                problem: TrustedProblem::Misnamed {
+                    id: "3f2a9c0d11b2e4f7".to_owned(),
+                },
+            },
+            KeyError::MalformedTrusted {
+                path: path(),
+                problem: TrustedProblem::Key(Box::new(KeyError::WeakPublic)),
+            },
+        ];
+        for problem in &problems {
+            errors.push(KeyError::MalformedPrivate {
+                path: path(),
+                problem: problem.clone(),
+                detail: "PEM preamble contains invalid data (NUL byte)".to_owned(),
+            });
+            errors.push(KeyError::MalformedPublic {
+                problem: problem.clone(),
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(key_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..10).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains("os error") && !text.contains("NUL byte"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
+
+    // Issue 9, item 2: a text file that is not a key is said as such, not with the decoder's
+    // "NUL byte", which stays in the detail.
+    #[test]
+    fn a_text_file_given_as_the_private_key_holds_no_pem_block() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("notes.txt");
+        fs::write(&path, "hello world\n")?;
+        let error = read_private_key(&path)
+            .err()
+            .ok_or("a text file is not a key")?;
+        assert!(matches!(
+            &error,
+            KeyError::MalformedPrivate {
+                problem: PemProblem::NoPemBlock,
+                ..
+            }
+        ));
+        assert!(error.localized(Lang::Fr).contains("aucun bloc PEM"));
+        assert!(error.detail().is_some_and(|d| !d.is_empty()));
+        Ok(())
+    }
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -24,6 +24,7 @@
 use serde_json::{Map, Value};
 
 use crate::document::php_json;
+use crate::i18n::Lang;
 
 /// The `version` value of every legacy file.
 pub const VERSION: &str = "2019061667";
@@ -32,44 +33,26 @@ pub const VERSION: &str = "2019061667";
 const VERSION_NUMBER: f64 = 2_019_061_667.0;
 
 /// Why a legacy file cannot be read. Whatever the variant, reading changed nothing.
-#[derive(Debug, thiserror::Error)]
+///
+/// Every message is said in English and French by [`LegacyError::localized`] (one `match`);
+/// `Display` is the English one; the JSON parser's own words are in [`LegacyError::detail`].
+#[derive(Debug)]
 pub enum LegacyError {
     /// The bytes are not JSON as PHP's `json_decode` reads it.
-    #[error(
-        "the file is not valid JSON ({0}); give a training backup file, as written by \
-         attestoodle-backup or by the PHP plugin tool_save_attestoodle"
-    )]
     NotJson(php_json::DecodeError),
     /// The JSON text is not an object.
-    #[error(
-        "the file is JSON but not a training backup: its top level is {found}, where a backup \
-         has an object; give a training backup file"
-    )]
     NotAnObject {
-        /// What the top level is, in words.
-        found: String,
+        /// What the top level is.
+        found: Found,
     },
     /// The `version` member is not the legacy version.
-    #[error(
-        "unknown legacy backup version {found}: this reader knows only version \"2019061667\" \
-         of the PHP plugin tool_save_attestoodle; check that the file is a training backup"
-    )]
     UnknownVersion {
-        /// The `version` member as found, in words.
-        found: String,
+        /// The `version` member as found.
+        found: Found,
     },
     /// The file is the PHP plugin's report of a failed export, `{"version":…,"error":…}`.
-    #[error(
-        "the legacy backup holds no training: the PHP plugin's export failed with {0:?}; \
-         export the training again from a site where it exists"
-    )]
     ExportFailed(String),
     /// The stored checksum is not the one the content gives.
-    #[error(
-        "integrity check failed: the file's checksum is {expected} but its content gives \
-         {computed}, so the file was changed or damaged after the export; nothing was changed, \
-         use an intact copy of the backup"
-    )]
     IntegrityMismatch {
         /// The `integrity` member of the file.
         expected: String,
@@ -77,16 +60,241 @@ pub enum LegacyError {
         computed: String,
     },
     /// A member is missing or has a value of the wrong type.
-    #[error(
-        "malformed legacy backup: `{path}` {problem}; nothing was changed, use the file exactly \
-         as the PHP plugin wrote it, or export the training again"
-    )]
     Field {
         /// Where, for example `milestones[3].posr`.
         path: String,
-        /// What is wrong, for example "is missing".
-        problem: String,
+        /// What is wrong.
+        problem: FieldProblem,
     },
+}
+
+/// A JSON value found in a legacy file, as a message shows it (strings cut at 60 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as written.
+    Number(String),
+    /// A string, quoted (and cut).
+    String(String),
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+impl Found {
+    /// The value in words, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Found::Null, _) => "null".to_owned(),
+            (Found::Bool(flag), _) => flag.to_string(),
+            (Found::Number(number), Lang::En) => format!("the number {number}"),
+            (Found::Number(number), Lang::Fr) => format!("le nombre {number}"),
+            (Found::String(text), Lang::En) => format!("the string {text}"),
+            (Found::String(text), Lang::Fr) => format!("la chaîne {text}"),
+            (Found::Array, Lang::En) => "an array".to_owned(),
+            (Found::Array, Lang::Fr) => "un tableau".to_owned(),
+            (Found::Object, Lang::En) => "an object".to_owned(),
+            (Found::Object, Lang::Fr) => "un objet".to_owned(),
+        }
+    }
+}
+
+/// What is wrong with a member of a legacy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// The member is missing.
+    Missing,
+    /// The member has another type than the one the plugin writes.
+    ShouldBe {
+        /// What the plugin writes there.
+        expected: Shape,
+        /// What the file holds.
+        found: Found,
+    },
+}
+
+/// What the PHP plugin writes in a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// An object.
+    Object,
+    /// An object or `false`.
+    ObjectOrFalse,
+    /// An array.
+    Array,
+    /// A string.
+    String,
+    /// A string or null.
+    StringOrNull,
+    /// An integer written as a string.
+    IntegerString,
+    /// An integer number.
+    IntegerNumber,
+}
+
+impl Shape {
+    /// In words, in the operator's language.
+    pub fn localized(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Shape::Object, Lang::En) => "an object",
+            (Shape::Object, Lang::Fr) => "un objet",
+            (Shape::ObjectOrFalse, Lang::En) => "an object or false",
+            (Shape::ObjectOrFalse, Lang::Fr) => "un objet ou false",
+            (Shape::Array, Lang::En) => "an array",
+            (Shape::Array, Lang::Fr) => "un tableau",
+            (Shape::String, Lang::En) => "a string",
+            (Shape::String, Lang::Fr) => "une chaîne",
+            (Shape::StringOrNull, Lang::En) => "a string or null",
+            (Shape::StringOrNull, Lang::Fr) => "une chaîne ou null",
+            (Shape::IntegerString, Lang::En) => "an integer written as a string",
+            (Shape::IntegerString, Lang::Fr) => "un entier écrit comme une chaîne",
+            (Shape::IntegerNumber, Lang::En) => "an integer number",
+            (Shape::IntegerNumber, Lang::Fr) => "un nombre entier",
+        }
+    }
+}
+
+impl std::fmt::Display for LegacyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for LegacyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LegacyError::NotJson(error) => Some(error),
+            LegacyError::NotAnObject { .. }
+            | LegacyError::UnknownVersion { .. }
+            | LegacyError::ExportFailed(_)
+            | LegacyError::IntegrityMismatch { .. }
+            | LegacyError::Field { .. } => None,
+        }
+    }
+}
+
+impl LegacyError {
+    /// The message in the operator's language: what is wrong and what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (LegacyError::NotJson(php_json::DecodeError::Syntax(error)), Lang::En) => format!(
+                "the file is not valid JSON (line {}, column {}){}; give a training backup \
+                 file, as written by attestoodle-backup or by the PHP plugin \
+                 tool_save_attestoodle",
+                error.line(),
+                error.column(),
+                if error.is_eof() {
+                    ": it ends too early, it was cut short in a copy or a download"
+                } else {
+                    ""
+                }
+            ),
+            (LegacyError::NotJson(php_json::DecodeError::Syntax(error)), Lang::Fr) => format!(
+                "le fichier n'est pas du JSON valide (ligne {}, colonne {}){} ; donnez un \
+                 fichier de sauvegarde de formation, écrit par attestoodle-backup ou par le \
+                 plugin PHP tool_save_attestoodle",
+                error.line(),
+                error.column(),
+                if error.is_eof() {
+                    " : il s'arrête trop tôt, il a été tronqué lors d'une copie ou d'un \
+                     téléchargement"
+                } else {
+                    ""
+                }
+            ),
+            (LegacyError::NotJson(php_json::DecodeError::NulKey { key }), Lang::En) => format!(
+                "the file is not JSON as PHP reads it: the object key {key:?} starts with a NUL \
+                 character, which PHP refuses as a property name; the file was edited or damaged"
+            ),
+            (LegacyError::NotJson(php_json::DecodeError::NulKey { key }), Lang::Fr) => format!(
+                "le fichier n'est pas du JSON tel que PHP le lit : la clé d'objet {key:?} \
+                 commence par un caractère NUL, que PHP refuse comme nom de propriété ; le \
+                 fichier a été modifié ou abîmé"
+            ),
+            (LegacyError::NotAnObject { found }, Lang::En) => format!(
+                "the file is JSON but not a training backup: its top level is {}, where a backup \
+                 has an object; give a training backup file",
+                found.localized(lang)
+            ),
+            (LegacyError::NotAnObject { found }, Lang::Fr) => format!(
+                "le fichier est du JSON mais pas une sauvegarde de formation : son niveau \
+                 supérieur est {}, là où une sauvegarde a un objet ; donnez un fichier de \
+                 sauvegarde de formation",
+                found.localized(lang)
+            ),
+            (LegacyError::UnknownVersion { found }, Lang::En) => format!(
+                "unknown legacy backup version {}: this reader knows only version \"2019061667\" \
+                 of the PHP plugin tool_save_attestoodle; check that the file is a training \
+                 backup",
+                found.localized(lang)
+            ),
+            (LegacyError::UnknownVersion { found }, Lang::Fr) => format!(
+                "version d'ancienne sauvegarde inconnue ({}) : ce lecteur ne connaît que la \
+                 version \"2019061667\" du plugin PHP tool_save_attestoodle ; vérifiez que le \
+                 fichier est une sauvegarde de formation",
+                found.localized(lang)
+            ),
+            (LegacyError::ExportFailed(message), Lang::En) => format!(
+                "the legacy backup holds no training: the PHP plugin's export failed with \
+                 {message:?}; export the training again from a site where it exists"
+            ),
+            (LegacyError::ExportFailed(message), Lang::Fr) => format!(
+                "l'ancienne sauvegarde ne contient aucune formation : l'export du plugin PHP a \
+                 échoué avec le message {message:?} ; exportez de nouveau la formation depuis un \
+                 site où elle existe"
+            ),
+            (LegacyError::IntegrityMismatch { expected, computed }, Lang::En) => format!(
+                "integrity check failed: the file's checksum is {expected} but its content gives \
+                 {computed}, so the file was changed or damaged after the export; nothing was \
+                 changed, use an intact copy of the backup"
+            ),
+            (LegacyError::IntegrityMismatch { expected, computed }, Lang::Fr) => format!(
+                "contrôle d'intégrité échoué : la somme de contrôle du fichier est {expected} \
+                 mais son contenu donne {computed}, le fichier a donc été modifié ou abîmé après \
+                 l'export ; rien n'a été modifié, utilisez une copie intacte de la sauvegarde"
+            ),
+            (LegacyError::Field { path, problem }, Lang::En) => format!(
+                "malformed legacy backup: `{path}` {}; nothing was changed, use the file exactly \
+                 as the PHP plugin wrote it, or export the training again",
+                match problem {
+                    FieldProblem::Missing => "is missing".to_owned(),
+                    FieldProblem::ShouldBe { expected, found } => format!(
+                        "should be {} but is {}",
+                        expected.localized(lang),
+                        found.localized(lang)
+                    ),
+                }
+            ),
+            (LegacyError::Field { path, problem }, Lang::Fr) => format!(
+                "ancienne sauvegarde mal formée : `{path}` {} ; rien n'a été modifié, utilisez \
+                 le fichier tel que le plugin PHP l'a écrit, ou exportez de nouveau la formation",
+                match problem {
+                    FieldProblem::Missing => "manque".to_owned(),
+                    FieldProblem::ShouldBe { expected, found } => format!(
+                        "devrait être {} mais est {}",
+                        expected.localized(lang),
+                        found.localized(lang)
+                    ),
+                }
+            ),
+        }
+    }
+
+    /// The JSON parser's own words behind the message (`--verbose`), when there are some.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            LegacyError::NotJson(error) => Some(error.to_string()),
+            LegacyError::NotAnObject { .. }
+            | LegacyError::UnknownVersion { .. }
+            | LegacyError::ExportFailed(_)
+            | LegacyError::IntegrityMismatch { .. }
+            | LegacyError::Field { .. } => None,
+        }
+    }
 }
 
 /// The result of checking the `integrity` member of a legacy document.
@@ -318,7 +526,7 @@ pub fn from_value(value: Value) -> Result<LegacyFile, LegacyError> {
             return Err(LegacyError::IntegrityMismatch { expected, computed })
         }
         // Not reached: `integrity` was just found to be a string.
-        Integrity::Missing => return Err(top.problem("integrity", "is missing".to_owned())),
+        Integrity::Missing => return Err(top.problem("integrity", FieldProblem::Missing)),
     };
     Ok(LegacyFile {
         training: read_training(&top.row("training")?)?,
@@ -486,7 +694,7 @@ impl<'a> Row<'a> {
                 found: describe(other),
             }),
             other => Err(LegacyError::Field {
-                problem: format!("should be an object but is {}", describe(other)),
+                problem: should_be(Shape::Object, other),
                 path,
             }),
         }
@@ -500,7 +708,7 @@ impl<'a> Row<'a> {
         }
     }
 
-    fn problem(&self, key: &str, problem: String) -> LegacyError {
+    fn problem(&self, key: &str, problem: FieldProblem) -> LegacyError {
         LegacyError::Field {
             path: self.path_of(key),
             problem,
@@ -510,7 +718,7 @@ impl<'a> Row<'a> {
     fn get(&self, key: &str) -> Result<&'a Value, LegacyError> {
         self.members
             .get(key)
-            .ok_or_else(|| self.problem(key, "is missing".to_owned()))
+            .ok_or_else(|| self.problem(key, FieldProblem::Missing))
     }
 
     /// A member that must be an object.
@@ -527,10 +735,7 @@ impl<'a> Row<'a> {
         match self.get(key)? {
             Value::Bool(false) => Ok(None),
             value @ Value::Object(_) => read(&Row::new(self.path_of(key), value)?).map(Some),
-            other => Err(self.problem(
-                key,
-                format!("should be an object or false but is {}", describe(other)),
-            )),
+            other => Err(self.problem(key, should_be(Shape::ObjectOrFalse, other))),
         }
     }
 
@@ -541,10 +746,7 @@ impl<'a> Row<'a> {
         read: fn(&Row<'_>) -> Result<T, LegacyError>,
     ) -> Result<Vec<T>, LegacyError> {
         let Value::Array(items) = self.get(key)? else {
-            return Err(self.problem(
-                key,
-                format!("should be an array but is {}", describe(self.get(key)?)),
-            ));
+            return Err(self.problem(key, should_be(Shape::Array, self.get(key)?)));
         };
         items
             .iter()
@@ -557,10 +759,7 @@ impl<'a> Row<'a> {
     fn text(&self, key: &str) -> Result<String, LegacyError> {
         match self.get(key)? {
             Value::String(text) => Ok(text.clone()),
-            other => Err(self.problem(
-                key,
-                format!("should be a string but is {}", describe(other)),
-            )),
+            other => Err(self.problem(key, should_be(Shape::String, other))),
         }
     }
 
@@ -569,29 +768,16 @@ impl<'a> Row<'a> {
         match self.get(key)? {
             Value::Null => Ok(None),
             Value::String(text) => Ok(Some(text.clone())),
-            other => Err(self.problem(
-                key,
-                format!("should be a string or null but is {}", describe(other)),
-            )),
+            other => Err(self.problem(key, should_be(Shape::StringOrNull, other))),
         }
     }
 
     /// A database integer, which the plugin writes as a string of decimal digits.
     fn int(&self, key: &str) -> Result<i64, LegacyError> {
         match self.get(key)? {
-            Value::String(text) => parse_database_integer(text).ok_or_else(|| {
-                self.problem(
-                    key,
-                    format!("should be an integer written as a string but is {text:?}"),
-                )
-            }),
-            other => Err(self.problem(
-                key,
-                format!(
-                    "should be an integer written as a string but is {}",
-                    describe(other)
-                ),
-            )),
+            value @ Value::String(text) => parse_database_integer(text)
+                .ok_or_else(|| self.problem(key, should_be(Shape::IntegerString, value))),
+            other => Err(self.problem(key, should_be(Shape::IntegerString, other))),
         }
     }
 
@@ -606,12 +792,9 @@ impl<'a> Row<'a> {
     /// A JSON integer number (the plugin's computed `posr`).
     fn number(&self, key: &str) -> Result<i64, LegacyError> {
         let value = self.get(key)?;
-        value.as_i64().ok_or_else(|| {
-            self.problem(
-                key,
-                format!("should be an integer number but is {}", describe(value)),
-            )
-        })
+        value
+            .as_i64()
+            .ok_or_else(|| self.problem(key, should_be(Shape::IntegerNumber, value)))
     }
 }
 
@@ -625,25 +808,123 @@ fn parse_database_integer(text: &str) -> Option<i64> {
 }
 
 /// Describes a JSON value in a few words, for error messages.
-fn describe(value: &Value) -> String {
+fn describe(value: &Value) -> Found {
     const LONGEST: usize = 60;
     match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => format!("the number {number}"),
+        Value::Null => Found::Null,
+        Value::Bool(flag) => Found::Bool(*flag),
+        Value::Number(number) => Found::Number(number.to_string()),
         Value::String(text) if text.chars().count() > LONGEST => {
             let start: String = text.chars().take(LONGEST).collect();
-            format!("the string {start:?}…")
+            Found::String(format!("{start:?}…"))
         }
-        Value::String(text) => format!("the string {text:?}"),
-        Value::Array(_) => "an array".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
+        Value::String(text) => Found::String(format!("{text:?}")),
+        Value::Array(_) => Found::Array,
+        Value::Object(_) => Found::Object,
+    }
+}
+
+/// The problem of a member that holds `found` where the plugin writes `expected`.
+fn should_be(expected: Shape, found: &Value) -> FieldProblem {
+    FieldProblem::ShouldBe {
+        expected,
+        found: describe(found),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn legacy_variant(error: &LegacyError) -> usize {
+        match error {
+            LegacyError::NotJson(_) => 0,
+            LegacyError::NotAnObject { .. } => 1,
+            LegacyError::UnknownVersion { .. } => 2,
+            LegacyError::ExportFailed(_) => 3,
+            LegacyError::IntegrityMismatch { .. } => 4,
+            LegacyError::Field { .. } => 5,
+        }
+    }
+
+    // Issue 9, item 1: every reason a legacy file is refused exists in English and French.
+    #[test]
+    fn every_legacy_error_is_said_in_english_and_in_french() {
+        let mut errors = vec![
+            LegacyError::NotJson(php_json::decode(b"{\"a\": ").expect_err("cut short")),
+            LegacyError::NotJson(php_json::decode(b"nope").expect_err("not JSON")),
+            LegacyError::NotJson(php_json::DecodeError::NulKey {
+                key: "\u{0}a".to_owned(),
+            }),
+            LegacyError::ExportFailed("training not exist !".to_owned()),
+            LegacyError::IntegrityMismatch {
+                expected: "00".to_owned(),
+                computed: "11".to_owned(),
+            },
+            LegacyError::Field {
+                path: "milestones[0].posr".to_owned(),
+                problem: FieldProblem::Missing,
+            },
+        ];
+        let found = [
+            Found::Null,
+            Found::Bool(true),
+            Found::Number("3".to_owned()),
+            Found::String("\"x\"".to_owned()),
+            Found::Array,
+            Found::Object,
+        ];
+        for found in &found {
+            errors.push(LegacyError::NotAnObject {
+                found: found.clone(),
+            });
+            errors.push(LegacyError::UnknownVersion {
+                found: found.clone(),
+            });
+        }
+        for expected in [
+            Shape::Object,
+            Shape::ObjectOrFalse,
+            Shape::Array,
+            Shape::String,
+            Shape::StringOrNull,
+            Shape::IntegerString,
+            Shape::IntegerNumber,
+        ] {
+            errors.push(LegacyError::Field {
+                path: "training.id".to_owned(),
+                problem: FieldProblem::ShouldBe {
+                    expected,
+                    found: Found::Null,
+                },
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(legacy_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..6).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains(" at line ") && !text.contains("EOF"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
 
     const SIMPLE: &[u8] = include_bytes!(concat!(
         env!("CARGO_MANIFEST_DIR"),

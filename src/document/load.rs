@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::legacy::{self, LegacyError, LegacyFile};
 use super::php_json;
 use super::v2::{self, Document, DocumentError};
+use crate::i18n::Lang;
 
 /// A backup as read from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,14 +25,12 @@ pub enum Backup {
 }
 
 /// Why a backup file cannot be read.
-#[derive(Debug, thiserror::Error)]
+///
+/// Every message is said in English and French by [`LoadError::localized`]; `Display` is the
+/// English one; the system's or the parser's own words are in [`LoadError::detail`].
+#[derive(Debug)]
 pub enum LoadError {
     /// The file cannot be opened or read (missing, a directory, no permission).
-    #[error(
-        "cannot read {}: {}; check the path and its permissions",
-        path.display(),
-        io_reason(path, source, crate::i18n::Lang::En)
-    )]
     Read {
         /// The path given.
         path: PathBuf,
@@ -39,11 +38,25 @@ pub enum LoadError {
         source: io::Error,
     },
     /// The file is not a format-2 document (nor a legacy file), or is over the size limit.
-    #[error(transparent)]
     Document(DocumentError),
     /// The file is a legacy file that cannot be read: failed export, wrong checksum, malformed.
-    #[error(transparent)]
     Legacy(LegacyError),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Read { source, .. } => Some(source),
+            LoadError::Document(error) => Some(error),
+            LoadError::Legacy(error) => Some(error),
+        }
+    }
 }
 
 impl LoadError {
@@ -52,46 +65,43 @@ impl LoadError {
         matches!(self, LoadError::Read { .. })
     }
 
-    /// The message in the operator's language (messages that exist only in English are given in
-    /// English).
-    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
+    /// The message in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
         match (self, lang) {
-            (LoadError::Read { path, source }, crate::i18n::Lang::Fr) => format!(
+            (LoadError::Read { path, source }, Lang::En) => format!(
+                "cannot read {}: {}; check the path and its permissions",
+                path.display(),
+                io_reason(path, source, lang)
+            ),
+            (LoadError::Read { path, source }, Lang::Fr) => format!(
                 "impossible de lire {} : {} ; vérifiez le chemin et ses droits",
                 path.display(),
                 io_reason(path, source, lang)
             ),
-            (LoadError::Document(error), _) => error.localized(lang),
-            _ => self.to_string(),
+            (LoadError::Document(error), lang) => error.localized(lang),
+            (LoadError::Legacy(error), lang) => error.localized(lang),
+        }
+    }
+
+    /// The system's or the parser's own words behind the message (`--verbose`).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            LoadError::Read { source, .. } => Some(source.to_string()),
+            LoadError::Document(error) => error.detail(),
+            LoadError::Legacy(error) => error.detail(),
         }
     }
 }
 
 /// Why a file cannot be read, in the operator's words (not the system's `os error` text).
-fn io_reason(path: &Path, error: &io::Error, lang: crate::i18n::Lang) -> String {
-    use crate::i18n::Lang;
-    let text = |en: &str, fr: &str| lang.pick(en, fr).to_owned();
+fn io_reason(path: &Path, error: &io::Error, lang: Lang) -> &'static str {
     if path.is_dir() {
-        return text(
+        return lang.pick(
             "it is a directory, not a file",
             "c'est un dossier, pas un fichier",
         );
     }
-    match error.kind() {
-        io::ErrorKind::NotFound => text("there is no such file", "ce fichier n'existe pas"),
-        io::ErrorKind::PermissionDenied => text(
-            "reading it is not permitted",
-            "la lecture n'est pas permise",
-        ),
-        io::ErrorKind::InvalidData => text(
-            "its content cannot be read",
-            "son contenu ne peut pas être lu",
-        ),
-        kind => match lang {
-            Lang::En => format!("the system reports: {kind}"),
-            Lang::Fr => format!("erreur du système ({kind})"),
-        },
-    }
+    crate::i18n::io_reason(error, lang)
 }
 
 /// Reads the backup file at `path`, refusing it before reading it whole when it is larger than
@@ -154,6 +164,34 @@ pub fn load_bytes(bytes: &[u8], max_size: u64) -> Result<Backup, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every reason a backup cannot be loaded exists in English and French.
+    #[test]
+    fn every_load_error_is_said_in_english_and_in_french() {
+        let errors = [
+            LoadError::Read {
+                path: PathBuf::from("/nowhere/backup.json"),
+                source: io::Error::from(io::ErrorKind::NotFound),
+            },
+            LoadError::Document(DocumentError::TooLarge { size: 2, limit: 1 }),
+            LoadError::Legacy(LegacyError::ExportFailed("training not exist !".to_owned())),
+        ];
+        for error in &errors {
+            // A new variant is a compile error here.
+            match error {
+                LoadError::Read { .. } | LoadError::Document(_) | LoadError::Legacy(_) => {}
+            }
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!fr.contains("os error"), "{fr}");
+            two_texts(en, fr);
+        }
+    }
 
     const SIMPLE: &[u8] = include_bytes!("../../tests/vectors/legacy-simple.json");
     const TAMPERED: &[u8] = include_bytes!("../../tests/vectors/legacy-tampered.json");

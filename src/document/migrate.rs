@@ -35,7 +35,8 @@ pub struct Migrated {
     pub notes: Vec<Note>,
 }
 
-/// One thing the operator should know about a conversion, with a stable code.
+/// One thing the operator should know about a conversion, with a stable code: the code and
+/// the texts of a [`NoteKind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// A stable code, such as `legacy-position-unknown` (README lists them).
@@ -46,6 +47,346 @@ pub struct Note {
     pub fr: String,
 }
 
+/// A milestone as a note names it: its name and its activity's id on the source site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneLabel {
+    /// The milestone's name, when the file has one.
+    pub name: Option<String>,
+    /// The course module id on the source site.
+    pub cmid: i64,
+}
+
+impl MilestoneLabel {
+    fn of(milestone: &legacy::Milestone) -> MilestoneLabel {
+        MilestoneLabel {
+            name: milestone.name.clone(),
+            cmid: milestone.moduleid,
+        }
+    }
+
+    /// In the operator's language, as the subject of a sentence.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (&self.name, lang) {
+            (Some(name), Lang::En) => format!("milestone {name:?} (cmid {})", self.cmid),
+            (Some(name), Lang::Fr) => format!("le jalon « {name} » (cmid {})", self.cmid),
+            (None, Lang::En) => format!("the milestone of cmid {}", self.cmid),
+            (None, Lang::Fr) => format!("le jalon du cmid {}", self.cmid),
+        }
+    }
+}
+
+/// What a conversion could not carry; its code and texts are one `match` each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoteKind {
+    /// The training's name is null.
+    NullTrainingName,
+    /// No milestone can be placed.
+    EmptyTraining,
+    /// The training has no template.
+    NoTemplate,
+    /// A milestone whose course was deleted.
+    CourseUnknown {
+        /// The milestone.
+        milestone: MilestoneLabel,
+    },
+    /// A milestone in no section.
+    PositionUnknown {
+        /// The milestone.
+        milestone: MilestoneLabel,
+        /// Its course.
+        course: String,
+    },
+    /// A second milestone at the same place.
+    DuplicateMilestone {
+        /// The milestone.
+        milestone: MilestoneLabel,
+        /// Its course.
+        course: String,
+        /// Its section.
+        section: i64,
+        /// Its position.
+        position: i64,
+    },
+    /// A milestone without a name.
+    NullName {
+        /// Its course.
+        course: String,
+        /// Its section.
+        section: i64,
+        /// Its position.
+        position: i64,
+    },
+    /// A learner without an email.
+    LearnerNoEmail {
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// A learner whose account was deleted.
+    DeletedLearner {
+        /// The user id on the source site.
+        user: i64,
+        /// Moodle's placeholder email.
+        email: String,
+    },
+    /// A second learner row for an email.
+    DuplicateLearner {
+        /// The email.
+        email: String,
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// Certificate settings of a user who is not a kept learner.
+    StyleOrphan {
+        /// The user id on the source site.
+        user: i64,
+    },
+    /// A second row of certificate settings.
+    StyleDuplicate {
+        /// The learner's email.
+        email: String,
+    },
+    /// An exclusion kept with the training's template.
+    StyleExclusionKept {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+        /// The training's template.
+        training_template: String,
+    },
+    /// An exclusion that cannot be kept.
+    StyleExclusionDropped {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+    },
+    /// Certificate settings with a template the file does not carry.
+    StyleDropped {
+        /// The learner's email.
+        email: String,
+        /// The template id of the legacy file.
+        template_id: i64,
+    },
+}
+
+impl NoteKind {
+    /// The stable code (README).
+    pub fn code(&self) -> &'static str {
+        match self {
+            NoteKind::NullTrainingName => "legacy-null-training-name",
+            NoteKind::EmptyTraining => "legacy-empty-training",
+            NoteKind::NoTemplate => "legacy-no-template",
+            NoteKind::CourseUnknown { .. } => "legacy-course-unknown",
+            NoteKind::PositionUnknown { .. } => "legacy-position-unknown",
+            NoteKind::DuplicateMilestone { .. } => "legacy-duplicate-milestone",
+            NoteKind::NullName { .. } => "legacy-null-name",
+            NoteKind::LearnerNoEmail { .. } => "legacy-learner-no-email",
+            NoteKind::DeletedLearner { .. } => "legacy-deleted-learner",
+            NoteKind::DuplicateLearner { .. } => "legacy-duplicate-learner",
+            NoteKind::StyleOrphan { .. } => "legacy-style-orphan",
+            NoteKind::StyleDuplicate { .. } => "legacy-style-duplicate",
+            NoteKind::StyleExclusionKept { .. } => "legacy-style-exclusion-kept",
+            NoteKind::StyleExclusionDropped { .. } | NoteKind::StyleDropped { .. } => {
+                "legacy-style-dropped"
+            }
+        }
+    }
+
+    /// The note in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (NoteKind::NullTrainingName, Lang::En) => "the training has no name (null in the \
+                 legacy file): it is written with an empty name, so give one with --name when \
+                 you restore it"
+                .to_owned(),
+            (NoteKind::NullTrainingName, Lang::Fr) => "la formation n'a pas de nom (null dans \
+                 l'ancien fichier) : elle est écrite avec un nom vide, donnez-en un avec --name \
+                 lors de la restauration"
+                .to_owned(),
+            (NoteKind::EmptyTraining, Lang::En) => "the training has no milestone that can be \
+                 placed: the converted file credits no activity"
+                .to_owned(),
+            (NoteKind::EmptyTraining, Lang::Fr) => "la formation n'a aucun jalon localisable : \
+                 le fichier converti ne crédite aucune activité"
+                .to_owned(),
+            (NoteKind::NoTemplate, Lang::En) => "the training has no certificate template in \
+                 the legacy file (`relationtemplate` or `template` is false): it is converted \
+                 without one"
+                .to_owned(),
+            (NoteKind::NoTemplate, Lang::Fr) => "la formation n'a pas de modèle d'attestation \
+                 dans l'ancien fichier (`relationtemplate` ou `template` vaut false) : elle est \
+                 convertie sans modèle"
+                .to_owned(),
+            (NoteKind::CourseUnknown { milestone }, Lang::En) => format!(
+                "{} is dropped: its course was deleted before the export (no course short name \
+                 in the legacy file)",
+                milestone.localized(lang)
+            ),
+            (NoteKind::CourseUnknown { milestone }, Lang::Fr) => format!(
+                "{} est abandonné : son cours avait été supprimé avant l'export (pas de nom \
+                 abrégé de cours dans l'ancien fichier)",
+                milestone.localized(lang)
+            ),
+            (NoteKind::PositionUnknown { milestone, course }, Lang::En) => format!(
+                "{} in course {course:?} is dropped: the activity was in no section of the \
+                 course when the legacy file was made, so it cannot be placed",
+                milestone.localized(lang)
+            ),
+            (NoteKind::PositionUnknown { milestone, course }, Lang::Fr) => format!(
+                "{} du cours « {course} » est abandonné : l'activité n'était dans aucune \
+                 section du cours lors de l'export, elle ne peut pas être localisée",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::DuplicateMilestone {
+                    milestone,
+                    course,
+                    section,
+                    position,
+                },
+                Lang::En,
+            ) => format!(
+                "{} is dropped: another milestone of the file is at the same place (course \
+                 {course:?}, section {section}, position {position}), and the first one is kept",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::DuplicateMilestone {
+                    milestone,
+                    course,
+                    section,
+                    position,
+                },
+                Lang::Fr,
+            ) => format!(
+                "{} est abandonné : un autre jalon du fichier est au même endroit (cours \
+                 « {course} », section {section}, position {position}), le premier est gardé",
+                milestone.localized(lang)
+            ),
+            (
+                NoteKind::NullName {
+                    course,
+                    section,
+                    position,
+                },
+                Lang::En,
+            ) => format!(
+                "the milestone at course {course:?}, section {section}, position {position} has \
+                 no name in the legacy file: a restore cannot check that the activity found \
+                 there is the right one"
+            ),
+            (
+                NoteKind::NullName {
+                    course,
+                    section,
+                    position,
+                },
+                Lang::Fr,
+            ) => format!(
+                "le jalon du cours « {course} », section {section}, position {position} n'a pas \
+                 de nom dans l'ancien fichier : une restauration ne pourra pas vérifier que \
+                 l'activité trouvée à cet endroit est la bonne"
+            ),
+            (NoteKind::LearnerNoEmail { user }, Lang::En) => format!(
+                "the learner of user id {user} is dropped: the legacy file has no email for them \
+                 (their account was missing at export time)"
+            ),
+            (NoteKind::LearnerNoEmail { user }, Lang::Fr) => format!(
+                "l'apprenant d'identifiant {user} est abandonné : l'ancien fichier n'a pas son \
+                 adresse e-mail (son compte manquait lors de l'export)"
+            ),
+            (NoteKind::DeletedLearner { user, email }, Lang::En) => format!(
+                "the learner of user id {user} is dropped: their email {email:?} is Moodle's \
+                 placeholder for a deleted account"
+            ),
+            (NoteKind::DeletedLearner { user, email }, Lang::Fr) => format!(
+                "l'apprenant d'identifiant {user} est abandonné : son adresse « {email} » est \
+                 celle que Moodle donne à un compte supprimé"
+            ),
+            (NoteKind::DuplicateLearner { email, user }, Lang::En) => format!(
+                "a second learner row for {email:?} (user id {user}) is dropped; the first one \
+                 is kept"
+            ),
+            (NoteKind::DuplicateLearner { email, user }, Lang::Fr) => format!(
+                "une deuxième ligne d'apprenant pour « {email} » (identifiant {user}) est \
+                 abandonnée ; la première est gardée"
+            ),
+            (NoteKind::StyleOrphan { user }, Lang::En) => format!(
+                "the certificate settings of user id {user} are dropped: that user is not a \
+                 learner kept in the file"
+            ),
+            (NoteKind::StyleOrphan { user }, Lang::Fr) => format!(
+                "les réglages d'attestation de l'utilisateur d'identifiant {user} sont \
+                 abandonnés : cet utilisateur n'est pas un apprenant gardé dans le fichier"
+            ),
+            (NoteKind::StyleDuplicate { email }, Lang::En) => format!(
+                "a second row of certificate settings for {email:?} is dropped; the first one \
+                 is kept"
+            ),
+            (NoteKind::StyleDuplicate { email }, Lang::Fr) => format!(
+                "une deuxième ligne de réglages d'attestation pour « {email} » est abandonnée ; \
+                 la première est gardée"
+            ),
+            (
+                NoteKind::StyleExclusionKept {
+                    email,
+                    template_id,
+                    training_template,
+                },
+                Lang::En,
+            ) => format!(
+                "{email:?} is excluded from certificates with template id {template_id}, which \
+                 is not in the legacy file: the exclusion is kept with the training's template \
+                 {training_template:?}"
+            ),
+            (
+                NoteKind::StyleExclusionKept {
+                    email,
+                    template_id,
+                    training_template,
+                },
+                Lang::Fr,
+            ) => format!(
+                "« {email} » est exclu des attestations avec le modèle d'identifiant \
+                 {template_id}, absent de l'ancien fichier : l'exclusion est gardée avec le \
+                 modèle de la formation « {training_template} »"
+            ),
+            (NoteKind::StyleExclusionDropped { email, template_id }, Lang::En) => format!(
+                "the exclusion of {email:?} from certificates is dropped: it uses template id \
+                 {template_id}, which is not in the legacy file, and the training has no \
+                 template to keep it with; exclude the learner again after the restore"
+            ),
+            (NoteKind::StyleExclusionDropped { email, template_id }, Lang::Fr) => format!(
+                "l'exclusion de « {email} » des attestations est abandonnée : elle utilise le \
+                 modèle d'identifiant {template_id}, absent de l'ancien fichier, et la formation \
+                 n'a pas de modèle pour la garder ; excluez de nouveau l'apprenant après la \
+                 restauration"
+            ),
+            (NoteKind::StyleDropped { email, template_id }, Lang::En) => format!(
+                "the certificate settings of {email:?} are dropped: they use template id \
+                 {template_id}, which is not in the legacy file; the learner gets the training's \
+                 template"
+            ),
+            (NoteKind::StyleDropped { email, template_id }, Lang::Fr) => format!(
+                "les réglages d'attestation de « {email} » sont abandonnés : ils utilisent le \
+                 modèle d'identifiant {template_id}, absent de l'ancien fichier ; l'apprenant \
+                 aura le modèle de la formation"
+            ),
+        }
+    }
+}
+
+impl From<NoteKind> for Note {
+    fn from(kind: NoteKind) -> Note {
+        Note {
+            code: kind.code(),
+            en: kind.localized(Lang::En),
+            fr: kind.localized(Lang::Fr),
+        }
+    }
+}
+
 impl Note {
     /// The note in the operator's language.
     pub fn text(&self, lang: Lang) -> &str {
@@ -54,13 +395,12 @@ impl Note {
 }
 
 /// Why a legacy file cannot be converted, although its checksum is right.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Every message is said in English and French by [`MigrateError::localized`] (one `match`);
+/// `Display` is the English one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrateError {
     /// A value that must not be negative is (DECISIONS 12).
-    #[error(
-        "the legacy file's `{path}` is {value}, but it cannot be negative; the file was made by \
-         a damaged site or edited: export the training again"
-    )]
     Negative {
         /// Where, for example `milestones[2].creditedtime`.
         path: String,
@@ -69,8 +409,46 @@ pub enum MigrateError {
     },
     /// The converted document breaks a rule of format 2 (for example text holding U+0000, or an
     /// integer beyond 2^53 − 1).
-    #[error("the legacy file cannot become a version 2 document: {0}")]
     Invalid(DocumentError),
+}
+
+impl std::fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for MigrateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MigrateError::Negative { .. } => None,
+            MigrateError::Invalid(error) => Some(error),
+        }
+    }
+}
+
+impl MigrateError {
+    /// The message in the operator's language: what cannot be converted and what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (MigrateError::Negative { path, value }, Lang::En) => format!(
+                "the legacy file's `{path}` is {value}, but it cannot be negative; the file was \
+                 made by a damaged site or edited: export the training again"
+            ),
+            (MigrateError::Negative { path, value }, Lang::Fr) => format!(
+                "`{path}` vaut {value} dans l'ancien fichier, mais ne peut pas être négatif ; le \
+                 fichier vient d'un site abîmé ou a été modifié : exportez de nouveau la formation"
+            ),
+            (MigrateError::Invalid(error), Lang::En) => format!(
+                "the legacy file cannot become a version 2 document: {}",
+                error.localized(lang)
+            ),
+            (MigrateError::Invalid(error), Lang::Fr) => format!(
+                "l'ancien fichier ne peut pas devenir un document de version 2 : {}",
+                error.localized(lang)
+            ),
+        }
+    }
 }
 
 /// Maps a legacy file to a format-2 document, with `created` set to now; see
@@ -103,43 +481,19 @@ pub fn legacy_to_v2_at(
     let name = match &training.name {
         Some(name) => name.clone(),
         None => {
-            notes.push(note(
-                "legacy-null-training-name",
-                "the training has no name (null in the legacy file): it is written with an \
-                 empty name, so give one with --name when you restore it"
-                    .to_owned(),
-                "la formation n'a pas de nom (null dans l'ancien fichier) : elle est écrite avec \
-                 un nom vide, donnez-en un avec --name lors de la restauration"
-                    .to_owned(),
-            ));
+            notes.push(NoteKind::NullTrainingName.into());
             String::new()
         }
     };
     let milestones = milestones(file, &mut notes)?;
     if milestones.is_empty() {
-        notes.push(note(
-            "legacy-empty-training",
-            "the training has no milestone that can be placed: the converted file credits no \
-             activity"
-                .to_owned(),
-            "la formation n'a aucun jalon localisable : le fichier converti ne crédite aucune \
-             activité"
-                .to_owned(),
-        ));
+        notes.push(NoteKind::EmptyTraining.into());
     }
     let template = file.template.as_ref();
     let training_template = match (&file.relationtemplate, template) {
         (Some(_), Some(template)) => Some(template.name.clone()),
         _ => {
-            notes.push(note(
-                "legacy-no-template",
-                "the training has no certificate template in the legacy file \
-                 (`relationtemplate` or `template` is false): it is converted without one"
-                    .to_owned(),
-                "la formation n'a pas de modèle d'attestation dans l'ancien fichier \
-                 (`relationtemplate` ou `template` vaut false) : elle est convertie sans modèle"
-                    .to_owned(),
-            ));
+            notes.push(NoteKind::NoTemplate.into());
             None
         }
     };
@@ -206,10 +560,6 @@ pub fn legacy_to_v2_at(
     Ok(Migrated { document, notes })
 }
 
-fn note(code: &'static str, en: String, fr: String) -> Note {
-    Note { code, en, fr }
-}
-
 fn not_negative(path: impl Into<String>, value: i64) -> Result<(), MigrateError> {
     if value < 0 {
         return Err(MigrateError::Negative {
@@ -218,20 +568,6 @@ fn not_negative(path: impl Into<String>, value: i64) -> Result<(), MigrateError>
         });
     }
     Ok(())
-}
-
-/// How a milestone is named in a note: its name and its activity's id on the source site.
-fn milestone_label(milestone: &legacy::Milestone) -> (String, String) {
-    match &milestone.name {
-        Some(name) => (
-            format!("milestone {name:?} (cmid {})", milestone.moduleid),
-            format!("le jalon « {name} » (cmid {})", milestone.moduleid),
-        ),
-        None => (
-            format!("the milestone of cmid {}", milestone.moduleid),
-            format!("le jalon du cmid {}", milestone.moduleid),
-        ),
-    }
 }
 
 fn milestones(
@@ -250,33 +586,23 @@ fn milestones(
         if milestone.posr < -1 {
             not_negative(format!("milestones[{i}].posr"), milestone.posr)?;
         }
-        let (en, fr) = milestone_label(milestone);
         let Some(course) = &milestone.course_shortname else {
-            notes.push(note(
-                "legacy-course-unknown",
-                format!(
-                    "{en} is dropped: its course was deleted before the export (no course short \
-                     name in the legacy file)"
-                ),
-                format!(
-                    "{fr} est abandonné : son cours avait été supprimé avant l'export (pas de nom \
-                     abrégé de cours dans l'ancien fichier)"
-                ),
-            ));
+            notes.push(
+                NoteKind::CourseUnknown {
+                    milestone: MilestoneLabel::of(milestone),
+                }
+                .into(),
+            );
             continue;
         };
         let (Some(section), 0..) = (milestone.section, milestone.posr) else {
-            notes.push(note(
-                "legacy-position-unknown",
-                format!(
-                    "{en} in course {course:?} is dropped: the activity was in no section of the \
-                     course when the legacy file was made, so it cannot be placed"
-                ),
-                format!(
-                    "{fr} du cours « {course} » est abandonné : l'activité n'était dans aucune \
-                     section du cours lors de l'export, elle ne peut pas être localisée"
-                ),
-            ));
+            notes.push(
+                NoteKind::PositionUnknown {
+                    milestone: MilestoneLabel::of(milestone),
+                    course: course.clone(),
+                }
+                .into(),
+            );
             continue;
         };
         let position = milestone.posr;
@@ -284,34 +610,26 @@ fn milestones(
             .iter()
             .any(|m| m.course == *course && m.section == section && m.position == position)
         {
-            notes.push(note(
-                "legacy-duplicate-milestone",
-                format!(
-                    "{en} is dropped: another milestone of the file is at the same place \
-                     (course {course:?}, section {section}, position {position}), and the first \
-                     one is kept"
-                ),
-                format!(
-                    "{fr} est abandonné : un autre jalon du fichier est au même endroit (cours \
-                     « {course} », section {section}, position {position}), le premier est gardé"
-                ),
-            ));
+            notes.push(
+                NoteKind::DuplicateMilestone {
+                    milestone: MilestoneLabel::of(milestone),
+                    course: course.clone(),
+                    section,
+                    position,
+                }
+                .into(),
+            );
             continue;
         }
         if milestone.name.is_none() {
-            notes.push(note(
-                "legacy-null-name",
-                format!(
-                    "the milestone at course {course:?}, section {section}, position {position} \
-                     has no name in the legacy file: a restore cannot check that the activity \
-                     found there is the right one"
-                ),
-                format!(
-                    "le jalon du cours « {course} », section {section}, position {position} n'a \
-                     pas de nom dans l'ancien fichier : une restauration ne pourra pas vérifier \
-                     que l'activité trouvée à cet endroit est la bonne"
-                ),
-            ));
+            notes.push(
+                NoteKind::NullName {
+                    course: course.clone(),
+                    section,
+                    position,
+                }
+                .into(),
+            );
         }
         out.push(v2::Milestone {
             course: course.clone(),
@@ -344,31 +662,17 @@ fn learners(file: &LegacyFile, notes: &mut Vec<Note>) -> (Vec<v2::Learner>, Vec<
         let user = learner.userid;
         let email = match learner.email.as_deref() {
             None | Some("") => {
-                notes.push(note(
-                    "legacy-learner-no-email",
-                    format!(
-                        "the learner of user id {user} is dropped: the legacy file has no email \
-                         for them (their account was missing at export time)"
-                    ),
-                    format!(
-                        "l'apprenant d'identifiant {user} est abandonné : l'ancien fichier n'a \
-                         pas son adresse e-mail (son compte manquait lors de l'export)"
-                    ),
-                ));
+                notes.push(NoteKind::LearnerNoEmail { user }.into());
                 continue;
             }
             Some(email) if is_deleted_placeholder(email) => {
-                notes.push(note(
-                    "legacy-deleted-learner",
-                    format!(
-                        "the learner of user id {user} is dropped: their email {email:?} is \
-                         Moodle's placeholder for a deleted account"
-                    ),
-                    format!(
-                        "l'apprenant d'identifiant {user} est abandonné : son adresse « {email} » \
-                         est celle que Moodle donne à un compte supprimé"
-                    ),
-                ));
+                notes.push(
+                    NoteKind::DeletedLearner {
+                        user,
+                        email: email.to_owned(),
+                    }
+                    .into(),
+                );
                 continue;
             }
             Some(email) => email,
@@ -377,17 +681,13 @@ fn learners(file: &LegacyFile, notes: &mut Vec<Note>) -> (Vec<v2::Learner>, Vec<
             .iter()
             .any(|(id, known)| *id == user || known == email)
         {
-            notes.push(note(
-                "legacy-duplicate-learner",
-                format!(
-                    "a second learner row for {email:?} (user id {user}) is dropped; the first \
-                     one is kept"
-                ),
-                format!(
-                    "une deuxième ligne d'apprenant pour « {email} » (identifiant {user}) est \
-                     abandonnée ; la première est gardée"
-                ),
-            ));
+            notes.push(
+                NoteKind::DuplicateLearner {
+                    email: email.to_owned(),
+                    user,
+                }
+                .into(),
+            );
             continue;
         }
         emails.push((user, email.to_owned()));
@@ -414,31 +714,16 @@ fn learner_styles(
     for style in &file.templateusers {
         let user = style.userid;
         let Some((_, email)) = emails.iter().find(|(id, _)| *id == user) else {
-            notes.push(note(
-                "legacy-style-orphan",
-                format!(
-                    "the certificate settings of user id {user} are dropped: that user is not a \
-                     learner kept in the file"
-                ),
-                format!(
-                    "les réglages d'attestation de l'utilisateur d'identifiant {user} sont \
-                     abandonnés : cet utilisateur n'est pas un apprenant gardé dans le fichier"
-                ),
-            ));
+            notes.push(NoteKind::StyleOrphan { user }.into());
             continue;
         };
         if done.contains(&user) {
-            notes.push(note(
-                "legacy-style-duplicate",
-                format!(
-                    "a second row of certificate settings for {email:?} is dropped; the first \
-                     one is kept"
-                ),
-                format!(
-                    "une deuxième ligne de réglages d'attestation pour « {email} » est \
-                     abandonnée ; la première est gardée"
-                ),
-            ));
+            notes.push(
+                NoteKind::StyleDuplicate {
+                    email: email.clone(),
+                }
+                .into(),
+            );
             continue;
         }
         let file_template = file
@@ -448,55 +733,30 @@ fn learner_styles(
         let template = match (file_template, style.enablecertificate, training_template) {
             (Some(template), _, _) => template.name.clone(),
             (None, Some(0), Some(training_template)) => {
-                notes.push(note(
-                    "legacy-style-exclusion-kept",
-                    format!(
-                        "{email:?} is excluded from certificates with template id {}, which is \
-                         not in the legacy file: the exclusion is kept with the training's \
-                         template {training_template:?}",
-                        style.templateid
-                    ),
-                    format!(
-                        "« {email} » est exclu des attestations avec le modèle d'identifiant {}, \
-                         absent de l'ancien fichier : l'exclusion est gardée avec le modèle de la \
-                         formation « {training_template} »",
-                        style.templateid
-                    ),
-                ));
+                notes.push(
+                    NoteKind::StyleExclusionKept {
+                        email: email.clone(),
+                        template_id: style.templateid,
+                        training_template: training_template.to_owned(),
+                    }
+                    .into(),
+                );
                 training_template.to_owned()
             }
             (None, excluded, _) => {
                 let id = style.templateid;
-                let (en, fr) = if excluded == Some(0) {
-                    (
-                        format!(
-                            "the exclusion of {email:?} from certificates is dropped: it uses \
-                             template id {id}, which is not in the legacy file, and the training \
-                             has no template to keep it with; exclude the learner again after \
-                             the restore"
-                        ),
-                        format!(
-                            "l'exclusion de « {email} » des attestations est abandonnée : elle \
-                             utilise le modèle d'identifiant {id}, absent de l'ancien fichier, et \
-                             la formation n'a pas de modèle pour la garder ; excluez de nouveau \
-                             l'apprenant après la restauration"
-                        ),
-                    )
+                let kind = if excluded == Some(0) {
+                    NoteKind::StyleExclusionDropped {
+                        email: email.clone(),
+                        template_id: id,
+                    }
                 } else {
-                    (
-                        format!(
-                            "the certificate settings of {email:?} are dropped: they use template \
-                             id {id}, which is not in the legacy file; the learner gets the \
-                             training's template"
-                        ),
-                        format!(
-                            "les réglages d'attestation de « {email} » sont abandonnés : ils \
-                             utilisent le modèle d'identifiant {id}, absent de l'ancien fichier ; \
-                             l'apprenant aura le modèle de la formation"
-                        ),
-                    )
+                    NoteKind::StyleDropped {
+                        email: email.clone(),
+                        template_id: id,
+                    }
                 };
-                notes.push(note("legacy-style-dropped", en, fr));
+                notes.push(kind.into());
                 continue;
             }
         };
@@ -520,6 +780,96 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every conversion error and note exists in English and French.
+    #[test]
+    fn every_migrate_error_and_note_is_said_in_english_and_in_french() {
+        let errors = [
+            MigrateError::Negative {
+                path: "milestones[0].creditedtime".to_owned(),
+                value: -5,
+            },
+            MigrateError::Invalid(DocumentError::NulCharacter {
+                path: "training.name".to_owned(),
+            }),
+        ];
+        for error in &errors {
+            match error {
+                MigrateError::Negative { .. } | MigrateError::Invalid(_) => {}
+            }
+            two_texts(error.localized(Lang::En), error.localized(Lang::Fr));
+        }
+        let milestone = || MilestoneLabel {
+            name: Some("Quiz".to_owned()),
+            cmid: 4,
+        };
+        let course = || "CHIM101".to_owned();
+        let email = || "a@example.org".to_owned();
+        let kinds = [
+            NoteKind::NullTrainingName,
+            NoteKind::EmptyTraining,
+            NoteKind::NoTemplate,
+            NoteKind::CourseUnknown {
+                milestone: MilestoneLabel {
+                    name: None,
+                    cmid: 4,
+                },
+            },
+            NoteKind::PositionUnknown {
+                milestone: milestone(),
+                course: course(),
+            },
+            NoteKind::DuplicateMilestone {
+                milestone: milestone(),
+                course: course(),
+                section: 1,
+                position: 2,
+            },
+            NoteKind::NullName {
+                course: course(),
+                section: 1,
+                position: 2,
+            },
+            NoteKind::LearnerNoEmail { user: 7 },
+            NoteKind::DeletedLearner {
+                user: 7,
+                email: "0123456789abcdef0123456789abcdef".to_owned(),
+            },
+            NoteKind::DuplicateLearner {
+                email: email(),
+                user: 7,
+            },
+            NoteKind::StyleOrphan { user: 7 },
+            NoteKind::StyleDuplicate { email: email() },
+            NoteKind::StyleExclusionKept {
+                email: email(),
+                template_id: 3,
+                training_template: "T".to_owned(),
+            },
+            NoteKind::StyleExclusionDropped {
+                email: email(),
+                template_id: 3,
+            },
+            NoteKind::StyleDropped {
+                email: email(),
+                template_id: 3,
+            },
+        ];
+        let mut codes: Vec<&str> = kinds.iter().map(NoteKind::code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), 14, "two kinds share legacy-style-dropped");
+        for kind in kinds {
+            let note = Note::from(kind);
+            assert!(note.code.starts_with("legacy-"));
+            two_texts(note.en, note.fr);
+        }
+    }
     use crate::document::php_json;
 
     const SIMPLE: &[u8] = include_bytes!("../../tests/vectors/legacy-simple.json");

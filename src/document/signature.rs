@@ -23,7 +23,7 @@ pub enum Integrity {
     Unsigned,
 }
 
-/// Why a signature does not hold, in English and French.
+/// Why a signature does not hold, in English and French: the texts of a [`BrokenReason`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
     /// The reason in English.
@@ -32,14 +32,101 @@ pub struct Broken {
     pub fr: String,
 }
 
-impl Broken {
-    fn new(en: impl Into<String>, fr: impl Into<String>) -> Broken {
-        Broken {
-            en: en.into(),
-            fr: fr.into(),
+/// Why a signature does not hold; its texts are one `match` in [`BrokenReason::localized`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokenReason {
+    /// An algorithm other than Ed25519.
+    Algorithm(String),
+    /// A field that is not the right number of bytes in base64url.
+    Malformed {
+        /// The field of `signature`.
+        field: &'static str,
+        /// The number of bytes it must hold.
+        bytes: usize,
+    },
+    /// A small-order or non-canonical public key.
+    WeakKey,
+    /// 32 bytes that are not a point of the curve.
+    NotAPoint,
+    /// The `key_id` is not the id of the embedded key.
+    KeyId {
+        /// The `key_id` written.
+        written: String,
+        /// The id of the embedded key.
+        actual: String,
+    },
+    /// The signature does not match the content.
+    Mismatch,
+}
+
+impl BrokenReason {
+    /// The reason in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        const CHANGED_EN: &str = "the file was changed after it was signed, and no key can make \
+                                  this signature valid";
+        const CHANGED_FR: &str = "le fichier a été modifié après avoir été signé, et aucune clé \
+                                  ne peut rendre cette signature valide";
+        match (self, lang) {
+            (BrokenReason::Algorithm(algorithm), Lang::En) => format!(
+                "the signature algorithm is {algorithm:?}, but version 2 files are signed with \
+                 \"Ed25519\""
+            ),
+            (BrokenReason::Algorithm(algorithm), Lang::Fr) => format!(
+                "l'algorithme de signature est {algorithm:?}, mais les fichiers de version 2 sont \
+                 signés avec \"Ed25519\""
+            ),
+            (BrokenReason::Malformed { field, bytes }, Lang::En) => format!(
+                "signature.{field} is not {bytes} bytes in canonical unpadded base64url; \
+                 {CHANGED_EN}"
+            ),
+            (BrokenReason::Malformed { field, bytes }, Lang::Fr) => format!(
+                "signature.{field} n'est pas {bytes} octets en base64url canonique sans \
+                 remplissage ; {CHANGED_FR}"
+            ),
+            (BrokenReason::WeakKey, Lang::En) => "signature.public_key: the public key is a \
+                 small-order or non-canonically encoded Ed25519 point, which \"verifies\" forged \
+                 signatures; such a key proves nothing and is refused"
+                .to_owned(),
+            (BrokenReason::WeakKey, Lang::Fr) => "signature.public_key : la clé publique est un \
+                 point Ed25519 d'ordre faible ou mal encodé, qui « vérifie » des signatures \
+                 forgées ; une telle clé ne prouve rien et est refusée"
+                .to_owned(),
+            (BrokenReason::NotAPoint, Lang::En) => {
+                "signature.public_key: these 32 bytes are not a point of the Ed25519 curve"
+                    .to_owned()
+            }
+            (BrokenReason::NotAPoint, Lang::Fr) => {
+                "signature.public_key : ces 32 octets ne sont pas un point de la courbe Ed25519"
+                    .to_owned()
+            }
+            (BrokenReason::KeyId { written, actual }, Lang::En) => format!(
+                "signature.key_id is {written:?} but the embedded public key has key id \
+                 {actual:?}; {CHANGED_EN}"
+            ),
+            (BrokenReason::KeyId { written, actual }, Lang::Fr) => format!(
+                "signature.key_id vaut {written:?} mais la clé publique incluse a l'identifiant \
+                 {actual:?} ; {CHANGED_FR}"
+            ),
+            (BrokenReason::Mismatch, Lang::En) => {
+                format!("the signature does not match the content: {CHANGED_EN}")
+            }
+            (BrokenReason::Mismatch, Lang::Fr) => {
+                format!("la signature ne correspond pas au contenu : {CHANGED_FR}")
+            }
         }
     }
+}
 
+impl From<BrokenReason> for Broken {
+    fn from(reason: BrokenReason) -> Broken {
+        Broken {
+            en: reason.localized(Lang::En),
+            fr: reason.localized(Lang::Fr),
+        }
+    }
+}
+
+impl Broken {
     /// The reason in the operator's language.
     pub fn text(&self, lang: Lang) -> &str {
         lang.pick(&self.en, &self.fr)
@@ -158,79 +245,36 @@ fn check(
     signature: &Signature,
     public_key: &mut Option<VerifyingKey>,
 ) -> Result<(), Broken> {
-    const CHANGED_EN: &str = "the file was changed after it was signed, and no key can make \
-                              this signature valid";
-    const CHANGED_FR: &str = "le fichier a été modifié après avoir été signé, et aucune clé ne \
-                              peut rendre cette signature valide";
     if signature.algorithm != ALGORITHM {
-        return Err(Broken::new(
-            format!(
-                "the signature algorithm is {:?}, but version 2 files are signed with \"Ed25519\"",
-                signature.algorithm
-            ),
-            format!(
-                "l'algorithme de signature est {:?}, mais les fichiers de version 2 sont signés \
-                 avec \"Ed25519\"",
-                signature.algorithm
-            ),
-        ));
+        return Err(BrokenReason::Algorithm(signature.algorithm.clone()).into());
     }
-    let malformed = |field: &str, bytes: usize| {
-        Broken::new(
-            format!(
-                "signature.{field} is not {bytes} bytes in canonical unpadded base64url; \
-                 {CHANGED_EN}"
-            ),
-            format!(
-                "signature.{field} n'est pas {bytes} octets en base64url canonique sans \
-                 remplissage ; {CHANGED_FR}"
-            ),
-        )
+    let malformed = |field: &'static str, bytes: usize| -> Broken {
+        BrokenReason::Malformed { field, bytes }.into()
     };
     let key_bytes: [u8; 32] = v2::decode_base64url(&signature.public_key, 32)
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| malformed("public_key", 32))?;
-    let key = keys::public_key_from_bytes(&key_bytes).map_err(|error| {
-        Broken::new(
-            format!("signature.public_key: {error}"),
-            match error {
-                keys::KeyError::WeakPublic => "signature.public_key : la clé publique est un \
-                    point Ed25519 d'ordre faible ou mal encodé, qui « vérifie » des signatures \
-                    forgées ; une telle clé ne prouve rien et est refusée"
-                    .to_owned(),
-                _ => "signature.public_key : ces 32 octets ne sont pas un point de la courbe \
-                      Ed25519"
-                    .to_owned(),
-            },
-        )
+    let key = keys::public_key_from_bytes(&key_bytes).map_err(|error| -> Broken {
+        match error {
+            keys::KeyError::WeakPublic => BrokenReason::WeakKey.into(),
+            _ => BrokenReason::NotAPoint.into(),
+        }
     })?;
     *public_key = Some(key);
     let expected = keys::key_id(&key);
     if signature.key_id != expected {
-        return Err(Broken::new(
-            format!(
-                "signature.key_id is {:?} but the embedded public key has key id {expected:?}; \
-                 {CHANGED_EN}",
-                signature.key_id
-            ),
-            format!(
-                "signature.key_id vaut {:?} mais la clé publique incluse a l'identifiant \
-                 {expected:?} ; {CHANGED_FR}",
-                signature.key_id
-            ),
-        ));
+        return Err(BrokenReason::KeyId {
+            written: signature.key_id.clone(),
+            actual: expected,
+        }
+        .into());
     }
     let value: [u8; 64] = v2::decode_base64url(&signature.value, 64)
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| malformed("value", 64))?;
     let value = ed25519_dalek::Signature::from_bytes(&value);
     key.verify_strict(&canonical_bytes(document), &value)
-        .map_err(|_| {
-            Broken::new(
-                format!("the signature does not match the content: {CHANGED_EN}"),
-                format!("la signature ne correspond pas au contenu : {CHANGED_FR}"),
-            )
-        })
+        .map_err(|_| BrokenReason::Mismatch.into())
 }
 
 /// Writes the JCS form of a value made of nulls, booleans, integers, strings, arrays and
@@ -304,6 +348,35 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    // Issue 9, item 1: every reason a signature does not hold exists in English and French.
+    #[test]
+    fn every_broken_reason_is_said_in_english_and_in_french() {
+        let reasons = [
+            BrokenReason::Algorithm("RSA".to_owned()),
+            BrokenReason::Malformed {
+                field: "value",
+                bytes: 64,
+            },
+            BrokenReason::WeakKey,
+            BrokenReason::NotAPoint,
+            BrokenReason::KeyId {
+                written: "00".to_owned(),
+                actual: "11".to_owned(),
+            },
+            BrokenReason::Mismatch,
+        ];
+        for reason in reasons {
+            let broken = Broken::from(reason);
+            two_texts(broken.en, broken.fr);
+        }
+    }
     use crate::document::v2::tests::demo;
     use crate::document::v2::{parse, to_text};
 

@@ -13,6 +13,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::i18n::Lang;
+
 /// The value of the top-level `format` key of every backup file.
 pub const FORMAT: &str = "attestoodle-training-backup";
 
@@ -303,13 +305,12 @@ where
 }
 
 /// Why a file is not a valid version 2 document. Every message names the place in the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Every message is said in English and French by [`DocumentError::localized`] (one `match`);
+/// `Display` is the English one; the parser's own words are in [`DocumentError::detail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentError {
     /// The file is larger than the size limit.
-    #[error(
-        "the file is {size} bytes, over the limit of {limit} bytes; a backup is much smaller, \
-         so check that this is the right file, or raise the limit with --max-size if you trust it"
-    )]
     TooLarge {
         /// The size of the file in bytes.
         size: u64,
@@ -317,13 +318,17 @@ pub enum DocumentError {
         limit: u64,
     },
     /// The bytes are not JSON (or not UTF-8, or hold a lone surrogate escape).
-    #[error("not valid JSON: {0}; the file is damaged or is not an Attestoodle backup")]
-    Syntax(String),
+    Syntax {
+        /// What kind of problem, in a person's terms.
+        problem: JsonSyntax,
+        /// The line of the file where the reader stopped (1-based).
+        line: usize,
+        /// The column of that line.
+        column: usize,
+        /// The JSON parser's own words, for `--verbose`.
+        detail: String,
+    },
     /// An object repeats a key.
-    #[error(
-        "{path}: the key `{key}` appears twice; a backup never repeats a key, \
-         so the file was edited or damaged"
-    )]
     DuplicateKey {
         /// Where the object is.
         path: String,
@@ -331,10 +336,6 @@ pub enum DocumentError {
         key: String,
     },
     /// A number is a float or an integer beyond ±(2^53 − 1).
-    #[error(
-        "{path}: the number {number} is not allowed: a backup holds only integers between \
-         -9007199254740991 and 9007199254740991; the file was edited or damaged"
-    )]
     Number {
         /// Where the number is.
         path: String,
@@ -342,48 +343,28 @@ pub enum DocumentError {
         number: String,
     },
     /// A string (value or key) holds U+0000.
-    #[error(
-        "{path}: the text holds the character U+0000, which a backup never contains; \
-         the file was edited or damaged"
-    )]
     NulCharacter {
         /// Where the string is.
         path: String,
     },
     /// The top-level `format` is missing or not [`FORMAT`].
-    #[error(
-        "not an Attestoodle training backup: `format` is {found}, expected \
-         \"attestoodle-training-backup\"; check that this is the right file"
-    )]
     NotABackup {
-        /// The `format` value found, as JSON, or `missing`.
-        found: String,
+        /// What stands where `format` should.
+        found: FormatFound,
     },
     /// The file is a legacy `tool_save_attestoodle` file, which this reader does not read.
-    #[error(
-        "this is a legacy tool_save_attestoodle file (version {version}), not a version 2 \
-         document; read it with the legacy reader"
-    )]
     Legacy {
         /// The legacy version as written in the file.
         version: String,
     },
     /// The `version` is not 2.
-    #[error(
-        "backup format version {version} is unknown to this reader, which reads version 2; \
-         {hint}"
-    )]
     UnknownVersion {
         /// The version found, as JSON, or `missing`.
         version: String,
-        /// What to do about it.
-        hint: &'static str,
+        /// Why, and what to do about it.
+        hint: VersionHint,
     },
     /// An object lacks a key of the format.
-    #[error(
-        "{path}: the key `{key}` is missing; every key of the format is required \
-         (null when there is no value), so the file was edited or damaged"
-    )]
     MissingKey {
         /// Where the object is.
         path: String,
@@ -391,10 +372,6 @@ pub enum DocumentError {
         key: String,
     },
     /// An object has a key the format does not know.
-    #[error(
-        "{path}: unknown key `{key}`; version 2 has no such key (check for a typo, or use a \
-         newer attestoodle-backup if a newer one wrote this file)"
-    )]
     UnknownKey {
         /// Where the object is.
         path: String,
@@ -402,86 +379,611 @@ pub enum DocumentError {
         key: String,
     },
     /// A value has the wrong JSON type.
-    #[error("{path}: expected {expected}, found {found}; the file was edited or damaged")]
     WrongType {
         /// Where the value is.
         path: String,
         /// What the format asks for.
-        expected: &'static str,
+        expected: JsonType,
         /// What the file holds.
-        found: &'static str,
+        found: JsonType,
     },
     /// A value has the right type but breaks a rule of the format.
-    #[error("{path}: {problem}")]
     InvalidValue {
         /// Where the value is.
         path: String,
-        /// What is wrong and what to do.
-        problem: String,
+        /// What is wrong.
+        problem: ValueProblem,
     },
     /// Parts of the document contradict each other (FORMAT.md: a background's SHA-1 and file
     /// name, unique template names, template references), even if the signature holds.
-    #[error("{path}: {en}")]
     Inconsistent {
         /// Where the contradiction is.
         path: String,
-        /// What is wrong and what to do, in English.
-        en: String,
-        /// The same in French.
-        fr: String,
+        /// What contradicts what (boxed: the error stays small).
+        problem: Box<Inconsistency>,
     },
 }
 
-impl DocumentError {
-    /// The message in the operator's language (the messages that exist only in English are
-    /// given in English).
-    pub fn localized(&self, lang: crate::i18n::Lang) -> String {
-        use DocumentError as E;
-        if lang == crate::i18n::Lang::En {
-            return self.to_string();
+/// What kind of JSON syntax problem stopped the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonSyntax {
+    /// The text ends before its JSON does: the file was cut short.
+    CutShort,
+    /// Something that is not JSON (or not UTF-8 text).
+    NotJson,
+}
+
+/// What stands where the top-level `format` should.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatFound {
+    /// The top level is an object without `format`.
+    Missing,
+    /// `format` holds this JSON value.
+    Value(String),
+    /// The top level is not an object at all.
+    TopLevel(JsonType),
+}
+
+/// Why a `version` cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionHint {
+    /// A later version: a newer attestoodle-backup wrote it.
+    Newer,
+    /// A version no attestoodle-backup writes.
+    Unknown,
+    /// No `version` at all.
+    Missing,
+}
+
+/// A JSON type, as the format asks for it or as a file holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Boolean,
+    /// A number.
+    Number,
+    /// An integer.
+    Integer,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+    /// A string or null.
+    StringOrNull,
+    /// An integer or null.
+    IntegerOrNull,
+    /// An object or null.
+    ObjectOrNull,
+    /// An array or null.
+    ArrayOrNull,
+}
+
+impl JsonType {
+    /// The type in words, in the operator's language.
+    pub fn localized(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (JsonType::Null, _) => "null",
+            (JsonType::Boolean, Lang::En) => "a boolean",
+            (JsonType::Boolean, Lang::Fr) => "un booléen",
+            (JsonType::Number, Lang::En) => "a number",
+            (JsonType::Number, Lang::Fr) => "un nombre",
+            (JsonType::Integer, Lang::En) => "an integer",
+            (JsonType::Integer, Lang::Fr) => "un entier",
+            (JsonType::String, Lang::En) => "a string",
+            (JsonType::String, Lang::Fr) => "une chaîne",
+            (JsonType::Array, Lang::En) => "an array",
+            (JsonType::Array, Lang::Fr) => "un tableau",
+            (JsonType::Object, Lang::En) => "an object",
+            (JsonType::Object, Lang::Fr) => "un objet",
+            (JsonType::StringOrNull, Lang::En) => "a string or null",
+            (JsonType::StringOrNull, Lang::Fr) => "une chaîne ou null",
+            (JsonType::IntegerOrNull, Lang::En) => "an integer or null",
+            (JsonType::IntegerOrNull, Lang::Fr) => "un entier ou null",
+            (JsonType::ObjectOrNull, Lang::En) => "an object or null",
+            (JsonType::ObjectOrNull, Lang::Fr) => "un objet ou null",
+            (JsonType::ArrayOrNull, Lang::En) => "an array or null",
+            (JsonType::ArrayOrNull, Lang::Fr) => "un tableau ou null",
         }
-        const EDITED: &str = "le fichier a été modifié ou abîmé";
-        match self {
-            E::Inconsistent { path, fr, .. } => format!("{path} : {fr}"),
-            E::TooLarge { size, limit } => format!(
+    }
+}
+
+/// A value of the right type that breaks a rule of the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueProblem {
+    /// A negative number where the format allows none.
+    Negative(i64),
+    /// `created` is not an RFC 3339 time (the value, quoted).
+    NotATime(String),
+    /// A background `sha1` that is not 40 lowercase hex digits.
+    NotSha1,
+    /// A background `content` that is not base64.
+    NotBase64,
+    /// A background `size` that is not the size of its `content`.
+    WrongSize {
+        /// The size written.
+        said: i64,
+        /// The bytes `content` holds.
+        holds: usize,
+    },
+    /// A signature algorithm other than Ed25519 (quoted).
+    Algorithm(String),
+    /// A `key_id` that is not 16 lowercase hex digits (quoted).
+    NotKeyId(String),
+    /// A public key that is not 32 bytes of base64url.
+    NotPublicKey,
+    /// A signature value that is not 64 bytes of base64url.
+    NotSignature,
+    /// serde refused the value after the shape checks passed (its words, for `--verbose`).
+    Unreadable(String),
+}
+
+/// Parts of a document that contradict each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inconsistency {
+    /// Two templates share a name.
+    DuplicateTemplate {
+        /// The name.
+        name: String,
+        /// The index of the first one.
+        earlier: usize,
+        /// The index of the second one.
+        index: usize,
+    },
+    /// A background's `sha1` is not that of its `content`.
+    BackgroundSha1 {
+        /// The template.
+        name: String,
+        /// The SHA-1 written.
+        written: String,
+        /// The SHA-1 of the content.
+        computed: String,
+    },
+    /// A background's `filename` is not the one its detail names.
+    BackgroundFilename {
+        /// The template.
+        name: String,
+        /// The background's `filename`.
+        filename: String,
+        /// The index of the background detail, when there is one.
+        detail: Option<usize>,
+        /// The file name that detail names, when it names one.
+        named: Option<String>,
+    },
+    /// A template reference to a template the file does not carry.
+    MissingTemplate {
+        /// The name referred to.
+        name: String,
+    },
+}
+
+impl fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for DocumentError {}
+
+impl DocumentError {
+    /// The message in the operator's language: what is wrong, where, and what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        const EDITED_EN: &str = "the file was edited or damaged";
+        const EDITED_FR: &str = "le fichier a été modifié ou abîmé";
+        use DocumentError as E;
+        match (self, lang) {
+            (E::TooLarge { size, limit }, Lang::En) => format!(
+                "the file is {size} bytes, over the limit of {limit} bytes; a backup is much \
+                 smaller, so check that this is the right file, or raise the limit with \
+                 --max-size if you trust it"
+            ),
+            (E::TooLarge { size, limit }, Lang::Fr) => format!(
                 "le fichier fait {size} octets, plus que la limite de {limit} octets ; une \
                  sauvegarde est bien plus petite : vérifiez que c'est le bon fichier, ou relevez \
                  la limite avec --max-size si vous lui faites confiance"
             ),
-            E::Syntax(reason) => format!(
-                "JSON invalide : {reason} ; le fichier est abîmé ou n'est pas une sauvegarde \
-                 Attestoodle"
+            (
+                E::Syntax {
+                    problem: JsonSyntax::CutShort,
+                    line,
+                    column,
+                    ..
+                },
+                Lang::En,
+            ) => format!(
+                "the file ends before its JSON text does (line {line}, column {column}): it was \
+                 cut short, in a copy or a download; use a complete copy of the backup"
             ),
-            E::DuplicateKey { path, key } => format!(
+            (
+                E::Syntax {
+                    problem: JsonSyntax::CutShort,
+                    line,
+                    column,
+                    ..
+                },
+                Lang::Fr,
+            ) => format!(
+                "le fichier s'arrête avant la fin de son texte JSON (ligne {line}, colonne \
+                 {column}) : il a été tronqué, lors d'une copie ou d'un téléchargement ; utilisez \
+                 une copie complète de la sauvegarde"
+            ),
+            (
+                E::Syntax {
+                    problem: JsonSyntax::NotJson,
+                    line,
+                    column,
+                    ..
+                },
+                Lang::En,
+            ) => format!(
+                "the file is not valid JSON (line {line}, column {column}): it is damaged or is \
+                 not an Attestoodle backup; check that this is the right file"
+            ),
+            (
+                E::Syntax {
+                    problem: JsonSyntax::NotJson,
+                    line,
+                    column,
+                    ..
+                },
+                Lang::Fr,
+            ) => format!(
+                "le fichier n'est pas du JSON valide (ligne {line}, colonne {column}) : il est \
+                 abîmé ou n'est pas une sauvegarde Attestoodle ; vérifiez que c'est le bon \
+                 fichier"
+            ),
+            (E::DuplicateKey { path, key }, Lang::En) => format!(
+                "{path}: the key `{key}` appears twice; a backup never repeats a key, so \
+                 {EDITED_EN}"
+            ),
+            (E::DuplicateKey { path, key }, Lang::Fr) => format!(
                 "{path} : la clé `{key}` apparaît deux fois ; une sauvegarde ne répète jamais une \
-                 clé, donc {EDITED}"
+                 clé, donc {EDITED_FR}"
             ),
-            E::Number { path, number } => format!(
+            (E::Number { path, number }, Lang::En) => format!(
+                "{path}: the number {number} is not allowed: a backup holds only integers between \
+                 -9007199254740991 and 9007199254740991; {EDITED_EN}"
+            ),
+            (E::Number { path, number }, Lang::Fr) => format!(
                 "{path} : le nombre {number} n'est pas permis : une sauvegarde ne contient que \
-                 des entiers entre -9007199254740991 et 9007199254740991 ; {EDITED}"
+                 des entiers entre -9007199254740991 et 9007199254740991 ; {EDITED_FR}"
             ),
-            E::NulCharacter { path } => format!(
+            (E::NulCharacter { path }, Lang::En) => format!(
+                "{path}: the text holds the character U+0000, which a backup never contains; \
+                 {EDITED_EN}"
+            ),
+            (E::NulCharacter { path }, Lang::Fr) => format!(
                 "{path} : le texte contient le caractère U+0000, qu'une sauvegarde ne contient \
-                 jamais ; {EDITED}"
+                 jamais ; {EDITED_FR}"
             ),
-            E::NotABackup { found } if found == "missing" => "ce n'est pas une sauvegarde de \
-                 formation Attestoodle : la clé `format` manque (\"attestoodle-training-backup\" \
-                 attendu) ; vérifiez que c'est le bon fichier"
-                .to_owned(),
-            E::NotABackup { found } => format!(
-                "ce n'est pas une sauvegarde de formation Attestoodle : `format` vaut {found}, \
-                 \"attestoodle-training-backup\" attendu ; vérifiez que c'est le bon fichier"
+            (E::NotABackup { found }, Lang::En) => format!(
+                "not an Attestoodle training backup: {}; check that this is the right file",
+                match found {
+                    FormatFound::Missing => "the key `format` is missing (expected \
+                         \"attestoodle-training-backup\")"
+                        .to_owned(),
+                    FormatFound::Value(value) =>
+                        format!("`format` is {value}, expected \"attestoodle-training-backup\""),
+                    FormatFound::TopLevel(kind) => format!(
+                        "the file holds {}, where a backup holds an object",
+                        kind.localized(lang)
+                    ),
+                }
             ),
-            E::MissingKey { path, key } => format!(
+            (E::NotABackup { found }, Lang::Fr) => format!(
+                "ce n'est pas une sauvegarde de formation Attestoodle : {} ; vérifiez que c'est \
+                 le bon fichier",
+                match found {
+                    FormatFound::Missing => "la clé `format` manque \
+                         (\"attestoodle-training-backup\" attendu)"
+                        .to_owned(),
+                    FormatFound::Value(value) =>
+                        format!("`format` vaut {value}, \"attestoodle-training-backup\" attendu"),
+                    FormatFound::TopLevel(kind) => format!(
+                        "le fichier contient {}, là où une sauvegarde contient un objet",
+                        kind.localized(lang)
+                    ),
+                }
+            ),
+            (E::Legacy { version }, Lang::En) => format!(
+                "this is a legacy tool_save_attestoodle file (version {version}), not a version \
+                 2 document; read it with the legacy reader"
+            ),
+            (E::Legacy { version }, Lang::Fr) => format!(
+                "c'est un ancien fichier de tool_save_attestoodle (version {version}), pas un \
+                 document de version 2 ; lisez-le avec le lecteur des anciens fichiers"
+            ),
+            (E::UnknownVersion { version, hint }, Lang::En) => format!(
+                "backup format version {version} is unknown to this reader, which reads version \
+                 2; {}",
+                match hint {
+                    VersionHint::Newer =>
+                        "a newer attestoodle-backup wrote this file: upgrade \
+                         attestoodle-backup to read it",
+                    VersionHint::Unknown => {
+                        "no attestoodle-backup writes this version: the file was edited or damaged"
+                    }
+                    VersionHint::Missing => {
+                        "the `version` key is required: the file was edited or damaged"
+                    }
+                }
+            ),
+            (E::UnknownVersion { version, hint }, Lang::Fr) => {
+                format!(
+                "la version {version} du format de sauvegarde est inconnue de ce lecteur, qui lit \
+                 la version 2 ; {}",
+                match hint {
+                    VersionHint::Newer => "un attestoodle-backup plus récent a écrit ce fichier : \
+                         mettez attestoodle-backup à jour pour le lire",
+                    VersionHint::Unknown => "aucun attestoodle-backup n'écrit cette version : le \
+                         fichier a été modifié ou abîmé",
+                    VersionHint::Missing => "la clé `version` est obligatoire : le fichier a été \
+                         modifié ou abîmé",
+                }
+            )
+            }
+            (E::MissingKey { path, key }, Lang::En) => format!(
+                "{path}: the key `{key}` is missing; every key of the format is required (null \
+                 when there is no value), so {EDITED_EN}"
+            ),
+            (E::MissingKey { path, key }, Lang::Fr) => format!(
                 "{path} : la clé `{key}` manque ; chaque clé du format est obligatoire (null \
-                 quand il n'y a pas de valeur), donc {EDITED}"
+                 quand il n'y a pas de valeur), donc {EDITED_FR}"
             ),
-            E::UnknownKey { path, key } => format!(
+            (E::UnknownKey { path, key }, Lang::En) => format!(
+                "{path}: unknown key `{key}`; version 2 has no such key (check for a typo, or use \
+                 a newer attestoodle-backup if a newer one wrote this file)"
+            ),
+            (E::UnknownKey { path, key }, Lang::Fr) => format!(
                 "{path} : clé inconnue `{key}` ; la version 2 n'a pas cette clé (vérifiez une \
-                 faute de frappe, ou utilisez un attestoodle-backup plus récent si c'est un \
-                 plus récent qui a écrit ce fichier)"
+                 faute de frappe, ou utilisez un attestoodle-backup plus récent si c'est un plus \
+                 récent qui a écrit ce fichier)"
             ),
-            _ => self.to_string(),
+            (
+                E::WrongType {
+                    path,
+                    expected,
+                    found,
+                },
+                Lang::En,
+            ) => format!(
+                "{path}: expected {}, found {}; {EDITED_EN}",
+                expected.localized(lang),
+                found.localized(lang)
+            ),
+            (
+                E::WrongType {
+                    path,
+                    expected,
+                    found,
+                },
+                Lang::Fr,
+            ) => format!(
+                "{path} : {} attendu, {} trouvé ; {EDITED_FR}",
+                expected.localized(lang),
+                found.localized(lang)
+            ),
+            (E::InvalidValue { path, problem }, lang) => {
+                let sep = lang.pick(":", " :");
+                format!("{path}{sep} {}", problem.localized(lang))
+            }
+            (E::Inconsistent { path, problem }, lang) => {
+                let sep = lang.pick(":", " :");
+                format!("{path}{sep} {}", problem.localized(lang))
+            }
+        }
+    }
+
+    /// The JSON parser's own words behind the message (`--verbose`), when there are some.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            DocumentError::Syntax { detail, .. } => Some(detail.clone()),
+            DocumentError::InvalidValue {
+                problem: ValueProblem::Unreadable(detail),
+                ..
+            } => Some(detail.clone()),
+            DocumentError::TooLarge { .. }
+            | DocumentError::DuplicateKey { .. }
+            | DocumentError::Number { .. }
+            | DocumentError::NulCharacter { .. }
+            | DocumentError::NotABackup { .. }
+            | DocumentError::Legacy { .. }
+            | DocumentError::UnknownVersion { .. }
+            | DocumentError::MissingKey { .. }
+            | DocumentError::UnknownKey { .. }
+            | DocumentError::WrongType { .. }
+            | DocumentError::InvalidValue { .. }
+            | DocumentError::Inconsistent { .. } => None,
+        }
+    }
+}
+
+impl ValueProblem {
+    /// What is wrong with the value and what to do, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        const EDITED_EN: &str = "the file was edited or damaged";
+        const EDITED_FR: &str = "le fichier a été modifié ou abîmé";
+        match (self, lang) {
+            (ValueProblem::Negative(value), Lang::En) => {
+                format!("{value} is negative, which the format does not allow; {EDITED_EN}")
+            }
+            (ValueProblem::Negative(value), Lang::Fr) => {
+                format!("{value} est négatif, ce que le format ne permet pas ; {EDITED_FR}")
+            }
+            (ValueProblem::NotATime(value), Lang::En) => {
+                format!("{value} is not an RFC 3339 time such as 2026-11-28T12:00:00Z; {EDITED_EN}")
+            }
+            (ValueProblem::NotATime(value), Lang::Fr) => format!(
+                "{value} n'est pas une date RFC 3339 comme 2026-11-28T12:00:00Z ; {EDITED_FR}"
+            ),
+            (ValueProblem::NotSha1, Lang::En) => {
+                format!("is not 40 lowercase hex digits (a SHA-1); {EDITED_EN}")
+            }
+            (ValueProblem::NotSha1, Lang::Fr) => format!(
+                "n'est pas fait de 40 chiffres hexadécimaux en minuscules (un SHA-1) ; {EDITED_FR}"
+            ),
+            (ValueProblem::NotBase64, Lang::En) => {
+                format!("is not base64 (standard alphabet, padded); {EDITED_EN}")
+            }
+            (ValueProblem::NotBase64, Lang::Fr) => {
+                format!("n'est pas du base64 (alphabet standard, avec remplissage) ; {EDITED_FR}")
+            }
+            (ValueProblem::WrongSize { said, holds }, Lang::En) => {
+                format!("says {said} bytes but `content` holds {holds} bytes; {EDITED_EN}")
+            }
+            (ValueProblem::WrongSize { said, holds }, Lang::Fr) => {
+                format!("indique {said} octets mais `content` en contient {holds} ; {EDITED_FR}")
+            }
+            (ValueProblem::Algorithm(value), Lang::En) => {
+                format!("{value} is not supported: version 2 files are signed with \"Ed25519\"")
+            }
+            (ValueProblem::Algorithm(value), Lang::Fr) => format!(
+                "{value} n'est pas pris en charge : les fichiers de version 2 sont signés avec \
+                 \"Ed25519\""
+            ),
+            (ValueProblem::NotKeyId(value), Lang::En) => {
+                format!("{value} is not 16 lowercase hex digits; {EDITED_EN}")
+            }
+            (ValueProblem::NotKeyId(value), Lang::Fr) => format!(
+                "{value} n'est pas fait de 16 chiffres hexadécimaux en minuscules ; {EDITED_FR}"
+            ),
+            (ValueProblem::NotPublicKey, Lang::En) => {
+                format!("is not 32 bytes in canonical unpadded base64url; {EDITED_EN}")
+            }
+            (ValueProblem::NotPublicKey, Lang::Fr) => format!(
+                "n'est pas fait de 32 octets en base64url canonique sans remplissage ; \
+                 {EDITED_FR}"
+            ),
+            (ValueProblem::NotSignature, Lang::En) => {
+                format!("is not 64 bytes in canonical unpadded base64url; {EDITED_EN}")
+            }
+            (ValueProblem::NotSignature, Lang::Fr) => format!(
+                "n'est pas fait de 64 octets en base64url canonique sans remplissage ; \
+                 {EDITED_FR}"
+            ),
+            (ValueProblem::Unreadable(_), Lang::En) => format!(
+                "a value cannot be read although its type is right; {EDITED_EN} (--verbose \
+                 shows the reader's words)"
+            ),
+            (ValueProblem::Unreadable(_), Lang::Fr) => format!(
+                "une valeur ne peut pas être lue bien que son type soit le bon ; {EDITED_FR} \
+                 (--verbose montre les mots du lecteur)"
+            ),
+        }
+    }
+}
+
+impl Inconsistency {
+    /// What contradicts what and what to do, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        const EDITED_EN: &str = "the file was edited or damaged; use an intact copy of the backup";
+        const EDITED_FR: &str =
+            "le fichier a été modifié ou abîmé ; utilisez une copie intacte de la sauvegarde";
+        match (self, lang) {
+            (
+                Inconsistency::DuplicateTemplate {
+                    name,
+                    earlier,
+                    index,
+                },
+                Lang::En,
+            ) => format!(
+                "two templates are named “{name}” (templates[{earlier}] and templates[{index}]); \
+                 a backup carries each template once, so a restore could not tell them apart; \
+                 {EDITED_EN}"
+            ),
+            (
+                Inconsistency::DuplicateTemplate {
+                    name,
+                    earlier,
+                    index,
+                },
+                Lang::Fr,
+            ) => format!(
+                "deux modèles s'appellent « {name} » (templates[{earlier}] et templates[{index}]) \
+                 ; une sauvegarde porte chaque modèle une fois, une restauration ne pourrait pas \
+                 les distinguer ; {EDITED_FR}"
+            ),
+            (
+                Inconsistency::BackgroundSha1 {
+                    name,
+                    written,
+                    computed,
+                },
+                Lang::En,
+            ) => format!(
+                "template “{name}”: the background image's SHA-1 is written {written} but its \
+                 `content` gives {computed}; {EDITED_EN}"
+            ),
+            (
+                Inconsistency::BackgroundSha1 {
+                    name,
+                    written,
+                    computed,
+                },
+                Lang::Fr,
+            ) => format!(
+                "modèle « {name} » : le SHA-1 de l'image de fond est écrit {written} mais son \
+                 `content` donne {computed} ; {EDITED_FR}"
+            ),
+            (
+                Inconsistency::BackgroundFilename {
+                    name,
+                    filename,
+                    detail,
+                    named,
+                },
+                Lang::En,
+            ) => format!(
+                "template “{name}”: the background image is {} but {} (Attestoodle links the two \
+                 by that name); {EDITED_EN}",
+                quote(filename),
+                match (detail, named) {
+                    (None, _) => "it has no `background` detail in `details`".to_owned(),
+                    (Some(d), None) => format!(
+                        "its background detail details[{d}] names no `filename` in its `data`"
+                    ),
+                    (Some(d), Some(named)) => format!(
+                        "its background detail details[{d}] names the file {}",
+                        quote(named)
+                    ),
+                }
+            ),
+            (
+                Inconsistency::BackgroundFilename {
+                    name,
+                    filename,
+                    detail,
+                    named,
+                },
+                Lang::Fr,
+            ) => format!(
+                "modèle « {name} » : l'image de fond est {} mais {} (Attestoodle relie les deux \
+                 par ce nom) ; {EDITED_FR}",
+                quote(filename),
+                match (detail, named) {
+                    (None, _) => "il n'a aucun détail `background` dans `details`".to_owned(),
+                    (Some(d), None) => format!(
+                        "son détail background details[{d}] ne nomme aucun `filename` dans ses \
+                         `data`"
+                    ),
+                    (Some(d), Some(named)) => format!(
+                        "son détail background details[{d}] nomme le fichier {}",
+                        quote(named)
+                    ),
+                }
+            ),
+            (Inconsistency::MissingTemplate { name }, Lang::En) => format!(
+                "names the template “{name}”, which is not in `templates`; a backup carries every \
+                 template it refers to; {EDITED_EN}"
+            ),
+            (Inconsistency::MissingTemplate { name }, Lang::Fr) => format!(
+                "nomme le modèle « {name} », qui n'est pas dans `templates` ; une sauvegarde \
+                 porte chaque modèle auquel elle fait référence ; {EDITED_FR}"
+            ),
         }
     }
 }
@@ -533,7 +1035,7 @@ pub fn parse_with_limit(bytes: &[u8], max_size: u64) -> Result<Document, Documen
     let document: Document =
         serde_json::from_value(value).map_err(|error| DocumentError::InvalidValue {
             path: Loc::Root.to_string(),
-            problem: format!("{error}; the file was edited or damaged"),
+            problem: ValueProblem::Unreadable(error.to_string()),
         })?;
     check_values(&document)?;
     Ok(document)
@@ -651,7 +1153,16 @@ fn read_checked_json(bytes: &[u8]) -> Result<Value, DocumentError> {
     match (result, problem.into_inner()) {
         (_, Some(found)) => Err(found),
         (Ok(value), None) => Ok(value),
-        (Err(error), None) => Err(DocumentError::Syntax(error.to_string())),
+        (Err(error), None) => Err(DocumentError::Syntax {
+            problem: if error.is_eof() {
+                JsonSyntax::CutShort
+            } else {
+                JsonSyntax::NotJson
+            },
+            line: error.line(),
+            column: error.column(),
+            detail: error.to_string(),
+        }),
     }
 }
 
@@ -809,7 +1320,7 @@ fn check_scalars(value: &Value, at: Loc<'_>) -> Result<(), DocumentError> {
 fn check_format_and_version(value: &Value) -> Result<(), DocumentError> {
     let Value::Object(top) = value else {
         return Err(DocumentError::NotABackup {
-            found: format!("absent (the file holds {})", kind_name(value)),
+            found: FormatFound::TopLevel(kind_name(value)),
         });
     };
     let version = top.get("version");
@@ -827,7 +1338,9 @@ fn check_format_and_version(value: &Value) -> Result<(), DocumentError> {
                 });
             }
             return Err(DocumentError::NotABackup {
-                found: found.map_or_else(|| "missing".to_owned(), Value::to_string),
+                found: found.map_or(FormatFound::Missing, |value| {
+                    FormatFound::Value(value.to_string())
+                }),
             });
         }
     }
@@ -836,17 +1349,16 @@ fn check_format_and_version(value: &Value) -> Result<(), DocumentError> {
         Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v > VERSION) => {
             Err(DocumentError::UnknownVersion {
                 version: n.to_string(),
-                hint: "a newer attestoodle-backup wrote this file: upgrade attestoodle-backup to \
-                       read it",
+                hint: VersionHint::Newer,
             })
         }
         Some(other) => Err(DocumentError::UnknownVersion {
             version: other.to_string(),
-            hint: "no attestoodle-backup writes this version: the file was edited or damaged",
+            hint: VersionHint::Unknown,
         }),
         None => Err(DocumentError::UnknownVersion {
             version: "missing".to_owned(),
-            hint: "the `version` key is required: the file was edited or damaged",
+            hint: VersionHint::Missing,
         }),
     }
 }
@@ -986,28 +1498,28 @@ const SIGNATURE: &[Field] = &[
     key("value", STR),
 ];
 
-fn kind_name(value: &Value) -> &'static str {
+fn kind_name(value: &Value) -> JsonType {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Value::Null => JsonType::Null,
+        Value::Bool(_) => JsonType::Boolean,
+        Value::Number(_) => JsonType::Number,
+        Value::String(_) => JsonType::String,
+        Value::Array(_) => JsonType::Array,
+        Value::Object(_) => JsonType::Object,
     }
 }
 
-fn expected_name(kind: &Kind) -> &'static str {
+fn expected_name(kind: &Kind) -> JsonType {
     match kind {
-        Kind::Str => "a string",
-        Kind::Int => "an integer",
-        Kind::Object(_) => "an object",
-        Kind::Array(_) => "an array",
+        Kind::Str => JsonType::String,
+        Kind::Int => JsonType::Integer,
+        Kind::Object(_) => JsonType::Object,
+        Kind::Array(_) => JsonType::Array,
         Kind::Nullable(inner) => match inner {
-            Kind::Str => "a string or null",
-            Kind::Int => "an integer or null",
-            Kind::Object(_) => "an object or null",
-            _ => "an array or null",
+            Kind::Str => JsonType::StringOrNull,
+            Kind::Int => JsonType::IntegerOrNull,
+            Kind::Object(_) => JsonType::ObjectOrNull,
+            _ => JsonType::ArrayOrNull,
         },
     }
 }
@@ -1067,19 +1579,16 @@ fn check_shape(value: &Value, kind: &Kind, at: Loc<'_>) -> Result<(), DocumentEr
 // ---------------------------------------------------------------------------------------------
 // Step 4: the value rules.
 
-fn invalid(path: impl Into<String>, problem: impl Into<String>) -> DocumentError {
+fn invalid(path: impl Into<String>, problem: ValueProblem) -> DocumentError {
     DocumentError::InvalidValue {
         path: path.into(),
-        problem: problem.into(),
+        problem,
     }
 }
 
 fn not_negative(path: impl FnOnce() -> String, value: i64) -> Result<(), DocumentError> {
     if value < 0 {
-        return Err(invalid(
-            path(),
-            format!("{value} is negative, which the format does not allow; the file was edited or damaged"),
-        ));
+        return Err(invalid(path(), ValueProblem::Negative(value)));
     }
     Ok(())
 }
@@ -1099,11 +1608,7 @@ fn check_values(document: &Document) -> Result<(), DocumentError> {
     if OffsetDateTime::parse(&document.created, &Rfc3339).is_err() {
         return Err(invalid(
             "created",
-            format!(
-                "{} is not an RFC 3339 time such as 2026-11-28T12:00:00Z; the file was edited \
-                 or damaged",
-                quote(&document.created)
-            ),
+            ValueProblem::NotATime(quote(&document.created)),
         ));
     }
     if let Some(duration) = document.training.duration {
@@ -1133,28 +1638,20 @@ fn check_values(document: &Document) -> Result<(), DocumentError> {
 /// two templates share a name; `training.template` and every `learner_styles[].template` name
 /// a template of `templates`.
 fn check_consistency(document: &Document) -> Result<(), DocumentError> {
-    const EDITED_EN: &str = "the file was edited or damaged; use an intact copy of the backup";
-    const EDITED_FR: &str =
-        "le fichier a été modifié ou abîmé ; utilisez une copie intacte de la sauvegarde";
-    let inconsistent = |path: String, en: String, fr: String| DocumentError::Inconsistent {
+    let inconsistent = |path: String, problem: Inconsistency| DocumentError::Inconsistent {
         path,
-        en: format!("{en}; {EDITED_EN}"),
-        fr: format!("{fr} ; {EDITED_FR}"),
+        problem: Box::new(problem),
     };
     for (i, template) in document.templates.iter().enumerate() {
         let name = &template.name;
         if let Some(earlier) = document.templates[..i].iter().position(|t| t.name == *name) {
             return Err(inconsistent(
                 format!("templates[{i}].name"),
-                format!(
-                    "two templates are named “{name}” (templates[{earlier}] and templates[{i}]); \
-                     a backup carries each template once, so a restore could not tell them apart"
-                ),
-                format!(
-                    "deux modèles s'appellent « {name} » (templates[{earlier}] et templates[{i}]) ; \
-                     une sauvegarde porte chaque modèle une fois, une restauration ne pourrait pas \
-                     les distinguer"
-                ),
+                Inconsistency::DuplicateTemplate {
+                    name: name.clone(),
+                    earlier,
+                    index: i,
+                },
             ));
         }
         let Some(background) = &template.background else {
@@ -1169,16 +1666,11 @@ fn check_consistency(document: &Document) -> Result<(), DocumentError> {
         if sha1 != background.sha1 {
             return Err(inconsistent(
                 format!("templates[{i}].background.sha1"),
-                format!(
-                    "template “{name}”: the background image's SHA-1 is written {} but its \
-                     `content` gives {sha1}",
-                    background.sha1
-                ),
-                format!(
-                    "modèle « {name} » : le SHA-1 de l'image de fond est écrit {} mais son \
-                     `content` donne {sha1}",
-                    background.sha1
-                ),
+                Inconsistency::BackgroundSha1 {
+                    name: name.clone(),
+                    written: background.sha1.clone(),
+                    computed: sha1,
+                },
             ));
         }
         // DECISIONS 9: the first background detail is the one `background` describes.
@@ -1196,41 +1688,14 @@ fn check_consistency(document: &Document) -> Result<(), DocumentError> {
                 })
         });
         if named.as_deref() != Some(background.filename.as_str()) {
-            let (en, fr) = match (detail, &named) {
-                (None, _) => (
-                    "it has no `background` detail in `details`".to_owned(),
-                    "il n'a aucun détail `background` dans `details`".to_owned(),
-                ),
-                (Some(d), None) => (
-                    format!("its background detail details[{d}] names no `filename` in its `data`"),
-                    format!(
-                        "son détail background details[{d}] ne nomme aucun `filename` dans ses \
-                         `data`"
-                    ),
-                ),
-                (Some(d), Some(named)) => (
-                    format!(
-                        "its background detail details[{d}] names the file {}",
-                        quote(named)
-                    ),
-                    format!(
-                        "son détail background details[{d}] nomme le fichier {}",
-                        quote(named)
-                    ),
-                ),
-            };
             return Err(inconsistent(
                 format!("templates[{i}].background.filename"),
-                format!(
-                    "template “{name}”: the background image is {} but {en} (Attestoodle links \
-                     the two by that name)",
-                    quote(&background.filename)
-                ),
-                format!(
-                    "modèle « {name} » : l'image de fond est {} mais {fr} (Attestoodle relie \
-                     les deux par ce nom)",
-                    quote(&background.filename)
-                ),
+                Inconsistency::BackgroundFilename {
+                    name: name.clone(),
+                    filename: background.filename.clone(),
+                    detail,
+                    named,
+                },
             ));
         }
     }
@@ -1238,14 +1703,9 @@ fn check_consistency(document: &Document) -> Result<(), DocumentError> {
     let missing = |path: String, name: &str| {
         inconsistent(
             path,
-            format!(
-                "names the template “{name}”, which is not in `templates`; a backup carries every \
-                 template it refers to"
-            ),
-            format!(
-                "nomme le modèle « {name} », qui n'est pas dans `templates` ; une sauvegarde \
-                 porte chaque modèle auquel elle fait référence"
-            ),
+            Inconsistency::MissingTemplate {
+                name: name.to_owned(),
+            },
         )
     };
     if let Some(name) = &document.training.template {
@@ -1268,25 +1728,18 @@ fn check_background(background: &Background, template: usize) -> Result<(), Docu
     let at = |key: &str| format!("templates[{template}].background.{key}");
     not_negative(|| at("size"), background.size)?;
     if !is_lower_hex(&background.sha1, 40) {
-        return Err(invalid(
-            at("sha1"),
-            "is not 40 lowercase hex digits (a SHA-1); the file was edited or damaged",
-        ));
+        return Err(invalid(at("sha1"), ValueProblem::NotSha1));
     }
     let Ok(content) = STANDARD.decode(&background.content) else {
-        return Err(invalid(
-            at("content"),
-            "is not base64 (standard alphabet, padded); the file was edited or damaged",
-        ));
+        return Err(invalid(at("content"), ValueProblem::NotBase64));
     };
     if content.len() as u64 != background.size.unsigned_abs() {
         return Err(invalid(
             at("size"),
-            format!(
-                "says {} bytes but `content` holds {} bytes; the file was edited or damaged",
-                background.size,
-                content.len()
-            ),
+            ValueProblem::WrongSize {
+                said: background.size,
+                holds: content.len(),
+            },
         ));
     }
     Ok(())
@@ -1296,32 +1749,20 @@ fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
     if signature.algorithm != "Ed25519" {
         return Err(invalid(
             "signature.algorithm",
-            format!(
-                "{} is not supported: version 2 files are signed with \"Ed25519\"",
-                quote(&signature.algorithm)
-            ),
+            ValueProblem::Algorithm(quote(&signature.algorithm)),
         ));
     }
     if !is_lower_hex(&signature.key_id, 16) {
         return Err(invalid(
             "signature.key_id",
-            format!(
-                "{} is not 16 lowercase hex digits; the file was edited or damaged",
-                quote(&signature.key_id)
-            ),
+            ValueProblem::NotKeyId(quote(&signature.key_id)),
         ));
     }
     if decode_base64url(&signature.public_key, 32).is_none() {
-        return Err(invalid(
-            "signature.public_key",
-            "is not 32 bytes in canonical unpadded base64url; the file was edited or damaged",
-        ));
+        return Err(invalid("signature.public_key", ValueProblem::NotPublicKey));
     }
     if decode_base64url(&signature.value, 64).is_none() {
-        return Err(invalid(
-            "signature.value",
-            "is not 64 bytes in canonical unpadded base64url; the file was edited or damaged",
-        ));
+        return Err(invalid("signature.value", ValueProblem::NotSignature));
     }
     Ok(())
 }
@@ -1329,6 +1770,198 @@ fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn document_variant(error: &DocumentError) -> usize {
+        match error {
+            DocumentError::TooLarge { .. } => 0,
+            DocumentError::Syntax { .. } => 1,
+            DocumentError::DuplicateKey { .. } => 2,
+            DocumentError::Number { .. } => 3,
+            DocumentError::NulCharacter { .. } => 4,
+            DocumentError::NotABackup { .. } => 5,
+            DocumentError::Legacy { .. } => 6,
+            DocumentError::UnknownVersion { .. } => 7,
+            DocumentError::MissingKey { .. } => 8,
+            DocumentError::UnknownKey { .. } => 9,
+            DocumentError::WrongType { .. } => 10,
+            DocumentError::InvalidValue { .. } => 11,
+            DocumentError::Inconsistent { .. } => 12,
+        }
+    }
+
+    // Issue 9, items 1 and 2: every reason a file is refused exists in English and French, and
+    // none shows the JSON parser's words.
+    #[test]
+    fn every_document_error_is_said_in_english_and_in_french() {
+        let path = || "milestones[0].position".to_owned();
+        let mut errors = vec![
+            DocumentError::TooLarge { size: 9, limit: 1 },
+            DocumentError::DuplicateKey {
+                path: path(),
+                key: "name".to_owned(),
+            },
+            DocumentError::Number {
+                path: path(),
+                number: "1.5".to_owned(),
+            },
+            DocumentError::NulCharacter { path: path() },
+            DocumentError::Legacy {
+                version: LEGACY_VERSION.to_owned(),
+            },
+            DocumentError::MissingKey {
+                path: path(),
+                key: "name".to_owned(),
+            },
+            DocumentError::UnknownKey {
+                path: path(),
+                key: "nme".to_owned(),
+            },
+        ];
+        for problem in [JsonSyntax::CutShort, JsonSyntax::NotJson] {
+            errors.push(DocumentError::Syntax {
+                problem,
+                line: 13,
+                column: 9,
+                detail: "EOF while parsing a string at line 13 column 9".to_owned(),
+            });
+        }
+        for found in [
+            FormatFound::Missing,
+            FormatFound::Value("\"x\"".to_owned()),
+            FormatFound::TopLevel(JsonType::Array),
+        ] {
+            errors.push(DocumentError::NotABackup { found });
+        }
+        for hint in [
+            VersionHint::Newer,
+            VersionHint::Unknown,
+            VersionHint::Missing,
+        ] {
+            errors.push(DocumentError::UnknownVersion {
+                version: "3".to_owned(),
+                hint,
+            });
+        }
+        for found in [
+            JsonType::Null,
+            JsonType::Boolean,
+            JsonType::Number,
+            JsonType::Integer,
+            JsonType::String,
+            JsonType::Array,
+            JsonType::Object,
+            JsonType::StringOrNull,
+            JsonType::IntegerOrNull,
+            JsonType::ObjectOrNull,
+            JsonType::ArrayOrNull,
+        ] {
+            errors.push(DocumentError::WrongType {
+                path: path(),
+                expected: JsonType::Integer,
+                found,
+            });
+        }
+        for problem in [
+            ValueProblem::Negative(-1),
+            ValueProblem::NotATime("\"x\"".to_owned()),
+            ValueProblem::NotSha1,
+            ValueProblem::NotBase64,
+            ValueProblem::WrongSize { said: 3, holds: 4 },
+            ValueProblem::Algorithm("\"RSA\"".to_owned()),
+            ValueProblem::NotKeyId("\"x\"".to_owned()),
+            ValueProblem::NotPublicKey,
+            ValueProblem::NotSignature,
+            ValueProblem::Unreadable("invalid type: string".to_owned()),
+        ] {
+            errors.push(DocumentError::InvalidValue {
+                path: path(),
+                problem,
+            });
+        }
+        for problem in [
+            Inconsistency::DuplicateTemplate {
+                name: "A".to_owned(),
+                earlier: 0,
+                index: 1,
+            },
+            Inconsistency::BackgroundSha1 {
+                name: "A".to_owned(),
+                written: "00".to_owned(),
+                computed: "11".to_owned(),
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: None,
+                named: None,
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: Some(1),
+                named: None,
+            },
+            Inconsistency::BackgroundFilename {
+                name: "A".to_owned(),
+                filename: "a.png".to_owned(),
+                detail: Some(1),
+                named: Some("b.png".to_owned()),
+            },
+            Inconsistency::MissingTemplate {
+                name: "A".to_owned(),
+            },
+        ] {
+            errors.push(DocumentError::Inconsistent {
+                path: "training.template".to_owned(),
+                problem: Box::new(problem),
+            });
+        }
+        let mut seen: Vec<usize> = errors.iter().map(document_variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..13).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains(" at line ") && !text.contains("EOF"),
+                    "{text}"
+                );
+            }
+            two_texts(en, fr);
+        }
+    }
+
+    // Issue 9, item 2: a truncated file is said as cut short, its parser's words kept for
+    // --verbose.
+    #[test]
+    fn a_truncated_file_is_cut_short_with_the_parsers_words_in_the_detail() {
+        let text = to_text(&demo());
+        let error = parse(&text.as_bytes()[..text.len() / 2]);
+        let Err(error @ DocumentError::Syntax { .. }) = error else {
+            panic!("a truncated file is a syntax error: {error:?}");
+        };
+        assert!(matches!(
+            error,
+            DocumentError::Syntax {
+                problem: JsonSyntax::CutShort,
+                ..
+            }
+        ));
+        assert!(error.localized(Lang::Fr).contains("tronqué"));
+        assert!(error.detail().is_some_and(|d| d.contains("EOF")));
+    }
 
     /// A small document shaped like the demo site's, with every kind of value.
     pub(crate) fn demo() -> Document {
@@ -1725,7 +2358,7 @@ pub(crate) mod tests {
         for escape in ["\\ud800", "\\udc00", "\\ud800x", "\\ud800\\u0041"] {
             let text = to_text(&demo()).replacen("\"alice\"", &format!("\"ali{escape}ce\""), 1);
             assert!(
-                matches!(parse(text.as_bytes()), Err(DocumentError::Syntax(_))),
+                matches!(parse(text.as_bytes()), Err(DocumentError::Syntax { .. })),
                 "{escape}"
             );
         }
@@ -1746,7 +2379,7 @@ pub(crate) mod tests {
     fn parse_refuses_invalid_utf8_and_trailing_data() {
         let mut bytes = to_text(&demo()).into_bytes();
         bytes.extend_from_slice(b"{}");
-        assert!(matches!(parse(&bytes), Err(DocumentError::Syntax(_))));
+        assert!(matches!(parse(&bytes), Err(DocumentError::Syntax { .. })));
         let latin1 = to_text(&demo())
             .replacen("Santé", "Sant\u{1}", 1)
             .replacen('\u{1}', "\\u0001", 1);
@@ -1754,7 +2387,7 @@ pub(crate) mod tests {
         let mut broken = to_text(&demo()).into_bytes();
         let at = broken.iter().position(|&b| b == 0xc3).unwrap_or(0);
         broken[at] = 0xff;
-        assert!(matches!(parse(&broken), Err(DocumentError::Syntax(_))));
+        assert!(matches!(parse(&broken), Err(DocumentError::Syntax { .. })));
     }
 
     #[test]
@@ -1815,7 +2448,7 @@ pub(crate) mod tests {
                 v[key] = Value::Null;
             });
             assert!(
-                matches!(&error, Err(DocumentError::WrongType { path, found: "null", .. }) if path == key),
+                matches!(&error, Err(DocumentError::WrongType { path, found: JsonType::Null, .. }) if path == key),
                 "{error:?}"
             );
         }
@@ -1828,8 +2461,8 @@ pub(crate) mod tests {
             error,
             Err(DocumentError::WrongType {
                 path: "milestones[0].section".to_owned(),
-                expected: "an integer",
-                found: "a string"
+                expected: JsonType::Integer,
+                found: JsonType::String
             })
         );
         let error = parse_edited(|v| v["training"]["enddate"] = Value::from(true));
@@ -1847,7 +2480,7 @@ pub(crate) mod tests {
     fn parse_checks_format_and_names_unknown_versions() {
         let error = parse_edited(|v| v["format"] = Value::from("something-else"));
         assert!(
-            matches!(error, Err(DocumentError::NotABackup { found }) if found == "\"something-else\"")
+            matches!(error, Err(DocumentError::NotABackup { found: FormatFound::Value(found) }) if found == "\"something-else\"")
         );
         for (version, shown, newer) in [
             (Value::from(3), "3", true),

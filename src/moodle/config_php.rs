@@ -17,6 +17,8 @@ use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
+use crate::i18n::Lang;
+
 /// A password, salt or pepper from `config.php`: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -214,11 +216,11 @@ fn percent_encode(text: &str, keep: &[u8]) -> String {
 
 /// Why `config.php` could not be turned into a [`MoodleConfig`].
 ///
-/// Messages never contain a password, salt or pepper.
+/// Messages never contain a password, salt or pepper. Every message is said in English and
+/// French by [`ConfigError::localized`] (one `match`); `Display` is the English one.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read from disk.
-    #[error("cannot read Moodle config file {}", .path.display())]
     Io {
         /// The file that was asked for.
         path: PathBuf,
@@ -227,7 +229,6 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// An error found in the file at `path`; [`read`] wraps every parse error in this.
-    #[error("{}: {error}", .path.display())]
     InFile {
         /// The file that was read.
         path: PathBuf,
@@ -235,34 +236,22 @@ pub enum ConfigError {
         error: Box<ConfigError>,
     },
     /// PHP syntax this reader cannot skip safely.
-    #[error(
-        "line {line}: {message}; this tool reads config.php without PHP and cannot go past \
-         this line: simplify it, or pass --db URL, --prefix P and --dataroot DIR instead"
-    )]
     Syntax {
         /// 1-based line of the problem.
         line: usize,
         /// What was found, never the text of a string.
-        message: String,
+        problem: Syntax,
     },
     /// A key this tool reads is set by an expression that needs PHP to evaluate.
-    #[error(
-        "line {line}: `$CFG->{key}` is set with {what}, which needs PHP to evaluate; {}",
-        hint(.key)
-    )]
     NeedsPhp {
         /// 1-based line of the expression.
         line: usize,
         /// The key, such as `dbpass` or `dboptions['dbport']`.
         key: String,
-        /// What PHP would have to evaluate, such as "a call to `getenv()`".
-        what: String,
+        /// What PHP would have to evaluate, such as a call to `getenv()`.
+        what: Php,
     },
     /// The site uses a database this tool does not read.
-    #[error(
-        "line {line}: `$CFG->dbtype` is '{dbtype}', but this tool reads PostgreSQL and \
-         MariaDB/MySQL Moodle sites only"
-    )]
     UnsupportedDbType {
         /// 1-based line of the assignment.
         line: usize,
@@ -270,10 +259,6 @@ pub enum ConfigError {
         dbtype: String,
     },
     /// `$CFG->dbtype` is not a Moodle database type at all.
-    #[error(
-        "line {line}: `$CFG->dbtype` is '{dbtype}', which is not a Moodle database type \
-         (pgsql, mariadb, mysqli, auroramysql); fix config.php or pass --db URL instead"
-    )]
     UnknownDbType {
         /// 1-based line of the assignment.
         line: usize,
@@ -281,7 +266,6 @@ pub enum ConfigError {
         dbtype: String,
     },
     /// A required key is not assigned before `lib/setup.php` is included.
-    #[error("`$CFG->{key}` is not set{}; {}", included_note(*.included), hint(.key))]
     MissingKey {
         /// The key, such as `dbname`.
         key: &'static str,
@@ -289,56 +273,523 @@ pub enum ConfigError {
         included: Option<usize>,
     },
     /// A key has a literal value of the wrong kind.
-    #[error("line {line}: `$CFG->{key}` must be {expected}, not {found}; {}", hint(.key))]
     InvalidValue {
         /// 1-based line of the value.
         line: usize,
         /// The key, such as `dboptions['dbport']`.
         key: String,
         /// What Moodle expects there.
-        expected: &'static str,
+        expected: Expected,
         /// What was found; for secret keys only its kind, never its text.
-        found: String,
+        found: Literal,
     },
 }
 
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl ConfigError {
+    /// The message in the operator's language: the line, the key, and the flag to pass instead.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ConfigError::Io { path, source }, Lang::En) => format!(
+                "cannot read Moodle's config file {}: {}; check the path given to \
+                 --moodle-config and its permissions",
+                path.display(),
+                crate::i18n::io_reason(source, lang)
+            ),
+            (ConfigError::Io { path, source }, Lang::Fr) => format!(
+                "impossible de lire le fichier de configuration de Moodle {} : {} ; vérifiez le \
+                 chemin donné à --moodle-config et ses droits",
+                path.display(),
+                crate::i18n::io_reason(source, lang)
+            ),
+            (ConfigError::InFile { path, error }, Lang::En) => {
+                format!("{}: {}", path.display(), error.localized(lang))
+            }
+            (ConfigError::InFile { path, error }, Lang::Fr) => {
+                format!("{} : {}", path.display(), error.localized(lang))
+            }
+            (ConfigError::Syntax { line, problem }, Lang::En) => format!(
+                "line {line}: {}; this tool reads config.php without PHP and cannot go past this \
+                 line: simplify it, or pass --db URL, --prefix P and --dataroot DIR instead",
+                problem.localized(lang)
+            ),
+            (ConfigError::Syntax { line, problem }, Lang::Fr) => format!(
+                "ligne {line} : {} ; cet outil lit config.php sans PHP et ne peut pas aller \
+                 au-delà de cette ligne : simplifiez-la, ou passez plutôt --db URL, --prefix P et \
+                 --dataroot DOSSIER",
+                problem.localized(lang)
+            ),
+            (ConfigError::NeedsPhp { line, key, what }, Lang::En) => format!(
+                "line {line}: `$CFG->{key}` is set with {}, which needs PHP to evaluate; {}",
+                what.localized(lang),
+                hint(key, lang)
+            ),
+            (ConfigError::NeedsPhp { line, key, what }, Lang::Fr) => format!(
+                "ligne {line} : `$CFG->{key}` est calculé par {}, ce qui demande PHP ; {}",
+                what.localized(lang),
+                hint(key, lang)
+            ),
+            (ConfigError::UnsupportedDbType { line, dbtype }, Lang::En) => format!(
+                "line {line}: `$CFG->dbtype` is '{dbtype}', but this tool reads PostgreSQL and \
+                 MariaDB/MySQL Moodle sites only"
+            ),
+            (ConfigError::UnsupportedDbType { line, dbtype }, Lang::Fr) => format!(
+                "ligne {line} : `$CFG->dbtype` vaut '{dbtype}', mais cet outil ne lit que les \
+                 sites Moodle sous PostgreSQL et MariaDB/MySQL"
+            ),
+            (ConfigError::UnknownDbType { line, dbtype }, Lang::En) => format!(
+                "line {line}: `$CFG->dbtype` is '{dbtype}', which is not a Moodle database type \
+                 (pgsql, mariadb, mysqli, auroramysql); fix config.php or pass --db URL instead"
+            ),
+            (ConfigError::UnknownDbType { line, dbtype }, Lang::Fr) => format!(
+                "ligne {line} : `$CFG->dbtype` vaut '{dbtype}', qui n'est pas un type de base de \
+                 Moodle (pgsql, mariadb, mysqli, auroramysql) ; corrigez config.php ou passez \
+                 plutôt --db URL"
+            ),
+            (ConfigError::MissingKey { key, included }, Lang::En) => format!(
+                "`$CFG->{key}` is not set{}; {}",
+                match included {
+                    Some(line) => format!(
+                        " (line {line} includes another file, which this tool does not read; it \
+                         may be set there)"
+                    ),
+                    None => String::new(),
+                },
+                hint(key, lang)
+            ),
+            (ConfigError::MissingKey { key, included }, Lang::Fr) => format!(
+                "`$CFG->{key}` n'est pas défini{} ; {}",
+                match included {
+                    Some(line) => format!(
+                        " (la ligne {line} inclut un autre fichier, que cet outil ne lit pas ; il \
+                         y est peut-être défini)"
+                    ),
+                    None => String::new(),
+                },
+                hint(key, lang)
+            ),
+            (
+                ConfigError::InvalidValue {
+                    line,
+                    key,
+                    expected,
+                    found,
+                },
+                Lang::En,
+            ) => format!(
+                "line {line}: `$CFG->{key}` must be {}, not {}; {}",
+                expected.localized(lang),
+                found.localized(lang),
+                hint(key, lang)
+            ),
+            (
+                ConfigError::InvalidValue {
+                    line,
+                    key,
+                    expected,
+                    found,
+                },
+                Lang::Fr,
+            ) => format!(
+                "ligne {line} : `$CFG->{key}` doit être {}, pas {} ; {}",
+                expected.localized(lang),
+                found.localized(lang),
+                hint(key, lang)
+            ),
+        }
+    }
+
+    /// The system's own words behind the message (`--verbose`), when there are some.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            ConfigError::Io { source, .. } => Some(source.to_string()),
+            ConfigError::InFile { error, .. } => error.detail(),
+            ConfigError::Syntax { .. }
+            | ConfigError::NeedsPhp { .. }
+            | ConfigError::UnsupportedDbType { .. }
+            | ConfigError::UnknownDbType { .. }
+            | ConfigError::MissingKey { .. }
+            | ConfigError::InvalidValue { .. } => None,
+        }
+    }
+}
+
+/// PHP syntax this reader cannot go past, said in English and French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Syntax {
+    /// No `<?php` at the start.
+    NoOpenTag,
+    /// A character PHP has no token for.
+    UnexpectedCharacter(char),
+    /// A `/*` comment without its `*/`.
+    UnclosedComment,
+    /// A string without its closing quote.
+    UnclosedString {
+        /// Double-quoted (else single-quoted).
+        double: bool,
+    },
+    /// A `<<<` without a label.
+    BadHeredocLabel,
+    /// A heredoc without its closing label.
+    UnclosedHeredoc,
+    /// Something else than `;` after the value of a key.
+    NoSemicolon(String),
+    /// A `function`, `class`… whose `{` body cannot be found.
+    NoBody(String),
+    /// The `if (...):` … `endif;` form.
+    AlternativeSyntax(String),
+    /// A bracket never closed.
+    UnclosedBracket,
+    /// A closing bracket never opened.
+    StrayClosingBracket,
+    /// An array never closed.
+    UnclosedArray,
+    /// Something else than `,` or the closing bracket in an array.
+    NoComma {
+        /// The array's closing bracket.
+        closer: &'static str,
+        /// The line the array starts on.
+        start_line: usize,
+    },
+}
+
+impl Syntax {
+    /// What was found, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Syntax::NoOpenTag, Lang::En) => {
+                "no `<?php` opening tag found, so this is not a Moodle config.php".to_owned()
+            }
+            (Syntax::NoOpenTag, Lang::Fr) => "aucune balise d'ouverture `<?php`, ce n'est donc \
+                 pas un config.php de Moodle"
+                .to_owned(),
+            (Syntax::UnexpectedCharacter(c), Lang::En) => format!("unexpected character {c:?}"),
+            (Syntax::UnexpectedCharacter(c), Lang::Fr) => format!("caractère inattendu {c:?}"),
+            (Syntax::UnclosedComment, Lang::En) => "this `/*` comment is never closed".to_owned(),
+            (Syntax::UnclosedComment, Lang::Fr) => {
+                "ce commentaire `/*` n'est jamais fermé".to_owned()
+            }
+            (Syntax::UnclosedString { double }, Lang::En) => format!(
+                "this {} string is never closed",
+                if *double {
+                    "double-quoted"
+                } else {
+                    "single-quoted"
+                }
+            ),
+            (Syntax::UnclosedString { double }, Lang::Fr) => format!(
+                "cette chaîne entre {} n'est jamais fermée",
+                if *double {
+                    "guillemets doubles"
+                } else {
+                    "apostrophes"
+                }
+            ),
+            (Syntax::BadHeredocLabel, Lang::En) => {
+                "a `<<<` heredoc without a valid label".to_owned()
+            }
+            (Syntax::BadHeredocLabel, Lang::Fr) => {
+                "un heredoc `<<<` sans étiquette valide".to_owned()
+            }
+            (Syntax::UnclosedHeredoc, Lang::En) => "this heredoc string is never closed".to_owned(),
+            (Syntax::UnclosedHeredoc, Lang::Fr) => {
+                "cette chaîne heredoc n'est jamais fermée".to_owned()
+            }
+            (Syntax::NoSemicolon(key), Lang::En) => {
+                format!("expected `;` after the value of `$CFG->{key}`")
+            }
+            (Syntax::NoSemicolon(key), Lang::Fr) => {
+                format!("`;` attendu après la valeur de `$CFG->{key}`")
+            }
+            (Syntax::NoBody(keyword), Lang::En) => {
+                format!("cannot find the body of this `{keyword}`")
+            }
+            (Syntax::NoBody(keyword), Lang::Fr) => {
+                format!("impossible de trouver le corps de ce `{keyword}`")
+            }
+            (Syntax::AlternativeSyntax(keyword), Lang::En) => {
+                format!("the `{keyword} (...):` alternative syntax is not supported")
+            }
+            (Syntax::AlternativeSyntax(keyword), Lang::Fr) => {
+                format!("la syntaxe alternative `{keyword} (...):` n'est pas prise en charge")
+            }
+            (Syntax::UnclosedBracket, Lang::En) => {
+                "a bracket opened here is never closed".to_owned()
+            }
+            (Syntax::UnclosedBracket, Lang::Fr) => {
+                "une parenthèse ou un crochet ouvert ici n'est jamais fermé".to_owned()
+            }
+            (Syntax::StrayClosingBracket, Lang::En) => {
+                "a closing bracket that was never opened".to_owned()
+            }
+            (Syntax::StrayClosingBracket, Lang::Fr) => {
+                "une parenthèse ou un crochet fermant qui n'a jamais été ouvert".to_owned()
+            }
+            (Syntax::UnclosedArray, Lang::En) => "an array opened here is never closed".to_owned(),
+            (Syntax::UnclosedArray, Lang::Fr) => {
+                "un tableau ouvert ici n'est jamais fermé".to_owned()
+            }
+            (Syntax::NoComma { closer, start_line }, Lang::En) => {
+                format!("expected `,` or `{closer}` in the array that starts on line {start_line}")
+            }
+            (Syntax::NoComma { closer, start_line }, Lang::Fr) => format!(
+                "`,` ou `{closer}` attendu dans le tableau qui commence à la ligne {start_line}"
+            ),
+        }
+    }
+}
+
+/// What PHP would have to evaluate in a value, said in English and French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Php {
+    /// A heredoc string.
+    Heredoc,
+    /// A double-quoted string with `$` interpolation.
+    Interpolation,
+    /// A `\u{}` escape that names no character.
+    BadUnicodeEscape,
+    /// A float PHP would round.
+    RoundedNumber,
+    /// An integer beyond 64 bits.
+    HugeNumber,
+    /// A string that is not UTF-8.
+    NotUtf8,
+    /// A byte escape beyond ASCII.
+    ByteEscape,
+    /// `.=`, `+=`…
+    CompoundAssignment(String),
+    /// `$CFG->a->b = …`.
+    PropertyAssignment,
+    /// An assignment inside `if`, `function`…
+    AssignmentInBlock(String),
+    /// `unset()` of something that is not a literal array.
+    UnsetOfNonArray,
+    /// An array key that is not a literal.
+    NonLiteralKey,
+    /// An array index that is not a literal.
+    NonLiteralIndex,
+    /// An index into something that is not an array.
+    IndexIntoNonArray,
+    /// A variable.
+    Variable(String),
+    /// `new`.
+    ObjectCreation,
+    /// A function call.
+    Call(String),
+    /// `Class::`.
+    ClassMember(String),
+    /// A constant.
+    Constant(String),
+    /// A type cast.
+    Cast,
+    /// `.`.
+    Concatenation,
+    /// `? :`.
+    Ternary,
+    /// Another operator.
+    Operator(String),
+    /// An expression of nothing more precise.
+    Expression,
+    /// Two of the above.
+    Both(Box<Php>, Box<Php>),
+}
+
+impl Php {
+    /// The expression, in the operator's language (`a call to `getenv()``).
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Php::Heredoc, Lang::En) => "a heredoc string".to_owned(),
+            (Php::Heredoc, Lang::Fr) => "une chaîne heredoc".to_owned(),
+            (Php::Interpolation, Lang::En) => {
+                "a double-quoted string with `$` interpolation".to_owned()
+            }
+            (Php::Interpolation, Lang::Fr) => {
+                "une chaîne entre guillemets avec une interpolation `$`".to_owned()
+            }
+            (Php::BadUnicodeEscape, Lang::En) => {
+                "a double-quoted string with a bad `\\u{}`".to_owned()
+            }
+            (Php::BadUnicodeEscape, Lang::Fr) => {
+                "une chaîne entre guillemets avec un `\\u{}` invalide".to_owned()
+            }
+            (Php::RoundedNumber, Lang::En) => "a number PHP would round".to_owned(),
+            (Php::RoundedNumber, Lang::Fr) => "un nombre que PHP arrondirait".to_owned(),
+            (Php::HugeNumber, Lang::En) => "a number too large for 64 bits".to_owned(),
+            (Php::HugeNumber, Lang::Fr) => "un nombre trop grand pour 64 bits".to_owned(),
+            (Php::NotUtf8, Lang::En) => "a string that is not valid UTF-8".to_owned(),
+            (Php::NotUtf8, Lang::Fr) => "une chaîne qui n'est pas en UTF-8 valide".to_owned(),
+            (Php::ByteEscape, Lang::En) => {
+                "a double-quoted string with a non-ASCII byte escape".to_owned()
+            }
+            (Php::ByteEscape, Lang::Fr) => {
+                "une chaîne entre guillemets avec un octet échappé hors ASCII".to_owned()
+            }
+            (Php::CompoundAssignment(op), Lang::En) => format!("a compound assignment (`{op}`)"),
+            (Php::CompoundAssignment(op), Lang::Fr) => format!("une affectation composée (`{op}`)"),
+            (Php::PropertyAssignment, Lang::En) => "an assignment to an object property".to_owned(),
+            (Php::PropertyAssignment, Lang::Fr) => {
+                "une affectation à une propriété d'objet".to_owned()
+            }
+            (Php::AssignmentInBlock(block), Lang::En) => {
+                format!("an assignment inside a block (`{block}`)")
+            }
+            (Php::AssignmentInBlock(block), Lang::Fr) => {
+                format!("une affectation dans un bloc (`{block}`)")
+            }
+            (Php::UnsetOfNonArray, Lang::En) => {
+                "an `unset()` of a value that is not a literal array".to_owned()
+            }
+            (Php::UnsetOfNonArray, Lang::Fr) => {
+                "un `unset()` d'une valeur qui n'est pas un tableau littéral".to_owned()
+            }
+            (Php::NonLiteralKey, Lang::En) => "an array key that is not a literal".to_owned(),
+            (Php::NonLiteralKey, Lang::Fr) => {
+                "une clé de tableau qui n'est pas un littéral".to_owned()
+            }
+            (Php::NonLiteralIndex, Lang::En) => "an array index that is not a literal".to_owned(),
+            (Php::NonLiteralIndex, Lang::Fr) => {
+                "un indice de tableau qui n'est pas un littéral".to_owned()
+            }
+            (Php::IndexIntoNonArray, Lang::En) => {
+                "an index into a value that is not an array".to_owned()
+            }
+            (Php::IndexIntoNonArray, Lang::Fr) => {
+                "un indice dans une valeur qui n'est pas un tableau".to_owned()
+            }
+            (Php::Variable(name), Lang::En) => format!("the variable `${name}`"),
+            (Php::Variable(name), Lang::Fr) => format!("la variable `${name}`"),
+            (Php::ObjectCreation, Lang::En) => "an object creation (`new`)".to_owned(),
+            (Php::ObjectCreation, Lang::Fr) => "une création d'objet (`new`)".to_owned(),
+            (Php::Call(name), Lang::En) => format!("a call to `{name}()`"),
+            (Php::Call(name), Lang::Fr) => format!("un appel à `{name}()`"),
+            (Php::ClassMember(name), Lang::En) => format!("the class member `{name}::`"),
+            (Php::ClassMember(name), Lang::Fr) => format!("le membre de classe `{name}::`"),
+            (Php::Constant(name), Lang::En) => format!("the constant `{name}`"),
+            (Php::Constant(name), Lang::Fr) => format!("la constante `{name}`"),
+            (Php::Cast, Lang::En) => "a type cast".to_owned(),
+            (Php::Cast, Lang::Fr) => "une conversion de type".to_owned(),
+            (Php::Concatenation, Lang::En) => "a string concatenation (`.`)".to_owned(),
+            (Php::Concatenation, Lang::Fr) => "une concaténation de chaînes (`.`)".to_owned(),
+            (Php::Ternary, Lang::En) => "a ternary (`? :`)".to_owned(),
+            (Php::Ternary, Lang::Fr) => "un opérateur ternaire (`? :`)".to_owned(),
+            (Php::Operator(op), Lang::En) => format!("the operator `{op}`"),
+            (Php::Operator(op), Lang::Fr) => format!("l'opérateur `{op}`"),
+            (Php::Expression, Lang::En) => "an expression".to_owned(),
+            (Php::Expression, Lang::Fr) => "une expression".to_owned(),
+            (Php::Both(one, two), Lang::En) => {
+                format!("{} and {}", one.localized(lang), two.localized(lang))
+            }
+            (Php::Both(one, two), Lang::Fr) => {
+                format!("{} et {}", one.localized(lang), two.localized(lang))
+            }
+        }
+    }
+}
+
+/// What Moodle expects as the value of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An array of strings.
+    StringArray,
+    /// A port number or `''`.
+    Port,
+    /// A database name (not empty).
+    DatabaseName,
+}
+
+impl Expected {
+    /// In the operator's language.
+    pub fn localized(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Expected::String, Lang::En) => "a string",
+            (Expected::String, Lang::Fr) => "une chaîne",
+            (Expected::Array, Lang::En) => "an array",
+            (Expected::Array, Lang::Fr) => "un tableau",
+            (Expected::StringArray, Lang::En) => "an array of strings",
+            (Expected::StringArray, Lang::Fr) => "un tableau de chaînes",
+            (Expected::Port, Lang::En) => "a port number from 1 to 65535, or ''",
+            (Expected::Port, Lang::Fr) => "un numéro de port de 1 à 65535, ou ''",
+            (Expected::DatabaseName, Lang::En) => "a database name",
+            (Expected::DatabaseName, Lang::Fr) => "un nom de base de données",
+        }
+    }
+}
+
+/// A literal value found in config.php, as a message may show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    /// The literal as PHP writes it (`'x'`, `42`, `true`, `null`): not secret.
+    Shown(String),
+    /// A string of a secret key, never shown.
+    SecretString,
+    /// An array.
+    Array,
+    /// Something PHP would evaluate.
+    Php(Php),
+}
+
+impl Literal {
+    /// In the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Literal::Shown(text), _) => text.clone(),
+            (Literal::SecretString, Lang::En) => "a string".to_owned(),
+            (Literal::SecretString, Lang::Fr) => "une chaîne".to_owned(),
+            (Literal::Array, Lang::En) => "an array".to_owned(),
+            (Literal::Array, Lang::Fr) => "un tableau".to_owned(),
+            (Literal::Php(what), lang) => what.localized(lang),
+        }
+    }
+}
+
 /// Says which flag replaces a key that cannot be read.
-fn hint(key: &str) -> &'static str {
+fn hint(key: &str, lang: Lang) -> &'static str {
     let top = key.split('[').next().unwrap_or(key);
-    match top {
-        "prefix" => "pass --prefix P instead",
-        "dataroot" | "filedir" => "pass --dataroot DIR instead",
-        "dbpass" => {
+    match (top, lang) {
+        ("prefix", Lang::En) => "pass --prefix P instead",
+        ("prefix", Lang::Fr) => "passez plutôt --prefix P",
+        ("dataroot" | "filedir", Lang::En) => "pass --dataroot DIR instead",
+        ("dataroot" | "filedir", Lang::Fr) => "passez plutôt --dataroot DOSSIER",
+        ("dbpass", Lang::En) => {
             "give the password separately instead, in the environment variable \
              ATTESTOODLE_DB_PASSWORD or in a file named by --db-password-file PATH (the rest of \
              config.php is still read), or pass --db URL"
         }
-        "siteadmins" | "passwordsaltmain" | "passwordpeppers" => {
+        ("dbpass", Lang::Fr) => {
+            "donnez plutôt le mot de passe à part, dans la variable d'environnement \
+             ATTESTOODLE_DB_PASSWORD ou dans un fichier indiqué par --db-password-file CHEMIN \
+             (le reste de config.php est lu quand même), ou passez --db URL"
+        }
+        ("siteadmins" | "passwordsaltmain" | "passwordpeppers", Lang::En) => {
             "write its literal value into a copy of config.php and pass that copy to \
              --moodle-config instead"
         }
-        _ => {
+        ("siteadmins" | "passwordsaltmain" | "passwordpeppers", Lang::Fr) => {
+            "écrivez sa valeur littérale dans une copie de config.php et passez plutôt cette \
+             copie à --moodle-config"
+        }
+        (_, Lang::En) => {
             "pass --db URL instead (config.php is then not read: pass --prefix P and \
              --dataroot DIR too)"
+        }
+        (_, Lang::Fr) => {
+            "passez plutôt --db URL (config.php n'est alors pas lu : passez aussi --prefix P et \
+             --dataroot DOSSIER)"
         }
     }
 }
 
-/// Mentions an include that may be where a missing key is set.
-fn included_note(included: Option<usize>) -> String {
-    match included {
-        Some(line) => format!(
-            " (line {line} includes another file, which this tool does not read; it may be set there)"
-        ),
-        None => String::new(),
-    }
-}
-
-fn syntax(line: usize, message: impl Into<String>) -> ConfigError {
-    ConfigError::Syntax {
-        line,
-        message: message.into(),
-    }
+fn syntax(line: usize, problem: Syntax) -> ConfigError {
+    ConfigError::Syntax { line, problem }
 }
 
 /// Keys the caller takes from command-line flags, so that `config.php` is not asked for them.
@@ -407,7 +858,7 @@ enum Tok {
     Int(i64),
     Float(f64),
     /// A literal this reader does not evaluate; the text says what it is.
-    Opaque(&'static str),
+    Opaque(Php),
     Op(&'static str),
     CloseTag,
 }
@@ -429,8 +880,6 @@ const OPS: &[&str] = &[
 const COMPOUND_ASSIGN: &[&str] = &[
     "+=", "-=", "*=", "/=", ".=", "%=", "**=", "&=", "|=", "^=", "<<=", ">>=", "??=",
 ];
-
-const INTERPOLATION: &str = "a double-quoted string with `$` interpolation";
 
 fn is_ident_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_' || !c.is_ascii()
@@ -490,10 +939,7 @@ impl Lexer {
 
     fn tokenize(mut self) -> Result<Vec<Token>, ConfigError> {
         if !self.skip_inline_text() {
-            return Err(syntax(
-                1,
-                "no `<?php` opening tag found, so this is not a Moodle config.php",
-            ));
+            return Err(syntax(1, Syntax::NoOpenTag));
         }
         while let Some(c) = self.peek(0) {
             let line = self.line;
@@ -525,7 +971,7 @@ impl Lexer {
                 self.push(tok, line);
             } else if self.starts_with("<<<") {
                 self.heredoc(line)?;
-                self.push(Tok::Opaque("a heredoc string"), line);
+                self.push(Tok::Opaque(Php::Heredoc), line);
             } else if c == '$' && self.peek(1).is_some_and(is_ident_start) {
                 self.pos += 1;
                 let name = self.word(false);
@@ -542,7 +988,7 @@ impl Lexer {
                 self.pos += op.len();
                 self.push(Tok::Op(op), line);
             } else {
-                return Err(syntax(line, format!("unexpected character {c:?}")));
+                return Err(syntax(line, Syntax::UnexpectedCharacter(c)));
             }
         }
         Ok(self.tokens)
@@ -552,7 +998,7 @@ impl Lexer {
         self.pos += 2;
         loop {
             match self.peek(0) {
-                None => return Err(syntax(line, "this `/*` comment is never closed")),
+                None => return Err(syntax(line, Syntax::UnclosedComment)),
                 Some('*') if self.peek(1) == Some('/') => {
                     self.pos += 2;
                     return Ok(());
@@ -583,9 +1029,14 @@ impl Lexer {
 
     /// Reads a string character, counting lines.
     fn string_char(&mut self, line: usize, kind: &str) -> Result<char, ConfigError> {
-        let c = self
-            .peek(0)
-            .ok_or_else(|| syntax(line, format!("this {kind} string is never closed")))?;
+        let c = self.peek(0).ok_or_else(|| {
+            syntax(
+                line,
+                Syntax::UnclosedString {
+                    double: kind != "single-quoted",
+                },
+            )
+        })?;
         self.pos += 1;
         if c == '\n' {
             self.line += 1;
@@ -656,7 +1107,7 @@ impl Lexer {
                                 .and_then(char::from_u32)
                             {
                                 Some(ch) => text.push(ch),
-                                None => opaque = Some("a double-quoted string with a bad `\\u{}`"),
+                                None => opaque = Some(Php::BadUnicodeEscape),
                             }
                         }
                         other => {
@@ -667,13 +1118,13 @@ impl Lexer {
                 }
                 '$' => {
                     if self.peek(0).is_some_and(|d| is_ident_start(d) || d == '{') {
-                        opaque = Some(INTERPOLATION);
+                        opaque = Some(Php::Interpolation);
                     }
                     text.push('$');
                 }
                 '{' => {
                     if self.peek(0) == Some('$') {
-                        opaque = Some(INTERPOLATION);
+                        opaque = Some(Php::Interpolation);
                     }
                     text.push('{');
                 }
@@ -698,14 +1149,14 @@ impl Lexer {
         };
         let label = self.word(false);
         if label.is_empty() || quote.is_some_and(|q| self.peek(0) != Some(q)) {
-            return Err(syntax(line, "a `<<<` heredoc without a valid label"));
+            return Err(syntax(line, Syntax::BadHeredocLabel));
         }
         let label: Vec<char> = label.chars().collect();
         loop {
             // Move to the start of the next line.
             loop {
                 match self.peek(0) {
-                    None => return Err(syntax(line, "this heredoc string is never closed")),
+                    None => return Err(syntax(line, Syntax::UnclosedHeredoc)),
                     Some('\n') => {
                         self.pos += 1;
                         self.line += 1;
@@ -776,7 +1227,7 @@ impl Lexer {
         if float {
             return text
                 .parse()
-                .map_or(Tok::Opaque("a number PHP would round"), Tok::Float);
+                .map_or(Tok::Opaque(Php::RoundedNumber), Tok::Float);
         }
         // A leading zero makes an octal literal, as in `02777`.
         let (digits, radix) = if radix == 10 && text.len() > 1 && text.starts_with('0') {
@@ -787,16 +1238,15 @@ impl Lexer {
         if digits.is_empty() {
             return Tok::Int(0);
         }
-        i64::from_str_radix(digits, radix)
-            .map_or(Tok::Opaque("a number too large for 64 bits"), Tok::Int)
+        i64::from_str_radix(digits, radix).map_or(Tok::Opaque(Php::HugeNumber), Tok::Int)
     }
 }
 
 /// Turns a string literal into a token, refusing text that was not UTF-8.
-fn string_token(text: String, opaque: Option<&'static str>) -> Tok {
+fn string_token(text: String, opaque: Option<Php>) -> Tok {
     match opaque {
         Some(what) => Tok::Opaque(what),
-        None if text.contains('\u{fffd}') => Tok::Opaque("a string that is not valid UTF-8"),
+        None if text.contains('\u{fffd}') => Tok::Opaque(Php::NotUtf8),
         None => Tok::Str(text),
     }
 }
@@ -805,11 +1255,11 @@ fn string_token(text: String, opaque: Option<&'static str>) -> Tok {
 fn push_byte(
     text: &mut String,
     value: Result<u32, std::num::ParseIntError>,
-    opaque: &mut Option<&'static str>,
+    opaque: &mut Option<Php>,
 ) {
     match value.ok().filter(|v| *v < 0x80).and_then(char::from_u32) {
         Some(c) => text.push(c),
-        None => *opaque = Some("a double-quoted string with a non-ASCII byte escape"),
+        None => *opaque = Some(Php::ByteEscape),
     }
 }
 
@@ -826,7 +1276,7 @@ enum Value {
     Array(Vec<Element>),
     /// Needs PHP to evaluate; `what` describes the expression.
     Opaque {
-        what: String,
+        what: Php,
         line: usize,
     },
 }
@@ -922,19 +1372,16 @@ fn set_path(target: &mut Value, path: &[Seg], value: Value, line: usize) {
         *target = value;
         return;
     };
-    let unknown = |what: &str| Value::Opaque {
-        what: what.to_owned(),
-        line,
-    };
+    let unknown = |what: Php| Value::Opaque { what, line };
     if *seg == Seg::Unknown {
-        *target = unknown("an array index that is not a literal");
+        *target = unknown(Php::NonLiteralIndex);
         return;
     }
     match target {
         Value::Null | Value::Bool(false) => *target = Value::Array(Vec::new()),
         Value::Str(s) if s.is_empty() => *target = Value::Array(Vec::new()),
         Value::Array(_) | Value::Opaque { .. } => {}
-        _ => *target = unknown("an index into a value that is not an array"),
+        _ => *target = unknown(Php::IndexIntoNonArray),
     }
     if let Value::Array(elements) = target {
         let key = match seg {
@@ -962,7 +1409,7 @@ fn remove_path(target: &mut Value, path: &[Seg], line: usize) {
         (Value::Opaque { .. }, _) => {}
         (target, _) => {
             *target = Value::Opaque {
-                what: "an `unset()` of a value that is not a literal array".to_owned(),
+                what: Php::UnsetOfNonArray,
                 line,
             }
         }
@@ -1199,20 +1646,17 @@ impl Parser {
                         store.assign(&key, &path, value, line);
                         Ok(())
                     }
-                    Some(_) => Err(syntax(
-                        self.line(),
-                        format!("expected `;` after the value of `$CFG->{key}`"),
-                    )),
+                    Some(_) => Err(syntax(self.line(), Syntax::NoSemicolon(key.clone()))),
                 }
             }
             Some(op) => {
-                let what = format!("a compound assignment (`{op}`)");
+                let what = Php::CompoundAssignment(op.to_owned());
                 store.assign(&key, &path, Value::Opaque { what, line }, line);
                 self.skip_statement()
             }
             None => {
                 if matches!(self.tok(), Some(Tok::Op("->" | "?->"))) {
-                    let what = "an assignment to an object property".to_owned();
+                    let what = Php::PropertyAssignment;
                     store.assign(&key, &path, Value::Opaque { what, line }, line);
                 }
                 self.skip_statement()
@@ -1245,7 +1689,7 @@ impl Parser {
             if let Some((key, path, used)) = cfg_target(&toks[i..]) {
                 if is_assign_op(toks.get(i + used).map(|t| &t.tok)).is_some() {
                     let line = toks[i].line;
-                    let what = format!("an assignment inside a block (`{block}`)");
+                    let what = Php::AssignmentInBlock(block.to_string());
                     store.assign(&key, &path, Value::Opaque { what, line }, line);
                 }
             }
@@ -1265,10 +1709,7 @@ impl Parser {
                 // A function, class or similar: its header runs to the `{`.
                 while !self.is_op("{") {
                     if self.tok().is_none() || self.is_op(";") {
-                        return Err(syntax(
-                            line,
-                            format!("cannot find the body of this `{keyword}`"),
-                        ));
+                        return Err(syntax(line, Syntax::NoBody(keyword.to_string())));
                     }
                     if self.is_op("(") || self.is_op("[") {
                         self.skip_balanced()?;
@@ -1278,10 +1719,7 @@ impl Parser {
                 }
             }
             if self.is_op(":") && keyword != "function" {
-                return Err(syntax(
-                    line,
-                    format!("the `{keyword} (...):` alternative syntax is not supported"),
-                ));
+                return Err(syntax(line, Syntax::AlternativeSyntax(keyword.to_string())));
             }
             if self.is_op("{") {
                 self.skip_balanced()?;
@@ -1306,7 +1744,7 @@ impl Parser {
                 self.pos = close + 1;
                 Ok(())
             }
-            None => Err(syntax(line, "a bracket opened here is never closed")),
+            None => Err(syntax(line, Syntax::UnclosedBracket)),
         }
     }
 
@@ -1320,10 +1758,7 @@ impl Parser {
                 }
                 Tok::Op("(" | "[" | "{") => self.skip_balanced()?,
                 Tok::Op(")" | "]" | "}") => {
-                    return Err(syntax(
-                        token.line,
-                        "a closing bracket that was never opened",
-                    ))
+                    return Err(syntax(token.line, Syntax::StrayClosingBracket))
                 }
                 _ => self.pos += 1,
             }
@@ -1411,7 +1846,7 @@ impl Parser {
             }
             let line = self.line();
             if self.tok().is_none() {
-                return Err(syntax(start_line, "an array opened here is never closed"));
+                return Err(syntax(start_line, Syntax::UnclosedArray));
             }
             let first = self.value(Ctx::Array)?;
             if self.is_op("=>") {
@@ -1427,17 +1862,12 @@ impl Parser {
             if self.is_op(",") {
                 self.pos += 1;
             } else if !self.is_op(closer) {
-                return Err(syntax(
-                    self.line(),
-                    format!(
-                        "expected `,` or `{closer}` in the array that starts on line {start_line}"
-                    ),
-                ));
+                return Err(syntax(self.line(), Syntax::NoComma { closer, start_line }));
             }
         }
         Ok(match opaque_key {
             Some(line) => Value::Opaque {
-                what: "an array key that is not a literal".to_owned(),
+                what: Php::NonLiteralKey,
                 line,
             },
             None => Value::Array(elements),
@@ -1445,9 +1875,9 @@ impl Parser {
     }
 }
 
-/// Names what PHP would have to evaluate in an expression, such as "a call to `getenv()`".
-fn describe(toks: &[Token]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+/// Names what PHP would have to evaluate in an expression, such as a call to `getenv()`.
+fn describe(toks: &[Token]) -> Php {
+    let mut parts: Vec<Php> = Vec::new();
     let mut skip_next = false;
     for (i, token) in toks.iter().enumerate() {
         if std::mem::take(&mut skip_next) {
@@ -1456,19 +1886,19 @@ fn describe(toks: &[Token]) -> String {
         let next = toks.get(i + 1).map(|t| &t.tok);
         let previous = i.checked_sub(1).and_then(|p| toks.get(p)).map(|t| &t.tok);
         let part = match &token.tok {
-            Tok::Opaque(what) => (*what).to_owned(),
-            Tok::Var(name) => format!("the variable `${name}`"),
+            Tok::Opaque(what) => what.clone(),
+            Tok::Var(name) => Php::Variable(name.clone()),
             Tok::Ident(_) if matches!(previous, Some(Tok::Op("->" | "?->" | "::"))) => continue,
             Tok::Ident(name) => match name.to_ascii_lowercase().as_str() {
                 "true" | "false" | "null" | "array" => continue,
                 "new" => {
                     skip_next = true;
-                    "an object creation (`new`)".to_owned()
+                    Php::ObjectCreation
                 }
                 _ => match next {
-                    Some(Tok::Op("(")) => format!("a call to `{name}()`"),
-                    Some(Tok::Op("::")) => format!("the class member `{name}::`"),
-                    _ => format!("the constant `{name}`"),
+                    Some(Tok::Op("(")) => Php::Call(name.clone()),
+                    Some(Tok::Op("::")) => Php::ClassMember(name.clone()),
+                    _ => Php::Constant(name.clone()),
                 },
             },
             Tok::Op("(")
@@ -1476,24 +1906,25 @@ fn describe(toks: &[Token]) -> String {
                     && matches!(toks.get(i + 2).map(|t| &t.tok), Some(Tok::Op(")"))) =>
             {
                 skip_next = true;
-                "a type cast".to_owned()
+                Php::Cast
             }
-            Tok::Op(".") => "a string concatenation (`.`)".to_owned(),
-            Tok::Op("?") => "a ternary (`? :`)".to_owned(),
+            Tok::Op(".") => Php::Concatenation,
+            Tok::Op("?") => Php::Ternary,
             Tok::Op(
                 op @ ("??" | "+" | "-" | "*" | "/" | "%" | "**" | "&&" | "||" | "!" | "==" | "!="
                 | "===" | "!==" | "<" | ">" | "<=" | ">=" | "|" | "&" | "^" | "<<" | ">>"),
-            ) => format!("the operator `{op}`"),
+            ) => Php::Operator((*op).to_owned()),
             _ => continue,
         };
         if !parts.contains(&part) {
             parts.push(part);
         }
     }
-    match parts.as_slice() {
-        [] => "an expression".to_owned(),
-        [one] => one.clone(),
-        [one, two, ..] => format!("{one} and {two}"),
+    let mut parts = parts.into_iter();
+    match (parts.next(), parts.next()) {
+        (None, _) => Php::Expression,
+        (Some(one), None) => one,
+        (Some(one), Some(two)) => Php::Both(Box::new(one), Box::new(two)),
     }
 }
 
@@ -1519,16 +1950,16 @@ impl Found<'_> {
         }
     }
 
-    fn invalid(&self, expected: &'static str, secret: bool) -> ConfigError {
+    fn invalid(&self, expected: Expected, secret: bool) -> ConfigError {
         let found = match self.value {
-            Value::Str(_) if secret => "a string".to_owned(),
-            Value::Str(s) => format!("'{s}'"),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => "null".to_owned(),
-            Value::Array(_) => "an array".to_owned(),
-            Value::Opaque { what, .. } => what.clone(),
+            Value::Str(_) if secret => Literal::SecretString,
+            Value::Str(s) => Literal::Shown(format!("'{s}'")),
+            Value::Int(i) => Literal::Shown(i.to_string()),
+            Value::Float(f) => Literal::Shown(f.to_string()),
+            Value::Bool(b) => Literal::Shown(b.to_string()),
+            Value::Null => Literal::Shown("null".to_owned()),
+            Value::Array(_) => Literal::Array,
+            Value::Opaque { what, .. } => Literal::Php(what.clone()),
         };
         ConfigError::InvalidValue {
             line: self.line,
@@ -1550,7 +1981,7 @@ impl Found<'_> {
             Value::Bool(true) => Some("1".to_owned()),
             Value::Bool(false) => Some(String::new()),
             Value::Null => None,
-            _ => return Err(self.invalid("a string", secret)),
+            _ => return Err(self.invalid(Expected::String, secret)),
         })
     }
 }
@@ -1606,7 +2037,7 @@ impl Assignments {
                     key: format!("dboptions['{name}']"),
                 })),
             Value::Null => Ok(None),
-            _ => Err(options.invalid("an array", false)),
+            _ => Err(options.invalid(Expected::Array, false)),
         }
     }
 
@@ -1614,7 +2045,7 @@ impl Assignments {
         let Some(found) = self.dboption("dbport")? else {
             return Ok(None);
         };
-        const EXPECTED: &str = "a port number from 1 to 65535, or ''";
+        const EXPECTED: Expected = Expected::Port;
         if let Some(error) = found.needs_php() {
             return Err(error);
         }
@@ -1664,7 +2095,7 @@ impl Assignments {
         let elements = match found.value {
             Value::Array(elements) => elements,
             Value::Null => return Ok(Vec::new()),
-            _ => return Err(found.invalid("an array of strings", true)),
+            _ => return Err(found.invalid(Expected::StringArray, true)),
         };
         let mut keyed = Vec::new();
         for element in elements {
@@ -1715,8 +2146,8 @@ impl Assignments {
             return Err(ConfigError::InvalidValue {
                 line: dbname_line,
                 key: "dbname".to_owned(),
-                expected: "a database name",
-                found: "''".to_owned(),
+                expected: Expected::DatabaseName,
+                found: Literal::Shown("''".to_owned()),
             });
         }
         Ok(MoodleConfig {
@@ -1759,6 +2190,167 @@ impl Assignments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checks that a message exists in both languages and that they differ.
+    fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    fn config_variant(error: &ConfigError) -> usize {
+        match error {
+            ConfigError::Io { .. } => 0,
+            ConfigError::InFile { .. } => 1,
+            ConfigError::Syntax { .. } => 2,
+            ConfigError::NeedsPhp { .. } => 3,
+            ConfigError::UnsupportedDbType { .. } => 4,
+            ConfigError::UnknownDbType { .. } => 5,
+            ConfigError::MissingKey { .. } => 6,
+            ConfigError::InvalidValue { .. } => 7,
+        }
+    }
+
+    // Issue 9, item 1: every config.php message exists in English and French.
+    #[test]
+    fn every_config_error_is_said_in_english_and_in_french() {
+        let errors = [
+            ConfigError::Io {
+                path: PathBuf::from("/var/www/moodle/config.php"),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            ConfigError::InFile {
+                path: PathBuf::from("config.php"),
+                error: Box::new(ConfigError::MissingKey {
+                    key: "dbhost",
+                    included: Some(4),
+                }),
+            },
+            ConfigError::Syntax {
+                line: 3,
+                problem: Syntax::UnclosedArray,
+            },
+            ConfigError::NeedsPhp {
+                line: 9,
+                key: "prefix".to_owned(),
+                what: Php::Call("getenv".to_owned()),
+            },
+            ConfigError::UnsupportedDbType {
+                line: 5,
+                dbtype: "sqlsrv".to_owned(),
+            },
+            ConfigError::UnknownDbType {
+                line: 5,
+                dbtype: "x".to_owned(),
+            },
+            ConfigError::MissingKey {
+                key: "dbname",
+                included: None,
+            },
+            ConfigError::InvalidValue {
+                line: 7,
+                key: "dboptions['dbport']".to_owned(),
+                expected: Expected::Port,
+                found: Literal::Array,
+            },
+        ];
+        let mut seen: Vec<usize> = errors.iter().map(config_variant).collect();
+        seen.dedup();
+        assert_eq!(seen, (0..8).collect::<Vec<_>>());
+        for error in &errors {
+            two_texts(error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!error.localized(Lang::Fr).contains("os error"));
+        }
+        let syntax = [
+            Syntax::NoOpenTag,
+            Syntax::UnexpectedCharacter('#'),
+            Syntax::UnclosedComment,
+            Syntax::UnclosedString { double: true },
+            Syntax::UnclosedString { double: false },
+            Syntax::BadHeredocLabel,
+            Syntax::UnclosedHeredoc,
+            Syntax::NoSemicolon("dbhost".to_owned()),
+            Syntax::NoBody("function".to_owned()),
+            Syntax::AlternativeSyntax("if".to_owned()),
+            Syntax::UnclosedBracket,
+            Syntax::StrayClosingBracket,
+            Syntax::UnclosedArray,
+            Syntax::NoComma {
+                closer: "]",
+                start_line: 3,
+            },
+        ];
+        for problem in &syntax {
+            two_texts(problem.localized(Lang::En), problem.localized(Lang::Fr));
+        }
+        let php = [
+            Php::Heredoc,
+            Php::Interpolation,
+            Php::BadUnicodeEscape,
+            Php::RoundedNumber,
+            Php::HugeNumber,
+            Php::NotUtf8,
+            Php::ByteEscape,
+            Php::CompoundAssignment(".=".to_owned()),
+            Php::PropertyAssignment,
+            Php::AssignmentInBlock("if".to_owned()),
+            Php::UnsetOfNonArray,
+            Php::NonLiteralKey,
+            Php::NonLiteralIndex,
+            Php::IndexIntoNonArray,
+            Php::Variable("x".to_owned()),
+            Php::ObjectCreation,
+            Php::Call("getenv".to_owned()),
+            Php::ClassMember("A".to_owned()),
+            Php::Constant("DB".to_owned()),
+            Php::Cast,
+            Php::Concatenation,
+            Php::Ternary,
+            Php::Operator("??".to_owned()),
+            Php::Expression,
+            Php::Both(Box::new(Php::Cast), Box::new(Php::Ternary)),
+        ];
+        for what in &php {
+            two_texts(what.localized(Lang::En), what.localized(Lang::Fr));
+        }
+        for expected in [
+            Expected::String,
+            Expected::Array,
+            Expected::StringArray,
+            Expected::Port,
+            Expected::DatabaseName,
+        ] {
+            two_texts(
+                expected.localized(Lang::En).to_owned(),
+                expected.localized(Lang::Fr).to_owned(),
+            );
+        }
+        for found in [
+            Literal::SecretString,
+            Literal::Array,
+            Literal::Php(Php::Cast),
+        ] {
+            two_texts(found.localized(Lang::En), found.localized(Lang::Fr));
+        }
+    }
+
+    // Issue 9, item 1: a getenv() in config.php is said in French from the first word to the
+    // last, whatever the key.
+    #[test]
+    fn a_getenv_is_said_in_french() {
+        let error = parse(&with("$CFG->prefix = getenv('PFX');"));
+        let Err(error) = error else {
+            panic!("a getenv() prefix is refused");
+        };
+        let text = error.localized(Lang::Fr);
+        assert!(
+            text.contains("un appel à `getenv()`") && text.contains("passez plutôt --prefix"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("needs PHP") && !text.contains("instead"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_session_settings_are_read_and_a_computed_one_is_left_out() {
@@ -1971,7 +2563,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
             ConfigError::NeedsPhp { line, key, what } => {
                 assert_eq!(*line, 9);
                 assert_eq!(key, "dbpass");
-                assert_eq!(what, "a call to `getenv()`");
+                assert_eq!(what.localized(Lang::En), "a call to `getenv()`");
             }
             other => panic!("unexpected error {other:?}"),
         }
@@ -2002,7 +2594,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         let message = error.to_string();
         assert!(
             matches!(&error, ConfigError::NeedsPhp { line: 9, key, what }
-                if key == "dataroot" && what == "the constant `__DIR__` and a string concatenation (`.`)"),
+                if key == "dataroot" && what.localized(Lang::En) == "the constant `__DIR__` and a string concatenation (`.`)"),
             "{error:?}"
         );
         assert!(message.contains("--dataroot DIR"), "{message}");
@@ -2043,7 +2635,10 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
                 "$CFG->dbhost = $x ? 'a' : 'b';",
                 "the variable `$x` and a ternary (`? :`)",
             ),
-            ("$CFG->dbhost = \"db-$env\";", INTERPOLATION),
+            (
+                "$CFG->dbhost = \"db-$env\";",
+                "a double-quoted string with `$` interpolation",
+            ),
             ("$CFG->dbhost .= '.local';", "a compound assignment (`.=`)"),
             (
                 "if ($prod) {\n  $CFG->dbhost = 'prod';\n}",
@@ -2055,7 +2650,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
             match parse(&with(line)) {
                 Err(ConfigError::NeedsPhp { key, what, .. }) => {
                     assert_eq!(
-                        (key.as_str(), what.as_str()),
+                        (key.as_str(), what.localized(Lang::En).as_str()),
                         ("dbhost", expected),
                         "{line}"
                     );

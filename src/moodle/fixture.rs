@@ -777,8 +777,11 @@ async fn run_on_server(target: &Target, server_url: &str, statement: String) -> 
     let result = site.execute_outside_transaction(statement).await;
     site.close().await;
     result.map_err(|e| match e {
-        Error::Query { statement, source } => Error::Query {
-            statement: format!("{statement} on {}", super::redact_url(server_url)),
+        Error::Query {
+            statement, source, ..
+        } => Error::Query {
+            address: super::redact_url(server_url),
+            statement,
             source,
         },
         other => other,

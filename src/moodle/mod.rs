@@ -58,42 +58,28 @@ pub const REQUIRED_TABLES: [&str; 7] = [
 ];
 
 /// Errors of the database layer.
+///
+/// Every message is said in English and French by [`Error::localized`] (one `match`); `Display`
+/// is the English one. The driver's and the system's own words stay out of the message: they
+/// are in [`Error::detail`], which `--verbose` and the server's log show.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Neither `--db` nor `--moodle-config`, and no demo site here.
-    #[error(
-        "no database given, and there is no demo site {path} here: run `attestoodle-backup demo` \
-         to create it, or point at a Moodle site with `--moodle-config /path/to/config.php` or \
-         `--db URL` (postgres://, mysql://, mariadb://, sqlite://PATH)"
-    )]
     NoDatabase {
         /// The demo file that was looked for.
         path: PathBuf,
     },
     /// A `sqlite://` URL naming a file that does not exist.
-    #[error(
-        "the SQLite database {path} does not exist: check the path, or run \
-         `attestoodle-backup demo` to create the demo site"
-    )]
     NoSqliteFile {
         /// The file.
         path: PathBuf,
     },
     /// A `--db` URL of a kind the tool does not read.
-    #[error(
-        "the database URL `{url}` is not one this tool reads: use postgres://USER@HOST/DB, \
-         mysql://USER@HOST/DB (also mariadb://), or sqlite://PATH"
-    )]
     BadUrl {
         /// The URL, password hidden.
         url: String,
     },
     /// A table prefix that is not a plain SQL name.
-    #[error(
-        "the table prefix `{prefix}` is not valid: it must be lower-case letters, digits and \
-         `_`, starting with a letter (Moodle's default is `mdl_`){}",
-        if *.empty_on_postgres { "; PostgreSQL sites cannot have an empty prefix" } else { "" }
-    )]
     BadPrefix {
         /// The prefix given.
         prefix: String,
@@ -101,7 +87,6 @@ pub enum Error {
         empty_on_postgres: bool,
     },
     /// The server could not be reached or refused the login.
-    #[error("{}", connect_message(url, address, *failure, server_says.as_deref(), Lang::En))]
     Connect {
         /// The URL, password hidden.
         url: String,
@@ -109,16 +94,15 @@ pub enum Error {
         address: String,
         /// What went wrong, in a person's terms.
         failure: ConnectFailure,
-        /// The server's own words when it refused (not the driver's), for the cases that need
-        /// them.
+        /// The server's own words when it refused, for `--verbose` (never in a default
+        /// message: they are in the server's language, not the operator's).
         server_says: Option<String>,
-        /// The driver's error, for the server's log (never in a default message).
+        /// The driver's error, for `--verbose` and the server's log.
         #[source]
         source: Box<sqlx::Error>,
     },
     /// The server did not answer in time: connecting (`--connect-timeout`) or one statement
     /// (`--statement-timeout`, the transaction rolled back).
-    #[error("{}", timeout_message(address, *waited, *seconds, Lang::En))]
     Timeout {
         /// `host:port` (or the socket, or the SQLite file).
         address: String,
@@ -128,13 +112,6 @@ pub enum Error {
         seconds: u64,
     },
     /// The database has no Attestoodle tables under this prefix.
-    #[error(
-        "{database} is not a Moodle site with Attestoodle installed under the table prefix \
-         `{prefix}`: missing table{} {}{}",
-        if missing.len() > 1 { "s" } else { "" },
-        missing.iter().map(|t| format!("{prefix}{t}")).collect::<Vec<_>>().join(", "),
-        if *no_moodle { ". There is no Moodle table with this prefix at all: check `--prefix` (or `$CFG->prefix` in config.php)" } else { ". Install the Moodle plugin tool_attestoodle, or check `--prefix`" }
-    )]
     MissingTables {
         /// Where we looked, password hidden.
         database: String,
@@ -146,47 +123,39 @@ pub enum Error {
         no_moodle: bool,
     },
     /// A statement failed.
-    #[error("database error: {source} (statement: {statement})")]
     Query {
+        /// `host:port` (or the socket, or the SQLite file).
+        address: String,
         /// The statement that failed (never holds a value: values are bound).
         statement: String,
         /// The driver's error.
+        #[source]
         source: sqlx::Error,
     },
     /// A value of an unexpected type.
-    #[error("unexpected value in column `{column}`: {problem}")]
     Decode {
         /// The column.
         column: String,
-        /// What was wrong.
+        /// What was wrong, in English (for `--verbose`).
         problem: String,
     },
     /// `config.php` could not be read.
-    #[error(transparent)]
-    Config(#[from] config_php::ConfigError),
+    Config(#[source] config_php::ConfigError),
     /// A failure made on purpose by a test hook (`fail_after_statements`), to prove that a
     /// write transaction leaves nothing behind.
-    #[error("failure injected after {after} write statements (a test hook); nothing was kept")]
     InjectedFailure {
         /// The number of write statements that ran before it.
         after: usize,
     },
     /// Moodle's file store could not be written.
-    #[error(
-        "cannot write the template image into Moodle's file store {path}: {source}; check the \
-         permissions of the data directory (--dataroot), or accept `background-skipped`"
-    )]
     FileStore {
         /// The file or directory.
         path: PathBuf,
         /// The system's error.
+        #[source]
         source: std::io::Error,
     },
     /// Another restore holds the lock of a training or template name for too long.
-    #[error(
-        "another restore of `{name}` has been running for {seconds} s and holds its lock; wait \
-         for it to finish, then run this one again"
-    )]
     Busy {
         /// The training or template name.
         name: String,
@@ -194,117 +163,416 @@ pub enum Error {
         seconds: i64,
     },
     /// The demo refuses to seed a database that it did not create.
-    #[error(
-        "{path} exists but is not a demo site made by this tool: the demo only ever writes its \
-         own file; move that file away or run the demo in another directory"
-    )]
     NotADemoSite {
         /// The file.
         path: PathBuf,
     },
 }
 
-impl Error {
-    /// The message in the operator's language.
-    pub fn localized(&self, lang: Lang) -> String {
-        if lang == Lang::En {
-            return self.to_string();
+impl From<config_php::ConfigError> for Error {
+    fn from(error: config_php::ConfigError) -> Error {
+        Error::Config(error)
+    }
+}
+
+/// The English message; the alternate form (`{:#}`, the server's log) adds the raw detail.
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))?;
+        match self.detail() {
+            Some(detail) if f.alternate() => write!(f, " [detail: {detail}]"),
+            _ => Ok(()),
         }
-        match self {
-            Error::NoDatabase { path } => format!(
+    }
+}
+
+impl Error {
+    /// The message in the operator's language: what failed, on what, and what to do.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Error::NoDatabase { path }, Lang::En) => format!(
+                "no database given, and there is no demo site {} here: run `attestoodle-backup \
+                 demo` to create it, or point at a Moodle site with `--moodle-config \
+                 /path/to/config.php` or `--db URL` (postgres://, mysql://, mariadb://, \
+                 sqlite://PATH)",
+                path.display()
+            ),
+            (Error::NoDatabase { path }, Lang::Fr) => format!(
                 "aucune base de données indiquée, et pas de site de démonstration {} ici : lancez \
                  `attestoodle-backup demo` pour le créer, ou indiquez un site Moodle avec \
                  `--moodle-config /chemin/vers/config.php` ou `--db URL` (postgres://, mysql://, \
                  mariadb://, sqlite://CHEMIN)",
                 path.display()
             ),
-            Error::NoSqliteFile { path } => format!(
+            (Error::NoSqliteFile { path }, Lang::En) => format!(
+                "the SQLite database {} does not exist: check the path, or run \
+                 `attestoodle-backup demo` to create the demo site",
+                path.display()
+            ),
+            (Error::NoSqliteFile { path }, Lang::Fr) => format!(
                 "la base SQLite {} n'existe pas : vérifiez le chemin, ou lancez \
                  `attestoodle-backup demo` pour créer le site de démonstration",
                 path.display()
             ),
-            Error::BadUrl { url } => format!(
+            (Error::BadUrl { url }, Lang::En) => format!(
+                "the database URL `{url}` is not one this tool reads: use postgres://USER@HOST/DB, \
+                 mysql://USER@HOST/DB (also mariadb://), or sqlite://PATH"
+            ),
+            (Error::BadUrl { url }, Lang::Fr) => format!(
                 "l'URL de base de données `{url}` n'est pas prise en charge : utilisez \
                  postgres://UTILISATEUR@HÔTE/BASE, mysql://UTILISATEUR@HÔTE/BASE (ou mariadb://), \
                  ou sqlite://CHEMIN"
             ),
-            Error::BadPrefix { prefix, .. } => format!(
-                "le préfixe de tables `{prefix}` n'est pas valide : lettres minuscules, chiffres \
-                 et `_`, en commençant par une lettre (par défaut Moodle utilise `mdl_`)"
+            (
+                Error::BadPrefix {
+                    prefix,
+                    empty_on_postgres,
+                },
+                Lang::En,
+            ) => format!(
+                "the table prefix `{prefix}` is not valid: it must be lower-case letters, digits \
+                 and `_`, starting with a letter (Moodle's default is `mdl_`){}",
+                if *empty_on_postgres {
+                    "; PostgreSQL sites cannot have an empty prefix"
+                } else {
+                    ""
+                }
             ),
-            Error::Connect {
-                url,
-                address,
-                failure,
-                server_says,
-                ..
-            } => connect_message(url, address, *failure, server_says.as_deref(), Lang::Fr),
-            Error::MissingTables {
-                database,
-                prefix,
-                missing,
-                no_moodle,
-            } => format!(
-                "{database} n'est pas un site Moodle où Attestoodle est installé avec le préfixe \
-                 `{prefix}` : table(s) manquante(s) {}. {}",
-                missing
+            (
+                Error::BadPrefix {
+                    prefix,
+                    empty_on_postgres,
+                },
+                Lang::Fr,
+            ) => format!(
+                "le préfixe de tables `{prefix}` n'est pas valide : lettres minuscules, chiffres \
+                 et `_`, en commençant par une lettre (par défaut Moodle utilise `mdl_`){}",
+                if *empty_on_postgres {
+                    " ; un site PostgreSQL ne peut pas avoir de préfixe vide"
+                } else {
+                    ""
+                }
+            ),
+            (
+                Error::Connect {
+                    url,
+                    address,
+                    failure,
+                    ..
+                },
+                lang,
+            ) => connect_message(url, address, *failure, lang),
+            (
+                Error::Timeout {
+                    address,
+                    waited,
+                    seconds,
+                },
+                lang,
+            ) => timeout_message(address, *waited, *seconds, lang),
+            (
+                Error::MissingTables {
+                    database,
+                    prefix,
+                    missing,
+                    no_moodle,
+                },
+                lang,
+            ) => {
+                let tables = missing
                     .iter()
                     .map(|t| format!("{prefix}{t}"))
                     .collect::<Vec<_>>()
-                    .join(", "),
-                if *no_moodle {
-                    "Aucune table Moodle n'a ce préfixe : vérifiez `--prefix` (ou `$CFG->prefix` dans config.php)"
-                } else {
-                    "Installez le plugin Moodle tool_attestoodle, ou vérifiez `--prefix`"
+                    .join(", ");
+                match lang {
+                    Lang::En => format!(
+                        "{database} is not a Moodle site with Attestoodle installed under the \
+                         table prefix `{prefix}`: missing table{} {tables}{}",
+                        if missing.len() > 1 { "s" } else { "" },
+                        if *no_moodle {
+                            ". There is no Moodle table with this prefix at all: check \
+                             `--prefix` (or `$CFG->prefix` in config.php)"
+                        } else {
+                            ". Install the Moodle plugin tool_attestoodle, or check `--prefix`"
+                        }
+                    ),
+                    Lang::Fr => format!(
+                        "{database} n'est pas un site Moodle où Attestoodle est installé avec le \
+                         préfixe `{prefix}` : table(s) manquante(s) {tables}. {}",
+                        if *no_moodle {
+                            "Aucune table Moodle n'a ce préfixe : vérifiez `--prefix` (ou \
+                             `$CFG->prefix` dans config.php)"
+                        } else {
+                            "Installez le plugin Moodle tool_attestoodle, ou vérifiez `--prefix`"
+                        }
+                    ),
                 }
+            }
+            (
+                Error::Query {
+                    address,
+                    statement,
+                    source,
+                },
+                lang,
+            ) => query_message(address, statement, &QueryFailure::of(source), lang),
+            (Error::Decode { column, .. }, Lang::En) => format!(
+                "the database holds a value this tool cannot read in the column `{column}`: this \
+                 Moodle's schema is not the one the tool expects; run the command again with \
+                 --verbose to see what was found, and report it"
             ),
-            Error::NotADemoSite { path } => format!(
+            (Error::Decode { column, .. }, Lang::Fr) => format!(
+                "la base de données contient dans la colonne `{column}` une valeur que cet outil \
+                 ne sait pas lire : le schéma de ce Moodle n'est pas celui qu'il attend ; \
+                 relancez la commande avec --verbose pour voir ce qui a été trouvé, et \
+                 signalez-le"
+            ),
+            (Error::Config(config), lang) => config.localized(lang),
+            (Error::InjectedFailure { after }, Lang::En) => format!(
+                "failure injected after {after} write statements (a test hook); nothing was kept"
+            ),
+            (Error::InjectedFailure { after }, Lang::Fr) => format!(
+                "échec provoqué après {after} écritures (point d'injection de test) ; rien n'a été \
+                 conservé"
+            ),
+            (Error::FileStore { path, source }, Lang::En) => format!(
+                "cannot write the template image into Moodle's file store {}: {}; check the \
+                 permissions of the data directory (--dataroot), or accept `background-skipped`",
+                path.display(),
+                crate::i18n::io_reason(source, Lang::En)
+            ),
+            (Error::FileStore { path, source }, Lang::Fr) => format!(
+                "impossible d'écrire l'image du modèle dans le stockage de fichiers de Moodle {} : \
+                 {} ; vérifiez les droits du répertoire de données (--dataroot), ou acceptez \
+                 `background-skipped`",
+                path.display(),
+                crate::i18n::io_reason(source, Lang::Fr)
+            ),
+            (Error::Busy { name, seconds }, Lang::En) => format!(
+                "another restore of `{name}` has been running for {seconds} s and holds its lock; \
+                 wait for it to finish, then run this one again"
+            ),
+            (Error::Busy { name, seconds }, Lang::Fr) => format!(
+                "une autre restauration de `{name}` tient son verrou depuis {seconds} s ; attendez \
+                 qu'elle se termine, puis relancez celle-ci"
+            ),
+            (Error::NotADemoSite { path }, Lang::En) => format!(
+                "{} exists but is not a demo site made by this tool: the demo only ever writes its \
+                 own file; move that file away or run the demo in another directory",
+                path.display()
+            ),
+            (Error::NotADemoSite { path }, Lang::Fr) => format!(
                 "{} existe mais n'est pas un site de démonstration créé par cet outil : la \
                  démonstration n'écrit que dans son propre fichier ; déplacez ce fichier ou \
                  lancez la démonstration dans un autre répertoire",
                 path.display()
             ),
-            Error::InjectedFailure { after } => format!(
-                "échec provoqué après {after} écritures (point d'injection de test) ; rien n'a été \
-                 conservé"
-            ),
-            Error::FileStore { path, source } => format!(
-                "impossible d'écrire l'image du modèle dans le stockage de fichiers de Moodle {} : \
-                 {source} ; vérifiez les droits du répertoire de données (--dataroot), ou acceptez \
-                 `background-skipped`",
-                path.display()
-            ),
-            Error::Busy { name, seconds } => format!(
-                "une autre restauration de `{name}` tient son verrou depuis {seconds} s ; attendez \
-                 qu'elle se termine, puis relancez celle-ci"
-            ),
-            Error::Timeout {
-                address,
-                waited,
-                seconds,
-            } => timeout_message(address, *waited, *seconds, lang),
-            Error::Config(config_php::ConfigError::InFile { path, error }) => match &**error {
-                config_php::ConfigError::NeedsPhp { line, key, what } if key == "dbpass" => {
-                    let what = if what.contains("getenv()") {
-                        "un appel à `getenv()`".to_owned()
-                    } else {
-                        format!("une expression ({what})")
-                    };
-                    format!(
-                        "{} : ligne {line} : `$CFG->dbpass` est calculé par {what}, ce qui \
-                         demande PHP ; donnez plutôt le mot de passe à part, dans la variable \
-                         d'environnement ATTESTOODLE_DB_PASSWORD ou dans un fichier indiqué par \
-                         --db-password-file CHEMIN (le reste de config.php est lu quand même), \
-                         ou passez --db URL",
-                        path.display()
-                    )
+        }
+    }
+
+    /// The raw detail behind the message — the driver's, the server's, the parser's or the
+    /// system's own words — for `--verbose` and the server's log; `None` when the message says
+    /// everything.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::Connect {
+                server_says,
+                source,
+                ..
+            } => Some(match server_says {
+                Some(says) => format!("{says} ({source})"),
+                None => source.to_string(),
+            }),
+            Error::Query {
+                statement, source, ..
+            } => Some(format!("{source} (statement: {statement})")),
+            Error::Decode { column, problem } => Some(format!("column `{column}`: {problem}")),
+            Error::Config(config) => config.detail(),
+            Error::FileStore { source, .. } => Some(source.to_string()),
+            Error::NoDatabase { .. }
+            | Error::NoSqliteFile { .. }
+            | Error::BadUrl { .. }
+            | Error::BadPrefix { .. }
+            | Error::Timeout { .. }
+            | Error::MissingTables { .. }
+            | Error::InjectedFailure { .. }
+            | Error::Busy { .. }
+            | Error::NotADemoSite { .. } => None,
+        }
+    }
+}
+
+/// What went wrong with a statement, as the operator can act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum QueryFailure {
+    /// A SQLite file that is not a database at all (SQLITE_NOTADB).
+    NotADatabase,
+    /// A SQLite file that is damaged (SQLITE_CORRUPT).
+    Damaged,
+    /// The schema lacks a column the tool reads.
+    NoSuchColumn(String),
+    /// The schema lacks a table the tool reads.
+    NoSuchTable,
+    /// The database user may not do this.
+    Denied,
+    /// The database (or the file) is read-only.
+    ReadOnly,
+    /// The connection was lost.
+    Lost,
+    /// Anything else.
+    Other,
+}
+
+impl QueryFailure {
+    fn of(error: &sqlx::Error) -> QueryFailure {
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::PoolClosed => {
+                QueryFailure::Lost
+            }
+            sqlx::Error::Database(db) => {
+                let code = match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    Some(mysql) => mysql.number().to_string(),
+                    None => db.code().map(|c| c.into_owned()).unwrap_or_default(),
+                };
+                let message = db.message();
+                match code.as_str() {
+                    // SQLITE_NOTADB and SQLITE_CORRUPT (with their extended codes).
+                    "26" => QueryFailure::NotADatabase,
+                    "11" | "267" | "523" | "779" => QueryFailure::Damaged,
+                    // SQLITE_READONLY and extended; PostgreSQL read_only_sql_transaction.
+                    "8" | "264" | "520" | "776" | "1032" | "25006" => QueryFailure::ReadOnly,
+                    // PostgreSQL undefined_column, MySQL ER_BAD_FIELD_ERROR.
+                    "42703" | "1054" => QueryFailure::NoSuchColumn(column_named(message)),
+                    // PostgreSQL undefined_table, MySQL ER_NO_SUCH_TABLE.
+                    "42P01" | "1146" => QueryFailure::NoSuchTable,
+                    // PostgreSQL insufficient_privilege; MySQL table/column access denied.
+                    "42501" | "1142" | "1143" | "1227" => QueryFailure::Denied,
+                    _ if message.starts_with("no such column") => {
+                        QueryFailure::NoSuchColumn(column_named(message))
+                    }
+                    _ if message.starts_with("no such table") => QueryFailure::NoSuchTable,
+                    _ => QueryFailure::Other,
                 }
-                _ => format!("erreur de base de données : {self}"),
-            },
-            Error::Query { .. } | Error::Decode { .. } | Error::Config(_) => {
-                format!("erreur de base de données : {self}")
+            }
+            _ => QueryFailure::Other,
+        }
+    }
+}
+
+/// The column a driver's "no such column" message names, as written in the statement
+/// (`cm.section`): between quotes, after a colon, or after the word `column`.
+fn column_named(message: &str) -> String {
+    let quoted = message
+        .split(['\'', '"'])
+        .nth(1)
+        .filter(|name| !name.is_empty());
+    let named = quoted.or_else(|| {
+        message.split_once(": ").map(|(_, name)| name).or_else(|| {
+            message
+                .split_whitespace()
+                .skip_while(|word| *word != "column")
+                .nth(1)
+        })
+    });
+    named.unwrap_or("?").trim().to_owned()
+}
+
+/// The tables a statement names (after `FROM`, `JOIN`, `INTO`, `UPDATE`), in order, once each.
+fn statement_tables(statement: &str) -> Vec<String> {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let mut tables: Vec<String> = Vec::new();
+    for pair in words.windows(2) {
+        let keyword = pair[0].to_ascii_uppercase();
+        if matches!(keyword.as_str(), "FROM" | "JOIN" | "INTO" | "UPDATE") {
+            let name: String = pair[1]
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && !name.eq_ignore_ascii_case("select") && !tables.contains(&name) {
+                tables.push(name);
             }
         }
+    }
+    tables
+}
+
+/// One sentence for a failed statement: what failed, on what, what to do.
+fn query_message(address: &str, statement: &str, failure: &QueryFailure, lang: Lang) -> String {
+    let tables = statement_tables(statement).join(", ");
+    let on = match (tables.is_empty(), lang) {
+        (true, _) => String::new(),
+        (false, Lang::En) => format!(" (table {tables})"),
+        (false, Lang::Fr) => format!(" (table {tables})"),
+    };
+    match (failure, lang) {
+        (QueryFailure::NotADatabase, Lang::En) => format!(
+            "{address} is not a SQLite database (another kind of file, or an encrypted one): \
+             check the path given to --db sqlite://PATH"
+        ),
+        (QueryFailure::NotADatabase, Lang::Fr) => format!(
+            "{address} n'est pas une base SQLite (un autre genre de fichier, ou une base \
+             chiffrée) : vérifiez le chemin donné à --db sqlite://CHEMIN"
+        ),
+        (QueryFailure::Damaged, Lang::En) => {
+            format!("the SQLite database {address} is damaged{on}: use a backup copy of that file")
+        }
+        (QueryFailure::Damaged, Lang::Fr) => format!(
+            "la base SQLite {address} est abîmée{on} : utilisez une copie de sauvegarde de ce \
+             fichier"
+        ),
+        (QueryFailure::NoSuchColumn(column), Lang::En) => format!(
+            "the database at {address} has no column {column}{on}, which this tool reads: this \
+             Moodle's schema is not one the tool knows; check --prefix, and that the site is a \
+             Moodle 4.x or 5.x with Attestoodle"
+        ),
+        (QueryFailure::NoSuchColumn(column), Lang::Fr) => format!(
+            "la base de données {address} n'a pas de colonne {column}{on}, que cet outil lit : \
+             le schéma de ce Moodle n'est pas un de ceux qu'il connaît ; vérifiez --prefix, et \
+             que le site est un Moodle 4.x ou 5.x avec Attestoodle"
+        ),
+        (QueryFailure::NoSuchTable, Lang::En) => format!(
+            "the database at {address} lacks a table this tool reads{on}: check --prefix (or \
+             $CFG->prefix in config.php), and that the site is a Moodle with Attestoodle"
+        ),
+        (QueryFailure::NoSuchTable, Lang::Fr) => format!(
+            "la base de données {address} n'a pas une table que cet outil lit{on} : vérifiez \
+             --prefix (ou $CFG->prefix dans config.php), et que le site est un Moodle avec \
+             Attestoodle"
+        ),
+        (QueryFailure::Denied, Lang::En) => format!(
+            "the database at {address} does not allow this user to do that{on}: use the \
+             database user of Moodle's config.php, which may read and write every Moodle table"
+        ),
+        (QueryFailure::Denied, Lang::Fr) => format!(
+            "la base de données {address} ne permet pas cela à cet utilisateur{on} : utilisez \
+             l'utilisateur de la base de config.php de Moodle, qui peut lire et écrire toutes \
+             les tables de Moodle"
+        ),
+        (QueryFailure::ReadOnly, Lang::En) => format!(
+            "the database at {address} is read-only{on}, so nothing was written: check the \
+             permissions of the file or the server's settings"
+        ),
+        (QueryFailure::ReadOnly, Lang::Fr) => format!(
+            "la base de données {address} est en lecture seule{on}, rien n'a été écrit : \
+             vérifiez les droits du fichier ou les réglages du serveur"
+        ),
+        (QueryFailure::Lost, Lang::En) => format!(
+            "the connection to the database at {address} was lost during a statement{on}, so \
+             nothing was written: check that the server is running, then run the command again"
+        ),
+        (QueryFailure::Lost, Lang::Fr) => format!(
+            "la connexion à la base de données {address} a été perdue pendant une requête{on}, \
+             rien n'a donc été écrit : vérifiez que le serveur fonctionne, puis relancez la \
+             commande"
+        ),
+        (QueryFailure::Other, Lang::En) => format!(
+            "the database at {address} refused a statement{on}; nothing was written: run the \
+             command again with --verbose to see the server's words"
+        ),
+        (QueryFailure::Other, Lang::Fr) => format!(
+            "la base de données {address} a refusé une requête{on} ; rien n'a été écrit : \
+             relancez la commande avec --verbose pour voir les mots du serveur"
+        ),
     }
 }
 
@@ -411,14 +679,7 @@ impl ConnectFailure {
     }
 }
 
-fn connect_message(
-    url: &str,
-    address: &str,
-    failure: ConnectFailure,
-    server_says: Option<&str>,
-    lang: Lang,
-) -> String {
-    let says = server_says.map(|s| format!(" ({s})")).unwrap_or_default();
+fn connect_message(url: &str, address: &str, failure: ConnectFailure, lang: Lang) -> String {
     let kind = |backend: Backend| match backend {
         Backend::Postgres => "PostgreSQL",
         Backend::MySql => "MariaDB/MySQL",
@@ -454,25 +715,32 @@ fn connect_message(
         ),
         (ConnectFailure::LoginRefused, Lang::En) => format!(
             "cannot connect to {url}: the server at {address} refused the user or the password; \
-             check them (config.php `dbuser` and `dbpass`, or the URL){says}"
+             check them (config.php `dbuser` and `dbpass`, or the URL)"
         ),
         (ConnectFailure::LoginRefused, Lang::Fr) => format!(
             "connexion impossible à {url} : le serveur {address} refuse l'utilisateur ou le mot \
-             de passe ; vérifiez-les (`dbuser` et `dbpass` de config.php, ou l'URL){says}"
+             de passe ; vérifiez-les (`dbuser` et `dbpass` de config.php, ou l'URL)"
         ),
         (ConnectFailure::NoSuchDatabase, Lang::En) => format!(
             "cannot connect to {url}: the server at {address} has no database of that name; \
-             check it (config.php `dbname`, or the URL){says}"
+             check it (config.php `dbname`, or the URL)"
         ),
         (ConnectFailure::NoSuchDatabase, Lang::Fr) => format!(
             "connexion impossible à {url} : le serveur {address} n'a pas de base de ce nom ; \
-             vérifiez-le (`dbname` de config.php, ou l'URL){says}"
+             vérifiez-le (`dbname` de config.php, ou l'URL)"
         ),
         (ConnectFailure::Other, Lang::En) => {
-            format!("cannot connect to {url} at {address}{says}")
+            format!(
+                "cannot connect to {url}: connecting to {address} failed; check the URL (or \
+                 config.php), then run the command again with --verbose to see why"
+            )
         }
         (ConnectFailure::Other, Lang::Fr) => {
-            format!("connexion impossible à {url} ({address}){says}")
+            format!(
+                "connexion impossible à {url} : la connexion à {address} a échoué ; vérifiez \
+                 l'URL (ou config.php), puis relancez la commande avec --verbose pour voir \
+                 pourquoi"
+            )
         }
     }
 }
@@ -880,6 +1148,191 @@ impl Site {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which variant an error is; a new variant is a compile error here, and then a failure of
+    /// `every_error_is_said_in_english_and_in_french` until it gets a value below.
+    fn variant(error: &Error) -> usize {
+        match error {
+            Error::NoDatabase { .. } => 0,
+            Error::NoSqliteFile { .. } => 1,
+            Error::BadUrl { .. } => 2,
+            Error::BadPrefix { .. } => 3,
+            Error::Connect { .. } => 4,
+            Error::Timeout { .. } => 5,
+            Error::MissingTables { .. } => 6,
+            Error::Query { .. } => 7,
+            Error::Decode { .. } => 8,
+            Error::Config(_) => 9,
+            Error::InjectedFailure { .. } => 10,
+            Error::FileStore { .. } => 11,
+            Error::Busy { .. } => 12,
+            Error::NotADemoSite { .. } => 13,
+        }
+    }
+
+    fn driver_error() -> sqlx::Error {
+        sqlx::Error::Protocol("unexpected message: CopyData (sqlx_postgres::establish:130)".into())
+    }
+
+    fn every_error() -> Vec<Error> {
+        let path = PathBuf::from("/srv/site.sqlite");
+        let mut errors = vec![
+            Error::NoDatabase { path: path.clone() },
+            Error::NoSqliteFile { path: path.clone() },
+            Error::BadUrl {
+                url: "ftp://x".to_owned(),
+            },
+            Error::BadPrefix {
+                prefix: "Mdl".to_owned(),
+                empty_on_postgres: false,
+            },
+            Error::MissingTables {
+                database: "postgres://moodle@db/moodle".to_owned(),
+                prefix: "mdl_".to_owned(),
+                missing: vec!["tool_attestoodle_training".to_owned()],
+                no_moodle: true,
+            },
+            Error::Query {
+                address: "db:5432".to_owned(),
+                statement: "SELECT id FROM mdl_course".to_owned(),
+                source: driver_error(),
+            },
+            Error::Decode {
+                column: "id".to_owned(),
+                problem: "expected an integer, found Text".to_owned(),
+            },
+            Error::Config(config_php::ConfigError::MissingKey {
+                key: "dbname",
+                included: None,
+            }),
+            Error::InjectedFailure { after: 3 },
+            Error::FileStore {
+                path: path.clone(),
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+            Error::Busy {
+                name: "Licence".to_owned(),
+                seconds: 30,
+            },
+            Error::NotADemoSite { path },
+        ];
+        for failure in [
+            ConnectFailure::Refused,
+            ConnectFailure::Unreachable,
+            ConnectFailure::WrongServer {
+                expected: Backend::Postgres,
+            },
+            ConnectFailure::LoginRefused,
+            ConnectFailure::NoSuchDatabase,
+            ConnectFailure::Other,
+        ] {
+            errors.push(Error::Connect {
+                url: "postgres://moodle:***@db:3306/moodle".to_owned(),
+                address: "db:3306".to_owned(),
+                failure,
+                server_says: Some("password authentication failed".to_owned()),
+                source: Box::new(driver_error()),
+            });
+        }
+        for waited in [Waited::Connect, Waited::Statement, Waited::Commit] {
+            errors.push(Error::Timeout {
+                address: "db:5432".to_owned(),
+                waited,
+                seconds: 10,
+            });
+        }
+        errors
+    }
+
+    // Issue 9, items 1 and 2: every message exists in both languages, and none shows the
+    // driver's words.
+    #[test]
+    fn every_error_is_said_in_english_and_in_french() {
+        let errors = every_error();
+        let mut seen: Vec<usize> = errors.iter().map(variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..14).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!en.is_empty() && !fr.is_empty(), "{error:?}");
+            assert_ne!(en, fr, "{error:?}");
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                for fragment in ["CopyData", "sqlx", "::establish", "authentication failed"] {
+                    assert!(!text.contains(fragment), "{fragment} in {text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_failed_statement_is_said_in_english_and_in_french() {
+        let failures = [
+            QueryFailure::NotADatabase,
+            QueryFailure::Damaged,
+            QueryFailure::NoSuchColumn("cm.section".to_owned()),
+            QueryFailure::NoSuchTable,
+            QueryFailure::Denied,
+            QueryFailure::ReadOnly,
+            QueryFailure::Lost,
+            QueryFailure::Other,
+        ];
+        for failure in &failures {
+            let statement = "SELECT cm.section FROM mdl_course_modules cm JOIN mdl_course c";
+            let (en, fr) = (
+                query_message("db:5432", statement, failure, Lang::En),
+                query_message("db:5432", statement, failure, Lang::Fr),
+            );
+            assert!(!en.is_empty() && !fr.is_empty(), "{failure:?}");
+            assert_ne!(en, fr, "{failure:?}");
+            assert!(en.contains("db:5432") && fr.contains("db:5432"), "{en}");
+        }
+        // A missing column is named with its tables (the real-Moodle test renames one).
+        let text = query_message(
+            "db:5432",
+            "SELECT cm.section FROM mdl_course_modules cm JOIN mdl_course c ON c.id = cm.course",
+            &QueryFailure::NoSuchColumn("cm.section".to_owned()),
+            Lang::En,
+        );
+        assert!(
+            text.contains("cm.section") && text.contains("mdl_course_modules, mdl_course"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_column_is_found_in_each_drivers_words() {
+        for message in [
+            "column cm.section does not exist",
+            "column \"section\" does not exist",
+            "Unknown column 'cm.section' in 'field list'",
+            "no such column: cm.section",
+        ] {
+            let column = column_named(message);
+            assert!(column.ends_with("section"), "{message}: {column}");
+        }
+    }
+
+    #[test]
+    fn a_detail_keeps_the_drivers_words_for_verbose() {
+        let error = Error::Query {
+            address: "/srv/x.sqlite".to_owned(),
+            statement: "SELECT name FROM sqlite_master".to_owned(),
+            source: driver_error(),
+        };
+        let detail = error.detail().unwrap_or_default();
+        assert!(
+            detail.contains("CopyData") && detail.contains("sqlite_master"),
+            "{detail}"
+        );
+        assert!(format!("{error:#}").contains("CopyData"));
+        assert!(!format!("{error}").contains("CopyData"));
+    }
 
     #[test]
     fn a_password_given_separately_never_prints() {

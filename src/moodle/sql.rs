@@ -409,6 +409,7 @@ impl Limits {
             });
         }
         Error::Query {
+            address: self.address.clone(),
             statement: statement.to_owned(),
             source,
         }

@@ -81,7 +81,7 @@ impl WebError {
     /// Logs an internal error (never a password: errors of the database layer hold none) and
     /// gives the generic page.
     pub fn internal(visit: &Visit, error: impl std::fmt::Display) -> WebError {
-        eprintln!("attestoodle-backup serve: {error}");
+        eprintln!("attestoodle-backup serve: {error:#}");
         WebError::new(WhatWentWrong::Internal, visit)
     }
 }

@@ -209,7 +209,7 @@ impl TestDb {
 }
 
 /// The variables the tool reads; a test starts without any of them.
-const TOOL_VARIABLES: [&str; 11] = [
+const TOOL_VARIABLES: [&str; 12] = [
     "ATTESTOODLE_DB",
     "MOODLE_CONFIG",
     "ATTESTOODLE_PREFIX",
@@ -220,6 +220,7 @@ const TOOL_VARIABLES: [&str; 11] = [
     "ATTESTOODLE_CONNECT_TIMEOUT",
     "ATTESTOODLE_STATEMENT_TIMEOUT",
     "ATTESTOODLE_DB_PASSWORD",
+    "ATTESTOODLE_VERBOSE",
     "XDG_CONFIG_HOME",
 ];
 

@@ -40,6 +40,9 @@ fn run_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     command.args(args).output().expect("run attestoodle-backup")
 }
 
+/// Variables to set for one run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 fn code(output: &Output) -> Option<i32> {
     output.status.code()
 }
@@ -54,7 +57,7 @@ fn the_command_line_wins_over_the_environment_which_wins_over_the_file() {
     let config = config.to_str().expect("a UTF-8 path");
     let env_db = [("ATTESTOODLE_DB", "sqlite://from-env.sqlite")];
     // None of these databases exists: the message names the one the tool chose.
-    let cases: [(&[(&str, &str)], &[&str], &str); 4] = [
+    let cases: [(Env, &[&str], &str); 4] = [
         (&[], &["--config", config, "list"], "from-file.sqlite"),
         (&env_db, &["--config", config, "list"], "from-env.sqlite"),
         (

@@ -317,8 +317,7 @@ fn table_at(text: &str, at: usize) -> Option<&str> {
     text[..at.min(text.len())]
         .lines()
         .map(str::trim)
-        .filter(|line| line.starts_with('['))
-        .last()
+        .rfind(|line| line.starts_with('['))
         .map(|line| {
             line.trim_start_matches('[')
                 .split(']')

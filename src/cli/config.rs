@@ -170,6 +170,24 @@ enum Wanted {
     Seconds,
     AtLeastOne,
     Address,
+    Switch,
+    Text,
+}
+
+impl Wanted {
+    /// What a key of the file takes, by its name.
+    fn of(key: &str) -> Option<Wanted> {
+        Some(match key {
+            "lang" => Wanted::Lang,
+            "connect_timeout" | "statement_timeout" => Wanted::Seconds,
+            "max_upload" | "idle_timeout" => Wanted::AtLeastOne,
+            "listen" => Wanted::Address,
+            "https" | "behind_proxy" | "moodle_session" => Wanted::Switch,
+            "moodle_config" | "db" | "prefix" | "dataroot" | "db_password_file" | "key"
+            | "key_dir" | "audit_log" | "base_path" => Wanted::Text,
+            _ => return None,
+        })
+    }
 }
 
 impl Problem {
@@ -181,17 +199,23 @@ impl Problem {
             (None, _) => String::new(),
         };
         match (self, lang) {
-            (Self::UnknownKey { key, serve, line }, Lang::En) => format!(
+            (Self::UnknownKey { key, serve, line }, Lang::En) => {
+                format!(
                 "unknown key `{key}` {} of the configuration file {file}{}; the keys there are: \
                  {}; correct or remove it",
-                if *serve { "in [serve]" } else { "at the top" },
+                if *serve { "in [serve]" } else { "at the top level" },
                 at(line),
                 if *serve { SERVE_KEYS } else { GLOBAL_KEYS }
-            ),
+            )
+            }
             (Self::UnknownKey { key, serve, line }, Lang::Fr) => format!(
                 "clé inconnue `{key}` {} du fichier de configuration {file}{} ; les clés \
                  possibles : {} ; corrigez-la ou supprimez-la",
-                if *serve { "dans [serve]" } else { "au début" },
+                if *serve {
+                    "dans [serve]"
+                } else {
+                    "au premier niveau"
+                },
                 at(line),
                 if *serve { SERVE_KEYS } else { GLOBAL_KEYS }
             ),
@@ -203,6 +227,8 @@ impl Problem {
                     Wanted::Seconds => "a number of seconds from 1 to 86400",
                     Wanted::AtLeastOne => "a whole number of at least 1",
                     Wanted::Address => "an address and port such as \"127.0.0.1:8080\"",
+                    Wanted::Switch => "true or false",
+                    Wanted::Text => "a string in double quotes",
                 }
             ),
             (Self::BadValue { key, wanted, line }, Lang::Fr) => format!(
@@ -213,6 +239,8 @@ impl Problem {
                     Wanted::Seconds => "un nombre de secondes de 1 à 86400",
                     Wanted::AtLeastOne => "un nombre entier d'au moins 1",
                     Wanted::Address => "une adresse et un port comme \"127.0.0.1:8080\"",
+                    Wanted::Switch => "true ou false",
+                    Wanted::Text => "une chaîne entre guillemets doubles",
                 }
             ),
             (Self::Invalid { key, detail, line }, Lang::En) => format!(
@@ -294,6 +322,13 @@ fn toml_problem(text: &str, error: &toml::de::Error) -> Problem {
         let key = key.trim();
         (!key.is_empty()).then(|| key.to_owned())
     });
+    if let Some(wanted) = key.as_deref().and_then(Wanted::of) {
+        return Problem::BadValue {
+            key: key.unwrap_or_default(),
+            wanted,
+            line,
+        };
+    }
     Problem::Invalid {
         key,
         detail: message
@@ -487,6 +522,30 @@ mod tests {
         let message = problem.message(Path::new("c.toml"), Lang::Fr);
         assert!(
             message.contains("c.toml, ligne 3") && message.contains("`connect_timeout`"),
+            "{message}"
+        );
+        assert_eq!(
+            parse("[serve]\nhttps = \"yes\"\n").err(),
+            Some(Problem::BadValue {
+                key: "https".into(),
+                wanted: Wanted::Switch,
+                line: Some(2)
+            })
+        );
+        let Err(problem) = parse("db = sqlite://x\n") else {
+            panic!("an unquoted string was accepted");
+        };
+        let message = problem.message(Path::new("c.toml"), Lang::En);
+        assert!(
+            message.contains("`db`") && message.contains("double quotes"),
+            "{message}"
+        );
+        let Err(problem) = parse("[serve\n") else {
+            panic!("a broken table header was accepted");
+        };
+        let message = problem.message(Path::new("c.toml"), Lang::En);
+        assert!(
+            message.starts_with("the configuration file c.toml, line 1 is not valid"),
             "{message}"
         );
         assert!(parse("[serve]\nmax_upload = 0\n").is_err());

@@ -7,6 +7,7 @@
 //! [`legacy`] writes the same snapshot as the PHP plugin's file (`save --format legacy`).
 
 pub mod legacy;
+pub mod prune;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -183,6 +183,11 @@ const COMMANDS: &[(&str, Step)] = &[
         "attestoodle-backup save --all --category UDEMO -o backups",
         Exit(0),
     ),
+    // Today's files of UDEMO are there: --force replaces them; nothing is old enough to go.
+    (
+        "attestoodle-backup save --all -o backups --keep-days 30 --force",
+        Exit(0),
+    ),
     (
         "attestoodle-backup save \"Licence Chimie S1 2026\" --format legacy",
         Exit(0),
@@ -206,6 +211,50 @@ const COMMANDS: &[(&str, Step)] = &[
     (
         "attestoodle-backup --moodle-config /var/www/moodle/config.php serve --base-path /attestoodle --https --behind-proxy",
         Skip("needs a real Moodle config.php, and runs a web server"),
+    ),
+    (
+        "cargo build --release",
+        Skip("a release build; .ci/run makes it for the package"),
+    ),
+    (
+        "target/release/attestoodle-backup package-assets target/package-assets",
+        Skip("needs the release build; tests/install.rs runs package-assets"),
+    ),
+    (
+        "cargo deb --no-build",
+        Skip("builds the Debian package; .ci/run does it and checks its contents"),
+    ),
+    (
+        "apt install ./target/debian/attestoodle-backup_0.1.0-1_amd64.deb",
+        Skip("installs a package on the machine"),
+    ),
+    (
+        "setfacl -m u:attestoodle-backup:r /var/www/moodle/config.php",
+        Skip("changes the permissions of a Moodle server's files"),
+    ),
+    (
+        "setfacl -R -m u:attestoodle-backup:rX -m d:u:attestoodle-backup:rX /var/moodledata/filedir",
+        Skip("changes the permissions of a Moodle server's files"),
+    ),
+    (
+        "sudo -u attestoodle-backup attestoodle-backup keys generate",
+        Skip("needs the package's system user"),
+    ),
+    (
+        "systemctl enable --now attestoodle-backup",
+        Skip("starts a systemd service of the installed package"),
+    ),
+    (
+        "attestoodle-backup save --all -o /var/backups/attestoodle-backup --keep-days 30 --force",
+        Skip("writes into /var/backups as the package's user; the same save runs above with -o backups"),
+    ),
+    (
+        "systemctl enable --now attestoodle-backup-save.timer",
+        Skip("starts a systemd timer of the installed package"),
+    ),
+    (
+        "systemctl list-timers attestoodle-backup-save.timer",
+        Skip("asks systemd about the installed package"),
     ),
     (
         "export ATTESTOODLE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres",

@@ -134,8 +134,7 @@ pub(super) fn own_key_or_create(context: &Context) -> Result<(SigningKey, bool),
 /// Opens the trust store with this site's own key as trusted.
 pub(super) fn trust_store(context: &Context) -> Result<TrustStore, Failure> {
     let own = own_key(context)?.map(|key| key.verifying_key());
-    TrustStore::open(keys::default_trust_dir(), own)
-        .map_err(|error| key_failure(error, context.lang))
+    TrustStore::open(context.trust_dir(), own).map_err(|error| key_failure(error, context.lang))
 }
 
 fn no_key(context: &Context) -> Failure {
@@ -516,7 +515,7 @@ struct ListedKey {
 fn list(context: &Context) -> Result<(), Failure> {
     let own = own_key(context)?;
     let store = TrustStore::open(
-        keys::default_trust_dir(),
+        context.trust_dir(),
         own.as_ref().map(SigningKey::verifying_key),
     )
     .map_err(|error| key_failure(error, context.lang))?;

@@ -3,6 +3,8 @@
 //! Data goes to stdout; messages go to stderr. Every command turns its arguments into plain
 //! library inputs, makes its library calls, and renders what they return.
 
+mod assets;
+pub mod config;
 mod convert;
 mod demo;
 mod diff;
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::i18n::Lang;
@@ -82,7 +84,11 @@ Exit codes:
   5  training not found
 
 With --json, stdout always holds exactly one JSON value; a failure that has no documented
-object of its own prints {\"error\": {\"code\", \"exit\", \"message\"}} (README \"Exit codes\").";
+object of its own prints {\"error\": {\"code\", \"exit\", \"message\"}} (README \"Exit codes\").
+
+Every option above, and those of `serve`, can also be set in the configuration file
+/etc/attestoodle-backup/config.toml (or --config PATH): the command line wins over the
+environment, which wins over the file (README \"Install on a Moodle server\").";
 
 /// Save, restore and clone Attestoodle trainings of a Moodle site.
 ///
@@ -91,6 +97,9 @@ object of its own prints {\"error\": {\"code\", \"exit\", \"message\"}} (README 
 #[derive(Debug, Parser)]
 #[command(name = "attestoodle-backup", version, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// The configuration file [default: /etc/attestoodle-backup/config.toml, when it exists].
+    #[arg(long, global = true, env = config::CONFIG_ENV, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// The Moodle database: postgres://USER[:PASS]@HOST[:PORT]/DB, mysql:// or mariadb://...,
     /// or sqlite://PATH.
     #[arg(long, global = true, env = "ATTESTOODLE_DB", hide_env_values = true)]
@@ -193,6 +202,10 @@ pub enum Command {
     /// its place with sample text and an outline naming its type), from a backup file or from
     /// this site (--site TEMPLATE).
     Preview(PreviewArgs),
+    /// Write the man pages and the bash, zsh and fish completions into a directory (for the
+    /// Debian package; README "Install on a Moodle server").
+    #[command(hide = true)]
+    PackageAssets(assets::AssetsArgs),
 }
 
 /// A failure to report: the exit code and the message in the operator's language.
@@ -314,35 +327,77 @@ fn asks_for_json() -> bool {
         .any(|arg| arg == "--json")
 }
 
-/// Parses the command line, runs the command and gives the exit code.
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            use clap::error::ErrorKind;
-            let exit = error.exit_code();
-            // `--help` and `--version` print on stdout and succeed; anything else is a mistake.
-            let shown = matches!(
-                error.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            );
-            if !shown && asks_for_json() {
-                let text = error.render().to_string();
-                let mut message = text.lines().next().unwrap_or_default().to_owned();
-                if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                    // clap shows the help, which is not one sentence.
-                    message = "no command given; `attestoodle-backup --help` lists them".to_owned();
-                    eprintln!("attestoodle-backup: error: {message}");
-                }
-                let message = message.strip_prefix("error: ").unwrap_or(&message);
-                print_json_error(
-                    Exit::Usage.error_code(),
-                    u8::try_from(exit).unwrap_or(Exit::Usage as u8),
-                    message,
-                );
-            }
-            error.exit()
+/// A command line clap refused (or `--help`, `--version`): clap's message, and with `--json`
+/// the error object, then clap's exit code.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let exit = error.exit_code();
+    // `--help` and `--version` print on stdout and succeed; anything else is a mistake.
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if !shown && asks_for_json() {
+        let text = error.render().to_string();
+        let mut message = text.lines().next().unwrap_or_default().to_owned();
+        if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // clap shows the help, which is not one sentence.
+            message = "no command given; `attestoodle-backup --help` lists them".to_owned();
+            eprintln!("attestoodle-backup: error: {message}");
         }
+        let message = message.strip_prefix("error: ").unwrap_or(&message);
+        print_json_error(
+            Exit::Usage.error_code(),
+            u8::try_from(exit).unwrap_or(Exit::Usage as u8),
+            message,
+        );
+    }
+    let _ = error.print();
+    ExitCode::from(u8::try_from(exit).unwrap_or(Exit::Usage as u8))
+}
+
+/// Prints a failure (stderr, and with `--json` the error object) and gives its exit code.
+fn report(failure: &Failure, lang: Lang, json: bool, verbose: bool) -> ExitCode {
+    if !failure.message.is_empty() {
+        let prefix = lang.pick("error", "erreur");
+        eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
+    }
+    if let (true, Some(detail)) = (verbose, &failure.detail) {
+        let label = lang.pick("detail", "détail");
+        eprintln!("attestoodle-backup: {label}: {detail}");
+    }
+    if json {
+        print_json_error(failure.code, failure.exit as u8, &failure.message);
+    }
+    ExitCode::from(failure.exit as u8)
+}
+
+/// The command line with the configuration file applied: what neither the command line nor
+/// the environment gave is taken from the file ([`config`]). Gives the key directory of the
+/// file too.
+fn parse_with_config() -> Result<(Cli, Option<PathBuf>), ExitCode> {
+    let matches = Cli::command()
+        .try_get_matches()
+        .map_err(|e| clap_exit(&e))?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| clap_exit(&e))?;
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    let (path, explicit) = config::locate(&matches);
+    match config::load(&path, explicit, lang) {
+        Ok(Some(loaded)) => {
+            let key_dir = config::apply(&loaded.file, &matches, &mut cli);
+            Ok((cli, key_dir))
+        }
+        Ok(None) => Ok((cli, None)),
+        Err(failure) => Err(report(&failure, lang, cli.json, cli.verbose)),
+    }
+}
+
+/// Parses the command line, reads the configuration file, runs the command and gives the exit
+/// code.
+pub fn main() -> ExitCode {
+    let (cli, key_dir) = match parse_with_config() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
     };
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
     let json = cli.json;
@@ -361,22 +416,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(Exit::Runtime as u8);
         }
     };
-    match runtime.block_on(run(cli, lang)) {
+    match runtime.block_on(run(cli, key_dir, lang)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            if !failure.message.is_empty() {
-                let prefix = lang.pick("error", "erreur");
-                eprintln!("attestoodle-backup: {prefix}: {}", failure.message);
-            }
-            if let (true, Some(detail)) = (verbose, &failure.detail) {
-                let label = lang.pick("detail", "détail");
-                eprintln!("attestoodle-backup: {label}: {detail}");
-            }
-            if json {
-                print_json_error(failure.code, failure.exit as u8, &failure.message);
-            }
-            ExitCode::from(failure.exit as u8)
-        }
+        Err(failure) => report(&failure, lang, json, verbose),
     }
 }
 
@@ -389,11 +431,17 @@ pub struct Context {
     pub cwd: PathBuf,
     /// `--key PATH`: this site's private signing key, when given.
     pub key: Option<PathBuf>,
+    /// The key directory of the configuration file (`key_dir`), when `ATTESTOODLE_KEY_DIR`
+    /// does not set one; else the documented default ([`keys::default_key_dir`]).
+    ///
+    /// [`keys::default_key_dir`]: crate::document::keys::default_key_dir
+    pub key_dir: Option<PathBuf>,
     /// `--json`.
     pub json: bool,
     /// The operator's language.
     pub lang: Lang,
-    /// `--audit-log PATH`, when given.
+    /// `--audit-log PATH` (`ATTESTOODLE_AUDIT_LOG`, `audit_log` of the configuration file),
+    /// when given.
     pub audit_log: Option<PathBuf>,
 }
 
@@ -413,7 +461,7 @@ impl Context {
     pub fn audit_log_path(&self) -> PathBuf {
         match &self.audit_log {
             Some(path) => self.cwd.join(path),
-            None => crate::audit::default_path(),
+            None => self.key_dir().join(crate::audit::FILE_NAME),
         }
     }
 
@@ -424,17 +472,31 @@ impl Context {
             .map_err(|e| Failure::new(Exit::Runtime, e.localized(self.lang)))
     }
 
-    /// The private key file to use: `--key`, else the documented default place.
+    /// The key directory: `ATTESTOODLE_KEY_DIR`, else `key_dir` of the configuration file,
+    /// else the XDG default.
+    pub fn key_dir(&self) -> PathBuf {
+        self.key_dir
+            .clone()
+            .unwrap_or_else(crate::document::keys::default_key_dir)
+    }
+
+    /// The private key file to use: `--key`, else `signing-key.pem` in the key directory.
     pub fn key_path(&self) -> PathBuf {
         match &self.key {
             Some(path) => self.cwd.join(path),
-            None => crate::document::keys::default_private_key_path(),
+            None => self.key_dir().join(crate::document::keys::PRIVATE_KEY_FILE),
         }
+    }
+
+    /// The trust store's directory: `trusted/` in the key directory.
+    pub fn trust_dir(&self) -> PathBuf {
+        self.key_dir().join(crate::document::keys::TRUSTED_DIR)
     }
 }
 
-/// Runs a parsed command line.
-pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
+/// Runs a parsed command line; `key_dir` is the key directory of the configuration file
+/// ([`Context::key_dir`]).
+pub async fn run(cli: Cli, key_dir: Option<PathBuf>, lang: Lang) -> Result<(), Failure> {
     let cwd = std::env::current_dir().map_err(|e| {
         Failure::new(
             Exit::Runtime,
@@ -456,9 +518,10 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         },
         cwd,
         key: cli.key.clone(),
+        key_dir,
+        audit_log: cli.audit_log.clone(),
         json: cli.json,
         lang,
-        audit_log: cli.audit_log.clone(),
     };
     match &cli.command {
         Command::Demo => demo::run(&context).await,
@@ -474,6 +537,7 @@ pub async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Repair(args) => repair::run(&context, args).await,
         Command::History(args) => history::run(&context, args),
         Command::Preview(args) => preview::run(&context, args).await,
+        Command::PackageAssets(args) => assets::run(&context, args),
     }
 }
 

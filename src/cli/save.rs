@@ -59,6 +59,17 @@ pub struct SaveArgs {
     /// [default file name: training-<name>-<YYYYMMDD>-legacy.json].
     #[arg(long, value_enum, default_value = "2", value_name = "2|legacy")]
     pub format: Format,
+    /// With --all -o DIR: then remove the files of this format that save wrote into DIR more
+    /// than N days ago (recognized by their name and their first lines; nothing else is
+    /// touched), when every training was saved.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "all",
+        requires = "output",
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    pub keep_days: Option<u32>,
 }
 
 /// The format `save` writes.
@@ -220,6 +231,9 @@ struct Summary {
     saved: Vec<SavedEntry>,
     failed: Vec<FailedEntry>,
     key_created: Option<PathBuf>,
+    /// With `--keep-days`: the old files removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pruned: Option<Vec<PathBuf>>,
 }
 
 /// Runs `save`.
@@ -313,6 +327,7 @@ async fn save_one(
             saved: vec![entry],
             failed: vec![],
             key_created,
+            pruned: None,
         });
     }
     let place = file.map_or_else(
@@ -376,6 +391,7 @@ async fn save_all(
         saved: vec![],
         failed: vec![],
         key_created,
+        pruned: None,
     };
     let mut used_names = std::collections::HashSet::new();
     for training in shown.iter().filter_map(|i| list.trainings.get(*i)) {
@@ -436,6 +452,16 @@ async fn save_all(
     if args.format == Format::Legacy && !summary.saved.is_empty() {
         eprintln!("{}", no_signature_notice(lang));
     }
+    let mut prune_failure = None;
+    if let Some(days) = args.keep_days {
+        match prune_old(&dir, args.format, days, now, &summary, lang) {
+            Ok(removed) => summary.pruned = Some(removed),
+            Err(failure) => {
+                summary.pruned = Some(vec![]);
+                prune_failure = Some(failure);
+            }
+        }
+    }
     if context.json {
         print_json(&summary)?;
     } else {
@@ -468,6 +494,9 @@ async fn save_all(
             }
         );
     }
+    if let Some(failure) = prune_failure {
+        return Err(failure);
+    }
     if summary.failed.is_empty() {
         Ok(())
     } else {
@@ -485,6 +514,87 @@ async fn save_all(
             },
         ))
     }
+}
+
+/// `--keep-days`: removes the files of `format` that an earlier save wrote into `dir` more than
+/// `days` days ago, only when every training of this run was saved (a failing run keeps the
+/// older backups). Says on stderr what was removed; a file that cannot be removed is a failure
+/// (exit 1) after the others were looked at.
+fn prune_old(
+    dir: &Path,
+    format: Format,
+    days: u32,
+    now: OffsetDateTime,
+    summary: &Summary,
+    lang: Lang,
+) -> Result<Vec<PathBuf>, Failure> {
+    if !summary.failed.is_empty() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "--keep-days: no old file was removed, since a training could not be saved",
+                "--keep-days : aucun ancien fichier n'a été supprimé, car une formation n'a pas pu être sauvegardée",
+            )
+        );
+        return Ok(vec![]);
+    }
+    let kind = match format {
+        Format::V2 => save::prune::Kind::V2,
+        Format::Legacy => save::prune::Kind::Legacy,
+    };
+    let written: Vec<PathBuf> = summary
+        .saved
+        .iter()
+        .filter_map(|e| e.file.clone())
+        .collect();
+    let pruned = save::prune::prune(dir, kind, days, now, &written).map_err(|e| {
+        Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "--keep-days: cannot list {}: {}; nothing was removed",
+                    dir.display(),
+                    e.kind()
+                ),
+                Lang::Fr => format!(
+                    "--keep-days : impossible de lister {} : {} ; rien n'a été supprimé",
+                    dir.display(),
+                    e.kind()
+                ),
+            },
+        )
+    })?;
+    for path in &pruned.removed {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::En => format!("removed {} (older than {days} days)", path.display()),
+                Lang::Fr => format!("{} supprimé (plus ancien que {days} jours)", path.display()),
+            }
+        );
+    }
+    if let Some((path, error)) = pruned.failed.first() {
+        return Err(Failure::new(
+            Exit::Runtime,
+            match lang {
+                Lang::En => format!(
+                    "--keep-days: cannot remove {} ({}; {} file(s) in all): check the \
+                     directory's permissions",
+                    path.display(),
+                    error.kind(),
+                    pruned.failed.len()
+                ),
+                Lang::Fr => format!(
+                    "--keep-days : impossible de supprimer {} ({} ; {} fichier(s) en tout) : \
+                     vérifiez les droits du répertoire",
+                    path.display(),
+                    error.kind(),
+                    pruned.failed.len()
+                ),
+            },
+        ));
+    }
+    Ok(pruned.removed)
 }
 
 fn entry(id: i64, saved: &Written, file: Option<PathBuf>, lang: Lang) -> SavedEntry {

@@ -6,7 +6,6 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{Context, Exit, Failure};
-use crate::document::keys;
 use crate::i18n::Lang;
 use crate::web::{self, AppState, MoodleSessionLogin, PasswordSettings, WebConfig};
 
@@ -56,7 +55,7 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
     }
     let site = context.open_site().await?;
     let target = site.target().clone();
-    let mut config = WebConfig::new(context.key_path(), keys::default_trust_dir());
+    let mut config = WebConfig::new(context.key_path(), context.trust_dir());
     config.base_path = base_path.clone();
     config.audit_log = context.audit_log_path();
     config.https = args.https;

@@ -209,7 +209,7 @@ impl TestDb {
 }
 
 /// The variables the tool reads; a test starts without any of them.
-const TOOL_VARIABLES: [&str; 12] = [
+const TOOL_VARIABLES: [&str; 13] = [
     "ATTESTOODLE_DB",
     "MOODLE_CONFIG",
     "ATTESTOODLE_PREFIX",
@@ -221,11 +221,14 @@ const TOOL_VARIABLES: [&str; 12] = [
     "ATTESTOODLE_STATEMENT_TIMEOUT",
     "ATTESTOODLE_DB_PASSWORD",
     "ATTESTOODLE_VERBOSE",
+    "ATTESTOODLE_AUDIT_LOG",
     "XDG_CONFIG_HOME",
 ];
 
 /// `program` (the binary, or a shell that runs it) in `dir`, with none of the tool's variables,
-/// its keys in `keys` (never in $HOME) and messages in English unless `--lang` says otherwise.
+/// its keys in `keys` (never in $HOME), messages in English unless `--lang` says otherwise, and
+/// an empty configuration file (`ATTESTOODLE_CONFIG=/dev/null`: a
+/// /etc/attestoodle-backup/config.toml of the machine is never read).
 pub fn tool_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path, keys: &Path) -> Command {
     let mut command = Command::new(program);
     command.current_dir(dir);
@@ -234,6 +237,7 @@ pub fn tool_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path, keys: &Pat
     }
     command
         .env("ATTESTOODLE_KEY_DIR", keys)
+        .env("ATTESTOODLE_CONFIG", "/dev/null")
         .env("HOME", dir)
         .env("LANG", "C");
     command

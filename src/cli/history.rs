@@ -114,13 +114,15 @@ pub fn entry_text(e: &Entry, lang: Lang) -> String {
         .reason(lang)
         .map(|r| format!(" — {r}"))
         .unwrap_or_default();
+    let c = lang.pick(":", " :");
     let mut out = format!(
-        "{}  {}  {who}{client}  {training} {action}: {outcome}{reason}\n    {written}",
+        "{}  {}  {who}{client}  {training} {action}{c} {outcome}{reason}\n    {written}",
         e.time, e.via
     );
     if !e.accepted.is_empty() {
         out.push_str(&format!(
-            "; {} {}",
+            "{} {} {}",
+            lang.pick(";", " ;"),
             lang.pick("accepted", "acceptés"),
             e.accepted.join(",")
         ));

@@ -12,58 +12,24 @@ use attestoodle_backup::document::keys;
 use attestoodle_backup::moodle::{Site, Target};
 use attestoodle_backup::web::{self, AppState, WebConfig};
 use axum::http::StatusCode;
+use common::demo_site::DemoSite;
 use common::http::{send, text, Browser};
-use common::{stderr, stdout, tool_command};
+use common::{stderr, stdout};
 
 const TRAINING: &str = "Licence Chimie S1 2026";
 
-struct Fixture {
-    dir: tempfile::TempDir,
+/// The audit log of a demo site: `audit.jsonl` in its key directory.
+fn log_of(site: &DemoSite) -> PathBuf {
+    site.dir.path().join("keys").join(audit::FILE_NAME)
 }
 
-impl Fixture {
-    async fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        demo::create_or_open(&dir.path().join("site.sqlite"))
-            .await
-            .expect("the demo site");
-        Fixture { dir }
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let db = format!("sqlite://{}", self.dir.path().join("site.sqlite").display());
-        let mut full = vec!["--db", db.as_str()];
-        full.extend_from_slice(args);
-        tool_command(
-            common::binary(),
-            self.dir.path(),
-            &self.dir.path().join("keys"),
-        )
-        .args(&full)
-        .output()
-        .expect("run attestoodle-backup")
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.path().join("keys").join(audit::FILE_NAME)
-    }
-
-    async fn trainings(&self) -> usize {
-        let site = Site::open(&Target::sqlite_file(
-            &self.dir.path().join("site.sqlite"),
-            false,
-        ))
-        .await
-        .expect("open");
-        let n = site.list_trainings().await.expect("list").trainings.len();
-        site.close().await;
-        n
-    }
+async fn trainings(site: &DemoSite) -> usize {
+    site.training_names().await.len()
 }
 
 #[tokio::test]
 async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
-    let fixture = Fixture::new().await;
+    let fixture = DemoSite::new().await;
     let output = fixture.run(&["save", TRAINING, "-o", "chimie.json"]);
     assert!(output.status.success(), "{output:?}");
     let bytes = std::fs::read(fixture.dir.path().join("chimie.json")).expect("the backup");
@@ -71,7 +37,7 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     // A dry run writes nothing and logs nothing.
     let output = fixture.run(&["restore", "chimie.json", "--dry-run"]);
     assert!(output.status.success(), "{output:?}");
-    assert!(audit::read(&fixture.log()).expect("read").is_empty());
+    assert!(audit::read(&log_of(&fixture)).expect("read").is_empty());
 
     let output = fixture.run(&[
         "restore",
@@ -83,7 +49,7 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     assert!(output.status.success(), "{output:?}");
     let output = fixture.run(&["clone", "chimie.json", "--suffix", "_2027", "--yes"]);
     assert!(output.status.success(), "{output:?}");
-    let entries = audit::read(&fixture.log()).expect("read the log");
+    let entries = audit::read(&log_of(&fixture)).expect("read the log");
     assert_eq!(entries.len(), 2, "{entries:#?}");
     let replace = &entries[0];
     assert_eq!(replace.via, "restore");
@@ -122,7 +88,7 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(fixture.log())
+        let mode = std::fs::metadata(log_of(&fixture))
             .expect("stat")
             .permissions()
             .mode();
@@ -146,7 +112,7 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     let output = fixture.run(&["--json", "history", "--since", "2000-01-01"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(2));
-    assert_eq!(json["log"], fixture.log().display().to_string());
+    assert_eq!(json["log"], log_of(&fixture).display().to_string());
     let output = fixture.run(&["--json", "history", "--since", "2999-01-01"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(0));
@@ -155,7 +121,7 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     assert!(stderr(&output).contains("n'est pas un jour"), "{output:?}");
 
     // A log that cannot be opened refuses the write before anything is written.
-    let before = fixture.trainings().await;
+    let before = trainings(&fixture).await;
     std::fs::create_dir_all(fixture.dir.path().join("a-directory")).expect("mkdir");
     let output = fixture.run(&[
         "--lang",
@@ -173,8 +139,8 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(stderr(&output).contains("journal d'audit"), "{output:?}");
     assert!(stderr(&output).contains("rien n'a été écrit"), "{output:?}");
-    assert_eq!(fixture.trainings().await, before, "nothing written");
-    assert_eq!(audit::read(&fixture.log()).expect("read").len(), 2);
+    assert_eq!(trainings(&fixture).await, before, "nothing written");
+    assert_eq!(audit::read(&log_of(&fixture)).expect("read").len(), 2);
     // `--audit-log` (or ATTESTOODLE_AUDIT_LOG) puts it elsewhere.
     let output = fixture.run(&[
         "--audit-log",
@@ -198,12 +164,12 @@ async fn every_apply_on_the_command_line_is_one_line_of_the_log() {
 
 #[tokio::test]
 async fn the_web_logs_who_applied_from_where_and_shows_the_history() {
-    let fixture = Fixture::new().await;
+    let fixture = DemoSite::new().await;
     let key_path = fixture.dir.path().join("keys/signing-key.pem");
     keys::write_private_key(&key_path, &keys::generate()).expect("the key");
     let config = WebConfig::new(key_path.clone(), fixture.dir.path().join("keys/trusted"));
     let log = config.audit_log.clone();
-    assert_eq!(log, fixture.log(), "beside the key by default");
+    assert_eq!(log, log_of(&fixture), "beside the key by default");
     let site = Site::open(&Target::sqlite_file(
         &fixture.dir.path().join("site.sqlite"),
         false,
@@ -275,7 +241,7 @@ async fn the_web_logs_who_applied_from_where_and_shows_the_history() {
     );
 
     // A log that cannot be opened refuses the apply.
-    let before = fixture.trainings().await;
+    let before = trainings(&fixture).await;
     std::fs::remove_file(&log).expect("remove the log");
     std::fs::create_dir_all(&log).expect("a directory in its place");
     let response = send(
@@ -307,7 +273,7 @@ async fn the_web_logs_who_applied_from_where_and_shows_the_history() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(response).await.contains("journal d&#39;audit"));
     assert_eq!(
-        fixture.trainings().await,
+        trainings(&fixture).await,
         before,
         "the second clone was not written"
     );

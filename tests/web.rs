@@ -5,7 +5,8 @@
 mod common;
 
 use common::http::{
-    cookie_pair, get, location, multipart, send, set_cookie, text, Browser, BOUNDARY,
+    cookie_pair, get, location, multipart, send, set_cookie, text, upload_restore, Browser,
+    BOUNDARY,
 };
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1052,24 +1053,6 @@ fn all_ticks_in(html: &str) -> Vec<(String, String)> {
             (attribute("name"), attribute("value"))
         })
         .collect()
-}
-
-/// Uploads `bytes` to `/restore` with the form's other fields; gives the status and page.
-async fn upload_restore(
-    app: &Router,
-    admin: &Browser,
-    bytes: &[u8],
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
-        ("csrf", None, admin.csrf.as_bytes()),
-        ("file", Some("backup.json"), bytes),
-    ];
-    for (name, value) in fields {
-        parts.push((name, None, value.as_bytes()));
-    }
-    let response = send(app, admin.post_multipart("/restore", &parts)).await;
-    (response.status(), text(response).await)
 }
 
 /// A backup of the demo's first training, downloaded from its page and signed again with a

@@ -8,79 +8,20 @@ use std::path::{Path, PathBuf};
 
 use attestoodle_backup::demo;
 use attestoodle_backup::document::{keys, signature, v2};
-use attestoodle_backup::moodle::{fixture, Site, Target};
-use attestoodle_backup::web::{self, AppState, WebConfig};
+use attestoodle_backup::moodle::fixture;
 use axum::http::StatusCode;
 use axum::Router;
-use common::http::{send, text, Browser};
-use common::{stdout, tool_command};
+use common::demo_site::DemoSite;
+use common::http::{send, text, upload_restore, Browser};
+use common::stdout;
 
 const TRAINING: &str = "Licence Chimie S1 2026";
 
-/// A demo site with its signing key in a temporary directory; the web and the command line
-/// share its key directory, so that both trust the same keys.
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    async fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        demo::create_or_open(&dir.path().join("site.sqlite"))
-            .await
-            .expect("the demo site");
-        keys::write_private_key(&dir.path().join("keys/signing-key.pem"), &keys::generate())
-            .expect("the site's key");
-        Fixture { dir }
-    }
-
-    fn database(&self) -> PathBuf {
-        self.dir.path().join("site.sqlite")
-    }
-
-    async fn site(&self) -> Site {
-        Site::open(&Target::sqlite_file(&self.database(), false))
-            .await
-            .expect("open the demo site")
-    }
-
-    async fn app(&self) -> Router {
-        let config = WebConfig::new(
-            self.dir.path().join("keys/signing-key.pem"),
-            self.dir.path().join("keys/trusted"),
-        );
-        web::app(AppState::new(self.site().await, config))
-    }
-
-    /// Runs the command line on this site.
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let db = format!("sqlite://{}", self.database().display());
-        let mut full = vec!["--db", db.as_str()];
-        full.extend_from_slice(args);
-        tool_command(
-            common::binary(),
-            self.dir.path(),
-            &self.dir.path().join("keys"),
-        )
-        .args(&full)
-        .output()
-        .expect("run attestoodle-backup")
-    }
-
-    /// The id of the training named `name`.
-    async fn training_id(&self, name: &str) -> i64 {
-        let site = self.site().await;
-        let ids = site.find_trainings_by_name(name).await.expect("read");
-        site.close().await;
-        *ids.first().unwrap_or_else(|| panic!("no training {name}"))
-    }
-
-    async fn training_names(&self) -> Vec<String> {
-        let site = self.site().await;
-        let list = site.list_trainings().await.expect("list");
-        site.close().await;
-        list.trainings.into_iter().filter_map(|t| t.name).collect()
-    }
+/// A demo site with its signing key.
+async fn fixture() -> DemoSite {
+    let site = DemoSite::new().await;
+    keys::write_private_key(&site.key_path(), &keys::generate()).expect("the site's key");
+    site
 }
 
 fn field_in<'a>(html: &'a str, after: &str, name: &str) -> &'a str {
@@ -122,23 +63,6 @@ async fn apply(app: &Router, admin: &Browser, html: &str) -> (StatusCode, String
     (response.status(), text(response).await)
 }
 
-async fn upload(
-    app: &Router,
-    admin: &Browser,
-    bytes: &[u8],
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
-        ("csrf", None, admin.csrf.as_bytes()),
-        ("file", Some("backup.json"), bytes),
-    ];
-    for (name, value) in fields {
-        parts.push((name, None, value.as_bytes()));
-    }
-    let response = send(app, admin.post_multipart("/restore", &parts)).await;
-    (response.status(), text(response).await)
-}
-
 /// The training's backup as *Download backup* gives it, written to `path`.
 async fn download(app: &Router, admin: &Browser, id: i64, path: &Path) -> Vec<u8> {
     let response = send(app, admin.get(&format!("/trainings/{id}/backup.json"))).await;
@@ -155,7 +79,7 @@ type Fields<'a> = Vec<(&'a str, &'a str)>;
 // choices, compared as JSON)".
 #[tokio::test]
 async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices() {
-    let fixture = Fixture::new().await;
+    let fixture = fixture().await;
     let app = fixture.app().await;
     let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
     let id = fixture.training_id(TRAINING).await;
@@ -250,7 +174,7 @@ async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices()
         ),
     ];
     for (fields, args) in cases {
-        let (status, html) = upload(&app, &admin, &bytes, &fields).await;
+        let (status, html) = upload_restore(&app, &admin, &bytes, &fields).await;
         assert_eq!(status, StatusCode::OK, "{fields:?}: {html}");
         let response = send(&app, admin.get("/restore/precheck.json")).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -320,7 +244,7 @@ async fn the_form_and_the_command_line_make_the_same_plan_for_the_same_choices()
 // Issue "web", item 5: *Clone* on the training's page, without a download and an upload.
 #[tokio::test]
 async fn a_training_is_cloned_from_its_page_for_next_year() {
-    let fixture = Fixture::new().await;
+    let fixture = fixture().await;
     let app = fixture.app().await;
     let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
     let id = fixture.training_id(TRAINING).await;
@@ -392,7 +316,7 @@ async fn a_training_is_cloned_from_its_page_for_next_year() {
 // Issue "web", item 6: the way back from a replace, on the web.
 #[tokio::test]
 async fn a_replace_offers_the_training_as_it_was_before() {
-    let fixture = Fixture::new().await;
+    let fixture = fixture().await;
     let app = fixture.app().await;
     let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
     let id = fixture.training_id(TRAINING).await;
@@ -420,7 +344,7 @@ async fn a_replace_offers_the_training_as_it_was_before() {
     w.commit().await.expect("commit");
     site.close().await;
 
-    let (status, html) = upload(&app, &admin, &bytes, &[("mode", "restore")]).await;
+    let (status, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("replace-training"), "{html}");
     let (status, done) = apply(&app, &admin, &html).await;
@@ -467,7 +391,7 @@ async fn a_replace_offers_the_training_as_it_was_before() {
 // Issue "web", item 6: the way back from a replace, on the command line.
 #[tokio::test]
 async fn a_replace_on_the_command_line_keeps_the_training_beside_the_file() {
-    let fixture = Fixture::new().await;
+    let fixture = fixture().await;
     let app = fixture.app().await;
     let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
     let id = fixture.training_id(TRAINING).await;
@@ -590,7 +514,7 @@ fn flags_and_backticks(html: &str) -> Vec<String> {
 // kind, in English and in French.
 #[tokio::test]
 async fn no_page_shows_a_command_line_flag_or_a_backtick() {
-    let fixture = Fixture::new().await;
+    let fixture = fixture().await;
     let app = fixture.app().await;
     let id = fixture.training_id(TRAINING).await;
     let file = fixture.dir.path().join("backup.json");
@@ -652,10 +576,10 @@ async fn no_page_shows_a_command_line_flag_or_a_backtick() {
             ),
             (&bytes, vec![("mode", "clone")]),
         ] {
-            let (_, html) = upload(&app, &admin, bytes, &fields).await;
+            let (_, html) = upload_restore(&app, &admin, bytes, &fields).await;
             pages.push((format!("precheck {fields:?}"), html));
         }
-        let (_, html) = upload(&app, &admin, &bytes, &[("mode", "restore")]).await;
+        let (_, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
         let (_, done) = apply(&app, &admin, &html).await;
         pages.push(("the result of a replace".to_owned(), done));
         let response = send(
@@ -670,7 +594,7 @@ async fn no_page_shows_a_command_line_flag_or_a_backtick() {
             "a clone from the training page".to_owned(),
             text(response).await,
         ));
-        let (_, html) = upload(&app, &admin, b"{not json", &[("mode", "restore")]).await;
+        let (_, html) = upload_restore(&app, &admin, b"{not json", &[("mode", "restore")]).await;
         pages.push(("a bad file".to_owned(), html));
         // *Verify* and *Compare* with a file signed by an unknown key, and a broken one.
         let mut broken = untrusted.clone();
@@ -695,7 +619,7 @@ async fn no_page_shows_a_command_line_flag_or_a_backtick() {
             let html = text(send(&app, admin.get(&path)).await).await;
             pages.push((format!("{path} without a key"), html));
         }
-        let (_, html) = upload(&app, &admin, &bytes, &[("mode", "restore")]).await;
+        let (_, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
         let (_, done) = apply(&app, &admin, &html).await;
         pages.push(("a replace without a key".to_owned(), done));
         std::fs::write(&key, saved_key).expect("put the key back");

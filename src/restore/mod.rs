@@ -460,7 +460,7 @@ pub enum RestoreError {
     /// The plan has blocking findings, or findings the operator did not accept.
     #[error(
         "the precheck refused the restore: {}",
-        refusal_text(blocking, unaccepted)
+        refusal_text(blocking, unaccepted, Lang::En)
     )]
     Refused {
         /// Blocking codes.
@@ -501,28 +501,10 @@ impl RestoreError {
                     unaccepted,
                 },
                 Lang::Fr,
-            ) => {
-                let list = |codes: &[Code]| {
-                    codes
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                };
-                let why = match (blocking.is_empty(), unaccepted.is_empty()) {
-                    (false, _) => {
-                        format!(
-                            "constats bloquants {} ; corrigez-les d'abord",
-                            list(blocking.as_slice())
-                        )
-                    }
-                    (true, false) => {
-                        format!("acceptez avec --accept {}", list(unaccepted.as_slice()))
-                    }
-                    (true, true) => "rien à refuser".to_owned(),
-                };
-                format!("la vérification a refusé la restauration : {why}")
-            }
+            ) => format!(
+                "la vérification a refusé la restauration : {}",
+                refusal_text(blocking, unaccepted, lang)
+            ),
             (RestoreError::Conflict { en, fr } | RestoreError::PreviousNotKept { en, fr }, _) => {
                 lang.pick(en, fr).to_owned()
             }
@@ -597,7 +579,7 @@ pub fn audit_entry(
     entry
 }
 
-fn refusal_text(blocking: &[Code], unaccepted: &[Code]) -> String {
+fn refusal_text(blocking: &[Code], unaccepted: &[Code], lang: Lang) -> String {
     let list = |codes: &[Code]| {
         codes
             .iter()
@@ -605,10 +587,18 @@ fn refusal_text(blocking: &[Code], unaccepted: &[Code]) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
-    match (blocking.is_empty(), unaccepted.is_empty()) {
-        (false, _) => format!("blocking findings {}; fix them first", list(blocking)),
-        (true, false) => format!("accept with --accept {}", list(unaccepted)),
-        (true, true) => "nothing to refuse".to_owned(),
+    match (blocking.is_empty(), unaccepted.is_empty(), lang) {
+        (false, _, Lang::En) => format!("blocking findings {}; fix them first", list(blocking)),
+        (false, _, Lang::Fr) => {
+            format!(
+                "constats bloquants {} ; corrigez-les d'abord",
+                list(blocking)
+            )
+        }
+        (true, false, Lang::En) => format!("accept with --accept {}", list(unaccepted)),
+        (true, false, Lang::Fr) => format!("acceptez avec --accept {}", list(unaccepted)),
+        (true, true, Lang::En) => "nothing to refuse".to_owned(),
+        (true, true, Lang::Fr) => "rien à refuser".to_owned(),
     }
 }
 

@@ -176,3 +176,21 @@ pub fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     }
     request.body(Body::empty()).expect("a request")
 }
+
+/// Uploads `bytes` to `/restore` with the form's other fields; gives the status and page.
+pub async fn upload_restore(
+    app: &Router,
+    admin: &Browser,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+        ("csrf", None, admin.csrf.as_bytes()),
+        ("file", Some("backup.json"), bytes),
+    ];
+    for (name, value) in fields {
+        parts.push((name, None, value.as_bytes()));
+    }
+    let response = send(app, admin.post_multipart("/restore", &parts)).await;
+    (response.status(), text(response).await)
+}

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod demo_site;
 pub mod http;
 pub mod real_moodle;
 

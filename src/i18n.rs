@@ -60,3 +60,26 @@ pub fn io_reason(error: &std::io::Error, lang: Lang) -> &'static str {
         (_, Lang::Fr) => "le système a refusé (--verbose montre ses mots)",
     }
 }
+
+/// What the tests of every message type share: each variant said, in both languages.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Both texts of a message exist and differ (the French one is not the English one).
+    pub(crate) fn two_texts(en: String, fr: String) {
+        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
+        assert_ne!(en, fr);
+    }
+
+    /// The values built by a test cover each of the `count` variants of their type, by the
+    /// variant numbers of an exhaustive `match`.
+    pub(crate) fn every_variant(seen: impl IntoIterator<Item = usize>, count: usize) {
+        let mut seen: Vec<usize> = seen.into_iter().collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..count).collect::<Vec<_>>(),
+            "one value of each variant"
+        );
+    }
+}

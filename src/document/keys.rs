@@ -735,16 +735,11 @@ fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
 
 #[cfg(test)]
 mod tests {
+    use crate::i18n::testing::two_texts;
     use std::os::unix::fs::PermissionsExt as _;
     use std::process::Command;
 
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
 
     fn key_variant(error: &KeyError) -> usize {
         match error {
@@ -818,14 +813,7 @@ mod tests {
                 problem: problem.clone(),
             });
         }
-        let mut seen: Vec<usize> = errors.iter().map(key_variant).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(
-            seen,
-            (0..10).collect::<Vec<_>>(),
-            "one value of each variant"
-        );
+        crate::i18n::testing::every_variant(errors.iter().map(key_variant), 10);
         for error in &errors {
             let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
             assert_eq!(en, error.to_string());

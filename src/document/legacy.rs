@@ -835,12 +835,7 @@ fn should_be(expected: Shape, found: &Value) -> FieldProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
+    use crate::i18n::testing::two_texts;
 
     fn legacy_variant(error: &LegacyError) -> usize {
         match error {
@@ -905,14 +900,7 @@ mod tests {
                 },
             });
         }
-        let mut seen: Vec<usize> = errors.iter().map(legacy_variant).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(
-            seen,
-            (0..6).collect::<Vec<_>>(),
-            "one value of each variant"
-        );
+        crate::i18n::testing::every_variant(errors.iter().map(legacy_variant), 6);
         for error in &errors {
             let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
             assert_eq!(en, error.to_string());

@@ -164,12 +164,7 @@ pub fn load_bytes(bytes: &[u8], max_size: u64) -> Result<Backup, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
+    use crate::i18n::testing::two_texts;
 
     // Issue 9, item 1: every reason a backup cannot be loaded exists in English and French.
     #[test]

@@ -776,16 +776,11 @@ fn learner_styles(
 
 #[cfg(test)]
 mod tests {
+    use crate::i18n::testing::two_texts;
     use serde_json::Value;
     use time::macros::datetime;
 
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
 
     // Issue 9, item 1: every conversion error and note exists in English and French.
     #[test]

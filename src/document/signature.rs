@@ -342,18 +342,13 @@ fn write_canonical_string(text: &str, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::i18n::testing::two_texts;
     use std::path::Path;
     use std::process::Command;
 
     use proptest::prelude::*;
 
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
 
     // Issue 9, item 1: every reason a signature does not hold exists in English and French.
     #[test]

@@ -1770,12 +1770,7 @@ fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
+    use crate::i18n::testing::two_texts;
 
     fn document_variant(error: &DocumentError) -> usize {
         match error {
@@ -1922,14 +1917,7 @@ pub(crate) mod tests {
                 problem: Box::new(problem),
             });
         }
-        let mut seen: Vec<usize> = errors.iter().map(document_variant).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(
-            seen,
-            (0..13).collect::<Vec<_>>(),
-            "one value of each variant"
-        );
+        crate::i18n::testing::every_variant(errors.iter().map(document_variant), 13);
         for error in &errors {
             let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
             assert_eq!(en, error.to_string());

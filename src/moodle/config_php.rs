@@ -2190,12 +2190,7 @@ impl Assignments {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Checks that a message exists in both languages and that they differ.
-    fn two_texts(en: String, fr: String) {
-        assert!(!en.is_empty() && !fr.is_empty(), "{en} / {fr}");
-        assert_ne!(en, fr);
-    }
+    use crate::i18n::testing::two_texts;
 
     fn config_variant(error: &ConfigError) -> usize {
         match error {

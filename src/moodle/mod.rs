@@ -1249,14 +1249,7 @@ mod tests {
     #[test]
     fn every_error_is_said_in_english_and_in_french() {
         let errors = every_error();
-        let mut seen: Vec<usize> = errors.iter().map(variant).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(
-            seen,
-            (0..14).collect::<Vec<_>>(),
-            "one value of each variant"
-        );
+        crate::i18n::testing::every_variant(errors.iter().map(variant), 14);
         for error in &errors {
             let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
             assert!(!en.is_empty() && !fr.is_empty(), "{error:?}");

@@ -286,6 +286,14 @@ pub fn before_replace_file_name(training: &str, time: OffsetDateTime) -> String 
     )
 }
 
+/// Whether `file_name` is one of [`before_replace_file_name`]'s names (`-2`, `-3`... after
+/// it included): a batch restore of a directory leaves those out.
+pub fn is_before_replace_file_name(file_name: &str) -> bool {
+    file_name.starts_with("training-")
+        && file_name.ends_with(".json")
+        && file_name.contains("-before-replace-")
+}
+
 /// What [`build`] needs besides the snapshot.
 #[derive(Debug, Clone)]
 pub struct BuildContext<'a> {

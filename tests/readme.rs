@@ -173,6 +173,20 @@ const COMMANDS: &[(&str, Step)] = &[
         "attestoodle-backup clone training.json --suffix _2027 --name \"Licence Chimie S1 2027\" --start 2027-09-01 --yes --accept missing-course",
         Exit(0),
     ),
+    // README "New academic year".
+    (
+        "attestoodle-backup save --all --category \"Université Démo\" -o rentree-2026",
+        Exit(0),
+    ),
+    ("attestoodle-backup restore rentree-2026 --dry-run", Exit(0)),
+    (
+        "attestoodle-backup clone --from-site --category \"Formation continue\" --suffix _2027 --rename-course SEC-INC-101=SEC-INC-101 --rename-course HACCP/2026=HACCP/2026 --shift-dates 364 --yes",
+        Exit(0),
+    ),
+    (
+        "attestoodle-backup --lang fr restore rentree-2026 --yes --accept replace-training --all-or-nothing --no-keep-previous",
+        Exit(0),
+    ),
     ("attestoodle-backup save \"Licence Chimie S1 2026\"", Exit(0)),
     (
         "attestoodle-backup save --id 12 -o chimie.json",

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -24,6 +23,7 @@ use attestoodle_backup::restore::{
     Severity, Status, TemplateAction, TrainingAction,
 };
 use base64::Engine as _;
+use common::rows::snapshot;
 use common::{backends, stderr, stdout, TestDb};
 use sha1::Digest as _;
 
@@ -250,34 +250,6 @@ fn codes(plan: &Plan, severity: Severity) -> Vec<Code> {
         .filter(|f| f.severity == severity)
         .map(|f| f.code)
         .collect()
-}
-
-/// Every row id of the tables a restore writes, and the training columns it may update: equal
-/// snapshots mean nothing changed.
-async fn snapshot(site: &Site) -> BTreeMap<String, Vec<Option<i64>>> {
-    let mut out = BTreeMap::new();
-    for (table, column) in [
-        ("tool_attestoodle_training", "id"),
-        ("tool_attestoodle_training", "categoryid"),
-        ("tool_attestoodle_training", "startdate"),
-        ("tool_attestoodle_training", "nbautolaunch"),
-        ("tool_attestoodle_milestone", "id"),
-        ("tool_attestoodle_milestone", "moduleid"),
-        ("tool_attestoodle_train_style", "id"),
-        ("tool_attestoodle_template", "id"),
-        ("tool_attestoodle_template", "timemodified"),
-        ("tool_attestoodle_tpl_detail", "id"),
-        ("tool_attestoodle_learner", "id"),
-        ("tool_attestoodle_user_style", "id"),
-        ("tool_taskattestoodle", "id"),
-        ("files", "id"),
-    ] {
-        let values = fixture::int_column(site, table, column)
-            .await
-            .expect("read a column");
-        out.insert(format!("{table}.{column}"), values);
-    }
-    out
 }
 
 async fn open(db: &TestDb) -> Site {

@@ -4,6 +4,7 @@
 //! library inputs, makes its library calls, and renders what they return.
 
 mod assets;
+mod batch;
 pub mod config;
 mod convert;
 mod demo;

@@ -65,20 +65,51 @@ pub struct ApplyArgs {
 /// Arguments of `restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup file (format 2).
-    pub file: PathBuf,
-    /// Restore under this training name instead of the file's.
+    /// The backup file (format 2 or legacy); several files or directories (every *.json
+    /// inside) restore several trainings at once.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+    /// Restore under this training name instead of the file's (one file only).
     #[arg(long, value_name = "NEW")]
     pub name: Option<String>,
     #[command(flatten)]
     pub apply: ApplyArgs,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// Options of several trainings at once (README "New academic year").
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// With a directory: also the *.json files of its sub-directories.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Leave out the files that cannot be read or verified (named on stderr) instead of
+    /// refusing the whole run.
+    #[arg(long)]
+    pub skip_bad_files: bool,
+    /// Write every training in one transaction: all of them, or none.
+    #[arg(long)]
+    pub all_or_nothing: bool,
 }
 
 /// Arguments of `clone`.
 #[derive(Debug, Args)]
 pub struct CloneArgs {
-    /// The backup file (format 2).
-    pub file: PathBuf,
+    /// The backup file (format 2 or legacy), or several files and directories (every *.json
+    /// inside); with --from-site, the names of the site's trainings to clone.
+    #[arg(
+        required_unless_present = "from_site",
+        value_name = "FILE|DIR|TRAINING"
+    )]
+    pub files: Vec<PathBuf>,
+    /// Clone the site's own trainings (named, or every training of --category and its
+    /// sub-categories), each saved in memory as `save` would write it.
+    #[arg(long)]
+    pub from_site: bool,
+    /// With --from-site: also write each training's backup into this directory.
+    #[arg(long, value_name = "DIR", requires = "from_site")]
+    pub save_dir: Option<PathBuf>,
     /// Appended to the training name and to every course short name.
     #[arg(long, value_name = "S")]
     pub suffix: Option<String>,
@@ -104,6 +135,8 @@ pub struct CloneArgs {
     pub start: Option<String>,
     #[command(flatten)]
     pub apply: ApplyArgs,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 /// The findings of a precheck as text, one line each with its severity and code (shared by
@@ -134,8 +167,21 @@ pub(super) fn findings_text(findings: &[crate::restore::Finding], lang: Lang) ->
 /// Runs `restore`.
 pub async fn run_restore(context: &Context, args: &RestoreArgs) -> Result<(), Failure> {
     let mut options = base_options(context, Mode::Restore, &args.apply)?;
-    options.rename.name = args.name.clone();
-    run(context, &args.file, &args.apply, options).await
+    if let Some(file) = super::batch::single_file(context, &args.files) {
+        options.rename.name = args.name.clone();
+        return run(context, file, &args.apply, options).await;
+    }
+    if args.name.is_some() {
+        return Err(Failure::new(
+            Exit::Usage,
+            context.lang.pick(
+                "--name renames one training: give one file with it, or restore the files under their own names",
+                "--name renomme une formation : donnez-lui un seul fichier, ou restaurez les fichiers sous leur propre nom",
+            ),
+        ));
+    }
+    let files = super::batch::Sources::Files(args.files.clone());
+    super::batch::run(context, files, &args.apply, &args.batch, options).await
 }
 
 /// Runs `clone`.
@@ -197,7 +243,35 @@ pub async fn run_clone(context: &Context, args: &CloneArgs) -> Result<(), Failur
         )),
         (None, None) => None,
     };
-    run(context, &args.file, &args.apply, options).await
+    if args.from_site {
+        // With --from-site, --category chooses the trainings; each clone keeps its category.
+        let names = args
+            .files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        options.category = None;
+        let sources = super::batch::Sources::Site {
+            names,
+            category: args.apply.category.clone(),
+            save_dir: args.save_dir.clone(),
+        };
+        return super::batch::run(context, sources, &args.apply, &args.batch, options).await;
+    }
+    if let Some(file) = super::batch::single_file(context, &args.files) {
+        return run(context, file, &args.apply, options).await;
+    }
+    if args.name.is_some() {
+        return Err(Failure::new(
+            Exit::Usage,
+            lang.pick(
+                "--name names one training: with several files, give --suffix",
+                "--name nomme une formation : avec plusieurs fichiers, indiquez --suffix",
+            ),
+        ));
+    }
+    let files = super::batch::Sources::Files(args.files.clone());
+    super::batch::run(context, files, &args.apply, &args.batch, options).await
 }
 
 fn base_options(
@@ -483,64 +557,8 @@ async fn decide_and_apply(
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .map_or_else(|| context.cwd.clone(), |d| context.cwd.join(d));
-    let kept: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-    let keep = |snapshot: &crate::moodle::Snapshot| -> Result<(), (String, String)> {
-        let Some(key) = &key else { return Ok(()) };
-        let now = time::OffsetDateTime::now_utc();
-        let saved = crate::save::save_snapshot(site, snapshot, key, now).map_err(|e| {
-            (
-                format!(
-                    "the training as it is cannot be saved before it is replaced ({}): nothing \
-                     was written; run again with --no-keep-previous to replace it without \
-                     keeping it",
-                    e.localized(Lang::En)
-                ),
-                format!(
-                    "la formation telle qu'elle est ne peut pas être sauvegardée avant d'être \
-                     remplacée ({}) : rien n'a été écrit ; relancez avec --no-keep-previous pour \
-                     la remplacer sans la garder",
-                    e.localized(Lang::Fr)
-                ),
-            )
-        })?;
-        let name = crate::save::before_replace_file_name(&saved.document.training.name, now);
-        let text = saved.text();
-        // Two replaces in the same second: `-2`, `-3`... rather than refusing the second.
-        let mut path = directory.join(&name);
-        let mut written = crate::safe_file::write_private(&path, text.as_bytes(), false);
-        for n in 2..100 {
-            match &written {
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let numbered = name.replace(".json", &format!("-{n}.json"));
-                    path = directory.join(numbered);
-                    written = crate::safe_file::write_private(&path, text.as_bytes(), false);
-                }
-                _ => break,
-            }
-        }
-        written.map_err(|e| {
-            (
-                format!(
-                    "cannot write {}, which keeps the training as it is before the replace \
-                     ({}): nothing was written; free some space or make the directory writable, \
-                     or run again with --no-keep-previous",
-                    path.display(),
-                    write_reason(&e, Lang::En)
-                ),
-                format!(
-                    "impossible d'écrire {}, qui garde la formation telle qu'elle est avant le \
-                     remplacement ({}) : rien n'a été écrit ; libérez de la place ou rendez le \
-                     dossier accessible en écriture, ou relancez avec --no-keep-previous",
-                    path.display(),
-                    write_reason(&e, Lang::Fr)
-                ),
-            )
-        })?;
-        if let Ok(mut kept) = kept.lock() {
-            *kept = Some(path);
-        }
-        Ok(())
-    };
+    let keeper = PreviousKeeper::new(site, key.as_ref(), directory);
+    let keep = |snapshot: &crate::moodle::Snapshot| keeper.keep(snapshot);
     // Every real write is logged: a log that cannot be opened refuses it before anything.
     let audit = if args.dry_run {
         None
@@ -575,7 +593,7 @@ async fn decide_and_apply(
         log.append(&entry)
             .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
     }
-    let mut previous = kept.lock().ok().and_then(|mut k| k.take());
+    let mut previous = keeper.taken();
     if applied.is_err() {
         // Nothing was replaced: the copy would only mislead.
         if let Some(path) = previous.take() {
@@ -632,11 +650,103 @@ async fn decide_and_apply(
     }
 }
 
+/// The way back from a replace on the command line: the training as it was, signed as `save`
+/// signs it, written (mode 0600) into `directory` as
+/// `training-<name>-before-replace-<date>-<time>.json`.
+pub(super) struct PreviousKeeper<'a> {
+    site: &'a crate::moodle::Site,
+    key: Option<&'a ed25519_dalek::SigningKey>,
+    directory: PathBuf,
+    kept: std::sync::Mutex<Option<PathBuf>>,
+}
+
+impl<'a> PreviousKeeper<'a> {
+    /// Keeps into `directory` with `key`; with no key, keeps nothing.
+    pub(super) fn new(
+        site: &'a crate::moodle::Site,
+        key: Option<&'a ed25519_dalek::SigningKey>,
+        directory: PathBuf,
+    ) -> PreviousKeeper<'a> {
+        PreviousKeeper {
+            site,
+            key,
+            directory,
+            kept: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The file written, once (`None` when nothing was kept).
+    pub(super) fn taken(&self) -> Option<PathBuf> {
+        self.kept.lock().ok().and_then(|mut k| k.take())
+    }
+
+    /// Writes `snapshot`'s backup; its error (English, French) rolls the apply back.
+    pub(super) fn keep(&self, snapshot: &crate::moodle::Snapshot) -> Result<(), (String, String)> {
+        let Some(key) = self.key else { return Ok(()) };
+        let now = time::OffsetDateTime::now_utc();
+        let saved = crate::save::save_snapshot(self.site, snapshot, key, now).map_err(|e| {
+            (
+                format!(
+                    "the training as it is cannot be saved before it is replaced ({}): nothing \
+                     was written; run again with --no-keep-previous to replace it without \
+                     keeping it",
+                    e.localized(Lang::En)
+                ),
+                format!(
+                    "la formation telle qu'elle est ne peut pas être sauvegardée avant d'être \
+                     remplacée ({}) : rien n'a été écrit ; relancez avec --no-keep-previous pour \
+                     la remplacer sans la garder",
+                    e.localized(Lang::Fr)
+                ),
+            )
+        })?;
+        let name = crate::save::before_replace_file_name(&saved.document.training.name, now);
+        let text = saved.text();
+        // Two replaces in the same second: `-2`, `-3`... rather than refusing the second.
+        let mut path = self.directory.join(&name);
+        let mut written = crate::safe_file::write_private(&path, text.as_bytes(), false);
+        for n in 2..100 {
+            match &written {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let numbered = name.replace(".json", &format!("-{n}.json"));
+                    path = self.directory.join(numbered);
+                    written = crate::safe_file::write_private(&path, text.as_bytes(), false);
+                }
+                _ => break,
+            }
+        }
+        written.map_err(|e| {
+            (
+                format!(
+                    "cannot write {}, which keeps the training as it is before the replace \
+                     ({}): nothing was written; free some space or make the directory writable, \
+                     or run again with --no-keep-previous",
+                    path.display(),
+                    write_reason(&e, Lang::En)
+                ),
+                format!(
+                    "impossible d'écrire {}, qui garde la formation telle qu'elle est avant le \
+                     remplacement ({}) : rien n'a été écrit ; libérez de la place ou rendez le \
+                     dossier accessible en écriture, ou relancez avec --no-keep-previous",
+                    path.display(),
+                    write_reason(&e, Lang::Fr)
+                ),
+            )
+        })?;
+        if let Ok(mut kept) = self.kept.lock() {
+            *kept = Some(path);
+        }
+        Ok(())
+    }
+}
+
 /// The exit code and message of a failed apply (restore, clone, repair).
 pub(super) fn restore_failure(error: &RestoreError, lang: Lang) -> (Exit, String) {
     let exit = match error {
         RestoreError::Refused { .. } | RestoreError::Conflict { .. } => Exit::PrecheckRefused,
-        RestoreError::PreviousNotKept { .. } | RestoreError::Database(_) => Exit::Runtime,
+        RestoreError::PreviousNotKept { .. }
+        | RestoreError::Database(_)
+        | RestoreError::BatchRolledBack { .. } => Exit::Runtime,
     };
     (exit, error.localized(lang))
 }

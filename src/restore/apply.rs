@@ -51,40 +51,8 @@ pub async fn apply_keeping_previous(
     options: &ApplyOptions,
     keep: Option<KeepPrevious<'_>>,
 ) -> Result<Report, RestoreError> {
-    let blocking: Vec<Code> = plan.blocking().into_iter().collect();
-    let unaccepted: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
-    if !blocking.is_empty() || !unaccepted.is_empty() {
-        return Err(RestoreError::Refused {
-            blocking,
-            unaccepted,
-        });
-    }
-    let Some(category) = &plan.training.category else {
-        // A plan without a category has a blocking finding; this only guards the invariant.
-        return Err(RestoreError::Refused {
-            blocking: vec![Code::CategoryMissing],
-            unaccepted: Vec::new(),
-        });
-    };
-
-    // Image content goes into the file store first: it is named by its hash, so content that
-    // ends up unused after a failure is harmless, while rows without content would not be.
-    let mut hashes: HashMap<String, String> = HashMap::new();
-    if !options.dry_run {
-        if let Some(store) = &plan.internal.file_store {
-            for template in &plan.templates {
-                if let (BackgroundAction::Store, Some(image)) =
-                    (template.background, &template.image)
-                {
-                    let hash = moodle::store_file_content(&store.filedir, &image.bytes)?;
-                    hashes.insert(template.target_name.clone(), hash);
-                    // The `.` directory row points at the empty content, which Moodle's file
-                    // API keeps in the store too.
-                    moodle::store_file_content(&store.filedir, b"")?;
-                }
-            }
-        }
-    }
+    let category = ready(plan, accepted)?;
+    let hashes = store_images(plan, options.dry_run)?;
 
     let mut tx = site.begin_restore().await?;
     tx.inject_failure(
@@ -96,16 +64,11 @@ pub async fn apply_keeping_previous(
             }),
     );
     let keep = keep.filter(|_| !options.dry_run);
-    let result = write(&mut tx, plan, category.id, &hashes, options.dry_run, keep).await;
+    let result = write(&mut tx, plan, category, &hashes, options.dry_run, keep).await;
     match result {
         Ok(mut report) => {
             report.statements = tx.writes();
-            report.accepted = accepted
-                .codes
-                .iter()
-                .copied()
-                .filter(|c| plan.needs_accept().contains(c))
-                .collect();
+            report.accepted = accepted_codes(plan, accepted);
             if options.dry_run {
                 tx.rollback().await?;
             } else {
@@ -120,6 +83,146 @@ pub async fn apply_keeping_previous(
             Err(error)
         }
     }
+}
+
+/// Why a training of [`apply_together`] made the whole batch write nothing.
+#[derive(Debug)]
+pub struct TogetherFailure {
+    /// The index of the plan that failed.
+    pub index: usize,
+    /// Why.
+    pub error: RestoreError,
+}
+
+/// Writes every plan in ONE transaction (`--all-or-nothing`): every training is written, or
+/// none. Each plan is checked as [`apply`] checks it before anything is written; `keeps[i]`
+/// keeps the way back of plan `i` when it replaces a training. `fail_in` (tests only) makes
+/// the write statement `after` of plan `index` fail.
+///
+/// # Errors
+///
+/// The first plan that cannot be written, with its index; nothing is left written.
+pub async fn apply_together(
+    site: &Site,
+    plans: &[&Plan],
+    accepted: &Accepted,
+    options: &ApplyOptions,
+    keeps: &[Option<KeepPrevious<'_>>],
+    fail_in: Option<(usize, moodle::InjectedFailure)>,
+) -> Result<Vec<Report>, TogetherFailure> {
+    let mut categories = Vec::with_capacity(plans.len());
+    for (index, plan) in plans.iter().enumerate() {
+        categories.push(ready(plan, accepted).map_err(|error| TogetherFailure { index, error })?);
+    }
+    let mut hashes = Vec::with_capacity(plans.len());
+    for (index, plan) in plans.iter().enumerate() {
+        hashes.push(
+            store_images(plan, options.dry_run)
+                .map_err(|error| TogetherFailure { index, error })?,
+        );
+    }
+    let mut tx = site.begin_restore().await.map_err(|e| TogetherFailure {
+        index: 0,
+        error: e.into(),
+    })?;
+    let mut reports = Vec::with_capacity(plans.len());
+    for (index, plan) in plans.iter().enumerate() {
+        let before = tx.writes();
+        tx.inject_failure(fail_in.filter(|(i, _)| *i == index).map(|(_, f)| {
+            moodle::InjectedFailure {
+                after: before + f.after,
+                ..f
+            }
+        }));
+        let keep = keeps
+            .get(index)
+            .copied()
+            .flatten()
+            .filter(|_| !options.dry_run);
+        match write(
+            &mut tx,
+            plan,
+            categories[index],
+            &hashes[index],
+            options.dry_run,
+            keep,
+        )
+        .await
+        {
+            Ok(mut report) => {
+                report.statements = tx.writes() - before;
+                report.accepted = accepted_codes(plan, accepted);
+                reports.push(report);
+            }
+            Err(error) => {
+                let _ = tx.rollback().await;
+                return Err(TogetherFailure { index, error });
+            }
+        }
+    }
+    let end = if options.dry_run {
+        tx.rollback().await
+    } else {
+        tx.commit().await
+    };
+    end.map_err(|e| TogetherFailure {
+        index: plans.len().saturating_sub(1),
+        error: e.into(),
+    })?;
+    Ok(reports)
+}
+
+/// The category a plan is written into, once nothing blocks it and every code it needs is
+/// accepted.
+fn ready(plan: &Plan, accepted: &Accepted) -> Result<i64, RestoreError> {
+    let blocking: Vec<Code> = plan.blocking().into_iter().collect();
+    let unaccepted: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
+    if !blocking.is_empty() || !unaccepted.is_empty() {
+        return Err(RestoreError::Refused {
+            blocking,
+            unaccepted,
+        });
+    }
+    match &plan.training.category {
+        Some(category) => Ok(category.id),
+        // A plan without a category has a blocking finding; this only guards the invariant.
+        None => Err(RestoreError::Refused {
+            blocking: vec![Code::CategoryMissing],
+            unaccepted: Vec::new(),
+        }),
+    }
+}
+
+/// The accepted codes a report names: those the plan needed.
+fn accepted_codes(plan: &Plan, accepted: &Accepted) -> Vec<Code> {
+    accepted
+        .codes
+        .iter()
+        .copied()
+        .filter(|c| plan.needs_accept().contains(c))
+        .collect()
+}
+
+/// Image content goes into the file store first: it is named by its hash, so content that
+/// ends up unused after a failure is harmless, while rows without content would not be. A dry
+/// run stores nothing.
+fn store_images(plan: &Plan, dry_run: bool) -> Result<HashMap<String, String>, RestoreError> {
+    let mut hashes: HashMap<String, String> = HashMap::new();
+    if dry_run {
+        return Ok(hashes);
+    }
+    if let Some(store) = &plan.internal.file_store {
+        for template in &plan.templates {
+            if let (BackgroundAction::Store, Some(image)) = (template.background, &template.image) {
+                let hash = moodle::store_file_content(&store.filedir, &image.bytes)?;
+                hashes.insert(template.target_name.clone(), hash);
+                // The `.` directory row points at the empty content, which Moodle's file
+                // API keeps in the store too.
+                moodle::store_file_content(&store.filedir, b"")?;
+            }
+        }
+    }
+    Ok(hashes)
 }
 
 async fn write(

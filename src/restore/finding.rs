@@ -152,6 +152,9 @@ codes! {
     RepairAmbiguous = "repair-ambiguous",
     /// `repair`: the milestone's course no longer exists; restore the training instead.
     RepairCourseMissing = "repair-course-missing",
+    /// A batch (several files, a directory, `clone --from-site`): two of its entries would
+    /// write the same training.
+    BatchDuplicate = "batch-duplicate",
 }
 
 impl fmt::Display for Code {

@@ -10,6 +10,7 @@
 //! Architecture invariant: no SQL here; every read and write goes through `moodle::Site`.
 
 mod apply;
+pub mod batch;
 mod finding;
 mod mapping;
 mod precheck;
@@ -26,7 +27,7 @@ use crate::audit;
 use crate::i18n::Lang;
 use crate::moodle;
 
-pub use apply::{apply, apply_keeping_previous, KeepPrevious};
+pub use apply::{apply, apply_keeping_previous, apply_together, KeepPrevious, TogetherFailure};
 pub use finding::{shell_quote, with_advice, Advice, Code, Finding, Severity};
 pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::precheck;
@@ -488,6 +489,13 @@ pub enum RestoreError {
     /// The database or the file store failed; the transaction was rolled back.
     #[error(transparent)]
     Database(#[from] moodle::Error),
+    /// `--all-or-nothing`: nothing of this training stays written, because another training
+    /// of the batch failed ([`apply_together`]).
+    #[error("not written: the trainings were written all or nothing, and `{failed}` failed")]
+    BatchRolledBack {
+        /// The training that failed.
+        failed: String,
+    },
 }
 
 impl RestoreError {
@@ -509,6 +517,11 @@ impl RestoreError {
                 lang.pick(en, fr).to_owned()
             }
             (RestoreError::Database(e), _) => e.localized(lang),
+            (RestoreError::BatchRolledBack { .. }, Lang::En) => self.to_string(),
+            (RestoreError::BatchRolledBack { failed }, Lang::Fr) => format!(
+                "rien n'est écrit : les formations étaient écrites toutes ou aucune, et \
+                 « {failed} » a échoué"
+            ),
         }
     }
 }

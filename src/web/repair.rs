@@ -201,5 +201,10 @@ pub async fn apply(
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
+        // Only a batch of trainings is rolled back for another's failure.
+        Err(e @ RestoreError::BatchRolledBack { .. }) => {
+            page.problem = Some(super::page::quoted(&e.localized(lang), lang));
+            Ok(render(StatusCode::CONFLICT, &page))
+        }
     }
 }

@@ -1111,6 +1111,11 @@ pub async fn apply(
             visit.lang,
         ))),
         Err(RestoreError::Database(e)) => Err(WebError::internal(visit, e)),
+        // Only a batch of trainings is rolled back for another's failure.
+        Err(e @ RestoreError::BatchRolledBack { .. }) => Ok(again(super::page::quoted(
+            &e.localized(visit.lang),
+            visit.lang,
+        ))),
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod demo_site;
 pub mod http;
 pub mod real_moodle;
+pub mod rows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -35,8 +35,11 @@ const LEGACY_VERSION: &str = "2019061667";
 
 /// A whole backup file of format version 2: one training and everything it refers to.
 ///
-/// Fields are declared in the order of FORMAT.md's tables, which is the order the text form
-/// writes them in.
+/// These types are the one description of the format in Rust (the JSON Schema in `docs/` says
+/// the same for other tools): every key is required, `null` only in an `Option` and a key
+/// absent only where FORMAT.md allows it (`#[serde(default)]`: `planning`, `signature`), no
+/// unknown key. Fields are declared in the order of FORMAT.md's tables, which is the order the
+/// text form writes them in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
@@ -2549,11 +2552,11 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_refuses_unknown_keys_at_every_level() {
-        for pointer in [
-            "",
-            "/training/category",
-            "/templates/0/details/1",
-            "/planning/0",
+        for (pointer, path) in [
+            ("", "top level"),
+            ("/training/category", "training.category"),
+            ("/templates/0/details/1", "templates[0].details[1]"),
+            ("/planning/0", "planning[0]"),
         ] {
             let error = parse_edited(|v| {
                 if let Some(Value::Object(o)) = v.pointer_mut(pointer) {
@@ -2561,7 +2564,7 @@ pub(crate) mod tests {
                 }
             });
             assert!(
-                matches!(&error, Err(DocumentError::UnknownKey { key, .. }) if key == "extra"),
+                matches!(&error, Err(DocumentError::UnknownKey { key, path: p }) if key == "extra" && p == path),
                 "{pointer}: {error:?}"
             );
         }
@@ -2600,6 +2603,105 @@ pub(crate) mod tests {
         assert!(
             matches!(error, Err(DocumentError::WrongType { path, .. }) if path == "training.category.path[1]")
         );
+    }
+
+    // Issue 9, item 5: the serde types say which values may be null, and a wrong type says so
+    // only of the value itself, not of what an optional value holds.
+    #[test]
+    fn a_wrong_type_says_or_null_only_where_null_is_allowed() {
+        let cases: [(&str, Value, &str, JsonType, JsonType); 6] = [
+            (
+                "/templates/0/background",
+                Value::from("x"),
+                "templates[0].background",
+                JsonType::ObjectOrNull,
+                JsonType::String,
+            ),
+            (
+                "/templates/0/background/size",
+                Value::from("3"),
+                "templates[0].background.size",
+                JsonType::Integer,
+                JsonType::String,
+            ),
+            (
+                "/planning",
+                Value::from(Map::new()),
+                "planning",
+                JsonType::Array,
+                JsonType::Object,
+            ),
+            (
+                "/planning/0/auto",
+                Value::from("1"),
+                "planning[0].auto",
+                JsonType::IntegerOrNull,
+                JsonType::String,
+            ),
+            (
+                "/source/wwwroot",
+                Value::from(Vec::<Value>::new()),
+                "source.wwwroot",
+                JsonType::StringOrNull,
+                JsonType::Array,
+            ),
+            (
+                "/milestones/1/activity",
+                Value::Null,
+                "milestones[1].activity",
+                JsonType::Object,
+                JsonType::Null,
+            ),
+        ];
+        for (pointer, value, path, expected, found) in cases {
+            let error = parse_edited(|v| {
+                if let Some(slot) = v.pointer_mut(pointer) {
+                    *slot = value;
+                }
+            });
+            assert_eq!(
+                error,
+                Err(DocumentError::WrongType {
+                    path: path.to_owned(),
+                    expected,
+                    found
+                }),
+                "{pointer}"
+            );
+        }
+        let error = parse_edited(|v| v["milestones"][0]["activity"]["type"] = Value::from(1));
+        let Err(error) = error else {
+            panic!("a number where a type name is");
+        };
+        assert_eq!(
+            error.localized(Lang::Fr),
+            "milestones[0].activity.type : une chaîne ou null attendu, un nombre trouvé ; le \
+             fichier a été modifié ou abîmé"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_its_object_at_every_level() {
+        for (pointer, key, path) in [
+            ("", "generator", "top level"),
+            ("/training/category", "path", "training.category"),
+            ("/templates/0/details/1", "data", "templates[0].details[1]"),
+            ("/learner_styles/0", "withdateformat", "learner_styles[0]"),
+        ] {
+            let error = parse_edited(|v| {
+                if let Some(Value::Object(object)) = v.pointer_mut(pointer) {
+                    object.remove(key);
+                }
+            });
+            assert_eq!(
+                error,
+                Err(DocumentError::MissingKey {
+                    path: path.to_owned(),
+                    key: key.to_owned()
+                }),
+                "{pointer}"
+            );
+        }
     }
 
     #[test]

@@ -531,47 +531,36 @@ impl ConnectTo {
     /// The connect options of the database config.php names, from its values: no URL is
     /// written or read (the values may hold any character).
     pub fn database(database: &super::config_php::Database) -> ConnectTo {
-        let user = Some(database.user.as_str()).filter(|user| !user.is_empty());
-        let password = Some(database.password.expose()).filter(|password| !password.is_empty());
+        // The settings both drivers take alike (their option types share no trait); an empty
+        // user or password is left to the driver, as a URL without one would be.
+        macro_rules! server {
+            ($options:expr) => {{
+                let mut options = $options.host(&database.host).database(&database.name);
+                if let Some(port) = database.port {
+                    options = options.port(port);
+                }
+                if let Some(socket) = &database.socket {
+                    options = options.socket(socket);
+                }
+                if !database.user.is_empty() {
+                    options = options.username(&database.user);
+                }
+                if !database.password.expose().is_empty() {
+                    options = options.password(database.password.expose());
+                }
+                options
+            }};
+        }
         if database.postgres {
             // As the URL reader does: the environment's defaults (PGPORT…), not ~/.pgpass,
             // which Moodle does not read either.
-            let mut options = PgConnectOptions::new_without_pgpass()
-                .host(&database.host)
-                .database(&database.name);
-            if let Some(port) = database.port {
-                options = options.port(port);
-            }
-            if let Some(socket) = &database.socket {
-                options = options.socket(socket);
-            }
-            if let Some(user) = user {
-                options = options.username(user);
-            }
-            if let Some(password) = password {
-                options = options.password(password);
-            }
+            let mut options = server!(PgConnectOptions::new_without_pgpass());
             if let Some(schema) = &database.schema {
                 options = options.options([("search_path", schema.as_str())]);
             }
             ConnectTo::Postgres(Box::new(options))
         } else {
-            let mut options = MySqlConnectOptions::new()
-                .host(&database.host)
-                .database(&database.name);
-            if let Some(port) = database.port {
-                options = options.port(port);
-            }
-            if let Some(socket) = &database.socket {
-                options = options.socket(socket);
-            }
-            if let Some(user) = user {
-                options = options.username(user);
-            }
-            if let Some(password) = password {
-                options = options.password(password);
-            }
-            ConnectTo::MySql(Box::new(options))
+            ConnectTo::MySql(Box::new(server!(MySqlConnectOptions::new())))
         }
     }
 

@@ -444,6 +444,15 @@ mod tests {
     use super::super::*;
     use std::path::{Path, PathBuf};
 
+    /// Where a database is: host, port and socket.
+    fn place(database: &Database) -> (&str, Option<u16>, Option<&Path>) {
+        (
+            database.host.as_str(),
+            database.port,
+            database.socket.as_deref(),
+        )
+    }
+
     #[test]
     fn the_session_settings_are_read_and_a_computed_one_is_left_out() {
         let with =
@@ -540,10 +549,7 @@ require_once(__DIR__ . '/lib/setup.php'); // Do not edit
         assert_eq!(config.dbsocket, None);
         let database = config.database();
         assert!(!database.postgres);
-        assert_eq!(
-            (database.host.as_str(), database.port, database.socket),
-            ("127.0.0.1", Some(3307), None)
-        );
+        assert_eq!(place(&database), ("127.0.0.1", Some(3307), None));
         assert_eq!(database.password.expose(), "pa\"ss$word\n");
     }
 
@@ -585,11 +591,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         assert_eq!(config.wwwroot, None);
         let database = config.database();
         assert_eq!(
-            (
-                database.host.as_str(),
-                database.port,
-                database.socket.as_deref()
-            ),
+            place(&database),
             (
                 "localhost",
                 None,
@@ -704,11 +706,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
                 .expect("socket config parses");
         let database = config.database();
         assert_eq!(
-            (
-                database.host.as_str(),
-                database.port,
-                database.socket.as_deref()
-            ),
+            place(&database),
             ("localhost", None, Some(Path::new("/var/run/postgresql")))
         );
         assert_eq!(
@@ -725,10 +723,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         // A remote host ignores the socket, as Moodle's driver does.
         let remote = INSTALLER.replace("'dbsocket' => '',", "'dbsocket' => '/tmp',");
         let database = parse(&remote).expect("remote config parses").database();
-        assert_eq!(
-            (database.host.as_str(), database.port, database.socket),
-            ("db.example.org", Some(5432), None)
-        );
+        assert_eq!(place(&database), ("db.example.org", Some(5432), None));
     }
 
     #[test]
@@ -738,11 +733,7 @@ require_once(dirname(__FILE__) . '/lib/setup.php');
         );
         let database = config.database();
         assert_eq!(
-            (
-                database.host.as_str(),
-                database.port,
-                database.socket.as_deref()
-            ),
+            place(&database),
             (
                 "localhost",
                 None,

@@ -2680,6 +2680,122 @@ pub(crate) mod tests {
         );
     }
 
+    /// A schema node without its `null` alternative, and whether it allows `null`.
+    fn without_null(node: &Value) -> (&Value, bool) {
+        if let Some(alternatives) = node.get("oneOf").and_then(Value::as_array) {
+            let null = |n: &&Value| n.get("type") == Some(&Value::from("null"));
+            let other = alternatives.iter().find(|n| !null(n)).unwrap_or(node);
+            return (other, alternatives.iter().any(|n| null(&n)));
+        }
+        let nullable = match node.get("type") {
+            Some(Value::Array(types)) => types.contains(&Value::from("null")),
+            _ => false,
+        };
+        (node, nullable)
+    }
+
+    /// Every key the schema describes, as (JSON pointer, nullable, required), checking on the
+    /// way that each object of `value` has exactly the keys of its schema.
+    fn schema_keys(
+        schema: &Value,
+        value: &Value,
+        pointer: &str,
+        out: &mut Vec<(String, bool, bool)>,
+    ) {
+        let (node, _) = without_null(schema);
+        match value {
+            Value::Object(object) => {
+                let properties = node["properties"].as_object().expect("properties");
+                let mut keys: Vec<&String> = object.keys().collect();
+                let mut described: Vec<&String> = properties.keys().collect();
+                keys.sort();
+                described.sort();
+                assert_eq!(keys, described, "the keys of {pointer}");
+                let required = node["required"].as_array().expect("required");
+                for (key, child) in properties {
+                    let at = format!("{pointer}/{key}");
+                    let nullable = without_null(child).1;
+                    out.push((
+                        at.clone(),
+                        nullable,
+                        required.contains(&Value::from(key.as_str())),
+                    ));
+                    schema_keys(child, &object[key], &at, out);
+                }
+            }
+            Value::Array(items) => {
+                if let Some(first) = items.first() {
+                    schema_keys(&node["items"], first, &format!("{pointer}/0"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The place a message names for a JSON pointer: `/milestones/0/name` → `milestones[0].name`.
+    fn pointer_place(pointer: &str) -> String {
+        let mut out = String::new();
+        for step in pointer.split('/').skip(1) {
+            match step.parse::<usize>() {
+                Ok(index) => push_index(&mut out, index),
+                Err(_) => push_key(&mut out, step),
+            }
+        }
+        out
+    }
+
+    // Issue 9, item 5: the JSON Schema in docs/ and the serde types describe the same keys —
+    // the same keys in every object, the same required ones, null where the serde type has an
+    // `Option` — so the two descriptions cannot drift apart.
+    #[test]
+    fn the_json_schema_and_the_serde_types_describe_the_same_keys() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../docs/backup-format-2.schema.json"))
+                .expect("the schema is JSON");
+        let mut document = demo();
+        document.signature = Some(Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        });
+        let full = to_value(&document);
+        let mut keys = Vec::new();
+        schema_keys(&schema, &full, "", &mut keys);
+        assert!(keys.len() > 60, "{keys:?}");
+        let parse_changed = |change: &dyn Fn(&mut Value)| {
+            let mut value = full.clone();
+            change(&mut value);
+            parse(value.to_string().as_bytes()).map(|_| ())
+        };
+        for (pointer, nullable, required) in keys {
+            if matches!(pointer.as_str(), "/format" | "/version") {
+                continue; // read before the serde types, with their own messages
+            }
+            let path = pointer_place(&pointer);
+            let null = parse_changed(&|v| {
+                if let Some(slot) = v.pointer_mut(&pointer) {
+                    *slot = Value::Null;
+                }
+            });
+            let refused_as_null = matches!(&null,
+                Err(DocumentError::WrongType { path: p, found: JsonType::Null, .. }) if *p == path);
+            assert_eq!(refused_as_null, !nullable, "null at {path}: {null:?}");
+            let (parent, key) = pointer.rsplit_once('/').unwrap_or_default();
+            let absent = parse_changed(&|v| {
+                if let Some(Value::Object(object)) = v.pointer_mut(parent) {
+                    object.remove(key);
+                }
+            });
+            let refused_as_missing = matches!(&absent,
+                Err(DocumentError::MissingKey { key: k, .. }) if k == key);
+            assert_eq!(refused_as_missing, required, "{path} absent: {absent:?}");
+            if !required {
+                assert!(absent.is_ok(), "{path} absent: {absent:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_missing_key_is_named_with_its_object_at_every_level() {
         for (pointer, key, path) in [

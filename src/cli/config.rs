@@ -33,8 +33,8 @@ const KEY_DIR_ENV: &str = "ATTESTOODLE_KEY_DIR";
 pub struct ConfigFile {
     /// `--moodle-config`.
     pub moodle_config: Option<PathBuf>,
-    /// `--db`.
-    pub db: Option<String>,
+    /// `--db` (`Debug` hides its password).
+    pub db: Option<crate::moodle::DbUrl>,
     /// `--prefix`.
     pub prefix: Option<String>,
     /// `--dataroot`.

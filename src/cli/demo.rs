@@ -37,7 +37,7 @@ pub async fn run(context: &Context) -> Result<(), Failure> {
     let (options, cwd, lang) = (&context.options, &context.cwd, context.lang);
     let database = match &options.db {
         None => cwd.join(moodle::DEMO_DATABASE),
-        Some(url) => match url.strip_prefix("sqlite://") {
+        Some(url) => match url.expose().strip_prefix("sqlite://") {
             Some(path) => cwd.join(path),
             None => {
                 return Err(Failure::new(

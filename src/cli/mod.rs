@@ -104,7 +104,7 @@ pub struct Cli {
     /// The Moodle database: postgres://USER[:PASS]@HOST[:PORT]/DB, mysql:// or mariadb://...,
     /// or sqlite://PATH.
     #[arg(long, global = true, env = "ATTESTOODLE_DB", hide_env_values = true)]
-    pub db: Option<String>,
+    pub db: Option<moodle::DbUrl>,
     /// Moodle's config.php: the database, prefix, dataroot and wwwroot are read from it.
     #[arg(long, global = true, env = "MOODLE_CONFIG", value_name = "PATH")]
     pub moodle_config: Option<PathBuf>,
@@ -619,4 +619,27 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     text.push('\n');
     JSON_PRINTED.store(true, Ordering::SeqCst);
     print_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 9, item 6: the parsed command line prints the password of `--db` as `***`.
+    #[test]
+    fn the_command_line_prints_no_password() {
+        let cli = Cli::try_parse_from([
+            "attestoodle-backup",
+            "--db",
+            "postgres://moodle:Very-Secret-42@db.example.org/moodle",
+            "list",
+        ])
+        .expect("a command line");
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("Very-Secret-42"), "{shown}");
+        assert!(
+            shown.contains("postgres://moodle:***@db.example.org/moodle"),
+            "{shown}"
+        );
+    }
 }

@@ -5,9 +5,10 @@ use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IntoDeserializer as _, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use serde_path_to_error::Segment;
 use sha1::{Digest as _, Sha1};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -34,8 +35,11 @@ const LEGACY_VERSION: &str = "2019061667";
 
 /// A whole backup file of format version 2: one training and everything it refers to.
 ///
-/// Fields are declared in the order of FORMAT.md's tables, which is the order the text form
-/// writes them in.
+/// These types are the one description of the format in Rust (the JSON Schema in `docs/` says
+/// the same for other tools): every key is required, `null` only in an `Option` and a key
+/// absent only where FORMAT.md allows it (`#[serde(default)]`: `planning`, `signature`), no
+/// unknown key. Fields are declared in the order of FORMAT.md's tables, which is the order the
+/// text form writes them in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
@@ -61,10 +65,18 @@ pub struct Document {
     pub learner_styles: Vec<LearnerStyle>,
     /// The `tool_taskattestoodle` planning rows, or `None` (key absent) when the site has no
     /// such table.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub planning: Option<Vec<Planning>>,
     /// The signature, or `None` (key absent) in an unsigned document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signature: Option<Signature>,
 }
 
@@ -302,6 +314,16 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer)
+}
+
+/// Deserialises an `Option` field whose key may be absent (then `None`, through
+/// `#[serde(default)]`) but never `null` (FORMAT.md: `planning` and `signature`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Why a file is not a valid version 2 document. Every message names the place in the file.
@@ -1031,12 +1053,7 @@ pub fn parse_with_limit(bytes: &[u8], max_size: u64) -> Result<Document, Documen
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let value = read_checked_json(bytes)?;
     check_format_and_version(&value)?;
-    check_shape(&value, &Kind::Object(DOCUMENT), Loc::Root)?;
-    let document: Document =
-        serde_json::from_value(value).map_err(|error| DocumentError::InvalidValue {
-            path: Loc::Root.to_string(),
-            problem: ValueProblem::Unreadable(error.to_string()),
-        })?;
+    let document = read_shape(value)?;
     check_values(&document)?;
     Ok(document)
 }
@@ -1114,21 +1131,50 @@ enum Loc<'a> {
 
 impl fmt::Display for Loc<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.write_into(&mut out);
+        if out.is_empty() {
+            out.push_str(TOP_LEVEL);
+        }
+        f.write_str(&out)
+    }
+}
+
+impl Loc<'_> {
+    fn write_into(&self, out: &mut String) {
         match self {
-            Loc::Root => f.write_str("top level"),
+            Loc::Root => {}
             Loc::Key(parent, key) => {
-                let plain =
-                    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                match (parent, plain) {
-                    (Loc::Root, true) => f.write_str(key),
-                    (Loc::Root, false) => write!(f, "[{}]", quote(key)),
-                    (_, true) => write!(f, "{parent}.{key}"),
-                    (_, false) => write!(f, "{parent}[{}]", quote(key)),
-                }
+                parent.write_into(out);
+                push_key(out, key);
             }
-            Loc::Index(parent, index) => write!(f, "{parent}[{index}]"),
+            Loc::Index(parent, index) => {
+                parent.write_into(out);
+                push_index(out, *index);
+            }
         }
     }
+}
+
+/// How a message names the whole document.
+const TOP_LEVEL: &str = "top level";
+
+/// Appends an object key to a place: `.key` (no dot first), or `["odd key"]`.
+fn push_key(out: &mut String, key: &str) {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plain {
+        out.push_str(&format!("[{}]", quote(key)));
+        return;
+    }
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(key);
+}
+
+/// Appends an array index to a place: `[3]`.
+fn push_index(out: &mut String, index: usize) {
+    out.push_str(&format!("[{index}]"));
 }
 
 /// Quotes a key as JSON for an error message.
@@ -1364,139 +1410,301 @@ fn check_format_and_version(value: &Value) -> Result<(), DocumentError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 3: the shape — every key present, no unknown key, every value of its type.
+// Step 3: the shape — every key present, no unknown key, every value of its type. The serde
+// types above are the only description of it: serde reads the checked tree through `Tree`, a
+// deserializer whose errors are typed (`Refusal`), and serde_path_to_error says where.
 
-/// The JSON type a value must have.
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Int,
-    Object(&'static [Field]),
-    Array(&'static Kind),
-    Nullable(&'static Kind),
+/// Reads the checked tree into a [`Document`], naming the place of the first key or value the
+/// serde types refuse.
+fn read_shape(value: Value) -> Result<Document, DocumentError> {
+    serde_path_to_error::deserialize(Tree(value)).map_err(|error| {
+        let segments: Vec<Segment> = error.path().iter().cloned().collect();
+        match error.into_inner() {
+            Refusal::MissingKey(key) => DocumentError::MissingKey {
+                path: place(&segments),
+                key: key.to_owned(),
+            },
+            Refusal::UnknownKey(key) => {
+                // The path ends with the unknown key itself; the message names its object.
+                let object = match segments.split_last() {
+                    Some((Segment::Map { key: last }, object)) if *last == key => object,
+                    _ => &segments[..],
+                };
+                DocumentError::UnknownKey {
+                    path: place(object),
+                    key,
+                }
+            }
+            Refusal::WrongType {
+                expected, found, ..
+            } => DocumentError::WrongType {
+                path: place(&segments),
+                expected,
+                found,
+            },
+            Refusal::Other(words) => DocumentError::InvalidValue {
+                path: place(&segments),
+                problem: ValueProblem::Unreadable(words),
+            },
+        }
+    })
 }
 
-/// One key of an object.
-struct Field {
-    key: &'static str,
-    kind: Kind,
-    may_be_absent: bool,
+/// A place named by serde_path_to_error, written as [`Loc`] writes it.
+fn place(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => push_index(&mut out, *index),
+            Segment::Map { key } | Segment::Enum { variant: key } => push_key(&mut out, key),
+            Segment::Unknown => out.push_str("[?]"),
+        }
+    }
+    if out.is_empty() {
+        out.push_str(TOP_LEVEL);
+    }
+    out
 }
 
-const fn key(key: &'static str, kind: Kind) -> Field {
-    Field {
-        key,
-        kind,
-        may_be_absent: false,
+/// Why the serde types refused a value of the checked tree; the path is added around it.
+#[derive(Debug)]
+enum Refusal {
+    /// A key the type requires is absent.
+    MissingKey(&'static str),
+    /// A key the type does not have (`deny_unknown_fields`).
+    UnknownKey(String),
+    /// A value of another JSON type than the one asked for.
+    WrongType {
+        /// What the type asks for.
+        expected: JsonType,
+        /// What the tree holds.
+        found: JsonType,
+        /// Whether the value is inside the one handed to the deserializer that reports it (an
+        /// optional value says "… or null" only of itself, not of what it contains).
+        nested: bool,
+    },
+    /// Anything else serde says (not expected after the checks of step 1).
+    Other(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::MissingKey(key) => write!(f, "missing key `{key}`"),
+            Refusal::UnknownKey(key) => write!(f, "unknown key `{key}`"),
+            Refusal::WrongType {
+                expected, found, ..
+            } => write!(
+                f,
+                "expected {}, found {}",
+                expected.localized(Lang::En),
+                found.localized(Lang::En)
+            ),
+            Refusal::Other(words) => f.write_str(words),
+        }
     }
 }
 
-const STR: Kind = Kind::Str;
-const INT: Kind = Kind::Int;
-const OPT_STR: Kind = Kind::Nullable(&Kind::Str);
-const OPT_INT: Kind = Kind::Nullable(&Kind::Int);
+impl std::error::Error for Refusal {}
 
-const DOCUMENT: &[Field] = &[
-    key("format", STR),
-    key("version", INT),
-    key("created", STR),
-    key("generator", STR),
-    key("source", Kind::Object(SOURCE)),
-    key("training", Kind::Object(TRAINING)),
-    key("milestones", Kind::Array(&Kind::Object(MILESTONE))),
-    key("templates", Kind::Array(&Kind::Object(TEMPLATE))),
-    key("learners", Kind::Array(&Kind::Object(LEARNER))),
-    key("learner_styles", Kind::Array(&Kind::Object(LEARNER_STYLE))),
-    Field {
-        key: "planning",
-        kind: Kind::Array(&Kind::Object(PLANNING)),
-        may_be_absent: true,
-    },
-    Field {
-        key: "signature",
-        kind: Kind::Object(SIGNATURE),
-        may_be_absent: true,
-    },
-];
-const SOURCE: &[Field] = &[key("wwwroot", OPT_STR), key("source_training_id", INT)];
-const TRAINING: &[Field] = &[
-    key("name", STR),
-    key("category", Kind::Object(CATEGORY)),
-    key("startdate", INT),
-    key("enddate", OPT_INT),
-    key("duration", OPT_INT),
-    key("nbautolaunch", OPT_INT),
-    key("nextlaunch", OPT_INT),
-    key("checklearner", OPT_INT),
-    key("template", OPT_STR),
-    key("grpcriteria1", OPT_STR),
-    key("grpcriteria2", OPT_STR),
-];
-const CATEGORY: &[Field] = &[
-    key("name", OPT_STR),
-    key("idnumber", OPT_STR),
-    key("path", Kind::Array(&STR)),
-    key("source_id", INT),
-];
-const MILESTONE: &[Field] = &[
-    key("course", STR),
-    key("section", INT),
-    key("position", INT),
-    key("activity", Kind::Object(ACTIVITY)),
-    key("creditedtime", INT),
-    key("name", OPT_STR),
-    key("timemodified", OPT_INT),
-];
-const ACTIVITY: &[Field] = &[
-    key("type", OPT_STR),
-    key("name", OPT_STR),
-    key("idnumber", OPT_STR),
-    key("source_cmid", OPT_INT),
-];
-const TEMPLATE: &[Field] = &[
-    key("name", STR),
-    key("details", Kind::Array(&Kind::Object(TEMPLATE_DETAIL))),
-    key("background", Kind::Nullable(&Kind::Object(BACKGROUND))),
-];
-const TEMPLATE_DETAIL: &[Field] = &[key("type", STR), key("data", STR)];
-const BACKGROUND: &[Field] = &[
-    key("filename", STR),
-    key("mimetype", STR),
-    key("size", INT),
-    key("sha1", STR),
-    key("content", STR),
-];
-const LEARNER: &[Field] = &[
-    key("email", STR),
-    key("username", OPT_STR),
-    key("idnumber", OPT_STR),
-    key("selected", OPT_INT),
-    key("predelete", OPT_INT),
-    key("resultcriteria", OPT_STR),
-];
-const LEARNER_STYLE: &[Field] = &[
-    key("email", STR),
-    key("username", OPT_STR),
-    key("template", STR),
-    key("grpcriteria1", OPT_STR),
-    key("grpcriteria2", OPT_STR),
-    key("enablecertificate", OPT_INT),
-    key("withdateformat", OPT_STR),
-];
-const PLANNING: &[Field] = &[
-    key("executiondate", INT),
-    key("beginperiod", INT),
-    key("endperiod", INT),
-    key("mailto", OPT_STR),
-    key("auto", OPT_INT),
-    key("togenerate", OPT_INT),
-];
-const SIGNATURE: &[Field] = &[
-    key("algorithm", STR),
-    key("key_id", STR),
-    key("public_key", STR),
-    key("value", STR),
-];
+impl de::Error for Refusal {
+    fn custom<T: fmt::Display>(words: T) -> Self {
+        Refusal::Other(words.to_string())
+    }
+
+    fn missing_field(key: &'static str) -> Self {
+        Refusal::MissingKey(key)
+    }
+
+    fn unknown_field(key: &str, _expected: &'static [&'static str]) -> Self {
+        Refusal::UnknownKey(key.to_owned())
+    }
+}
+
+impl Refusal {
+    /// Marks a wrong type as found inside the value at hand.
+    fn nested(self) -> Self {
+        match self {
+            Refusal::WrongType {
+                expected, found, ..
+            } => Refusal::WrongType {
+                expected,
+                found,
+                nested: true,
+            },
+            other => other,
+        }
+    }
+
+    /// Says "… or null" of a wrong type found in an optional value itself.
+    fn or_null(self) -> Self {
+        match self {
+            Refusal::WrongType {
+                expected,
+                found,
+                nested: false,
+            } => Refusal::WrongType {
+                expected: match expected {
+                    JsonType::String => JsonType::StringOrNull,
+                    JsonType::Integer => JsonType::IntegerOrNull,
+                    JsonType::Object => JsonType::ObjectOrNull,
+                    JsonType::Array => JsonType::ArrayOrNull,
+                    other => other,
+                },
+                found,
+                nested: false,
+            },
+            other => other,
+        }
+    }
+}
+
+/// A value of the checked tree, handed to the serde types: each `deserialize_*` the derived code
+/// calls accepts exactly one JSON type (integers are `i64`, step 1 refused every other number).
+struct Tree(Value);
+
+impl Tree {
+    fn wrong(&self, expected: JsonType) -> Refusal {
+        Refusal::WrongType {
+            expected,
+            found: kind_name(&self.0),
+            nested: false,
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for Tree {
+    type Error = Refusal;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(value) => visitor.visit_bool(value),
+            Value::Number(number) => match number.as_i64() {
+                Some(value) => visitor.visit_i64(value),
+                None => Err(Refusal::Other(format!("the number {number} is not an i64"))),
+            },
+            Value::String(text) => visitor.visit_string(text),
+            Value::Array(items) => visitor
+                .visit_seq(Items(items.into_iter()))
+                .map_err(Refusal::nested),
+            Value::Object(entries) => visitor
+                .visit_map(Entries {
+                    entries: entries.into_iter(),
+                    value: None,
+                })
+                .map_err(Refusal::nested),
+        }
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match &self.0 {
+            Value::Number(number) if number.is_i64() => self.deserialize_any(visitor),
+            _ => Err(self.wrong(JsonType::Integer)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match &self.0 {
+            Value::String(_) => self.deserialize_any(visitor),
+            _ => Err(self.wrong(JsonType::String)),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match &self.0 {
+            Value::Array(_) => self.deserialize_any(visitor),
+            _ => Err(self.wrong(JsonType::Array)),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match &self.0 {
+            Value::Object(_) => self.deserialize_any(visitor),
+            _ => Err(self.wrong(JsonType::Object)),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Refusal> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self).map_err(Refusal::or_null),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
+        newtype_struct tuple tuple_struct enum ignored_any
+    }
+}
+
+/// The items of an array of the checked tree.
+struct Items(std::vec::IntoIter<Value>);
+
+impl<'de> SeqAccess<'de> for Items {
+    type Error = Refusal;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Refusal> {
+        self.0
+            .next()
+            .map(|item| seed.deserialize(Tree(item)))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+/// The entries of an object of the checked tree, in the file's order.
+struct Entries {
+    entries: serde_json::map::IntoIter,
+    value: Option<Value>,
+}
+
+impl<'de> MapAccess<'de> for Entries {
+    type Error = Refusal;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Refusal> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(key.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Refusal> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(Tree(value)),
+            None => Err(Refusal::Other(
+                "a value asked for before its key".to_owned(),
+            )),
+        }
+    }
+}
 
 fn kind_name(value: &Value) -> JsonType {
     match value {
@@ -1506,73 +1714,6 @@ fn kind_name(value: &Value) -> JsonType {
         Value::String(_) => JsonType::String,
         Value::Array(_) => JsonType::Array,
         Value::Object(_) => JsonType::Object,
-    }
-}
-
-fn expected_name(kind: &Kind) -> JsonType {
-    match kind {
-        Kind::Str => JsonType::String,
-        Kind::Int => JsonType::Integer,
-        Kind::Object(_) => JsonType::Object,
-        Kind::Array(_) => JsonType::Array,
-        Kind::Nullable(inner) => match inner {
-            Kind::Str => JsonType::StringOrNull,
-            Kind::Int => JsonType::IntegerOrNull,
-            Kind::Object(_) => JsonType::ObjectOrNull,
-            _ => JsonType::ArrayOrNull,
-        },
-    }
-}
-
-fn check_shape(value: &Value, kind: &Kind, at: Loc<'_>) -> Result<(), DocumentError> {
-    let wrong = || DocumentError::WrongType {
-        path: at.to_string(),
-        expected: expected_name(kind),
-        found: kind_name(value),
-    };
-    match (kind, value) {
-        (Kind::Nullable(_), Value::Null) => Ok(()),
-        (Kind::Nullable(inner), _) => match check_shape(value, inner, at) {
-            Err(DocumentError::WrongType { path, found, .. }) if path == at.to_string() => {
-                Err(DocumentError::WrongType {
-                    path,
-                    expected: expected_name(kind),
-                    found,
-                })
-            }
-            other => other,
-        },
-        (Kind::Str, Value::String(_)) => Ok(()),
-        (Kind::Int, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
-        (Kind::Array(inner), Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(index, item)| check_shape(item, inner, Loc::Index(&at, index))),
-        (Kind::Object(fields), Value::Object(object)) => {
-            if let Some(unknown) = object
-                .keys()
-                .find(|k| !fields.iter().any(|field| field.key == k.as_str()))
-            {
-                return Err(DocumentError::UnknownKey {
-                    path: at.to_string(),
-                    key: unknown.clone(),
-                });
-            }
-            for field in *fields {
-                match object.get(field.key) {
-                    Some(item) => check_shape(item, &field.kind, Loc::Key(&at, field.key))?,
-                    None if field.may_be_absent => {}
-                    None => {
-                        return Err(DocumentError::MissingKey {
-                            path: at.to_string(),
-                            key: field.key.to_owned(),
-                        })
-                    }
-                }
-            }
-            Ok(())
-        }
-        _ => Err(wrong()),
     }
 }
 
@@ -2411,11 +2552,11 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_refuses_unknown_keys_at_every_level() {
-        for pointer in [
-            "",
-            "/training/category",
-            "/templates/0/details/1",
-            "/planning/0",
+        for (pointer, path) in [
+            ("", "top level"),
+            ("/training/category", "training.category"),
+            ("/templates/0/details/1", "templates[0].details[1]"),
+            ("/planning/0", "planning[0]"),
         ] {
             let error = parse_edited(|v| {
                 if let Some(Value::Object(o)) = v.pointer_mut(pointer) {
@@ -2423,7 +2564,7 @@ pub(crate) mod tests {
                 }
             });
             assert!(
-                matches!(&error, Err(DocumentError::UnknownKey { key, .. }) if key == "extra"),
+                matches!(&error, Err(DocumentError::UnknownKey { key, path: p }) if key == "extra" && p == path),
                 "{pointer}: {error:?}"
             );
         }
@@ -2462,6 +2603,221 @@ pub(crate) mod tests {
         assert!(
             matches!(error, Err(DocumentError::WrongType { path, .. }) if path == "training.category.path[1]")
         );
+    }
+
+    // Issue 9, item 5: the serde types say which values may be null, and a wrong type says so
+    // only of the value itself, not of what an optional value holds.
+    #[test]
+    fn a_wrong_type_says_or_null_only_where_null_is_allowed() {
+        let cases: [(&str, Value, &str, JsonType, JsonType); 6] = [
+            (
+                "/templates/0/background",
+                Value::from("x"),
+                "templates[0].background",
+                JsonType::ObjectOrNull,
+                JsonType::String,
+            ),
+            (
+                "/templates/0/background/size",
+                Value::from("3"),
+                "templates[0].background.size",
+                JsonType::Integer,
+                JsonType::String,
+            ),
+            (
+                "/planning",
+                Value::from(Map::new()),
+                "planning",
+                JsonType::Array,
+                JsonType::Object,
+            ),
+            (
+                "/planning/0/auto",
+                Value::from("1"),
+                "planning[0].auto",
+                JsonType::IntegerOrNull,
+                JsonType::String,
+            ),
+            (
+                "/source/wwwroot",
+                Value::from(Vec::<Value>::new()),
+                "source.wwwroot",
+                JsonType::StringOrNull,
+                JsonType::Array,
+            ),
+            (
+                "/milestones/1/activity",
+                Value::Null,
+                "milestones[1].activity",
+                JsonType::Object,
+                JsonType::Null,
+            ),
+        ];
+        for (pointer, value, path, expected, found) in cases {
+            let error = parse_edited(|v| {
+                if let Some(slot) = v.pointer_mut(pointer) {
+                    *slot = value;
+                }
+            });
+            assert_eq!(
+                error,
+                Err(DocumentError::WrongType {
+                    path: path.to_owned(),
+                    expected,
+                    found
+                }),
+                "{pointer}"
+            );
+        }
+        let error = parse_edited(|v| v["milestones"][0]["activity"]["type"] = Value::from(1));
+        let Err(error) = error else {
+            panic!("a number where a type name is");
+        };
+        assert_eq!(
+            error.localized(Lang::Fr),
+            "milestones[0].activity.type : une chaîne ou null attendu, un nombre trouvé ; le \
+             fichier a été modifié ou abîmé"
+        );
+    }
+
+    /// A schema node without its `null` alternative, and whether it allows `null`.
+    fn without_null(node: &Value) -> (&Value, bool) {
+        if let Some(alternatives) = node.get("oneOf").and_then(Value::as_array) {
+            let null = |n: &&Value| n.get("type") == Some(&Value::from("null"));
+            let other = alternatives.iter().find(|n| !null(n)).unwrap_or(node);
+            return (other, alternatives.iter().any(|n| null(&n)));
+        }
+        let nullable = match node.get("type") {
+            Some(Value::Array(types)) => types.contains(&Value::from("null")),
+            _ => false,
+        };
+        (node, nullable)
+    }
+
+    /// Every key the schema describes, as (JSON pointer, nullable, required), checking on the
+    /// way that each object of `value` has exactly the keys of its schema.
+    fn schema_keys(
+        schema: &Value,
+        value: &Value,
+        pointer: &str,
+        out: &mut Vec<(String, bool, bool)>,
+    ) {
+        let (node, _) = without_null(schema);
+        match value {
+            Value::Object(object) => {
+                let properties = node["properties"].as_object().expect("properties");
+                let mut keys: Vec<&String> = object.keys().collect();
+                let mut described: Vec<&String> = properties.keys().collect();
+                keys.sort();
+                described.sort();
+                assert_eq!(keys, described, "the keys of {pointer}");
+                let required = node["required"].as_array().expect("required");
+                for (key, child) in properties {
+                    let at = format!("{pointer}/{key}");
+                    let nullable = without_null(child).1;
+                    out.push((
+                        at.clone(),
+                        nullable,
+                        required.contains(&Value::from(key.as_str())),
+                    ));
+                    schema_keys(child, &object[key], &at, out);
+                }
+            }
+            Value::Array(items) => {
+                if let Some(first) = items.first() {
+                    schema_keys(&node["items"], first, &format!("{pointer}/0"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The place a message names for a JSON pointer: `/milestones/0/name` → `milestones[0].name`.
+    fn pointer_place(pointer: &str) -> String {
+        let mut out = String::new();
+        for step in pointer.split('/').skip(1) {
+            match step.parse::<usize>() {
+                Ok(index) => push_index(&mut out, index),
+                Err(_) => push_key(&mut out, step),
+            }
+        }
+        out
+    }
+
+    // Issue 9, item 5: the JSON Schema in docs/ and the serde types describe the same keys —
+    // the same keys in every object, the same required ones, null where the serde type has an
+    // `Option` — so the two descriptions cannot drift apart.
+    #[test]
+    fn the_json_schema_and_the_serde_types_describe_the_same_keys() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../docs/backup-format-2.schema.json"))
+                .expect("the schema is JSON");
+        let mut document = demo();
+        document.signature = Some(Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        });
+        let full = to_value(&document);
+        let mut keys = Vec::new();
+        schema_keys(&schema, &full, "", &mut keys);
+        assert!(keys.len() > 60, "{keys:?}");
+        let parse_changed = |change: &dyn Fn(&mut Value)| {
+            let mut value = full.clone();
+            change(&mut value);
+            parse(value.to_string().as_bytes()).map(|_| ())
+        };
+        for (pointer, nullable, required) in keys {
+            if matches!(pointer.as_str(), "/format" | "/version") {
+                continue; // read before the serde types, with their own messages
+            }
+            let path = pointer_place(&pointer);
+            let null = parse_changed(&|v| {
+                if let Some(slot) = v.pointer_mut(&pointer) {
+                    *slot = Value::Null;
+                }
+            });
+            let refused_as_null = matches!(&null,
+                Err(DocumentError::WrongType { path: p, found: JsonType::Null, .. }) if *p == path);
+            assert_eq!(refused_as_null, !nullable, "null at {path}: {null:?}");
+            let (parent, key) = pointer.rsplit_once('/').unwrap_or_default();
+            let absent = parse_changed(&|v| {
+                if let Some(Value::Object(object)) = v.pointer_mut(parent) {
+                    object.remove(key);
+                }
+            });
+            let refused_as_missing = matches!(&absent,
+                Err(DocumentError::MissingKey { key: k, .. }) if k == key);
+            assert_eq!(refused_as_missing, required, "{path} absent: {absent:?}");
+            if !required {
+                assert!(absent.is_ok(), "{path} absent: {absent:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_its_object_at_every_level() {
+        for (pointer, key, path) in [
+            ("", "generator", "top level"),
+            ("/training/category", "path", "training.category"),
+            ("/templates/0/details/1", "data", "templates[0].details[1]"),
+            ("/learner_styles/0", "withdateformat", "learner_styles[0]"),
+        ] {
+            let error = parse_edited(|v| {
+                if let Some(Value::Object(object)) = v.pointer_mut(pointer) {
+                    object.remove(key);
+                }
+            });
+            assert_eq!(
+                error,
+                Err(DocumentError::MissingKey {
+                    path: path.to_owned(),
+                    key: key.to_owned()
+                }),
+                "{pointer}"
+            );
+        }
     }
 
     #[test]

@@ -745,11 +745,49 @@ fn connect_message(url: &str, address: &str, failure: ConnectFailure, lang: Lang
     }
 }
 
+/// A database URL as the operator gave it (`--db`, `db` in the configuration file): `Debug` and
+/// `Display` hide its password (`postgres://moodle:***@db/moodle`).
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DbUrl(String);
+
+impl DbUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> DbUrl {
+        DbUrl(url.into())
+    }
+
+    /// The URL in clear, password included, to connect with; never print or log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for DbUrl {
+    fn from(url: String) -> DbUrl {
+        DbUrl(url)
+    }
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", redact_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
 /// What the operator told us about where the site is (`--db`, `--moodle-config`, ...).
+///
+/// `Debug` is safe to print: the URL's password and the one given apart show as `***`.
 #[derive(Debug, Clone, Default)]
 pub struct SiteOptions {
     /// `--db URL`.
-    pub db: Option<String>,
+    pub db: Option<DbUrl>,
     /// `--moodle-config PATH`.
     pub moodle_config: Option<PathBuf>,
     /// `--prefix P`.
@@ -764,13 +802,15 @@ pub struct SiteOptions {
 }
 
 /// A resolved site location: how to connect, the prefix, and what config.php said.
+///
+/// `Debug` is safe to print: every password (the database's, config.php's salt and peppers)
+/// shows as `***`.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// How to connect, password included (given apart or not).
     connect: ConnectTo,
     /// How long to wait for the server.
     pub timeouts: Timeouts,
-    /// A password given separately, for a `--db` URL (config.php's is already in `connect`).
-    password: Option<config_php::Secret>,
     /// The table prefix.
     pub prefix: String,
     /// `$CFG->wwwroot`, when read from config.php.
@@ -818,10 +858,12 @@ impl Target {
         let mut sessioncookie = None;
         let mut session_handler = None;
         let mut config_prefix = None;
-        let mut password = None;
         let (connect, description) = if let Some(url) = &options.db {
-            password = options.db_password.clone();
-            parse_url(url, cwd)?
+            let (connect, description) = parse_url(url.expose(), cwd)?;
+            match &options.db_password {
+                Some(password) => (connect.with_password(password), description),
+                None => (connect, description),
+            }
         } else if let Some(path) = &options.moodle_config {
             let mut config = config_php::read_with(
                 path,
@@ -842,9 +884,8 @@ impl Target {
             sessioncookie = config.sessioncookie.clone();
             session_handler = config.session_handler_class.clone();
             config_prefix = config.prefix.clone();
-            let url = config.database_url();
-            let (connect, _) = parse_url(&url, cwd)?;
-            (connect, config.redacted_url())
+            let database = config.database();
+            (ConnectTo::database(&database), database.description())
         } else {
             let path = cwd.join(DEMO_DATABASE);
             if !path.exists() {
@@ -875,12 +916,10 @@ impl Target {
             .clone()
             .or(config_prefix)
             .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
-        let backend = connect_backend(&connect);
-        check_prefix(&prefix, backend)?;
+        check_prefix(&prefix, connect.backend())?;
         Ok(Target {
             connect,
             timeouts: options.timeouts,
-            password,
             prefix,
             wwwroot,
             filedir,
@@ -901,7 +940,6 @@ impl Target {
                 create,
             },
             timeouts: Timeouts::default(),
-            password: None,
             prefix: DEFAULT_PREFIX.to_owned(),
             wwwroot: None,
             filedir: None,
@@ -918,7 +956,7 @@ impl Target {
     pub fn url(url: &str, prefix: &str, cwd: &Path) -> Result<Target, Error> {
         Target::resolve(
             &SiteOptions {
-                db: Some(url.to_owned()),
+                db: Some(DbUrl::new(url)),
                 prefix: Some(prefix.to_owned()),
                 ..SiteOptions::default()
             },
@@ -928,7 +966,7 @@ impl Target {
 
     /// The database family.
     pub fn backend(&self) -> Backend {
-        connect_backend(&self.connect)
+        self.connect.backend()
     }
 }
 
@@ -939,14 +977,6 @@ pub fn demo_dataroot(database: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "attestoodle-demo".to_owned());
     database.with_file_name(format!("{stem}-moodledata"))
-}
-
-fn connect_backend(connect: &ConnectTo) -> Backend {
-    match connect {
-        ConnectTo::Postgres(_) => Backend::Postgres,
-        ConnectTo::MySql(_) => Backend::MySql,
-        ConnectTo::Sqlite { .. } => Backend::Sqlite,
-    }
 }
 
 fn check_prefix(prefix: &str, backend: Backend) -> Result<(), Error> {
@@ -986,18 +1016,22 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Reads a `--db` URL, once: the driver's connect options and the URL for messages (password
+/// hidden).
 fn parse_url(url: &str, cwd: &Path) -> Result<(ConnectTo, String), Error> {
     let redacted = redact_url(url);
-    let (scheme, rest) = url.split_once(':').ok_or_else(|| Error::BadUrl {
+    let bad = || Error::BadUrl {
         url: redacted.clone(),
-    })?;
+    };
+    let (scheme, rest) = url.split_once(':').ok_or_else(bad)?;
     match scheme.to_ascii_lowercase().as_str() {
-        "postgres" | "postgresql" => Ok((ConnectTo::Postgres(url.to_owned()), redacted)),
-        "mysql" => Ok((ConnectTo::MySql(url.to_owned()), redacted)),
-        "mariadb" => Ok((
-            ConnectTo::MySql(format!("mysql:{rest}")),
-            redact_url(&format!("mysql:{rest}")),
-        )),
+        "postgres" | "postgresql" => Ok((ConnectTo::postgres_url(url).ok_or_else(bad)?, redacted)),
+        "mysql" => Ok((ConnectTo::mysql_url(url).ok_or_else(bad)?, redacted)),
+        "mariadb" => {
+            let url = format!("mysql:{rest}");
+            let connect = ConnectTo::mysql_url(&url).ok_or_else(bad)?;
+            Ok((connect, redact_url(&url)))
+        }
         "sqlite" => {
             let file = rest.strip_prefix("//").unwrap_or(rest);
             let file = file.split('?').next().unwrap_or(file);
@@ -1021,7 +1055,7 @@ fn parse_url(url: &str, cwd: &Path) -> Result<(ConnectTo, String), Error> {
     }
 }
 
-/// A connected Moodle site.
+/// A connected Moodle site. `Debug` is safe to print, as [`Target`]'s.
 #[derive(Debug)]
 pub struct Site {
     pool: Pool,
@@ -1040,13 +1074,7 @@ impl Site {
 
     /// Connects without checking the tables (the demo, before it creates them).
     pub async fn connect(target: &Target) -> Result<Site, Error> {
-        let pool = Pool::connect(
-            &target.connect,
-            target.timeouts,
-            target.password.as_ref().map(config_php::Secret::expose),
-            &target.description,
-        )
-        .await?;
+        let pool = Pool::connect(&target.connect, target.timeouts, &target.description).await?;
         Ok(Site {
             pool,
             prefix: target.prefix.clone(),
@@ -1331,7 +1359,7 @@ mod tests {
     fn a_password_given_separately_never_prints() {
         let dir = std::env::temp_dir();
         let options = SiteOptions {
-            db: Some("postgres://moodle@db.example.org:5433/moodle".to_owned()),
+            db: Some(DbUrl::new("postgres://moodle@db.example.org:5433/moodle")),
             db_password: Some(config_php::Secret::new("Very-Secret-42")),
             ..SiteOptions::default()
         };
@@ -1340,6 +1368,177 @@ mod tests {
         assert!(!shown.contains("Very-Secret-42"), "{shown}");
         assert_eq!(target.connect.address(), "db.example.org:5433");
         assert_eq!(target.timeouts, Timeouts::default());
+    }
+
+    // Issue 9, item 6: every type that holds a database password prints it as `***`.
+    #[test]
+    fn every_type_holding_a_password_prints_it_as_stars() {
+        const SECRET: &str = "Very-Secret-42";
+        let dir = tempfile::tempdir().expect("dir");
+        let mut shown = Vec::new();
+        for url in [
+            format!("postgres://moodle:{SECRET}@db.example.org:5433/moodle"),
+            format!("mysql://moodle:{SECRET}@db.example.org/moodle"),
+            format!("mariadb://moodle:{SECRET}@db.example.org/moodle"),
+        ] {
+            let url = DbUrl::new(url);
+            for db_password in [None, Some(config_php::Secret::new(SECRET))] {
+                let options = SiteOptions {
+                    db: Some(url.clone()),
+                    db_password,
+                    ..SiteOptions::default()
+                };
+                let target = Target::resolve(&options, dir.path()).expect("resolve");
+                assert_eq!(
+                    target.connect.address().split(':').next(),
+                    Some("db.example.org")
+                );
+                shown.push(format!(
+                    "{url} {url:?} {options:?} {target:?} {:?} {}",
+                    target.connect, target.description
+                ));
+            }
+        }
+        let config = dir.path().join("config.php");
+        for dbtype in ["pgsql", "mariadb"] {
+            std::fs::write(
+                &config,
+                format!(
+                    "<?php\n$CFG->dbtype = '{dbtype}';\n$CFG->dbhost = 'db.example.org';\n\
+                     $CFG->dbname = 'moodle';\n$CFG->dbuser = 'moodle';\n\
+                     $CFG->dbpass = '{SECRET}';\n$CFG->passwordsaltmain = '{SECRET}';\n\
+                     $CFG->passwordpeppers = [1 => '{SECRET}'];\n\
+                     require_once(__DIR__ . '/lib/setup.php');\n"
+                ),
+            )
+            .expect("write config.php");
+            let read = config_php::read(&config).expect("config.php");
+            let database = read.database();
+            let options = SiteOptions {
+                moodle_config: Some(config.clone()),
+                ..SiteOptions::default()
+            };
+            let target = Target::resolve(&options, dir.path()).expect("resolve");
+            assert_eq!(target.connect.address(), database_address(dbtype));
+            shown.push(format!(
+                "{read:?} {database:?} {} {options:?} {target:?} {:?}",
+                database.description(),
+                ConnectTo::database(&database)
+            ));
+        }
+        for text in &shown {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(text.contains("***"), "{text}");
+        }
+    }
+
+    fn database_address(dbtype: &str) -> &'static str {
+        if dbtype == "pgsql" {
+            "db.example.org:5432"
+        } else {
+            "db.example.org:3306"
+        }
+    }
+
+    // Issue 9, item 6: a connected site prints no password either (a PostgreSQL server in
+    // trust mode accepts the password it does not ask for).
+    #[tokio::test]
+    async fn a_connected_site_prints_no_password() {
+        let Some(url) = std::env::var("ATTESTOODLE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("ATTESTOODLE_TEST_POSTGRES_URL is not set: skipped");
+            return;
+        };
+        let options = SiteOptions {
+            db: Some(DbUrl::new(url)),
+            db_password: Some(config_php::Secret::new("Very-Secret-42")),
+            ..SiteOptions::default()
+        };
+        let target = Target::resolve(&options, Path::new(".")).expect("resolve");
+        let site = Site::connect(&target).await.expect("connect");
+        let shown = format!("{site:?}");
+        site.close().await;
+        assert!(!shown.contains("Very-Secret-42"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
+
+    // Issue 9, item 6: config.php's values reach the driver as they are, without a URL in
+    // between (a password with `@`, `:`, `/` and `%`, a socket, a schema).
+    #[test]
+    fn config_php_values_become_connect_options_unchanged() {
+        let database = config_php::Database {
+            postgres: true,
+            host: "localhost".to_owned(),
+            port: None,
+            socket: Some(PathBuf::from("/run/postgresql")),
+            user: "us@r:x".to_owned(),
+            password: config_php::Secret::new("p@ss:w/rd%"),
+            name: "moodle db".to_owned(),
+            schema: Some("my schema".to_owned()),
+        };
+        let ConnectTo::Postgres(options) = ConnectTo::database(&database) else {
+            panic!("a PostgreSQL database");
+        };
+        assert_eq!(options.get_username(), "us@r:x");
+        assert_eq!(options.get_database(), Some("moodle db"));
+        assert_eq!(
+            options.get_socket().map(PathBuf::as_path),
+            Some(Path::new("/run/postgresql"))
+        );
+        assert_eq!(options.get_options(), Some("-c search_path=my\\ schema"));
+        let mysql = config_php::Database {
+            postgres: false,
+            port: Some(3307),
+            socket: None,
+            host: "db.example.org".to_owned(),
+            schema: None,
+            ..database
+        };
+        let ConnectTo::MySql(options) = ConnectTo::database(&mysql) else {
+            panic!("a MySQL database");
+        };
+        assert_eq!(
+            (
+                options.get_host(),
+                options.get_port(),
+                options.get_username()
+            ),
+            ("db.example.org", 3307, "us@r:x")
+        );
+        // An empty user is the driver's default, as an URL without one would give.
+        let nobody = config_php::Database {
+            user: String::new(),
+            ..mysql
+        };
+        let ConnectTo::MySql(options) = ConnectTo::database(&nobody) else {
+            panic!("a MySQL database");
+        };
+        assert_eq!(options.get_username(), "root");
+    }
+
+    #[test]
+    fn a_database_url_is_read_once_and_a_malformed_one_is_refused() {
+        let dir = std::env::temp_dir();
+        let target = Target::url("mariadb://moodle@db.example.org:3307/moodle", "mdl_", &dir)
+            .expect("resolve");
+        assert_eq!(target.backend(), Backend::MySql);
+        assert_eq!(target.connect.address(), "db.example.org:3307");
+        assert_eq!(
+            target.description,
+            "mysql://moodle@db.example.org:3307/moodle"
+        );
+        for url in [
+            "postgres://moodle:Very-Secret-42@db.example.org:99999/moodle",
+            "mysql://moodle:Very-Secret-42@[db/moodle",
+        ] {
+            let Err(error) = Target::url(url, "mdl_", &dir) else {
+                panic!("{url} is refused");
+            };
+            assert!(matches!(error, Error::BadUrl { .. }), "{error:?}");
+            assert!(!error.to_string().contains("Very-Secret-42"), "{error}");
+        }
     }
 
     #[test]

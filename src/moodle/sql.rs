@@ -457,13 +457,15 @@ enum PoolInner {
     Sqlite(SqlitePool),
 }
 
-/// How to reach a database, once the URL has been understood. `Debug` hides the password.
+/// How to reach a database: the driver's connect options, built once from the `--db` URL (which
+/// is parsed once, here) or from config.php's values (never through a URL). `Debug` hides the
+/// password.
 #[derive(Clone)]
 pub enum ConnectTo {
-    /// `postgres://...`: the URL as sqlx reads it.
-    Postgres(String),
-    /// `mysql://...` (also written `mariadb://`).
-    MySql(String),
+    /// A PostgreSQL server.
+    Postgres(Box<PgConnectOptions>),
+    /// A MariaDB or MySQL server.
+    MySql(Box<MySqlConnectOptions>),
     /// A SQLite file; `create` makes it when it is absent (the demo only).
     Sqlite {
         /// The file.
@@ -485,14 +487,21 @@ fn server_address(host: &str, port: u16, socket: Option<&std::path::PathBuf>) ->
 
 impl std::fmt::Debug for ConnectTo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The drivers' own `Debug` prints the password: only what a message may say is shown.
         match self {
-            ConnectTo::Postgres(url) => f
-                .debug_tuple("Postgres")
-                .field(&super::redact_url(url))
+            ConnectTo::Postgres(options) => f
+                .debug_struct("Postgres")
+                .field("address", &self.address())
+                .field("user", &options.get_username())
+                .field("database", &options.get_database())
+                .field("password", &"***")
                 .finish(),
-            ConnectTo::MySql(url) => f
-                .debug_tuple("MySql")
-                .field(&super::redact_url(url))
+            ConnectTo::MySql(options) => f
+                .debug_struct("MySql")
+                .field("address", &self.address())
+                .field("user", &options.get_username())
+                .field("database", &options.get_database())
+                .field("password", &"***")
                 .finish(),
             ConnectTo::Sqlite { path, create } => f
                 .debug_struct("Sqlite")
@@ -504,18 +513,85 @@ impl std::fmt::Debug for ConnectTo {
 }
 
 impl ConnectTo {
-    /// Where the server is, for messages: `host:port`, a socket or the SQLite file; the URL
-    /// (password hidden) when it cannot be read.
+    /// Reads a `postgres://` URL (also `postgresql://`) as the driver does; `None` when it
+    /// cannot be read.
+    pub fn postgres_url(url: &str) -> Option<ConnectTo> {
+        url.parse::<PgConnectOptions>()
+            .ok()
+            .map(|options| ConnectTo::Postgres(Box::new(options)))
+    }
+
+    /// Reads a `mysql://` URL as the driver does; `None` when it cannot be read.
+    pub fn mysql_url(url: &str) -> Option<ConnectTo> {
+        url.parse::<MySqlConnectOptions>()
+            .ok()
+            .map(|options| ConnectTo::MySql(Box::new(options)))
+    }
+
+    /// The connect options of the database config.php names, from its values: no URL is
+    /// written or read (the values may hold any character).
+    pub fn database(database: &super::config_php::Database) -> ConnectTo {
+        // The settings both drivers take alike (their option types share no trait); an empty
+        // user or password is left to the driver, as a URL without one would be.
+        macro_rules! server {
+            ($options:expr) => {{
+                let mut options = $options.host(&database.host).database(&database.name);
+                if let Some(port) = database.port {
+                    options = options.port(port);
+                }
+                if let Some(socket) = &database.socket {
+                    options = options.socket(socket);
+                }
+                if !database.user.is_empty() {
+                    options = options.username(&database.user);
+                }
+                if !database.password.expose().is_empty() {
+                    options = options.password(database.password.expose());
+                }
+                options
+            }};
+        }
+        if database.postgres {
+            // As the URL reader does: the environment's defaults (PGPORT…), not ~/.pgpass,
+            // which Moodle does not read either.
+            let mut options = server!(PgConnectOptions::new_without_pgpass());
+            if let Some(schema) = &database.schema {
+                options = options.options([("search_path", schema.as_str())]);
+            }
+            ConnectTo::Postgres(Box::new(options))
+        } else {
+            ConnectTo::MySql(Box::new(server!(MySqlConnectOptions::new())))
+        }
+    }
+
+    /// The same place with the password given apart (`ATTESTOODLE_DB_PASSWORD`,
+    /// `--db-password-file`), which replaces the URL's.
+    pub fn with_password(self, password: &super::config_php::Secret) -> ConnectTo {
+        match self {
+            ConnectTo::Postgres(options) => {
+                ConnectTo::Postgres(Box::new(options.password(password.expose())))
+            }
+            ConnectTo::MySql(options) => {
+                ConnectTo::MySql(Box::new(options.password(password.expose())))
+            }
+            sqlite @ ConnectTo::Sqlite { .. } => sqlite,
+        }
+    }
+
+    /// The database family.
+    pub fn backend(&self) -> Backend {
+        match self {
+            ConnectTo::Postgres(_) => Backend::Postgres,
+            ConnectTo::MySql(_) => Backend::MySql,
+            ConnectTo::Sqlite { .. } => Backend::Sqlite,
+        }
+    }
+
+    /// Where the server is, for messages: `host:port`, a socket or the SQLite file.
     pub fn address(&self) -> String {
         match self {
-            ConnectTo::Postgres(url) => match url.parse::<PgConnectOptions>() {
-                Ok(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
-                Err(_) => super::redact_url(url),
-            },
-            ConnectTo::MySql(url) => match url.parse::<MySqlConnectOptions>() {
-                Ok(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
-                Err(_) => super::redact_url(url),
-            },
+            ConnectTo::Postgres(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
+            ConnectTo::MySql(o) => server_address(o.get_host(), o.get_port(), o.get_socket()),
             ConnectTo::Sqlite { path, .. } => path.display().to_string(),
         }
     }
@@ -531,14 +607,9 @@ impl Pool {
     pub async fn connect(
         to: &ConnectTo,
         timeouts: Timeouts,
-        password: Option<&str>,
         description: &str,
     ) -> Result<Pool, Error> {
-        let backend = match to {
-            ConnectTo::Postgres(_) => Backend::Postgres,
-            ConnectTo::MySql(_) => Backend::MySql,
-            ConnectTo::Sqlite { .. } => Backend::Sqlite,
-        };
+        let backend = to.backend();
         let limits = Arc::new(Limits {
             address: to.address(),
             statement: timeouts.statement,
@@ -559,7 +630,7 @@ impl Pool {
             waited: Waited::Connect,
             seconds: timeouts.connect.as_secs(),
         };
-        let opening = Self::open(to, timeouts, password);
+        let opening = Self::open(to, timeouts);
         let inner = match tokio::time::timeout(timeouts.connect, opening).await {
             Err(_) | Ok(Err(sqlx::Error::PoolTimedOut)) => return Err(timed_out()),
             Ok(Err(source)) => return Err(connect_error(source)),
@@ -568,23 +639,18 @@ impl Pool {
         Ok(Pool { inner, limits })
     }
 
-    async fn open(
-        to: &ConnectTo,
-        timeouts: Timeouts,
-        password: Option<&str>,
-    ) -> Result<PoolInner, sqlx::Error> {
+    async fn open(to: &ConnectTo, timeouts: Timeouts) -> Result<PoolInner, sqlx::Error> {
         // A connection the pool opens later waits for the server as the first one did, and a
         // caller may wait for another's statement to end.
         let acquire = timeouts.connect + timeouts.statement;
         let statement_ms = timeouts.statement.as_millis().to_string();
         let statement_seconds = timeouts.statement.as_secs().max(1);
         Ok(match to {
-            ConnectTo::Postgres(url) => {
-                let mut options: PgConnectOptions = url.parse()?;
-                if let Some(password) = password {
-                    options = options.password(password);
-                }
-                let options = options.options([("statement_timeout", statement_ms.as_str())]);
+            ConnectTo::Postgres(options) => {
+                let options = options
+                    .as_ref()
+                    .clone()
+                    .options([("statement_timeout", statement_ms.as_str())]);
                 probe::<sqlx::PgConnection>(&options).await?;
                 PoolInner::Postgres(
                     PgPoolOptions::new()
@@ -594,11 +660,8 @@ impl Pool {
                         .await?,
                 )
             }
-            ConnectTo::MySql(url) => {
-                let mut options: MySqlConnectOptions = url.parse()?;
-                if let Some(password) = password {
-                    options = options.password(password);
-                }
+            ConnectTo::MySql(options) => {
+                let options = options.as_ref().clone();
                 probe::<sqlx::MySqlConnection>(&options).await?;
                 PoolInner::MySql(
                     MySqlPoolOptions::new()

@@ -13,7 +13,7 @@ use attestoodle_backup::restore::{
 };
 use attestoodle_backup::save::{self, SaveOptions};
 use common::rows::snapshot;
-use common::{backends, stderr, stdout, TestDb};
+use common::{backends, for_each_backend, stderr, stdout, TestDb};
 
 const TRAININGS: [&str; 3] = [
     "Licence Chimie S1 2026",
@@ -79,7 +79,7 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_directory_of_saves_restored_on_a_site_with_other_ids_equals_the_files_one_by_one() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let a = TestDb::seeded(&backend, "mdl_").await;
         let (batch_site, single_site) = (
@@ -150,12 +150,13 @@ async fn a_directory_of_saves_restored_on_a_site_with_other_ids_equals_the_files
         for db in [a, batch_site, single_site] {
             db.drop_database().await;
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_directory_holding_one_tampered_file_is_refused_before_anything_is_written() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let files = save_all(&db);
@@ -209,12 +210,13 @@ async fn a_directory_holding_one_tampered_file_is_refused_before_anything_is_wri
 
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn clone_from_site_by_category_gives_what_saving_and_cloning_each_one_gives() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let (batch_db, single_db) = (
             TestDb::seeded(&backend, "mdl_").await,
@@ -290,14 +292,15 @@ async fn clone_from_site_by_category_gives_what_saving_and_cloning_each_one_give
         for db in [batch_db, single_db] {
             db.drop_database().await;
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn all_or_nothing_with_a_failure_in_the_last_training_changes_zero_rows() {
-    let key = keys::generate();
-    let key_id = keys::key_id(&key.verifying_key());
-    for backend in backends() {
+    let key = &keys::generate();
+    let key_id = &keys::key_id(&key.verifying_key());
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
@@ -308,7 +311,7 @@ async fn all_or_nothing_with_a_failure_in_the_last_training_changes_zero_rows() 
                 &site,
                 id,
                 &SaveOptions {
-                    key: &key,
+                    key,
                     strict: false,
                     created: time::OffsetDateTime::now_utc(),
                 },
@@ -393,7 +396,8 @@ async fn all_or_nothing_with_a_failure_in_the_last_training_changes_zero_rows() 
             stdout(&out)
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

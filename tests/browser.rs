@@ -515,3 +515,108 @@ async fn flow(
     shot(client, shots, "7-trainings-after").await;
     Ok(())
 }
+
+// Issue 12: "The web rollover page tested ... once in headless Chromium (screenshots)": a
+// category chosen, its trainings cloned onto the `_2027` courses after one combined precheck.
+#[tokio::test]
+async fn a_training_manager_rolls_a_category_over_to_next_year_in_the_browser() {
+    let Some(session) = start(false, "e2e-screenshots-rollover").await else {
+        return;
+    };
+    let outcome = rollover_flow(&session).await;
+    let _ = session.client.close().await;
+    outcome.expect("the rollover flow");
+}
+
+async fn rollover_flow(session: &Session) -> Result<(), fantoccini::error::CmdError> {
+    let (client, base, shots) = (&session.client, session.base.as_str(), &session.shots);
+    client.goto(&format!("{base}/login")).await?;
+    client
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(demo::DEMO_ADMIN_USERNAME)
+        .await?;
+    client
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(demo::DEMO_ADMIN_PASSWORD)
+        .await?;
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    page(client, "Trainings").await?;
+    client
+        .find(Locator::LinkText("New academic year"))
+        .await?
+        .click()
+        .await?;
+    page(client, "New academic year").await?;
+    let site = Site::open(&Target::sqlite_file(&session.database, false))
+        .await
+        .expect("open the demo site");
+    let tree = site.category_tree().await.expect("categories");
+    site.close().await;
+    let (category, _) = tree
+        .by_path()
+        .into_iter()
+        .find(|(_, path)| path == "Université Démo")
+        .expect("the university");
+    client
+        .find(Locator::Id("category"))
+        .await?
+        .select_by_value(&category.to_string())
+        .await?;
+    client
+        .find(Locator::Css("form.search button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    // The category's page has the trainings' boxes.
+    let waited = until(client, "Trainings to clone").await?;
+    assert!(waited.contains("Licence Chimie S1 2026"), "{waited}");
+    client.find(Locator::Id("suffix")).await?.send_keys("_2027").await?;
+    client.find(Locator::Id("shift")).await?.send_keys("364").await?;
+    shot(client, shots, "1-choose").await;
+    client
+        .find(Locator::Css("form#rollover button[type=submit]:not([formaction])"))
+        .await?
+        .click()
+        .await?;
+    let html = until(client, "What would be written").await?;
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(html.contains("learners-left-out"), "{html}");
+    shot(client, shots, "2-combined-precheck").await;
+    client
+        .find(Locator::Css("form#rollover button[formaction]"))
+        .await?
+        .click()
+        .await?;
+    let html = until(client, "created with").await?;
+    assert!(
+        html.contains("created with 9 milestone(s)") && html.contains("created with 4 milestone(s)"),
+        "{html}"
+    );
+    shot(client, shots, "3-written").await;
+    client.goto(&format!("{base}/")).await?;
+    let html = page(client, "Trainings").await?;
+    assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
+    assert!(html.contains("Anglais B2 – session d&#39;automne_2027") || html.contains("Anglais B2 – session d'automne_2027"), "{html}");
+    shot(client, shots, "4-trainings-after").await;
+    Ok(())
+}
+
+/// Waits until the page in the browser holds `words` (a form posted to the page's own address
+/// keeps its title), and gives its HTML.
+async fn until(client: &Client, words: &str) -> Result<String, fantoccini::error::CmdError> {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = client.source().await?;
+        if html.contains(words) {
+            return Ok(html);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page with `{words}` after 10 s; the browser shows: {html}");
+}

@@ -18,6 +18,7 @@ pub mod password;
 mod preview;
 mod repair;
 mod restore;
+mod rollover;
 mod security;
 mod session;
 mod trainings;
@@ -255,6 +256,8 @@ pub fn app(state: AppState) -> Router {
         .route(&at("/restore/apply"), post(restore::apply))
         .route(&at("/restore/previous.json"), get(restore::previous))
         .route(&at("/history"), get(history::page))
+        .route(&at("/rollover"), get(rollover::page).post(rollover::check))
+        .route(&at("/rollover/apply"), post(rollover::apply))
         .route(&at("/restore/precheck.json"), get(restore::precheck_json))
         .route(
             &at("/restore/recheck"),

@@ -367,7 +367,11 @@ fn field(upload: &CheckedUpload, name: &str) -> String {
 }
 
 /// The options of the library from the choices typed; `Err` says what to correct.
-fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreOptions, String> {
+pub(super) fn options(
+    t: Tr,
+    c: &RestoreChoices,
+    provenance: Provenance,
+) -> Result<RestoreOptions, String> {
     let mode = match c.mode.as_str() {
         "restore" => Mode::Restore,
         "clone" => Mode::Clone,

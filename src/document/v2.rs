@@ -1564,12 +1564,25 @@ impl Refusal {
 struct Tree(Value);
 
 impl Tree {
-    fn wrong(&self, expected: JsonType) -> Refusal {
-        Refusal::WrongType {
-            expected,
-            found: kind_name(&self.0),
-            nested: false,
+    /// Hands the value to the visitor when it has the JSON type asked for.
+    fn only<'de, V: Visitor<'de>>(
+        self,
+        expected: JsonType,
+        visitor: V,
+    ) -> Result<V::Value, Refusal> {
+        let found = kind_name(&self.0);
+        let fits = match &self.0 {
+            Value::Number(number) => expected == JsonType::Integer && number.is_i64(),
+            _ => found == expected,
+        };
+        if !fits {
+            return Err(Refusal::WrongType {
+                expected,
+                found,
+                nested: false,
+            });
         }
+        self.deserialize_any(visitor)
     }
 }
 
@@ -1598,10 +1611,7 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Number(number) if number.is_i64() => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Integer)),
-        }
+        self.only(JsonType::Integer, visitor)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
@@ -1609,10 +1619,7 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::String(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::String)),
-        }
+        self.only(JsonType::String, visitor)
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
@@ -1620,17 +1627,11 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Array(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Array)),
-        }
+        self.only(JsonType::Array, visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Object(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Object)),
-        }
+        self.only(JsonType::Object, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(

@@ -2212,6 +2212,16 @@ pub(crate) mod tests {
         }
     }
 
+    /// A signature of the right form (not a valid one: nothing here verifies it).
+    fn well_formed_signature() -> Signature {
+        Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        }
+    }
+
     /// Parses the demo document with `edit` applied to its JSON value.
     fn parse_edited(edit: impl FnOnce(&mut Value)) -> Result<Document, DocumentError> {
         let mut value = to_value(&demo());
@@ -2371,12 +2381,7 @@ pub(crate) mod tests {
     #[test]
     fn text_form_keeps_table_order_with_signature_last() {
         let mut document = demo();
-        document.signature = Some(Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        });
+        document.signature = Some(well_formed_signature());
         let text = to_text(&document);
         let top: Vec<&str> = text
             .lines()
@@ -2754,12 +2759,7 @@ pub(crate) mod tests {
             serde_json::from_str(include_str!("../../docs/backup-format-2.schema.json"))
                 .expect("the schema is JSON");
         let mut document = demo();
-        document.signature = Some(Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        });
+        document.signature = Some(well_formed_signature());
         let full = to_value(&document);
         let mut keys = Vec::new();
         schema_keys(&schema, &full, "", &mut keys);
@@ -2882,12 +2882,7 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_checks_the_signature_form() {
-        let good = Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        };
+        let good = well_formed_signature();
         let with = |edit: fn(&mut Signature)| {
             let mut document = demo();
             let mut signature = good.clone();

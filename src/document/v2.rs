@@ -1564,12 +1564,25 @@ impl Refusal {
 struct Tree(Value);
 
 impl Tree {
-    fn wrong(&self, expected: JsonType) -> Refusal {
-        Refusal::WrongType {
-            expected,
-            found: kind_name(&self.0),
-            nested: false,
+    /// Hands the value to the visitor when it has the JSON type asked for.
+    fn only<'de, V: Visitor<'de>>(
+        self,
+        expected: JsonType,
+        visitor: V,
+    ) -> Result<V::Value, Refusal> {
+        let found = kind_name(&self.0);
+        let fits = match &self.0 {
+            Value::Number(number) => expected == JsonType::Integer && number.is_i64(),
+            _ => found == expected,
+        };
+        if !fits {
+            return Err(Refusal::WrongType {
+                expected,
+                found,
+                nested: false,
+            });
         }
+        self.deserialize_any(visitor)
     }
 }
 
@@ -1598,10 +1611,7 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Number(number) if number.is_i64() => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Integer)),
-        }
+        self.only(JsonType::Integer, visitor)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
@@ -1609,10 +1619,7 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::String(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::String)),
-        }
+        self.only(JsonType::String, visitor)
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
@@ -1620,17 +1627,11 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Array(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Array)),
-        }
+        self.only(JsonType::Array, visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refusal> {
-        match &self.0 {
-            Value::Object(_) => self.deserialize_any(visitor),
-            _ => Err(self.wrong(JsonType::Object)),
-        }
+        self.only(JsonType::Object, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -2211,6 +2212,16 @@ pub(crate) mod tests {
         }
     }
 
+    /// A signature of the right form (not a valid one: nothing here verifies it).
+    fn well_formed_signature() -> Signature {
+        Signature {
+            algorithm: "Ed25519".to_owned(),
+            key_id: "0123456789abcdef".to_owned(),
+            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
+        }
+    }
+
     /// Parses the demo document with `edit` applied to its JSON value.
     fn parse_edited(edit: impl FnOnce(&mut Value)) -> Result<Document, DocumentError> {
         let mut value = to_value(&demo());
@@ -2370,12 +2381,7 @@ pub(crate) mod tests {
     #[test]
     fn text_form_keeps_table_order_with_signature_last() {
         let mut document = demo();
-        document.signature = Some(Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        });
+        document.signature = Some(well_formed_signature());
         let text = to_text(&document);
         let top: Vec<&str> = text
             .lines()
@@ -2753,12 +2759,7 @@ pub(crate) mod tests {
             serde_json::from_str(include_str!("../../docs/backup-format-2.schema.json"))
                 .expect("the schema is JSON");
         let mut document = demo();
-        document.signature = Some(Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        });
+        document.signature = Some(well_formed_signature());
         let full = to_value(&document);
         let mut keys = Vec::new();
         schema_keys(&schema, &full, "", &mut keys);
@@ -2881,12 +2882,7 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_checks_the_signature_form() {
-        let good = Signature {
-            algorithm: "Ed25519".to_owned(),
-            key_id: "0123456789abcdef".to_owned(),
-            public_key: URL_SAFE_NO_PAD.encode([7u8; 32]),
-            value: URL_SAFE_NO_PAD.encode([9u8; 64]),
-        };
+        let good = well_formed_signature();
         let with = |edit: fn(&mut Signature)| {
             let mut document = demo();
             let mut signature = good.clone();

@@ -869,7 +869,7 @@ fn read_background(
         )
     })?;
     let bytes = files::read_content(filedir, &stored.contenthash)
-        .map_err(|e| (e.to_string(), e.french()))?;
+        .map_err(|e| (e.to_string(), e.localized(crate::i18n::Lang::Fr)))?;
     Ok(v2::Background {
         filename,
         mimetype: stored

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::list::{list_json, list_text};
 use super::restore::{plan_text, report_text};
 use super::save::{signing_key, write_file};
-use super::{print_json, print_stdout, Context, Exit, Failure};
+use super::{print_json, print_stdout, Context, Exit, Failure, Io};
 use crate::demo;
 use crate::document::signature::{self, Integrity};
 use crate::document::v2::{self, Document};
@@ -248,12 +248,8 @@ async fn save_demo_training(
     if !kept {
         write_file(&file, &saved.text(), false, lang)?;
     }
-    let bytes = std::fs::read(&file).map_err(|e| {
-        Failure::new(
-            Exit::Runtime,
-            format!("cannot read back {}: {e}", file.display()),
-        )
-    })?;
+    let bytes =
+        std::fs::read(&file).map_err(|e| Failure::io(Io::ReadBack(file.clone()), &e, lang))?;
     let unusable = |why: String| {
         Failure::new(
             Exit::FileRejected,
@@ -308,7 +304,7 @@ async fn clone_demo_training(
         .await
         .map_err(|e| match e {
             RestoreError::Database(e) => Failure::database(e, lang),
-            other => Failure::new(Exit::PrecheckRefused, other.to_string()),
+            other => Failure::new(Exit::PrecheckRefused, other.localized(lang)),
         })?;
     Ok((plan, Some(report)))
 }

@@ -287,6 +287,117 @@ impl Failure {
     }
 }
 
+/// What the command line itself reads or writes, when it fails (the library layers' failures
+/// have their own types). Each is said in English and French by [`Io::localized`]: what failed,
+/// on what, and what to do; the system's own words are the [`Failure`]'s detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Io {
+    /// The tool's runtime cannot start (threads, timers).
+    Start,
+    /// The current directory cannot be read.
+    CurrentDirectory,
+    /// Standard output cannot be written.
+    Stdout,
+    /// The answer to a question cannot be read from standard input.
+    Answer,
+    /// The web server stopped on an error.
+    ServerStopped,
+    /// A `--course-map` file cannot be read.
+    CourseMap(PathBuf),
+    /// The file the demo just saved cannot be read back.
+    ReadBack(PathBuf),
+}
+
+impl Io {
+    /// The message in the operator's language; `reason` says the system's refusal in the
+    /// operator's words ([`crate::i18n::io_reason`]).
+    pub fn localized(&self, reason: &str, lang: Lang) -> String {
+        match (self, lang) {
+            (Io::Start, Lang::En) => format!(
+                "cannot start: {reason}; the machine may lack memory or threads, try again \
+                 when it is less busy"
+            ),
+            (Io::Start, Lang::Fr) => format!(
+                "démarrage impossible : {reason} ; la machine manque peut-être de mémoire ou de \
+                 fils d'exécution, réessayez quand elle sera moins chargée"
+            ),
+            (Io::CurrentDirectory, Lang::En) => format!(
+                "cannot read the current directory: {reason}; change to a directory that \
+                 exists and that you may read"
+            ),
+            (Io::CurrentDirectory, Lang::Fr) => format!(
+                "impossible de lire le dossier courant : {reason} ; placez-vous dans un \
+                 dossier qui existe et que vous pouvez lire"
+            ),
+            (Io::Stdout, Lang::En) => format!(
+                "cannot write to standard output: {reason}; check where the output is \
+                 redirected"
+            ),
+            (Io::Stdout, Lang::Fr) => format!(
+                "impossible d'écrire sur la sortie standard : {reason} ; vérifiez où la \
+                 sortie est redirigée"
+            ),
+            (Io::Answer, Lang::En) => format!(
+                "cannot read the answer from standard input: {reason}; answer on a terminal, \
+                 or give --yes"
+            ),
+            (Io::Answer, Lang::Fr) => format!(
+                "impossible de lire la réponse sur l'entrée standard : {reason} ; répondez \
+                 dans un terminal, ou indiquez --yes"
+            ),
+            (Io::ServerStopped, Lang::En) => {
+                format!("the web server stopped: {reason}; start serve again")
+            }
+            (Io::ServerStopped, Lang::Fr) => {
+                format!("le serveur web s'est arrêté : {reason} ; relancez serve")
+            }
+            (Io::CourseMap(path), Lang::En) => format!(
+                "cannot read the course map {} (--course-map): {reason}; check the path and \
+                 its permissions",
+                path.display()
+            ),
+            (Io::CourseMap(path), Lang::Fr) => format!(
+                "impossible de lire la table de correspondance des cours {} (--course-map) : \
+                 {reason} ; vérifiez le chemin et ses droits",
+                path.display()
+            ),
+            (Io::ReadBack(path), Lang::En) => format!(
+                "cannot read back {}, which the demo has just saved: {reason}; check the \
+                 directory of the demo site and run demo again",
+                path.display()
+            ),
+            (Io::ReadBack(path), Lang::Fr) => format!(
+                "impossible de relire {}, que la démo vient d'enregistrer : {reason} ; \
+                 vérifiez le dossier du site de démonstration et relancez demo",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl Failure {
+    /// The command line's own input or output failed (exit 1): the message in the operator's
+    /// language, the system's words as the detail.
+    pub fn io(what: Io, error: &std::io::Error, lang: Lang) -> Failure {
+        let reason = crate::i18n::io_reason(error, lang);
+        Failure::new(Exit::Runtime, what.localized(reason, lang))
+            .with_detail(Some(error.to_string()))
+    }
+}
+
+/// The operator's language, for the few messages said where no [`Context`] is at hand
+/// (writing on stdout); [`main`] sets it once.
+static FRENCH: AtomicBool = AtomicBool::new(false);
+
+/// The operator's language as [`main`] set it.
+fn operator_lang() -> Lang {
+    if FRENCH.load(Ordering::Relaxed) {
+        Lang::Fr
+    } else {
+        Lang::En
+    }
+}
+
 /// Whether a JSON value was printed on stdout by this process (see [`print_json`]): a failing
 /// command that printed its own documented object gets no `{"error": ...}` after it.
 static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
@@ -400,6 +511,7 @@ pub fn main() -> ExitCode {
         Err(code) => return code,
     };
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    FRENCH.store(lang == Lang::Fr, Ordering::Relaxed);
     let json = cli.json;
     let verbose = cli.verbose;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -407,14 +519,7 @@ pub fn main() -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => {
-            let message = format!("cannot start: {e}");
-            eprintln!("attestoodle-backup: {message}");
-            if json {
-                print_json_error(Exit::Runtime.error_code(), Exit::Runtime as u8, &message);
-            }
-            return ExitCode::from(Exit::Runtime as u8);
-        }
+        Err(e) => return report(&Failure::io(Io::Start, &e, lang), lang, json, verbose),
     };
     match runtime.block_on(run(cli, key_dir, lang)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -497,12 +602,7 @@ impl Context {
 /// Runs a parsed command line; `key_dir` is the key directory of the configuration file
 /// ([`Context::key_dir`]).
 pub async fn run(cli: Cli, key_dir: Option<PathBuf>, lang: Lang) -> Result<(), Failure> {
-    let cwd = std::env::current_dir().map_err(|e| {
-        Failure::new(
-            Exit::Runtime,
-            format!("cannot read the current directory: {e}"),
-        )
-    })?;
+    let cwd = std::env::current_dir().map_err(|e| Failure::io(Io::CurrentDirectory, &e, lang))?;
     let db_password = db_password(cli.db_password_file.as_deref(), &cwd, lang)?;
     let context = Context {
         options: SiteOptions {
@@ -603,10 +703,7 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
         Ok(()) => Ok(()),
         // A closed pipe (`| head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::new(
-            Exit::Runtime,
-            format!("cannot write to standard output: {e}"),
-        )),
+        Err(e) => Err(Failure::io(Io::Stdout, &e, operator_lang())),
     }
 }
 
@@ -614,8 +711,58 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
 /// a failure after it adds nothing on stdout (see [`main`]).
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| Failure::new(Exit::Runtime, format!("cannot write JSON output: {e}")))?;
+        .map_err(|e| Failure::io(Io::Stdout, &std::io::Error::from(e), operator_lang()))?;
     text.push('\n');
     JSON_PRINTED.store(true, Ordering::SeqCst);
     print_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::testing::{every_variant, two_texts};
+
+    fn io_variant(what: &Io) -> usize {
+        match what {
+            Io::Start => 0,
+            Io::CurrentDirectory => 1,
+            Io::Stdout => 2,
+            Io::Answer => 3,
+            Io::ServerStopped => 4,
+            Io::CourseMap(_) => 5,
+            Io::ReadBack(_) => 6,
+        }
+    }
+
+    // Issue 9, items 1 and 2: the command line's own failures are said in English and French,
+    // the system's words only as the detail.
+    #[test]
+    fn every_io_failure_is_said_in_english_and_in_french() {
+        let all = [
+            Io::Start,
+            Io::CurrentDirectory,
+            Io::Stdout,
+            Io::Answer,
+            Io::ServerStopped,
+            Io::CourseMap(PathBuf::from("map.csv")),
+            Io::ReadBack(PathBuf::from("demo-training.json")),
+        ];
+        every_variant(all.iter().map(io_variant), 7);
+        let error = std::io::Error::from_raw_os_error(13);
+        for what in all {
+            let (en, fr) = (
+                Failure::io(what.clone(), &error, Lang::En),
+                Failure::io(what, &error, Lang::Fr),
+            );
+            for failure in [&en, &fr] {
+                assert!(!failure.message.contains("os error"), "{}", failure.message);
+                assert!(failure
+                    .detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("os error 13")));
+            }
+            assert_eq!(en.exit, Exit::Runtime);
+            two_texts(en.message, fr.message);
+        }
+    }
 }

@@ -227,7 +227,7 @@ fn file_template(
         Backup::V2(document) => document,
         Backup::Legacy(file) => {
             migrate::legacy_to_v2(&file)
-                .map_err(|e| rejected(e.to_string()))?
+                .map_err(|e| rejected(e.localized(lang)))?
                 .document
         }
     };

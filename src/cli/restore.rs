@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::keys::trust_store;
-use super::{print_json, print_stdout, Context, Exit, Failure};
+use super::{print_json, print_stdout, Context, Exit, Failure, Io};
 use crate::document::load;
 use crate::document::v2::{self, Document};
 use crate::i18n::Lang;
@@ -161,20 +161,28 @@ pub async fn run_clone(context: &Context, args: &CloneArgs) -> Result<(), Failur
         options
             .rename
             .add_course_rename(spec)
-            .map_err(|e| Failure::new(Exit::Usage, e))?;
+            .map_err(|e| Failure::new(Exit::Usage, e.localized(lang)))?;
     }
     if let Some(path) = &args.course_map {
         let path = context.cwd.join(path);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::new(
-                Exit::Runtime,
-                format!("cannot read the course map {}: {e}", path.display()),
-            )
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::io(Io::CourseMap(path.clone()), &e, lang))?;
         options.rename.add_course_map(&text).map_err(|e| {
+            let e = e.localized(lang);
             Failure::new(
                 Exit::Usage,
-                format!("the course map {} is not valid: {e}", path.display()),
+                match lang {
+                    Lang::En => format!(
+                        "the course map {} (--course-map) is not valid: {e}; write one course \
+                         a line as OLD,NEW",
+                        path.display()
+                    ),
+                    Lang::Fr => format!(
+                        "la table de correspondance des cours {} (--course-map) n'est pas \
+                         valide : {e} ; écrivez un cours par ligne sous la forme ANCIEN,NOUVEAU",
+                        path.display()
+                    ),
+                },
             )
         })?;
     }
@@ -193,7 +201,7 @@ pub async fn run_clone(context: &Context, args: &CloneArgs) -> Result<(), Failur
             )
         })?)),
         (None, Some(day)) => Some(DateShift::Start(
-            parse_day(day).map_err(|e| Failure::new(Exit::Usage, e))?,
+            parse_day(day).map_err(|e| Failure::new(Exit::Usage, e.localized(lang)))?,
         )),
         (None, None) => None,
     };
@@ -679,7 +687,7 @@ pub(super) fn ask(question: &str) -> Result<bool, Failure> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Failure::new(Exit::Runtime, format!("cannot read the answer: {e}")))?;
+        .map_err(|e| Failure::io(Io::Answer, &e, super::operator_lang()))?;
     Ok(matches!(
         answer.trim().to_lowercase().as_str(),
         "y" | "yes" | "o" | "oui"

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{Context, Exit, Failure};
+use super::{Context, Exit, Failure, Io};
 use crate::i18n::Lang;
 use crate::web::{self, AppState, MoodleSessionLogin, PasswordSettings, WebConfig};
 
@@ -139,5 +139,5 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<(), Failure> {
     }
     web::serve(listener, AppState::new(site, config))
         .await
-        .map_err(|e| Failure::new(Exit::Runtime, format!("the web server stopped: {e}")))
+        .map_err(|e| Failure::io(Io::ServerStopped, &e, lang))
 }

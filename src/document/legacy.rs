@@ -181,39 +181,15 @@ impl LegacyError {
     /// The message in the operator's language: what is wrong and what to do.
     pub fn localized(&self, lang: Lang) -> String {
         match (self, lang) {
-            (LegacyError::NotJson(php_json::DecodeError::Syntax(error)), Lang::En) => format!(
-                "the file is not valid JSON (line {}, column {}){}; give a training backup \
-                 file, as written by attestoodle-backup or by the PHP plugin \
-                 tool_save_attestoodle",
-                error.line(),
-                error.column(),
-                if error.is_eof() {
-                    ": it ends too early, it was cut short in a copy or a download"
-                } else {
-                    ""
-                }
+            (LegacyError::NotJson(error), Lang::En) => format!(
+                "{}; give a training backup file, as written by attestoodle-backup or by the \
+                 PHP plugin tool_save_attestoodle",
+                error.localized(lang)
             ),
-            (LegacyError::NotJson(php_json::DecodeError::Syntax(error)), Lang::Fr) => format!(
-                "le fichier n'est pas du JSON valide (ligne {}, colonne {}){} ; donnez un \
-                 fichier de sauvegarde de formation, écrit par attestoodle-backup ou par le \
-                 plugin PHP tool_save_attestoodle",
-                error.line(),
-                error.column(),
-                if error.is_eof() {
-                    " : il s'arrête trop tôt, il a été tronqué lors d'une copie ou d'un \
-                     téléchargement"
-                } else {
-                    ""
-                }
-            ),
-            (LegacyError::NotJson(php_json::DecodeError::NulKey { key }), Lang::En) => format!(
-                "the file is not JSON as PHP reads it: the object key {key:?} starts with a NUL \
-                 character, which PHP refuses as a property name; the file was edited or damaged"
-            ),
-            (LegacyError::NotJson(php_json::DecodeError::NulKey { key }), Lang::Fr) => format!(
-                "le fichier n'est pas du JSON tel que PHP le lit : la clé d'objet {key:?} \
-                 commence par un caractère NUL, que PHP refuse comme nom de propriété ; le \
-                 fichier a été modifié ou abîmé"
+            (LegacyError::NotJson(error), Lang::Fr) => format!(
+                "{} ; donnez un fichier de sauvegarde de formation, écrit par \
+                 attestoodle-backup ou par le plugin PHP tool_save_attestoodle",
+                error.localized(lang)
             ),
             (LegacyError::NotAnObject { found }, Lang::En) => format!(
                 "the file is JSON but not a training backup: its top level is {}, where a backup \
@@ -287,7 +263,7 @@ impl LegacyError {
     /// The JSON parser's own words behind the message (`--verbose`), when there are some.
     pub fn detail(&self) -> Option<String> {
         match self {
-            LegacyError::NotJson(error) => Some(error.to_string()),
+            LegacyError::NotJson(error) => error.detail(),
             LegacyError::NotAnObject { .. }
             | LegacyError::UnknownVersion { .. }
             | LegacyError::ExportFailed(_)

@@ -27,22 +27,91 @@ use std::fmt::Write as _;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
 
+use crate::i18n::Lang;
+
 /// Why [`decode`] refused a text that PHP's `json_decode` would refuse too.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its English and French texts are one `match` in [`DecodeError::localized`]; `Display` is
+/// the English one; the JSON parser's own words are in [`DecodeError::detail`].
+#[derive(Debug)]
 pub enum DecodeError {
     /// The text is not JSON (syntax error, invalid UTF-8, a number out of range, a lone
     /// surrogate, or nesting deeper than 128 levels).
-    #[error("{0}")]
-    Syntax(#[from] serde_json::Error),
+    Syntax(serde_json::Error),
     /// An object key starts with a NUL character, which `json_decode` refuses for objects
     /// ("The decoded property name is invalid").
-    #[error(
-        "the object key {key:?} starts with a NUL character, which PHP refuses as a property name"
-    )]
     NulKey {
         /// The key as read.
         key: String,
     },
+}
+
+impl From<serde_json::Error> for DecodeError {
+    fn from(error: serde_json::Error) -> DecodeError {
+        DecodeError::Syntax(error)
+    }
+}
+
+impl DecodeError {
+    /// What is wrong with the text, in the operator's language: where the JSON breaks (line,
+    /// column, and whether the text was cut short), or which key PHP refuses.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (DecodeError::Syntax(error), Lang::En) => format!(
+                "the file is not valid JSON (line {}, column {}){}",
+                error.line(),
+                error.column(),
+                if error.is_eof() {
+                    ": it ends too early, it was cut short in a copy or a download"
+                } else {
+                    ""
+                }
+            ),
+            (DecodeError::Syntax(error), Lang::Fr) => format!(
+                "le fichier n'est pas du JSON valide (ligne {}, colonne {}){}",
+                error.line(),
+                error.column(),
+                if error.is_eof() {
+                    " : il s'arrête trop tôt, il a été tronqué lors d'une copie ou d'un \
+                     téléchargement"
+                } else {
+                    ""
+                }
+            ),
+            (DecodeError::NulKey { key }, Lang::En) => format!(
+                "the file is not JSON as PHP reads it: the object key {key:?} starts with a NUL \
+                 character, which PHP refuses as a property name; the file was edited or damaged"
+            ),
+            (DecodeError::NulKey { key }, Lang::Fr) => format!(
+                "le fichier n'est pas du JSON tel que PHP le lit : la clé d'objet {key:?} \
+                 commence par un caractère NUL, que PHP refuse comme nom de propriété ; le \
+                 fichier a été modifié ou abîmé"
+            ),
+        }
+    }
+
+    /// The JSON parser's own words (`--verbose`), when there are some.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            DecodeError::Syntax(error) => Some(error.to_string()),
+            DecodeError::NulKey { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DecodeError::Syntax(error) => Some(error),
+            DecodeError::NulKey { .. } => None,
+        }
+    }
 }
 
 /// Parses JSON text into a [`Value`] exactly as PHP 8's `json_decode($text)` (without `assoc`)
@@ -433,6 +502,38 @@ mod tests {
     #[test]
     fn decode_keeps_first_position_and_last_value_of_a_duplicate_key() {
         check_decode_encode(r#"{"a":1,"b":2,"a":3}"#, r#"{"a":3,"b":2}"#);
+    }
+
+    fn decode_variant(error: &DecodeError) -> usize {
+        match error {
+            DecodeError::Syntax(_) => 0,
+            DecodeError::NulKey { .. } => 1,
+        }
+    }
+
+    // Issue 9, item 1: why a legacy text is not JSON is said in English and French, without
+    // the parser's words (those are the detail).
+    #[test]
+    fn every_decode_error_is_said_in_english_and_in_french() {
+        let errors = [
+            decode(b"{\"a\": ").expect_err("cut short"),
+            decode(b"nope").expect_err("not JSON"),
+            decode(br#"{"\u0000a":1}"#).expect_err("a NUL key"),
+        ];
+        crate::i18n::testing::every_variant(errors.iter().map(decode_variant), 2);
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            for text in [&en, &fr] {
+                assert!(
+                    !text.contains(" at line ") && !text.contains("EOF"),
+                    "{text}"
+                );
+            }
+            crate::i18n::testing::two_texts(en, fr);
+        }
+        assert!(errors[0].localized(Lang::Fr).contains("tronqué"));
+        assert!(errors[0].detail().is_some_and(|d| d.contains("EOF")));
     }
 
     #[test]

@@ -1,39 +1,38 @@
 //! Reading file content from Moodle's file store (`filedir/xx/yy/<contenthash>`,
-//! moodle-core.md §5), checking that the bytes are the ones the database names.
+//! docs/moodle-tables.md §4), checking that the bytes are the ones the database names.
 
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest as _, Sha1};
 
+use crate::i18n::{io_reason, Lang};
+
 /// Why stored content could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its English and French texts are one `match` in [`FileError::localized`]; `Display` is the
+/// English one; the system's own words are in [`FileError::detail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
     /// The content hash in the database is not a SHA-1 in hex, so it names no file.
-    #[error("the database gives `{hash}` as content hash, which is not 40 hex digits")]
     BadHash {
         /// The hash as stored.
         hash: String,
     },
     /// The database lists the file but its content is not on disk.
-    #[error(
-        "the file is listed in the database but {} does not exist: the file store is \
-         incomplete (or the site keeps files elsewhere, $CFG->alternative_file_system_class)",
-        path.display()
-    )]
     Missing {
         /// Where the content should be.
         path: PathBuf,
     },
     /// The content exists but cannot be read.
-    #[error("cannot read {}: {reason}; check the permissions of Moodle's data directory", path.display())]
     Unreadable {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
+        /// What kind of refusal it was (said in the operator's words).
+        kind: std::io::ErrorKind,
+        /// The system's words (`--verbose`).
         reason: String,
     },
     /// The bytes on disk do not hash to their name.
-    #[error("{} is damaged: its SHA-1 is {actual}, not the {expected} the database names", path.display())]
     Damaged {
         /// The file.
         path: PathBuf,
@@ -45,36 +44,87 @@ pub enum FileError {
 }
 
 impl FileError {
-    /// The message in French.
-    pub fn french(&self) -> String {
-        match self {
-            FileError::BadHash { hash } => format!(
-                "la base de données donne `{hash}` comme empreinte du contenu, ce qui n'est pas \
-                 40 chiffres hexadécimaux"
+    /// The message in the operator's language: what is wrong with the stored file, and what
+    /// to check.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (FileError::BadHash { hash }, Lang::En) => format!(
+                "the database gives `{hash}` as content hash, which is not 40 hex digits, so it \
+                 names no file; the file table of the site is damaged"
             ),
-            FileError::Missing { path } => format!(
+            (FileError::BadHash { hash }, Lang::Fr) => format!(
+                "la base de données donne `{hash}` comme empreinte du contenu, ce qui n'est pas \
+                 40 chiffres hexadécimaux et ne désigne donc aucun fichier ; la table des \
+                 fichiers du site est abîmée"
+            ),
+            (FileError::Missing { path }, Lang::En) => format!(
+                "the file is listed in the database but {} does not exist: the file store is \
+                 incomplete (or the site keeps files elsewhere, \
+                 $CFG->alternative_file_system_class)",
+                path.display()
+            ),
+            (FileError::Missing { path }, Lang::Fr) => format!(
                 "le fichier est listé dans la base de données mais {} n'existe pas : le dépôt \
                  de fichiers est incomplet (ou le site range ses fichiers ailleurs, \
                  $CFG->alternative_file_system_class)",
                 path.display()
             ),
-            FileError::Unreadable { path, reason } => format!(
-                "lecture impossible de {} : {reason} ; vérifiez les droits du répertoire de \
-                 données de Moodle",
+            (FileError::Unreadable { path, kind, .. }, Lang::En) => format!(
+                "cannot read {}: {}; check the permissions of Moodle's data directory",
+                path.display(),
+                io_reason(&std::io::Error::from(*kind), lang)
+            ),
+            (FileError::Unreadable { path, kind, .. }, Lang::Fr) => format!(
+                "lecture impossible de {} : {} ; vérifiez les droits du répertoire de données \
+                 de Moodle",
+                path.display(),
+                io_reason(&std::io::Error::from(*kind), lang)
+            ),
+            (
+                FileError::Damaged {
+                    path,
+                    expected,
+                    actual,
+                },
+                Lang::En,
+            ) => format!(
+                "{} is damaged: its SHA-1 is {actual}, not the {expected} the database names; \
+                 restore the file store from a backup",
                 path.display()
             ),
-            FileError::Damaged {
-                path,
-                expected,
-                actual,
-            } => format!(
+            (
+                FileError::Damaged {
+                    path,
+                    expected,
+                    actual,
+                },
+                Lang::Fr,
+            ) => format!(
                 "{} est endommagé : son SHA-1 est {actual}, et non {expected} comme l'indique \
-                 la base de données",
+                 la base de données ; restaurez le dépôt de fichiers depuis une sauvegarde",
                 path.display()
             ),
         }
     }
+
+    /// The system's own words behind the message (`--verbose`), when there are some.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            FileError::Unreadable { reason, .. } => Some(reason.clone()),
+            FileError::BadHash { .. } | FileError::Missing { .. } | FileError::Damaged { .. } => {
+                None
+            }
+        }
+    }
 }
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for FileError {}
 
 /// The lowercase hex SHA-1 of some bytes.
 pub fn sha1_hex(bytes: &[u8]) -> String {
@@ -111,6 +161,7 @@ pub fn read_content(filedir: &Path, contenthash: &str) -> Result<Vec<u8>, FileEr
         Err(e) => {
             return Err(FileError::Unreadable {
                 path,
+                kind: e.kind(),
                 reason: e.to_string(),
             })
         }
@@ -150,6 +201,44 @@ mod tests {
             read_content(dir.path(), &hash),
             Err(FileError::Damaged { .. })
         ));
+    }
+
+    fn file_variant(error: &FileError) -> usize {
+        match error {
+            FileError::BadHash { .. } => 0,
+            FileError::Missing { .. } => 1,
+            FileError::Unreadable { .. } => 2,
+            FileError::Damaged { .. } => 3,
+        }
+    }
+
+    // Issue 9, item 1: every reason stored content cannot be read, in English and French.
+    #[test]
+    fn every_file_error_is_said_in_english_and_in_french() {
+        let path = PathBuf::from("/moodledata/filedir/ab/cd/abcd");
+        let errors = [
+            FileError::BadHash {
+                hash: "zz".to_owned(),
+            },
+            FileError::Missing { path: path.clone() },
+            FileError::Unreadable {
+                path: path.clone(),
+                kind: std::io::ErrorKind::PermissionDenied,
+                reason: "Permission denied (os error 13)".to_owned(),
+            },
+            FileError::Damaged {
+                path,
+                expected: "ab".to_owned(),
+                actual: "cd".to_owned(),
+            },
+        ];
+        crate::i18n::testing::every_variant(errors.iter().map(file_variant), 4);
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            assert!(!en.contains("os error") && !fr.contains("os error"), "{en}");
+            crate::i18n::testing::two_texts(en, fr);
+        }
     }
 
     #[test]

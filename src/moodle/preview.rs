@@ -3,6 +3,7 @@
 
 use super::files::{self, FileError};
 use super::{Error, Site};
+use crate::i18n::Lang;
 
 /// A template of the site as the preview draws it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,13 +47,13 @@ impl ImageMissing {
                  ou --moodle-config"
                     .to_owned(),
             ),
-            ImageMissing::File(e) => (e.to_string(), e.french()),
+            ImageMissing::File(e) => (e.localized(Lang::En), e.localized(Lang::Fr)),
         }
     }
 }
 
 impl Site {
-    /// The templates named exactly `name` (byte for byte, DECISIONS 2), in id order, each
+    /// The templates named exactly `name` (byte for byte, docs/decisions.md §2), in id order, each
     /// with its details and, when it has a `background` detail, the image read from Moodle's
     /// file store (SHA-1 checked).
     ///

@@ -5,6 +5,133 @@ use std::collections::BTreeMap;
 
 use time::{Date, OffsetDateTime};
 
+use crate::i18n::Lang;
+
+/// Why a clone rule the operator wrote (a course rename, a line of a course map, a day)
+/// cannot be used. Its English and French texts are one `match` in
+/// [`RenameError::localized`]; they name no command-line flag, so the command line and the
+/// web pages both say them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenameError {
+    /// A course rename that is not `OLD=NEW`.
+    NotARename {
+        /// What was written.
+        spec: String,
+    },
+    /// The same course renamed to two different names.
+    RenamedTwice {
+        /// The course's short name in the file.
+        old: String,
+        /// The first new name.
+        first: String,
+        /// The other new name.
+        second: String,
+    },
+    /// A line of a course map has an unbalanced double quote.
+    UnbalancedQuote {
+        /// The line number, from 1.
+        line: usize,
+    },
+    /// A line of a course map is not two non-empty fields.
+    NotTwoFields {
+        /// The line number, from 1.
+        line: usize,
+        /// The line as written.
+        text: String,
+    },
+    /// A line of a course map renames a course another line renamed otherwise.
+    MapRenamedTwice {
+        /// The line number, from 1.
+        line: usize,
+        /// The course's short name in the file.
+        old: String,
+        /// The first new name.
+        first: String,
+        /// The other new name.
+        second: String,
+    },
+    /// A start day that is not `YYYY-MM-DD`.
+    NotADay {
+        /// What was written.
+        text: String,
+    },
+}
+
+impl RenameError {
+    /// What is wrong and how to write it, in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (RenameError::NotARename { spec }, Lang::En) => {
+                format!("`{spec}` is not a course rename: write OLD=NEW, e.g. CHIM101=CHIM101-2027")
+            }
+            (RenameError::NotARename { spec }, Lang::Fr) => format!(
+                "`{spec}` n'est pas un renommage de cours : écrivez ANCIEN=NOUVEAU, par ex. \
+                 CHIM101=CHIM101-2027"
+            ),
+            (RenameError::RenamedTwice { old, first, second }, Lang::En) => format!(
+                "the course `{old}` is renamed twice: to `{first}` and to `{second}`; keep one"
+            ),
+            (RenameError::RenamedTwice { old, first, second }, Lang::Fr) => format!(
+                "le cours `{old}` est renommé deux fois : en `{first}` et en `{second}` ; \
+                 gardez-en un"
+            ),
+            (RenameError::UnbalancedQuote { line }, Lang::En) => format!(
+                "line {line}: a double quote is opened and never closed; close it, or write \
+                 \"\" for a quote inside a quoted field"
+            ),
+            (RenameError::UnbalancedQuote { line }, Lang::Fr) => format!(
+                "ligne {line} : un guillemet droit est ouvert et jamais fermé ; fermez-le, ou \
+                 écrivez \"\" pour un guillemet dans un champ entre guillemets"
+            ),
+            (RenameError::NotTwoFields { line, text }, Lang::En) => {
+                format!("line {line}: expected two non-empty fields `old,new`, found `{text}`")
+            }
+            (RenameError::NotTwoFields { line, text }, Lang::Fr) => format!(
+                "ligne {line} : deux champs non vides `ancien,nouveau` attendus, trouvé \
+                 `{text}`"
+            ),
+            (
+                RenameError::MapRenamedTwice {
+                    line,
+                    old,
+                    first,
+                    second,
+                },
+                Lang::En,
+            ) => format!(
+                "line {line}: the course `{old}` is renamed twice: to `{first}` and to \
+                 `{second}`; keep one"
+            ),
+            (
+                RenameError::MapRenamedTwice {
+                    line,
+                    old,
+                    first,
+                    second,
+                },
+                Lang::Fr,
+            ) => format!(
+                "ligne {line} : le cours `{old}` est renommé deux fois : en `{first}` et en \
+                 `{second}` ; gardez-en un"
+            ),
+            (RenameError::NotADay { text }, Lang::En) => {
+                format!("`{text}` is not a date: write YYYY-MM-DD, e.g. 2027-09-01")
+            }
+            (RenameError::NotADay { text }, Lang::Fr) => {
+                format!("`{text}` n'est pas une date : écrivez AAAA-MM-JJ, par ex. 2027-09-01")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for RenameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for RenameError {}
+
 /// How names change between the file and the target site.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rename {
@@ -40,49 +167,57 @@ impl Rename {
     }
 
     /// Adds a `OLD=NEW` rename. The first `=` splits, so a new name may hold `=`.
-    pub fn add_course_rename(&mut self, spec: &str) -> Result<(), String> {
+    pub fn add_course_rename(&mut self, spec: &str) -> Result<(), RenameError> {
         match spec.split_once('=') {
-            Some((old, new)) if !old.is_empty() && !new.is_empty() => {
-                self.insert(old, new)?;
-                Ok(())
-            }
-            _ => Err(format!(
-                "`{spec}` is not a course rename: write OLD=NEW, e.g. CHIM101=CHIM101-2027"
-            )),
+            Some((old, new)) if !old.is_empty() && !new.is_empty() => self
+                .insert(old, new)
+                .map_err(|first| RenameError::RenamedTwice {
+                    old: old.to_owned(),
+                    first,
+                    second: new.to_owned(),
+                }),
+            _ => Err(RenameError::NotARename {
+                spec: spec.to_owned(),
+            }),
         }
     }
 
     /// Adds the renames of a CSV text with two columns `old,new`, one course a line. A first
     /// line `old,new` is a header; empty lines are skipped; a field may be double-quoted
     /// (`""` inside stands for `"`). Short names are taken as written: no trimming.
-    pub fn add_course_map(&mut self, text: &str) -> Result<(), String> {
+    pub fn add_course_map(&mut self, text: &str) -> Result<(), RenameError> {
         for (number, line) in text.lines().enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() || (number == 0 && line == "old,new") {
                 continue;
             }
-            let fields = split_csv(line)
-                .ok_or_else(|| format!("line {}: unbalanced double quote", number + 1))?;
+            let fields =
+                split_csv(line).ok_or(RenameError::UnbalancedQuote { line: number + 1 })?;
             match fields.as_slice() {
-                [old, new] if !old.is_empty() && !new.is_empty() => self
-                    .insert(old, new)
-                    .map_err(|e| format!("line {}: {e}", number + 1))?,
+                [old, new] if !old.is_empty() && !new.is_empty() => {
+                    self.insert(old, new)
+                        .map_err(|first| RenameError::MapRenamedTwice {
+                            line: number + 1,
+                            old: old.clone(),
+                            first,
+                            second: new.clone(),
+                        })?;
+                }
                 _ => {
-                    return Err(format!(
-                        "line {}: expected two non-empty fields `old,new`, found `{line}`",
-                        number + 1
-                    ))
+                    return Err(RenameError::NotTwoFields {
+                        line: number + 1,
+                        text: line.to_owned(),
+                    })
                 }
             }
         }
         Ok(())
     }
 
+    /// Adds one rename; a course already renamed otherwise gives its first new name.
     fn insert(&mut self, old: &str, new: &str) -> Result<(), String> {
         match self.courses.get(old) {
-            Some(existing) if existing != new => Err(format!(
-                "the course `{old}` is renamed twice: to `{existing}` and to `{new}`"
-            )),
+            Some(existing) if existing != new => Err(existing.clone()),
             _ => {
                 self.courses.insert(old.to_owned(), new.to_owned());
                 Ok(())
@@ -160,10 +295,11 @@ impl DateShift {
 }
 
 /// Reads `YYYY-MM-DD`.
-pub fn parse_day(text: &str) -> Result<Date, String> {
+pub fn parse_day(text: &str) -> Result<Date, RenameError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format)
-        .map_err(|_| format!("`{text}` is not a date: write YYYY-MM-DD, e.g. 2027-09-01"))
+    Date::parse(text, &format).map_err(|_| RenameError::NotADay {
+        text: text.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -209,6 +345,47 @@ mod tests {
         assert_eq!(DateShift::Start(day).days(start), 365);
         assert_eq!(DateShift::Days(-3).days(start), -3);
         assert!(parse_day("01/09/2027").is_err());
+    }
+
+    fn rename_variant(error: &RenameError) -> usize {
+        match error {
+            RenameError::NotARename { .. } => 0,
+            RenameError::RenamedTwice { .. } => 1,
+            RenameError::UnbalancedQuote { .. } => 2,
+            RenameError::NotTwoFields { .. } => 3,
+            RenameError::MapRenamedTwice { .. } => 4,
+            RenameError::NotADay { .. } => 5,
+        }
+    }
+
+    // Issue 9, item 1: every clone rule refused is said in English and French.
+    #[test]
+    fn every_rename_error_is_said_in_english_and_in_french() {
+        let mut twice = Rename::default();
+        twice.add_course_rename("A=B").expect("a rename");
+        let errors = [
+            Rename::default()
+                .add_course_rename("novalue")
+                .expect_err("no ="),
+            twice.add_course_rename("A=C").expect_err("twice"),
+            Rename::default()
+                .add_course_map("\"a,b")
+                .expect_err("a quote"),
+            Rename::default()
+                .add_course_map("a,b,c")
+                .expect_err("three fields"),
+            Rename::default()
+                .add_course_map("A,B\nA,C")
+                .expect_err("twice in a map"),
+            parse_day("01/09/2027").expect_err("not a day"),
+        ];
+        crate::i18n::testing::every_variant(errors.iter().map(rename_variant), 6);
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            crate::i18n::testing::two_texts(en, fr);
+        }
+        assert!(errors[4].localized(Lang::Fr).starts_with("ligne 2 :"));
     }
 
     #[test]

@@ -23,28 +23,53 @@ pub struct Prepared {
 }
 
 /// Why a read backup cannot be restored.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its English and French texts are one `match` in [`SourceError::localized`]; `Display` is
+/// the English one.
+#[derive(Debug)]
 pub enum SourceError {
     /// A legacy file that cannot become a format-2 document.
-    #[error(transparent)]
-    Migrate(#[from] MigrateError),
+    Migrate(MigrateError),
     /// A format-2 file whose signature does not match its content.
-    #[error("the signature is broken ({0}); trusting a key cannot help: use an intact copy of the backup; nothing was restored")]
     BrokenSignature(Broken),
+}
+
+impl From<MigrateError> for SourceError {
+    fn from(error: MigrateError) -> SourceError {
+        SourceError::Migrate(error)
+    }
 }
 
 impl SourceError {
     /// The reason in the operator's language.
     pub fn localized(&self, lang: Lang) -> String {
         match (self, lang) {
-            (SourceError::BrokenSignature(reason), Lang::Fr) => {
-                format!(
-                    "la signature est invalide ({}) ; faire confiance à une clé n'y changerait \
-                     rien : utilisez une copie intacte de la sauvegarde ; rien n'a été restauré",
-                    reason.fr
-                )
-            }
-            _ => self.to_string(),
+            (SourceError::Migrate(error), Lang::En | Lang::Fr) => error.localized(lang),
+            (SourceError::BrokenSignature(reason), Lang::En) => format!(
+                "the signature is broken ({}); trusting a key cannot help: use an intact copy \
+                 of the backup; nothing was restored",
+                reason.en
+            ),
+            (SourceError::BrokenSignature(reason), Lang::Fr) => format!(
+                "la signature est invalide ({}) ; faire confiance à une clé n'y changerait \
+                 rien : utilisez une copie intacte de la sauvegarde ; rien n'a été restauré",
+                reason.fr
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.localized(Lang::En))
+    }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SourceError::Migrate(error) => Some(error),
+            SourceError::BrokenSignature(_) => None,
         }
     }
 }
@@ -123,6 +148,34 @@ mod tests {
         assert!(error
             .localized(Lang::Fr)
             .starts_with("la signature est invalide"));
+    }
+
+    fn source_variant(error: &SourceError) -> usize {
+        match error {
+            SourceError::Migrate(_) => 0,
+            SourceError::BrokenSignature(_) => 1,
+        }
+    }
+
+    // Issue 9, item 1: a backup that cannot be restored is said in English and French.
+    #[test]
+    fn every_source_error_is_said_in_english_and_in_french() {
+        let errors = [
+            SourceError::Migrate(MigrateError::Negative {
+                path: "milestones[2].creditedtime".to_owned(),
+                value: -5,
+            }),
+            SourceError::BrokenSignature(Broken {
+                en: "the content was changed".to_owned(),
+                fr: "le contenu a été modifié".to_owned(),
+            }),
+        ];
+        crate::i18n::testing::every_variant(errors.iter().map(source_variant), 2);
+        for error in &errors {
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert_eq!(en, error.to_string());
+            crate::i18n::testing::two_texts(en, fr);
+        }
     }
 
     #[test]

@@ -415,10 +415,10 @@ fn options(t: Tr, c: &RestoreChoices, provenance: Provenance) -> Result<RestoreO
         return Ok(options);
     }
     if !course_map.is_empty() {
-        options
-            .rename
-            .add_course_map(course_map)
-            .map_err(|e| t.fmt("restore.bad_course_map", &[("reason", &e)]))?;
+        options.rename.add_course_map(course_map).map_err(|e| {
+            let reason = super::page::quoted(&e.localized(t.0), t.0);
+            t.fmt("restore.bad_course_map", &[("reason", &reason)])
+        })?;
     }
     options.rename.suffix = (!suffix.is_empty()).then(|| suffix.to_owned());
     for spec in &renames {

@@ -1,15 +1,19 @@
 //! The embedded demo site: a realistic small Moodle with Attestoodle trainings, in a SQLite file
 //! and a file store laid out like Moodle's `filedir`, so that every command can be tried at once.
 //!
-//! The content is data ([`COURSES`], [`LEARNERS`], [`TRAININGS`], ...); [`seed`] writes it through
-//! [`crate::moodle::fixture`] and works on every backend, which the tests use.
+//! The content is data ([`COURSES`], [`LEARNERS`], [`TRAININGS`], ...); [`seed`] writes it on
+//! every backend, which the tests use: the Moodle core rows through [`crate::moodle::fixture`],
+//! one function per table, and the Attestoodle rows through the typed writes of a restore
+//! ([`crate::moodle::RestoreTx`]), so that the demo and a restore write the same rows the same
+//! way. This module names no table.
 
 use std::path::{Path, PathBuf};
 
-use sha1::{Digest, Sha1};
-
 use crate::moodle::fixture::{self, Writer};
-use crate::moodle::{Error, Param, Site, Target, DEMO_MARKER};
+use crate::moodle::{
+    files, store_file_content, Error, FileStore, LearnerValues, MilestoneValues, Param,
+    PlanningValues, Site, StyleValues, Target, TrainingValues, DEMO_MARKER,
+};
 
 /// The time the demo site pretends to have been built: 2026-06-15 09:00 UTC.
 const NOW: i64 = 1_781_514_000;
@@ -511,7 +515,7 @@ struct DemoTemplate {
 }
 
 const TEMPLATES: &[DemoTemplate] = &[
-    // As tool_attestoodle's settings.php seeds it, odd spacing included (attestoodle.md §2.4).
+    // As tool_attestoodle's settings.php seeds it, odd spacing included (docs/moodle-tables.md §9).
     DemoTemplate {
         name: "Site",
         details: &[
@@ -760,8 +764,7 @@ pub struct DemoCounts {
 /// login can be tried on the demo). Like Moodle's, it ends after 8 hours without a request.
 /// `None` for a demo site made by an older version, which has no `sessions` table.
 pub async fn moodle_session(site: &Site) -> Result<Option<String>, Error> {
-    let sessions = format!("{}sessions", site.prefix());
-    if !site.table_names().await?.contains(&sessions) {
+    if !fixture::has_sessions_table(site).await? {
         return Ok(None);
     }
     use rand_core::{OsRng, RngCore as _};
@@ -778,18 +781,15 @@ pub async fn moodle_session(site: &Site) -> Result<Option<String>, Error> {
         .map_or(0, |user| user.id);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut w = Writer::begin(site).await?;
-    w.insert(
-        "sessions",
-        &[
-            ("state", 0.into()),
-            ("sid", sid.clone().into()),
-            ("userid", admin.into()),
-            ("timecreated", now.into()),
-            ("timemodified", now.into()),
-            ("firstip", "127.0.0.1".into()),
-            ("lastip", "127.0.0.1".into()),
-        ],
-    )
+    w.insert_session(&[
+        ("state", 0.into()),
+        ("sid", sid.clone().into()),
+        ("userid", admin.into()),
+        ("timecreated", now.into()),
+        ("timemodified", now.into()),
+        ("firstip", "127.0.0.1".into()),
+        ("lastip", "127.0.0.1".into()),
+    ])
     .await?;
     w.commit().await?;
     Ok(Some(sid))
@@ -859,41 +859,24 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
         ("timezone", "Europe/Paris"),
         (DEMO_MARKER, "1"),
     ] {
-        w.insert("config", &[("name", name.into()), ("value", value.into())])
-            .await?;
+        w.insert_config(name, value).await?;
     }
     for (plugin, value) in [
         ("tool_attestoodle", "2025020500"),
         ("tool_taskattestoodle", "2023083101"),
     ] {
-        w.insert(
-            "config_plugins",
-            &[
-                ("plugin", plugin.into()),
-                ("name", "version".into()),
-                ("value", value.into()),
-            ],
-        )
-        .await?;
+        w.insert_plugin_version(plugin, value).await?;
     }
     let system_context = w
-        .insert(
-            "context",
-            &[
-                ("contextlevel", 10.into()),
-                ("instanceid", 0.into()),
-                ("path", Param::NullText),
-                ("depth", 1.into()),
-            ],
-        )
+        .insert_context(&[
+            ("contextlevel", 10.into()),
+            ("instanceid", 0.into()),
+            ("path", Param::NullText),
+            ("depth", 1.into()),
+        ])
         .await?;
-    w.update(
-        "context",
-        system_context,
-        "path",
-        format!("/{system_context}").into(),
-    )
-    .await?;
+    w.set_context_path(system_context, &format!("/{system_context}"))
+        .await?;
 
     // Categories, each with its path of ids.
     let mut category_ids: Vec<i64> = Vec::new();
@@ -908,46 +891,37 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
             None => (0, String::new(), 1),
         };
         let id = w
-            .insert(
-                "course_categories",
-                &[
-                    ("name", category.name.into()),
-                    ("idnumber", category.idnumber.into()),
-                    ("parent", parent_id.into()),
-                    ("sortorder", ((i as i64 + 1) * 10000).into()),
-                    ("depth", depth.into()),
-                    ("path", "".into()),
-                    ("timemodified", NOW.into()),
-                ],
-            )
+            .insert_category(&[
+                ("name", category.name.into()),
+                ("idnumber", category.idnumber.into()),
+                ("parent", parent_id.into()),
+                ("sortorder", ((i as i64 + 1) * 10000).into()),
+                ("depth", depth.into()),
+                ("path", "".into()),
+                ("timemodified", NOW.into()),
+            ])
             .await?;
         let path = format!("{parent_path}/{id}");
-        w.update("course_categories", id, "path", path.clone().into())
-            .await?;
+        w.set_category_path(id, &path).await?;
         category_ids.push(id);
         category_paths.push(path);
     }
     counts.categories = CATEGORIES.len();
 
     // The front page course, as every Moodle has it.
-    w.insert(
-        "course",
-        &[
-            ("category", 0.into()),
-            ("fullname", "Université Démo — Moodle".into()),
-            ("shortname", "udemo".into()),
-            ("format", "site".into()),
-            ("timecreated", NOW.into()),
-            ("timemodified", NOW.into()),
-        ],
-    )
+    w.insert_course(&[
+        ("category", 0.into()),
+        ("fullname", "Université Démo — Moodle".into()),
+        ("shortname", "udemo".into()),
+        ("format", "site".into()),
+        ("timecreated", NOW.into()),
+        ("timemodified", NOW.into()),
+    ])
     .await?;
 
     let mut module_ids = std::collections::HashMap::new();
     for name in ["assign", "page", "quiz", "url", "subsection"] {
-        let id = w
-            .insert("modules", &[("name", name.into()), ("search", "".into())])
-            .await?;
+        let id = w.insert_module_type(name).await?;
         module_ids.insert(name, id);
     }
 
@@ -957,36 +931,30 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
     for (c, course) in COURSES.iter().enumerate() {
         let created = NOW + 3600 * c as i64;
         let course_id = w
-            .insert(
-                "course",
-                &[
-                    ("category", category_ids[course.category].into()),
-                    ("sortorder", (10000 + c as i64).into()),
-                    ("fullname", course.fullname.into()),
-                    ("shortname", course.shortname.into()),
-                    ("summary", Param::NullText),
-                    ("format", "topics".into()),
-                    ("startdate", SEPT_2026.into()),
-                    ("enddate", JAN_2027.into()),
-                    ("lang", "".into()),
-                    ("calendartype", "".into()),
-                    ("theme", "".into()),
-                    ("timecreated", created.into()),
-                    ("timemodified", created.into()),
-                    ("enablecompletion", i64::from(course.completion).into()),
-                    ("cacherev", created.into()),
-                ],
-            )
+            .insert_course(&[
+                ("category", category_ids[course.category].into()),
+                ("sortorder", (10000 + c as i64).into()),
+                ("fullname", course.fullname.into()),
+                ("shortname", course.shortname.into()),
+                ("summary", Param::NullText),
+                ("format", "topics".into()),
+                ("startdate", SEPT_2026.into()),
+                ("enddate", JAN_2027.into()),
+                ("lang", "".into()),
+                ("calendartype", "".into()),
+                ("theme", "".into()),
+                ("timecreated", created.into()),
+                ("timemodified", created.into()),
+                ("enablecompletion", i64::from(course.completion).into()),
+                ("cacherev", created.into()),
+            ])
             .await?;
         course_ids.insert(course.shortname, course_id);
-        w.insert(
-            "context",
-            &[
-                ("contextlevel", 50.into()),
-                ("instanceid", course_id.into()),
-                ("depth", 3.into()),
-            ],
-        )
+        w.insert_context(&[
+            ("contextlevel", 50.into()),
+            ("instanceid", course_id.into()),
+            ("depth", 3.into()),
+        ])
         .await?;
         let (course_cms, activities) =
             seed_sections(&mut w, course, course_id, created, &module_ids).await?;
@@ -1018,40 +986,41 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
     }
     counts.users = LEARNERS.len() + 2;
 
-    // Templates with their details and background images.
+    w.commit().await?;
+
+    // The Attestoodle rows, through the typed writes of a restore.
+    let mut tx = site.begin_restore().await?;
+    let store = FileStore {
+        filedir: filedir.map(Path::to_owned).unwrap_or_default(),
+        system_context,
+    };
     let mut template_ids = Vec::new();
     for template in TEMPLATES {
-        let id = w
-            .insert(
-                "tool_attestoodle_template",
-                &[
-                    ("name", template.name.into()),
-                    ("timecreated", NOW.into()),
-                    ("userid", admin_id.into()),
-                    ("timemodified", NOW.into()),
-                ],
-            )
-            .await?;
-        for (kind, data) in template.details {
-            w.insert(
-                "tool_attestoodle_tpl_detail",
-                &[
-                    ("templateid", id.into()),
-                    ("type", (*kind).into()),
-                    ("data", (*data).into()),
-                ],
-            )
-            .await?;
-        }
+        let id = tx.insert_template(template.name, admin_id, NOW).await?;
+        let details: Vec<(String, String)> = template
+            .details
+            .iter()
+            .map(|(kind, data)| ((*kind).to_owned(), (*data).to_owned()))
+            .collect();
+        tx.set_template_details(id, &details, admin_id, NOW).await?;
         if let Some((filename, bytes)) = template.background {
-            store_file(
-                &mut w,
-                filedir,
-                system_context,
+            let contenthash = match filedir {
+                Some(filedir) => {
+                    // The `.` directory row's empty content too, as Moodle's file store has it.
+                    store_file_content(filedir, b"")?;
+                    store_file_content(filedir, bytes)?
+                }
+                None => files::sha1_hex(bytes),
+            };
+            tx.set_background_rows(
+                &store,
                 id,
                 filename,
-                bytes,
+                "image/png",
+                bytes.len() as i64,
+                &contenthash,
                 admin_id,
+                NOW,
             )
             .await?;
         }
@@ -1060,121 +1029,95 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
     counts.templates = TEMPLATES.len();
 
     for training in TRAININGS {
-        let nextlaunch = training.planning.first().map_or(0, |p| p.0);
         let category_id = category_ids[training.category];
-        let id = w
-            .insert(
-                "tool_attestoodle_training",
-                &[
-                    ("name", training.name.into()),
-                    ("categoryid", category_id.into()),
-                    ("startdate", training.startdate.into()),
-                    ("enddate", training.enddate.into()),
-                    ("checklearner", Param::NullInt),
-                    ("duration", training.duration.into()),
-                    ("nbautolaunch", (training.planning.len() as i64).into()),
-                    ("nextlaunch", nextlaunch.into()),
-                ],
-            )
+        let id = tx
+            .insert_training(&TrainingValues {
+                name: training.name.to_owned(),
+                category: category_id,
+                startdate: training.startdate,
+                enddate: training.enddate,
+                duration: training.duration,
+                nbautolaunch: Some(training.planning.len() as i64),
+                nextlaunch: Some(training.planning.first().map_or(0, |p| p.0)),
+                checklearner: None,
+            })
             .await?;
-        for (shortname, section, position, minutes) in training.milestones {
-            let course = COURSES
-                .iter()
-                .find(|c| c.shortname == *shortname)
-                .map(|c| c.sections[*section].1[*position].1)
-                .unwrap_or_default();
-            let cmid = cms
-                .get(shortname)
-                .and_then(|s| s.get(*section))
-                .and_then(|s| s.get(*position))
-                .copied()
-                .unwrap_or_default();
-            w.insert(
-                "tool_attestoodle_milestone",
-                &[
-                    ("creditedtime", (*minutes).into()),
-                    ("moduleid", cmid.into()),
-                    ("trainingid", id.into()),
-                    ("timemodified", NOW.into()),
-                    ("course", course_ids.get(shortname).copied().into()),
-                    ("name", course.into()),
-                ],
-            )
-            .await?;
-        }
+        let mut milestones: Vec<MilestoneValues> = training
+            .milestones
+            .iter()
+            .map(|(shortname, section, position, minutes)| MilestoneValues {
+                creditedtime: *minutes,
+                cmid: cms
+                    .get(shortname)
+                    .and_then(|s| s.get(*section))
+                    .and_then(|s| s.get(*position))
+                    .copied()
+                    .unwrap_or_default(),
+                course: course_ids.get(shortname).copied().unwrap_or_default(),
+                name: COURSES
+                    .iter()
+                    .find(|c| c.shortname == *shortname)
+                    .map(|c| c.sections[*section].1[*position].1.to_owned()),
+                timemodified: NOW,
+            })
+            .collect();
         if let Some((shortname, name, minutes)) = training.orphan {
             // The activity was deleted after the milestone was made: its cmid exists nowhere.
-            w.insert(
-                "tool_attestoodle_milestone",
-                &[
-                    ("creditedtime", minutes.into()),
-                    ("moduleid", 999_999.into()),
-                    ("trainingid", id.into()),
-                    ("timemodified", NOW.into()),
-                    ("course", course_ids.get(shortname).copied().into()),
-                    ("name", name.into()),
-                ],
-            )
-            .await?;
+            milestones.push(MilestoneValues {
+                creditedtime: minutes,
+                cmid: 999_999,
+                course: course_ids.get(shortname).copied().unwrap_or_default(),
+                name: Some(name.to_owned()),
+                timemodified: NOW,
+            });
         }
-        w.insert(
-            "tool_attestoodle_train_style",
-            &[
-                ("trainingid", id.into()),
-                ("templateid", template_ids[training.template].into()),
-                ("grpcriteria1", training.grpcriteria.0.into()),
-                ("grpcriteria2", training.grpcriteria.1.into()),
-            ],
+        tx.insert_milestones(id, &milestones).await?;
+        tx.insert_train_style(
+            id,
+            template_ids[training.template],
+            training.grpcriteria.0,
+            training.grpcriteria.1,
         )
         .await?;
-        for learner in training.learners {
-            w.insert(
-                "tool_attestoodle_learner",
-                &[
-                    ("userid", user_ids[*learner].into()),
-                    ("trainingid", id.into()),
-                    ("categoryid", category_id.into()),
-                    ("selected", 0.into()),
-                    ("predelete", 1.into()),
-                    ("resultcriteria", "".into()),
-                ],
-            )
-            .await?;
-        }
-        for (learner, template, enable, grp1, grp2) in training.styles {
-            w.insert(
-                "tool_attestoodle_user_style",
-                &[
-                    ("userid", user_ids[*learner].into()),
-                    ("trainingid", id.into()),
-                    ("templateid", template_ids[*template].into()),
-                    ("grpcriteria1", (*grp1).into()),
-                    ("grpcriteria2", (*grp2).into()),
-                    ("enablecertificate", (*enable).into()),
-                    ("withdateformat", Param::NullText),
-                ],
-            )
-            .await?;
-        }
-        for (execution, begin, end, mailto, auto) in training.planning {
-            w.insert(
-                "tool_taskattestoodle",
-                &[
-                    ("trainingid", id.into()),
-                    ("executiondate", (*execution).into()),
-                    ("beginperiod", (*begin).into()),
-                    ("endperiod", (*end).into()),
-                    ("mailto", (*mailto).into()),
-                    ("operatorid", admin_id.into()),
-                    ("auto", (*auto).into()),
-                    ("togenerate", 1.into()),
-                ],
-            )
-            .await?;
-        }
+        let learners: Vec<LearnerValues> = training
+            .learners
+            .iter()
+            .map(|learner| LearnerValues {
+                userid: user_ids[*learner],
+                predelete: Some(1),
+            })
+            .collect();
+        tx.insert_learners(id, category_id, &learners).await?;
+        let styles: Vec<StyleValues> = training
+            .styles
+            .iter()
+            .map(|(learner, template, enable, grp1, grp2)| StyleValues {
+                userid: user_ids[*learner],
+                template: template_ids[*template],
+                grpcriteria1: grp1.map(str::to_owned),
+                grpcriteria2: grp2.map(str::to_owned),
+                enablecertificate: *enable,
+                withdateformat: None,
+            })
+            .collect();
+        tx.insert_styles(id, &styles).await?;
+        let planning: Vec<PlanningValues> = training
+            .planning
+            .iter()
+            .map(|(execution, begin, end, mailto, auto)| PlanningValues {
+                executiondate: *execution,
+                beginperiod: *begin,
+                endperiod: *end,
+                mailto: mailto.map(str::to_owned),
+                operatorid: admin_id,
+                auto: Some(*auto),
+                togenerate: 1,
+            })
+            .collect();
+        tx.insert_planning(id, &planning).await?;
     }
     counts.trainings = TRAININGS.len();
-    w.commit().await?;
+    tx.commit().await?;
     Ok(counts)
 }
 
@@ -1203,7 +1146,7 @@ async fn seed_sections(
             Some(sub_name) => {
                 // The sub-section's own cm lives in the parent section's sequence.
                 let instance = w
-                    .insert(
+                    .insert_activity(
                         "subsection",
                         &[
                             ("course", course_id.into()),
@@ -1219,26 +1162,23 @@ async fn seed_sections(
             None => (number as i64, None, None, *name),
         };
         let section_id = w
-            .insert(
-                "course_sections",
-                &[
-                    ("course", course_id.into()),
-                    ("section", section_number.into()),
-                    (
-                        "name",
-                        if display_name.is_empty() {
-                            Param::NullText
-                        } else {
-                            display_name.into()
-                        },
-                    ),
-                    ("summary", "".into()),
-                    ("sequence", "".into()),
-                    ("timemodified", created.into()),
-                    ("component", component.into()),
-                    ("itemid", itemid.into()),
-                ],
-            )
+            .insert_section(&[
+                ("course", course_id.into()),
+                ("section", section_number.into()),
+                (
+                    "name",
+                    if display_name.is_empty() {
+                        Param::NullText
+                    } else {
+                        display_name.into()
+                    },
+                ),
+                ("summary", "".into()),
+                ("sequence", "".into()),
+                ("timemodified", created.into()),
+                ("component", component.into()),
+                ("itemid", itemid.into()),
+            ])
             .await?;
         if let (Some(instance), Some((parent_section, parent_cms))) =
             (itemid, last_regular.as_mut())
@@ -1255,13 +1195,7 @@ async fn seed_sections(
             )
             .await?;
             parent_cms.push(cm);
-            w.update(
-                "course_sections",
-                *parent_section,
-                "sequence",
-                join_ids(parent_cms).into(),
-            )
-            .await?;
+            w.set_section_sequence(*parent_section, parent_cms).await?;
         }
         let mut section_cms = Vec::new();
         for (kind, activity_name, completion, idnumber) in *activities {
@@ -1280,23 +1214,13 @@ async fn seed_sections(
             section_cms.push(cm);
             count += 1;
         }
-        w.update(
-            "course_sections",
-            section_id,
-            "sequence",
-            join_ids(&section_cms).into(),
-        )
-        .await?;
+        w.set_section_sequence(section_id, &section_cms).await?;
         if delegated.is_none() {
             last_regular = Some((section_id, section_cms.clone()));
         }
         by_section.push(section_cms);
     }
     Ok((by_section, count))
-}
-
-fn join_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 async fn insert_instance(
@@ -1315,7 +1239,7 @@ async fn insert_instance(
     if kind == "url" {
         values.push(("externalurl", "https://www.example.org/".into()));
     }
-    w.insert(kind, &values).await
+    w.insert_activity(kind, &values).await
 }
 
 #[allow(clippy::too_many_arguments)] // One row of course_modules: each argument is a column.
@@ -1330,28 +1254,22 @@ async fn insert_cm(
     created: i64,
 ) -> Result<i64, Error> {
     let cm = w
-        .insert(
-            "course_modules",
-            &[
-                ("course", course_id.into()),
-                ("module", module.into()),
-                ("instance", instance.into()),
-                ("section", section_id.into()),
-                ("idnumber", idnumber.unwrap_or("").into()),
-                ("added", created.into()),
-                ("completion", completion.into()),
-                ("completionview", i64::from(completion == 2).into()),
-            ],
-        )
+        .insert_course_module(&[
+            ("course", course_id.into()),
+            ("module", module.into()),
+            ("instance", instance.into()),
+            ("section", section_id.into()),
+            ("idnumber", idnumber.unwrap_or("").into()),
+            ("added", created.into()),
+            ("completion", completion.into()),
+            ("completionview", i64::from(completion == 2).into()),
+        ])
         .await?;
-    w.insert(
-        "context",
-        &[
-            ("contextlevel", 70.into()),
-            ("instanceid", cm.into()),
-            ("depth", 4.into()),
-        ],
-    )
+    w.insert_context(&[
+        ("contextlevel", 70.into()),
+        ("instanceid", cm.into()),
+        ("depth", 4.into()),
+    ])
     .await?;
     Ok(cm)
 }
@@ -1364,10 +1282,10 @@ async fn insert_user(
 ) -> Result<i64, Error> {
     let created = NOW - 86_400 * (40 - index);
     let (username, email, idnumber, deleted) = match user.state {
-        // What Moodle's delete_user() leaves behind (moodle-core.md §1, user).
+        // What Moodle's delete_user() leaves behind (docs/moodle-tables.md §1, user).
         UserState::Deleted => (
             format!("{}.{created}", user.email),
-            hex_sha1(user.username.as_bytes())[..32].to_owned(),
+            files::sha1_hex(user.username.as_bytes())[..32].to_owned(),
             String::new(),
             1,
         ),
@@ -1383,112 +1301,36 @@ async fn insert_user(
         _ => ("manual", password.to_owned()),
     };
     let id = w
-        .insert(
-            "user",
-            &[
-                ("auth", auth.into()),
-                ("confirmed", 1.into()),
-                ("deleted", deleted.into()),
-                (
-                    "suspended",
-                    i64::from(user.state == UserState::Suspended).into(),
-                ),
-                ("mnethostid", 1.into()),
-                ("username", username.into()),
-                ("password", password.into()),
-                ("idnumber", idnumber.into()),
-                ("firstname", user.firstname.into()),
-                ("lastname", user.lastname.into()),
-                ("email", email.into()),
-                ("lang", "fr".into()),
-                ("city", "Lyon".into()),
-                ("country", "FR".into()),
-                ("timezone", "Europe/Paris".into()),
-                ("timecreated", created.into()),
-                ("timemodified", created.into()),
-            ],
-        )
+        .insert_user(&[
+            ("auth", auth.into()),
+            ("confirmed", 1.into()),
+            ("deleted", deleted.into()),
+            (
+                "suspended",
+                i64::from(user.state == UserState::Suspended).into(),
+            ),
+            ("mnethostid", 1.into()),
+            ("username", username.into()),
+            ("password", password.into()),
+            ("idnumber", idnumber.into()),
+            ("firstname", user.firstname.into()),
+            ("lastname", user.lastname.into()),
+            ("email", email.into()),
+            ("lang", "fr".into()),
+            ("city", "Lyon".into()),
+            ("country", "FR".into()),
+            ("timezone", "Europe/Paris".into()),
+            ("timecreated", created.into()),
+            ("timemodified", created.into()),
+        ])
         .await?;
-    w.insert(
-        "context",
-        &[
-            ("contextlevel", 30.into()),
-            ("instanceid", id.into()),
-            ("depth", 2.into()),
-        ],
-    )
+    w.insert_context(&[
+        ("contextlevel", 30.into()),
+        ("instanceid", id.into()),
+        ("depth", 2.into()),
+    ])
     .await?;
     Ok(id)
-}
-
-fn hex_sha1(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The `files` row's `pathnamehash` (moodle-core.md §5).
-fn pathname_hash(
-    context: i64,
-    component: &str,
-    area: &str,
-    item: i64,
-    path: &str,
-    name: &str,
-) -> String {
-    hex_sha1(format!("/{context}/{component}/{area}/{item}{path}{name}").as_bytes())
-}
-
-/// Stores a template background as Moodle does: a `files` row, its `.` directory row, and the
-/// content under `filedir/xx/yy/<sha1>` when a file store is given.
-async fn store_file(
-    w: &mut Writer<'_>,
-    filedir: Option<&Path>,
-    context: i64,
-    template_id: i64,
-    filename: &str,
-    bytes: &[u8],
-    user_id: i64,
-) -> Result<(), Error> {
-    let (component, area) = ("tool_attestoodle", "fichier");
-    for (name, content, mimetype) in [(".", &b""[..], None), (filename, bytes, Some("image/png"))] {
-        let hash = hex_sha1(content);
-        w.insert(
-            "files",
-            &[
-                ("contenthash", hash.clone().into()),
-                (
-                    "pathnamehash",
-                    pathname_hash(context, component, area, template_id, "/", name).into(),
-                ),
-                ("contextid", context.into()),
-                ("component", component.into()),
-                ("filearea", area.into()),
-                ("itemid", template_id.into()),
-                ("filepath", "/".into()),
-                ("filename", name.into()),
-                ("userid", user_id.into()),
-                ("filesize", (content.len() as i64).into()),
-                ("mimetype", mimetype.into()),
-                ("timecreated", NOW.into()),
-                ("timemodified", NOW.into()),
-            ],
-        )
-        .await?;
-        if let Some(filedir) = filedir {
-            let dir = filedir.join(&hash[..2]).join(&hash[2..4]);
-            let written = std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(dir.join(&hash), content));
-            if let Err(e) = written {
-                return Err(Error::Decode {
-                    column: "files.contenthash".to_owned(),
-                    problem: format!("cannot write the demo file store {}: {e}", dir.display()),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Writes one generated training with `learners` learners and `milestones` milestones into a
@@ -1504,204 +1346,146 @@ pub async fn seed_generated(
     milestones: usize,
 ) -> Result<i64, Error> {
     let mut w = Writer::begin(site).await?;
-    w.insert(
-        "context",
-        &[
-            ("contextlevel", 10.into()),
-            ("instanceid", 0.into()),
-            ("path", "/1".into()),
-            ("depth", 1.into()),
-        ],
-    )
+    w.insert_context(&[
+        ("contextlevel", 10.into()),
+        ("instanceid", 0.into()),
+        ("path", "/1".into()),
+        ("depth", 1.into()),
+    ])
     .await?;
     let category = w
-        .insert(
-            "course_categories",
-            &[
-                ("name", "Formations générées".into()),
-                ("idnumber", "GEN".into()),
-                ("parent", 0.into()),
-                ("depth", 1.into()),
-                ("path", "".into()),
-            ],
-        )
+        .insert_category(&[
+            ("name", "Formations générées".into()),
+            ("idnumber", "GEN".into()),
+            ("parent", 0.into()),
+            ("depth", 1.into()),
+            ("path", "".into()),
+        ])
         .await?;
-    let module = w
-        .insert("modules", &[("name", "page".into()), ("search", "".into())])
-        .await?;
+    let module = w.insert_module_type("page").await?;
     let course = w
-        .insert(
-            "course",
-            &[
-                ("category", category.into()),
-                ("fullname", "Cours généré".into()),
-                ("shortname", "GEN".into()),
-                ("enablecompletion", 1.into()),
-            ],
-        )
+        .insert_course(&[
+            ("category", category.into()),
+            ("fullname", "Cours généré".into()),
+            ("shortname", "GEN".into()),
+            ("enablecompletion", 1.into()),
+        ])
         .await?;
-    w.insert(
-        "course_sections",
-        &[
-            ("course", course.into()),
-            ("section", 0.into()),
-            ("sequence", "".into()),
-        ],
-    )
+    w.insert_section(&[
+        ("course", course.into()),
+        ("section", 0.into()),
+        ("sequence", "".into()),
+    ])
     .await?;
     let section = w
-        .insert(
-            "course_sections",
-            &[
-                ("course", course.into()),
-                ("section", 1.into()),
-                ("sequence", "".into()),
-            ],
-        )
+        .insert_section(&[
+            ("course", course.into()),
+            ("section", 1.into()),
+            ("sequence", "".into()),
+        ])
         .await?;
     let mut cms = Vec::with_capacity(milestones);
     for i in 0..milestones {
         let instance =
             insert_instance(&mut w, "page", course, &format!("Activité {i}"), NOW).await?;
         cms.push(
-            w.insert(
-                "course_modules",
-                &[
-                    ("course", course.into()),
-                    ("module", module.into()),
-                    ("instance", instance.into()),
-                    ("section", section.into()),
-                    ("idnumber", "".into()),
-                    ("completion", 2.into()),
-                ],
-            )
+            w.insert_course_module(&[
+                ("course", course.into()),
+                ("module", module.into()),
+                ("instance", instance.into()),
+                ("section", section.into()),
+                ("idnumber", "".into()),
+                ("completion", 2.into()),
+            ])
             .await?,
         );
     }
-    w.update(
-        "course_sections",
-        section,
-        "sequence",
-        join_ids(&cms).into(),
-    )
-    .await?;
-    let template = w
-        .insert(
-            "tool_attestoodle_template",
-            &[
-                ("name", "Site".into()),
-                ("timecreated", NOW.into()),
-                ("userid", 2.into()),
-            ],
-        )
-        .await?;
-    w.insert(
-        "tool_attestoodle_tpl_detail",
-        &[
-            ("templateid", template.into()),
-            ("type", "learnername".into()),
-            ("data", TEMPLATES[0].details[1].1.into()),
-        ],
-    )
-    .await?;
-    let training = w
-        .insert(
-            "tool_attestoodle_training",
-            &[
-                ("name", name.into()),
-                ("categoryid", category.into()),
-                ("startdate", SEPT_2026.into()),
-            ],
-        )
-        .await?;
-    w.insert(
-        "tool_attestoodle_train_style",
-        &[
-            ("trainingid", training.into()),
-            ("templateid", template.into()),
-            ("grpcriteria1", "coursename".into()),
-        ],
-    )
-    .await?;
-    for (i, cm) in cms.iter().enumerate() {
-        w.insert(
-            "tool_attestoodle_milestone",
-            &[
-                ("creditedtime", (10 + i as i64 % 50).into()),
-                ("moduleid", (*cm).into()),
-                ("trainingid", training.into()),
-                ("timemodified", NOW.into()),
-                ("course", course.into()),
-                ("name", format!("Activité {i}").into()),
-            ],
-        )
-        .await?;
-    }
+    w.set_section_sequence(section, &cms).await?;
+    let mut users = Vec::with_capacity(learners);
     for i in 0..learners {
-        let user = w
-            .insert(
-                "user",
-                &[
-                    ("confirmed", 1.into()),
-                    ("mnethostid", 1.into()),
-                    ("username", format!("learner{i:05}").into()),
-                    ("password", "".into()),
-                    ("idnumber", format!("G{i:05}").into()),
-                    ("firstname", "Apprenant".into()),
-                    ("lastname", format!("{i:05}").into()),
-                    ("email", format!("learner{i:05}@generated.example").into()),
-                ],
-            )
-            .await?;
-        w.insert(
-            "tool_attestoodle_learner",
-            &[
-                ("userid", user.into()),
-                ("trainingid", training.into()),
-                ("categoryid", category.into()),
-                ("selected", 0.into()),
-                ("predelete", 1.into()),
-                ("resultcriteria", "".into()),
-            ],
-        )
-        .await?;
-        if i % 10 == 0 {
-            w.insert(
-                "tool_attestoodle_user_style",
-                &[
-                    ("userid", user.into()),
-                    ("trainingid", training.into()),
-                    ("templateid", template.into()),
-                    ("grpcriteria1", "name".into()),
-                    ("enablecertificate", 1.into()),
-                ],
-            )
-            .await?;
-        }
+        users.push(
+            w.insert_user(&[
+                ("confirmed", 1.into()),
+                ("mnethostid", 1.into()),
+                ("username", format!("learner{i:05}").into()),
+                ("password", "".into()),
+                ("idnumber", format!("G{i:05}").into()),
+                ("firstname", "Apprenant".into()),
+                ("lastname", format!("{i:05}").into()),
+                ("email", format!("learner{i:05}@generated.example").into()),
+            ])
+            .await?,
+        );
     }
     w.commit().await?;
+
+    let mut tx = site.begin_restore().await?;
+    let template = tx.insert_template("Site", 2, NOW).await?;
+    tx.set_template_details(
+        template,
+        &[(
+            "learnername".to_owned(),
+            TEMPLATES[0].details[1].1.to_owned(),
+        )],
+        2,
+        NOW,
+    )
+    .await?;
+    let training = tx
+        .insert_training(&TrainingValues {
+            name: name.to_owned(),
+            category,
+            startdate: SEPT_2026,
+            enddate: None,
+            duration: None,
+            nbautolaunch: None,
+            nextlaunch: None,
+            checklearner: None,
+        })
+        .await?;
+    tx.insert_train_style(training, template, Some("coursename"), None)
+        .await?;
+    let rows: Vec<MilestoneValues> = cms
+        .iter()
+        .enumerate()
+        .map(|(i, cm)| MilestoneValues {
+            creditedtime: 10 + i as i64 % 50,
+            cmid: *cm,
+            course,
+            name: Some(format!("Activité {i}")),
+            timemodified: NOW,
+        })
+        .collect();
+    tx.insert_milestones(training, &rows).await?;
+    let rows: Vec<LearnerValues> = users
+        .iter()
+        .map(|user| LearnerValues {
+            userid: *user,
+            predelete: Some(1),
+        })
+        .collect();
+    tx.insert_learners(training, category, &rows).await?;
+    // Every tenth learner has a certificate setting.
+    let rows: Vec<StyleValues> = users
+        .iter()
+        .step_by(10)
+        .map(|user| StyleValues {
+            userid: *user,
+            template,
+            grpcriteria1: Some("name".to_owned()),
+            grpcriteria2: None,
+            enablecertificate: Some(1),
+            withdateformat: None,
+        })
+        .collect();
+    tx.insert_styles(training, &rows).await?;
+    tx.commit().await?;
     Ok(training)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pathname_hash_follows_moodle() {
-        // sha1("/1/tool_attestoodle/fichier/1/attest_background.png")
-        assert_eq!(
-            pathname_hash(
-                1,
-                "tool_attestoodle",
-                "fichier",
-                1,
-                "/",
-                "attest_background.png"
-            ),
-            hex_sha1(b"/1/tool_attestoodle/fichier/1/attest_background.png")
-        );
-    }
 
     #[test]
     fn the_demo_has_what_the_issue_asks() {

@@ -1,6 +1,6 @@
 //! A Moodle-shaped schema for the demo site and the tests: the core tables the tool touches and
 //! every Attestoodle table, with Moodle's real column names, types and nullability per backend
-//! (`moodle-core.md` §1 and §8, `attestoodle.md` §1).
+//! (`docs/moodle-tables.md` §1, §2 and §6).
 //!
 //! Architecture invariant: the tool never creates tables on a real site. [`create_schema`]
 //! refuses a database that already has a Moodle table under the prefix.
@@ -388,7 +388,7 @@ const TABLES: &[Table] = &[
         ],
         unique: &[&["pathnamehash"]],
     },
-    // Attestoodle (attestoodle.md §1.2), fresh-install column order.
+    // Attestoodle (docs/moodle-tables.md §6), fresh-install column order.
     Table {
         name: "tool_attestoodle_training",
         columns: &[
@@ -526,7 +526,7 @@ const TABLES: &[Table] = &[
     },
 ];
 
-/// The SQL type of a column, by Moodle's XMLDB generators (`moodle-core.md` §8).
+/// The SQL type of a column, by Moodle's XMLDB generators (`docs/moodle-tables.md` §2).
 fn sql_type(backend: Backend, kind: Kind) -> String {
     match (backend, kind) {
         (Backend::Postgres, Kind::Int(n)) if n > 9 => "BIGINT".to_owned(),
@@ -720,6 +720,110 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// The Moodle core rows of the demo site, one function per table: the demo (`src/demo.rs`)
+/// says what it writes and this module says where, so that no module outside `moodle` names a
+/// Moodle table (`tests/tidy.rs`). The Attestoodle rows go through
+/// [`RestoreTx`](super::RestoreTx), as a restore writes them.
+impl Writer<'_> {
+    /// A `config` setting.
+    pub async fn insert_config(&mut self, name: &str, value: &str) -> Result<i64, Error> {
+        self.insert("config", &[("name", name.into()), ("value", value.into())])
+            .await
+    }
+
+    /// The installed version of a plugin (`config_plugins`).
+    pub async fn insert_plugin_version(
+        &mut self,
+        plugin: &str,
+        version: &str,
+    ) -> Result<i64, Error> {
+        self.insert(
+            "config_plugins",
+            &[
+                ("plugin", plugin.into()),
+                ("name", "version".into()),
+                ("value", version.into()),
+            ],
+        )
+        .await
+    }
+
+    /// A `context` row.
+    pub async fn insert_context(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("context", values).await
+    }
+
+    /// Sets the `path` of a context (its id is known only once it is written).
+    pub async fn set_context_path(&mut self, id: i64, path: &str) -> Result<(), Error> {
+        self.update("context", id, "path", path.into()).await
+    }
+
+    /// A course category (`course_categories`).
+    pub async fn insert_category(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("course_categories", values).await
+    }
+
+    /// Sets the `path` of ids of a category.
+    pub async fn set_category_path(&mut self, id: i64, path: &str) -> Result<(), Error> {
+        self.update("course_categories", id, "path", path.into())
+            .await
+    }
+
+    /// A `course` row.
+    pub async fn insert_course(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("course", values).await
+    }
+
+    /// An activity type (`modules`).
+    pub async fn insert_module_type(&mut self, name: &str) -> Result<i64, Error> {
+        self.insert("modules", &[("name", name.into()), ("search", "".into())])
+            .await
+    }
+
+    /// A course section (`course_sections`).
+    pub async fn insert_section(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("course_sections", values).await
+    }
+
+    /// Sets a section's `sequence`: its course modules, in order, separated by commas.
+    pub async fn set_section_sequence(&mut self, id: i64, cms: &[i64]) -> Result<(), Error> {
+        let sequence = cms.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        self.update("course_sections", id, "sequence", sequence.into())
+            .await
+    }
+
+    /// An activity instance in the table of its type (`page`, `quiz`, `subsection`...).
+    pub async fn insert_activity(
+        &mut self,
+        kind: &str,
+        values: &[(&str, Param)],
+    ) -> Result<i64, Error> {
+        self.insert(kind, values).await
+    }
+
+    /// A course module (`course_modules`).
+    pub async fn insert_course_module(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("course_modules", values).await
+    }
+
+    /// A `user` row.
+    pub async fn insert_user(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("user", values).await
+    }
+
+    /// A Moodle session (`sessions`).
+    pub async fn insert_session(&mut self, values: &[(&str, Param)]) -> Result<i64, Error> {
+        self.insert("sessions", values).await
+    }
+}
+
+/// Whether the site has Moodle's `sessions` table (a demo site made by an older version has
+/// none).
+pub async fn has_sessions_table(site: &Site) -> Result<bool, Error> {
+    let sessions = format!("{}sessions", site.prefix());
+    Ok(site.table_names().await?.contains(&sessions))
+}
+
 /// Creates an empty database `name` on the server of `server_url` (tests and benchmarks) and
 /// gives the URL of the new database.
 ///
@@ -743,10 +847,40 @@ pub async fn drop_database(server_url: &str, name: &str) -> Result<(), Error> {
     let (connect, _) = server_statement_target(server_url, name)?;
     let statement = match connect.backend() {
         Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        Backend::MySql => format!("DROP DATABASE IF EXISTS {name}"),
+        Backend::MySql => {
+            end_other_sessions(&connect, name).await?;
+            format!("DROP DATABASE IF EXISTS {name}")
+        }
         Backend::Sqlite => return Ok(()),
     };
     run_on_server(&connect, server_url, statement).await
+}
+
+/// Ends the MySQL sessions still using database `name`, as PostgreSQL's `WITH (FORCE)` does: a
+/// test that failed may leave a transaction open on it, whose locks the drop would wait for.
+async fn end_other_sessions(server: &Target, name: &str) -> Result<(), Error> {
+    let site = Site::connect(server).await?;
+    let result = async {
+        let mut tx = site.begin(TxMode::ReadOnly).await?;
+        let rows = tx
+            .fetch_all(
+                "SELECT id FROM information_schema.PROCESSLIST \
+                 WHERE db = ? AND id <> CONNECTION_ID()"
+                    .to_owned(),
+                vec![name.into()],
+            )
+            .await?;
+        tx.rollback().await?;
+        for row in rows {
+            // An id the server gave, not input; a session that ended meanwhile is no error.
+            let id = row.int("id")?;
+            let _ = site.execute_outside_transaction(format!("KILL {id}")).await;
+        }
+        Ok(())
+    }
+    .await;
+    site.close().await;
+    result
 }
 
 fn server_statement_target(server_url: &str, name: &str) -> Result<(Target, String), Error> {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{backends, stderr, stdout, TestDb};
+use common::{for_each_backend, stderr, stdout, TestDb};
 use serde_json::Value;
 
 const TRAINING: &str = "Licence Chimie S1 2026";
@@ -30,7 +30,7 @@ fn kinds(result: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn diff_names_exactly_what_changed_and_nothing_else() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let a = TestDb::seeded(&backend, "mdl_").await;
         let saved = a.run(&["save", TRAINING, "-o", "a.json"]);
@@ -142,7 +142,8 @@ async fn diff_names_exactly_what_changed_and_nothing_else() {
 
         a.drop_database().await;
         b.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

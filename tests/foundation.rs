@@ -4,7 +4,7 @@
 mod common;
 
 use attestoodle_backup::moodle::{fixture, Error, Site};
-use common::{backends, run_in, stderr, stdout, TestBackend, TestDb};
+use common::{for_each_backend, run_in, stderr, stdout, TestBackend, TestDb};
 use serde_json::Value;
 
 /// The demo trainings as `list` must show them: name, category path, milestones, learners,
@@ -52,7 +52,7 @@ fn assert_demo_list(json: &Value, context: &str) {
 
 #[tokio::test]
 async fn list_reads_the_demo_trainings_on_every_backend_and_prefix() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         // A non-default prefix proves that the prefix reaches every statement.
         for prefix in ["mdl_", "m2_"] {
             let db = TestDb::seeded(&backend, prefix).await;
@@ -74,13 +74,14 @@ async fn list_reads_the_demo_trainings_on_every_backend_and_prefix() {
             assert_demo_list(&json, &format!("{} {prefix}", backend.name()));
             db.drop_database().await;
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn every_integer_width_decodes_on_every_backend() {
     // int(1) is TINYINT on MariaDB and SMALLINT on PostgreSQL; int(5) is MEDIUMINT on MariaDB.
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = db.connect().await;
         let completion = fixture::int_column(&site, "course_modules", "completion")
@@ -112,12 +113,13 @@ async fn every_integer_width_decodes_on_every_backend() {
         assert_eq!(checklearner, vec![None, None, None], "{}", backend.name());
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_database_without_attestoodle_names_the_missing_tables_and_the_prefix() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::new(&backend, "mdl_").await;
         let error = Site::open(&db.target())
             .await
@@ -158,7 +160,8 @@ async fn a_database_without_attestoodle_names_the_missing_tables_and_the_prefix(
             stderr(&output)
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[test]
@@ -393,9 +396,9 @@ fn help_documents_the_exit_codes() {
 #[tokio::test]
 async fn moodle_config_php_is_enough_to_reach_a_server_site() {
     // Needs a server: config.php never names a SQLite database.
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let (TestBackend::Postgres(_) | TestBackend::MariaDb(_)) = backend else {
-            continue;
+            return;
         };
         let db = TestDb::seeded(&backend, "cfg_").await;
         let (scheme, rest) = db.url.split_once("://").expect("URL");
@@ -435,7 +438,8 @@ async fn moodle_config_php_is_enough_to_reach_a_server_site() {
         let json: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
         assert_demo_list(&json, backend.name());
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// A server that accepts TCP connections and never says a word (a wrong port behind a proxy,
@@ -524,7 +528,7 @@ fn a_server_that_never_answers_times_out_naming_host_and_port() {
 // the other session holds the one write lock).
 #[tokio::test]
 async fn a_restore_blocked_by_another_sessions_lock_times_out_and_writes_nothing() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let output = db.run(&["save", "Licence Chimie S1 2026", "-o", "chimie.json"]);
@@ -595,13 +599,14 @@ async fn a_restore_blocked_by_another_sessions_lock_times_out_and_writes_nothing
         assert_eq!(stdout(&db.run(&["list", "--json"])), list_before, "{name}");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue 10, item 9: "`list` counts milestones whose activity no longer exists".
 #[tokio::test]
 async fn list_counts_orphan_milestones_apart() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = db.connect().await;
@@ -652,7 +657,8 @@ async fn list_counts_orphan_milestones_apart() {
         assert!(text.contains("4 (4 orphelins)"), "{name}: {text}");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// The course id of the demo's English course, read from a save of the training.
@@ -680,9 +686,9 @@ async fn course_id_of_anglais(site: &Site) -> i64 {
 // PostgreSQL's test server trusts every local login, so the password is tested on MariaDB.
 #[tokio::test]
 async fn a_getenv_password_is_given_separately_and_config_php_still_read() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let TestBackend::MariaDb(server) = &backend else {
-            continue;
+            return;
         };
         let db = TestDb::seeded(&backend, "cfg_").await;
         let (_, rest) = db.url.split_once("://").expect("URL");
@@ -792,7 +798,8 @@ async fn a_getenv_password_is_given_separately_and_config_php_still_read() {
         }
         admin.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// What no default message may show: a driver's protocol details or a Rust path of ours.

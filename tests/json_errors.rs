@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::{backends, run_in, stderr, stdout, TestDb};
+use common::{for_each_backend, run_in, stderr, stdout, TestDb};
 use serde_json::Value;
 
 /// The one JSON value on stdout; fails on nothing, on two values, or on anything else.
@@ -78,7 +78,7 @@ fn list_on_a_missing_database_prints_one_error_object() {
 
 #[tokio::test]
 async fn save_of_an_unknown_training_prints_one_error_object() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let output = db.run(&["save", "No such training", "--json"]);
         let value = assert_error(&output, "training-not-found", 5);
@@ -90,7 +90,8 @@ async fn save_of_an_unknown_training_prints_one_error_object() {
             backend.name()
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[test]

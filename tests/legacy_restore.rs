@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use attestoodle_backup::moodle::{fixture, Param};
-use common::{backends, run_in, stderr, stdout, TestDb};
+use common::{for_each_backend, run_in, stderr, stdout, TestDb};
 use serde_json::Value;
 
 /// An activity placed in a course: section number, position, module type, name.
@@ -219,7 +219,7 @@ fn file_milestones(file: &Value) -> BTreeSet<(String, i64, i64, Option<String>)>
 
 #[tokio::test]
 async fn the_plugins_files_restore_with_every_milestone_and_learner_linked() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::new(&backend, "mdl_").await;
         build_site(&db).await;
         for (file, training, category) in [
@@ -363,5 +363,6 @@ async fn the_plugins_files_restore_with_every_milestone_and_learner_linked() {
             );
         }
         db.drop_database().await;
-    }
+    })
+    .await;
 }

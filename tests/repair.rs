@@ -6,7 +6,7 @@
 mod common;
 
 use attestoodle_backup::moodle::{fixture, Param, Site};
-use common::{backends, stderr, stdout, TestDb};
+use common::{for_each_backend, stderr, stdout, TestDb};
 use serde_json::Value;
 
 const TRAINING: &str = "Licence Chimie S1 2026";
@@ -179,7 +179,7 @@ async fn recreate(
 
 #[tokio::test]
 async fn a_deleted_and_recreated_activity_is_relinked_and_the_save_only_changes_its_cmid() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let before = save(&db, "before.json");
@@ -226,12 +226,13 @@ async fn a_deleted_and_recreated_activity_is_relinked_and_the_save_only_changes_
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn two_same_named_candidates_are_ambiguous_and_nothing_is_written() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let before = save(&db, "before.json");
@@ -280,12 +281,13 @@ async fn two_same_named_candidates_are_ambiguous_and_nothing_is_written() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_dry_run_changes_nothing_and_without_yes_nothing_is_written() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let before = save(&db, "before.json");
@@ -320,12 +322,13 @@ async fn a_dry_run_changes_nothing_and_without_yes_nothing_is_written() {
         assert_eq!(milestone_cmids(&site).await, cmids, "{name}: not applied");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_demo_orphan_has_no_match_and_a_missing_course_says_restore() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let output = db.run(&["--json", "repair", "--all", "--dry-run"]);
@@ -390,12 +393,13 @@ async fn the_demo_orphan_has_no_match_and_a_missing_course_says_restore() {
         let output = db.run(&["repair", "--all", "--accept", "nope"]);
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn with_a_backup_file_the_type_and_idnumber_must_match_too() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let before = save(&db, "before.json");
@@ -445,12 +449,13 @@ async fn with_a_backup_file_the_type_and_idnumber_must_match_too() {
         assert_eq!(result["findings"][0]["code"], "repair-no-match", "{name}");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_duplicated_activity_whose_original_is_being_deleted_takes_its_milestone() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let before = save(&db, "before.json");
@@ -477,5 +482,6 @@ async fn a_duplicated_activity_whose_original_is_being_deleted_takes_its_milesto
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }

@@ -24,7 +24,7 @@ use attestoodle_backup::restore::{
     Severity, Status, TemplateAction, TrainingAction,
 };
 use base64::Engine as _;
-use common::{backends, stderr, stdout, TestDb};
+use common::{for_each_backend, stderr, stdout, TestDb};
 use sha1::Digest as _;
 
 const SEPT_2026: i64 = 1_788_220_800;
@@ -301,7 +301,7 @@ fn accept_all(plan: &Plan) -> Accepted {
 // Scenario 3: clone onto the suffixed courses.
 #[tokio::test]
 async fn clone_links_every_milestone_to_the_suffixed_courses() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let plan = restore::precheck(&site, &chimie(), &clone_options())
@@ -379,13 +379,14 @@ async fn clone_links_every_milestone_to_the_suffixed_courses() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Scenario 4: one course missing and one activity moved.
 #[tokio::test]
 async fn a_missing_course_and_a_moved_activity_give_the_right_findings_and_skips() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -499,7 +500,8 @@ async fn a_missing_course_and_a_moved_activity_give_the_right_findings_and_skips
             .all(|s| s.subject.starts_with("CHIM102_2027 ")));
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// Signs a document with a fresh key and gives the file text.
@@ -523,7 +525,7 @@ fn run(db: &TestDb, keys: &Path, args: &[&str]) -> Output {
 // Scenario 5: a tampered file is refused before any precheck, and nothing changes.
 #[tokio::test]
 async fn a_tampered_file_exits_3_and_changes_nothing() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let keys = tempfile::tempdir().expect("a key directory");
@@ -564,13 +566,14 @@ async fn a_tampered_file_exits_3_and_changes_nothing() {
         assert_eq!(snapshot(&site).await, before, "{}", backend.name());
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // The command line: refusal with the codes to accept (exit 4), then apply with them.
 #[tokio::test]
 async fn the_command_line_lists_the_codes_to_accept_then_applies_with_them() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let keys = tempfile::tempdir().expect("a key directory");
         let name = backend.name();
@@ -670,14 +673,15 @@ async fn the_command_line_lists_the_codes_to_accept_then_applies_with_them() {
             stdout(&output)
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Scenario 6: a failure midway through apply, or a connection the server drops, leaves nothing
 // behind.
 #[tokio::test]
 async fn a_failure_injected_midway_or_a_dropped_connection_changes_zero_rows() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -744,13 +748,14 @@ async fn a_failure_injected_midway_or_a_dropped_connection_changes_zero_rows() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Scenario 7: two restores of one file at the same time make one training.
 #[tokio::test]
 async fn two_concurrent_restores_make_one_training() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let (a, b) = (open(&db).await, open(&db).await);
         let name = backend.name();
@@ -785,13 +790,14 @@ async fn two_concurrent_restores_make_one_training() {
         a.close().await;
         b.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Scenario 2: courses deleted and restored with new ids on the same site.
 #[tokio::test]
 async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -879,14 +885,15 @@ async fn restore_relinks_milestones_to_courses_restored_with_new_ids() {
         assert_eq!((training.milestones, training.learners), (9, 12), "{name}");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Scenario 1 with a hand-built document (tests/roundtrip.rs has it with the real save): site B
 // has other ids for everything.
 #[tokio::test]
 async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         // Rows made before the demo content shift every id the demo then gets.
         let db = TestDb::seeded_with_other_ids(&backend).await;
         let site = open(&db).await;
@@ -949,7 +956,8 @@ async fn restore_on_another_site_with_other_ids_creates_the_same_definition() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -1069,7 +1077,7 @@ fn plan_json_has_the_documented_shape() {
 
 #[tokio::test]
 async fn planning_rows_are_restored_shifted_with_the_operator_and_launches_follow() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -1147,7 +1155,8 @@ async fn planning_rows_are_restored_shifted_with_the_operator_and_launches_follo
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // A legacy file of the PHP plugin is mapped to format 2 and needs `legacy-checksum`.
@@ -1364,7 +1373,7 @@ async fn set_config(site: &Site, name: &str, value: Option<&str>) {
 // Issue 10, item 2: a restore or clone that would write no milestone is refused.
 #[tokio::test]
 async fn a_training_that_would_get_no_milestone_is_refused_with_nothing_to_restore() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -1465,7 +1474,8 @@ async fn a_training_that_would_get_no_milestone_is_refused_with_nothing_to_resto
         assert_eq!(snapshot(&site).await, before, "{name}");
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 const OLD_NAME: &str = "Langues / Anglais \"B2\" — été 2019";
@@ -1474,7 +1484,7 @@ const OLD_NAME: &str = "Langues / Anglais \"B2\" — été 2019";
 // itself; only a new training is refused, with a --name that a POSIX shell takes as it is.
 #[tokio::test]
 async fn a_training_named_before_1_10_6_is_replaced_under_its_own_name() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -1602,13 +1612,14 @@ async fn a_training_named_before_1_10_6_is_replaced_under_its_own_name() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue 10, item 7: dates in the site's time zone (DECISIONS 17), JSON in Unix seconds.
 #[tokio::test]
 async fn dates_are_shown_in_the_site_time_zone() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -1679,7 +1690,8 @@ async fn dates_are_shown_in_the_site_time_zone() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue 10, item 8: a dry run does not name the id the rolled-back insert used.
@@ -1726,7 +1738,7 @@ async fn a_dry_run_of_a_new_training_names_no_id() {
 // Issue 10, item 10: a clone that keeps past dates says so; --shift-dates is bounded.
 #[tokio::test]
 async fn a_clone_that_keeps_past_dates_says_so_and_shifts_are_bounded() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = open(&db).await;
         let name = backend.name();
@@ -1819,5 +1831,6 @@ async fn a_clone_that_keeps_past_dates_says_so_and_shifts_are_bounded() {
             stdout(&output)
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }

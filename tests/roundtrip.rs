@@ -11,7 +11,7 @@ use attestoodle_backup::restore::{
     self, Accepted, ApplyOptions, Code, Mode, Provenance, RestoreOptions, Status,
 };
 use attestoodle_backup::save::{self, SaveOptions};
-use common::{backends, TestDb};
+use common::{for_each_backend, TestDb};
 
 /// 2026-06-15 09:00 UTC, when the demo pretends to be built: every planned run is to come.
 const DEMO_NOW: i64 = 1_781_514_000;
@@ -42,7 +42,8 @@ async fn open(db: &TestDb) -> Site {
 async fn save_on_a_restore_on_b_save_on_b_gives_the_same_document_except_ids() {
     let key = keys::generate();
     let key_id = keys::key_id(&key.verifying_key());
-    for backend in backends() {
+    let (key, key_id) = (&key, &key_id);
+    for_each_backend(|backend| async move {
         let (a, b) = (
             TestDb::seeded(&backend, "mdl_").await,
             TestDb::seeded_with_other_ids(&backend).await,
@@ -51,7 +52,7 @@ async fn save_on_a_restore_on_b_save_on_b_gives_the_same_document_except_ids() {
         let name = backend.name();
         for training in TRAININGS {
             let options = SaveOptions {
-                key: &key,
+                key,
                 strict: false,
                 created: time::OffsetDateTime::now_utc(),
             };
@@ -110,5 +111,6 @@ async fn save_on_a_restore_on_b_save_on_b_gives_the_same_document_except_ids() {
         site_b.close().await;
         a.drop_database().await;
         b.drop_database().await;
-    }
+    })
+    .await;
 }

@@ -11,7 +11,7 @@ use attestoodle_backup::document::signature::{self, Integrity};
 use attestoodle_backup::document::v2;
 use attestoodle_backup::moodle::{fixture, Param, Site};
 use attestoodle_backup::save::{self, SaveOptions, Saved};
-use common::{backends, stderr, stdout, TestBackend, TestDb};
+use common::{for_each_backend, stderr, stdout, TestBackend, TestDb};
 use ed25519_dalek::SigningKey;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -89,15 +89,15 @@ fn without_time_and_signature(saved: &Saved) -> Value {
 // Issue: "saving each demo training gives a file that follows FORMAT.md, verifies".
 #[tokio::test]
 async fn every_demo_training_saves_to_a_signed_file_that_follows_the_schema() {
-    let validator = schema();
-    for backend in backends() {
+    let validator = &schema();
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = Site::open(&db.target()).await.expect("open");
         for name in DEMO_NAMES {
             let context = format!("{} {name}", backend.name());
             let saved = save_by_name(&site, name, OffsetDateTime::now_utc()).await;
             let text = saved.text();
-            assert_follows_schema(&validator, &text, &context);
+            assert_follows_schema(validator, &text, &context);
             let document = v2::parse(text.as_bytes()).expect("the file reads back");
             assert_eq!(document, saved.document, "{context}");
             assert_eq!(
@@ -156,14 +156,15 @@ async fn every_demo_training_saves_to_a_signed_file_that_follows_the_schema() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "Deterministic: saving an unchanged training twice gives files that differ only in
 // `created` and `signature.value`".
 #[tokio::test]
 async fn saving_twice_differs_only_in_created_and_signature_value() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = Site::open(&db.target()).await.expect("open");
         for name in DEMO_NAMES {
@@ -179,14 +180,15 @@ async fn saving_twice_differs_only_in_created_and_signature_value() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "Moodle 4.4+ delegated sections must be handled: say in the file which section a
 // sub-section activity belongs to, and test it" (DECISIONS 13: its own section number).
 #[tokio::test]
 async fn a_subsection_activity_is_placed_in_its_delegated_section() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = Site::open(&db.target()).await.expect("open");
         let saved = save_by_name(&site, CHIMIE, OffsetDateTime::now_utc()).await;
@@ -215,7 +217,8 @@ async fn a_subsection_activity_is_placed_in_its_delegated_section() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 fn write_key(dir: &Path) -> PathBuf {
@@ -351,7 +354,7 @@ async fn a_background_missing_on_disk_is_null_with_a_warning() {
 // context is id 2, with a decoy file row in context 1.
 #[tokio::test]
 async fn backgrounds_come_from_the_system_context_whatever_its_id() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::new(&backend, "mdl_").await;
         let dataroot = db.dir.path().join("moodledata");
         let site = db.connect().await;
@@ -423,13 +426,14 @@ async fn backgrounds_come_from_the_system_context_whatever_its_id() {
             saved.warnings
         );
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "Unknown training: exit 5 and the closest names."
 #[tokio::test]
 async fn an_unknown_name_exits_5_with_the_closest_names() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let key = write_key(db.dir.path());
         let key = key.to_str().expect("path");
@@ -451,14 +455,15 @@ async fn an_unknown_name_exits_5_with_the_closest_names() {
         let output = db.run(&["--key", key, "save", "--id", "999"]);
         assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "Two trainings with the same name (old sites have them): exit 2 listing their ids,
 // ask for `--id`."
 #[tokio::test]
 async fn two_trainings_with_one_name_exit_2_listing_their_ids() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = db.connect().await;
         let mut w = fixture::Writer::begin(&site).await.expect("writer");
@@ -487,7 +492,8 @@ async fn two_trainings_with_one_name_exit_2_listing_their_ids() {
         let output = db.run(&["--key", key, "save", "--id", "3", "-o", "a.json"]);
         assert!(output.status.success(), "{}", stderr(&output));
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "Unreadable key: clear error, nothing written."
@@ -568,7 +574,7 @@ async fn the_first_save_creates_a_key_and_never_overwrites_without_force() {
 // non-zero exit if any training failed (the others still saved)."
 #[tokio::test]
 async fn save_all_writes_one_file_per_training_and_a_summary() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let key = write_key(db.dir.path());
         let key = key.to_str().expect("path");
@@ -643,14 +649,15 @@ async fn save_all_writes_one_file_per_training_and_a_summary() {
         );
         assert_eq!(std::fs::read_to_string(&taken).expect("read"), "mine");
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // Issue: "The number of SQL statements a save issues must not grow with the number of learners
 // or milestones (assert that count in a test)."
 #[tokio::test]
 async fn the_number_of_statements_does_not_grow_with_learners_or_milestones() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let mut counts = Vec::new();
         for size in [2, 50] {
             let db = TestDb::new(&backend, "mdl_").await;
@@ -680,7 +687,8 @@ async fn the_number_of_statements_does_not_grow_with_learners_or_milestones() {
             db.drop_database().await;
         }
         assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
-    }
+    })
+    .await;
 }
 
 // Issue: "fails verification after any single-field change (property test)".
@@ -829,7 +837,7 @@ async fn change_site(
 // last one (FORMAT.md).
 #[tokio::test]
 async fn positions_follow_the_stored_sequences() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         // CHIM101's sections 1, 2 and 3 are rows 2, 3 and 4; section 1 lists cms 2,3,4 and
         // section 2 cms 5,6 (all milestones but cm 4).
@@ -871,7 +879,8 @@ async fn positions_follow_the_stored_sequences() {
         );
         assert_eq!(saved.document.milestones.len(), 8);
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // DECISIONS 8: duplicate rows are written once, the first in id order, with a warning; and

@@ -14,7 +14,7 @@ use attestoodle_backup::document::migrate;
 use attestoodle_backup::document::v2::Document;
 use attestoodle_backup::moodle::{fixture, Site};
 use attestoodle_backup::save::{self, SaveOptions};
-use common::{backends, stderr, stdout, TestDb};
+use common::{for_each_backend, stderr, stdout, TestDb};
 use ed25519_dalek::SigningKey;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -316,7 +316,7 @@ fn assert_same_content(migrated: &Document, v2: &Document, context: &str) {
 // `verify` reports its checksum, and it says what the format-2 file says.
 #[tokio::test]
 async fn each_demo_training_saved_as_legacy_is_a_plugin_file() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = Site::open(&db.target()).await.expect("open");
         for (n, name) in DEMO_NAMES.iter().enumerate() {
@@ -384,7 +384,8 @@ async fn each_demo_training_saved_as_legacy_is_a_plugin_file() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 // The checksum covers what PHP re-encodes: a changed value breaks it, for us and for PHP.
@@ -453,7 +454,7 @@ async fn legacy_file_names_notice_and_all() {
 // The legacy save reads the same snapshot: its statement count does not grow either.
 #[tokio::test]
 async fn the_legacy_save_issues_a_fixed_number_of_statements() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let mut counts = Vec::new();
         for size in [2, 30] {
             let db = TestDb::new(&backend, "mdl_").await;
@@ -475,7 +476,8 @@ async fn the_legacy_save_issues_a_fixed_number_of_statements() {
             db.drop_database().await;
         }
         assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
-    }
+    })
+    .await;
 }
 
 /// Adds two trainings with the rows the plugin handles in its own way, and gives their ids:
@@ -625,7 +627,7 @@ fn column<'a>(file: &'a Value, kind: &str, key: &str) -> Vec<&'a Value> {
 // section or short name, `false` for a missing link or template, null emails.
 #[tokio::test]
 async fn rows_the_plugin_cannot_place_are_written_as_it_writes_them() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let db = TestDb::seeded(&backend, "mdl_").await;
         let (first, second) = seed_edge_trainings(&db).await;
         let context = backend.name();
@@ -723,7 +725,8 @@ async fn rows_the_plugin_cannot_place_are_written_as_it_writes_them() {
         let verified = db.run(&["verify", "e2.json"]);
         assert_eq!(code(&verified), 0, "{context}: {}", stderr(&verified));
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// Dumps the tables the plugin's export reads, as Moodle's DML gives them (strings or null).
@@ -811,7 +814,7 @@ async fn the_file_is_the_plugins_own_export_byte_for_byte() {
 // What a legacy file cannot carry is listed at `assert_same_content`.
 #[tokio::test]
 async fn legacy_save_verify_restore_on_another_site_round_trip() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let (a, b) = (
             TestDb::seeded(&backend, "mdl_").await,
             TestDb::seeded_with_other_ids(&backend).await,
@@ -931,5 +934,6 @@ async fn legacy_save_verify_restore_on_another_site_round_trip() {
         site_a.close().await;
         a.drop_database().await;
         b.drop_database().await;
-    }
+    })
+    .await;
 }

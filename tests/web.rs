@@ -899,7 +899,7 @@ async fn an_administrator_removed_from_siteadmins_is_refused_at_the_next_request
 // moodle::auth on every backend: usernames match byte for byte, the admins come from config.
 #[tokio::test]
 async fn logins_read_the_local_account_and_the_site_admins_on_every_backend() {
-    for backend in common::backends() {
+    common::for_each_backend(|backend| async move {
         let db = common::TestDb::seeded(&backend, "mdl_").await;
         let site = db.connect().await;
         let name = backend.name();
@@ -939,7 +939,8 @@ async fn logins_read_the_local_account_and_the_site_admins_on_every_backend() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// The `href` and `action` targets of a page.

@@ -13,7 +13,7 @@ pub mod real_moodle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use attestoodle_backup::demo;
 use attestoodle_backup::moodle::{fixture, Backend, Param, Site, Target};
@@ -52,13 +52,31 @@ pub fn backends() -> Vec<TestBackend> {
     all
 }
 
+/// Runs a scenario once on each backend of [`backends`], one after the other.
+///
+/// Every database the scenario makes is a [`TestDb`], which drops its server database when it
+/// goes out of scope: at the end of each run, and also when the scenario fails (the panic
+/// unwinds through the scenario's future and drops it), so that a failing test leaves no
+/// `attestoodle_t…` database on PostgreSQL or MariaDB.
+pub async fn for_each_backend<F, Fut>(mut scenario: F)
+where
+    F: FnMut(TestBackend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends() {
+        scenario(backend).await;
+    }
+}
+
 fn env_url(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh, empty database for one test; call [`TestDb::drop_database`] at the end.
+/// A fresh, empty database for one test. Its server database is dropped by
+/// [`TestDb::drop_database`], or else when the value is dropped (also while a failing test
+/// unwinds).
 pub struct TestDb {
     /// Where it is.
     pub backend: TestBackend,
@@ -69,6 +87,8 @@ pub struct TestDb {
     /// A temporary directory (holds the SQLite file, and is a working directory for commands).
     pub dir: tempfile::TempDir,
     name: String,
+    /// Whether the server database was dropped already.
+    dropped: AtomicBool,
 }
 
 impl TestDb {
@@ -104,6 +124,7 @@ impl TestDb {
             prefix: prefix.to_owned(),
             dir,
             name,
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -195,9 +216,11 @@ impl TestDb {
     /// Drops the server database (a SQLite file goes with the directory).
     pub async fn drop_database(&self) {
         if let TestBackend::Postgres(server) | TestBackend::MariaDb(server) = &self.backend {
-            fixture::drop_database(server, &self.name)
-                .await
-                .expect("drop the test database");
+            if !self.dropped.swap(true, Ordering::SeqCst) {
+                fixture::drop_database(server, &self.name)
+                    .await
+                    .expect("drop the test database");
+            }
         }
     }
 
@@ -206,6 +229,36 @@ impl TestDb {
         let mut full = vec!["--db", &self.url, "--prefix", &self.prefix];
         full.extend_from_slice(args);
         run_in(self.dir.path(), &full)
+    }
+}
+
+impl Drop for TestDb {
+    /// Drops the server database if the test did not: a test that failed (or forgot) leaves
+    /// nothing on the server. `Drop` cannot wait for a future, so the drop runs on a thread of
+    /// its own with its own runtime; it never panics (a panic while unwinding would abort).
+    fn drop(&mut self) {
+        let (TestBackend::Postgres(server) | TestBackend::MariaDb(server)) = &self.backend else {
+            return;
+        };
+        if self.dropped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (server, name) = (server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(fixture::drop_database(&server, &name))
+                .map_err(|e| format!("{e:#}"))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("cannot drop the test database {}: {e}", self.name),
+            Err(_) => eprintln!("cannot drop the test database {}", self.name),
+        }
     }
 }
 

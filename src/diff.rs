@@ -249,7 +249,7 @@ pub struct Place {
     pub position: i64,
 }
 
-/// An activity's fingerprint (FORMAT.md `activity`): type, name, idnumber.
+/// An activity's fingerprint (docs/format.md `activity`): type, name, idnumber.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fingerprint {
     /// Module type (`quiz`), unknown in files converted from the PHP plugin's.

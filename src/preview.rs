@@ -2,7 +2,7 @@
 //! SVG rasterised to PNG.
 //!
 //! The page follows Attestoodle's PDF renderer (`classes/gabarit/attestation_pdf.php`,
-//! attestoodle.md §2): A4 in millimetres, landscape (297 × 210) when the background image is
+//! docs/moodle-tables.md §7): A4 in millimetres, landscape (297 × 210) when the background image is
 //! wider than tall, else portrait (210 × 297); the background stretched over the whole page;
 //! each positioned element at its `location` (millimetres from the top-left corner), its
 //! font size in points, aligned as `comput_align` does (`L` from x, `R` ending x from the right
@@ -185,7 +185,7 @@ pub enum Problem {
     NoImage,
     /// A background image that is not a PNG.
     NotPng,
-    /// A second `background` detail, which Attestoodle ignores (DECISIONS 9).
+    /// A second `background` detail, which Attestoodle ignores (docs/decisions.md §9).
     ExtraBackground,
 }
 
@@ -405,7 +405,7 @@ struct Element {
     on_total: bool,
 }
 
-/// The positioned types (attestoodle.md §2.1).
+/// The positioned types (docs/moodle-tables.md §7).
 const POSITIONED: &[&str] = &[
     "learnername",
     "trainingname",

@@ -82,7 +82,7 @@ pub enum SaveError {
         /// The missing category id.
         category_id: i64,
     },
-    /// Two templates the training refers to have the same name (FORMAT.md, `templates[]`).
+    /// Two templates the training refers to have the same name (docs/format.md, `templates[]`).
     #[error(
         "templates {ids:?} of training “{training}” are all named “{name}”, so a backup could not \
          tell them apart: rename one in Attestoodle's template page, then save again"
@@ -172,7 +172,7 @@ pub struct Saved {
 }
 
 impl Saved {
-    /// The text of the file (FORMAT.md "Text form").
+    /// The text of the file (docs/format.md "Text form").
     pub fn text(&self) -> String {
         v2::to_text(&self.document)
     }
@@ -375,7 +375,7 @@ pub fn build(
         .collect();
     let mut referenced: HashSet<i64> = HashSet::new();
 
-    // The training's template: the first train_style row that can be written (DECISIONS 8).
+    // The training's template: the first train_style row that can be written (docs/decisions.md §8).
     let chosen = snapshot
         .train_styles
         .iter()
@@ -421,7 +421,7 @@ pub fn build(
     let learner_styles =
         build_learner_styles(snapshot, &template_names, &mut referenced, &mut warnings);
 
-    // Two written templates with one name cannot be told apart (FORMAT.md).
+    // Two written templates with one name cannot be told apart (docs/format.md).
     let mut by_name: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for tpl in snapshot
         .templates
@@ -501,7 +501,7 @@ pub fn build(
     Ok((document, warnings))
 }
 
-/// The items of a stored `sequence` as DECISIONS 7 counts them: split on commas, ASCII spaces
+/// The items of a stored `sequence` as docs/decisions.md §7 counts them: split on commas, ASCII spaces
 /// trimmed, empty items and items that are not plain decimal ids dropped. An id too large for
 /// `i64` still takes its place but matches nothing.
 pub fn sequence_items(sequence: &str) -> Vec<Option<i64>> {
@@ -576,7 +576,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
                 continue;
             }
         };
-        // A cm listed in several sections belongs to the last one (FORMAT.md); the snapshot
+        // A cm listed in several sections belongs to the last one (docs/format.md); the snapshot
         // gives sections by course then number.
         let place = sections_by_course
             .get(&cm.course_id)
@@ -795,7 +795,7 @@ fn build_template(
     let backgrounds: Vec<&&moodle::DetailRow> =
         details.iter().filter(|d| d.kind == "background").collect();
     let name = &template.name;
-    // DECISIONS 9: the first background detail is the one described; the others are reported.
+    // docs/decisions.md §9: the first background detail is the one described; the others are reported.
     for extra in backgrounds.iter().skip(1) {
         warnings.push(Warning::new(
             "background-extra",
@@ -883,7 +883,7 @@ fn read_background(
     })
 }
 
-/// The suggested file name of a backup: `training-<slug>-<YYYYMMDD>.json` (FORMAT.md).
+/// The suggested file name of a backup: `training-<slug>-<YYYYMMDD>.json` (docs/format.md).
 pub fn default_file_name(training: &str, date: OffsetDateTime) -> String {
     format!(
         "training-{}-{:04}{:02}{:02}.json",

@@ -3,7 +3,7 @@
 //! Every command that reads a backup (`verify`, `convert`, `restore`) goes through [`load_file`],
 //! so that they all refuse the same files with the same messages. What goes wrong with the path
 //! (missing, unreadable) is a [`LoadError::Read`], exit 1; everything about the content is a
-//! [`LoadError::Document`] or [`LoadError::Legacy`], exit 3 (DECISIONS 1 and 10).
+//! [`LoadError::Document`] or [`LoadError::Legacy`], exit 3 (docs/decisions.md §1 and §10).
 
 use std::fs;
 use std::io::{self, Read as _};

@@ -1,4 +1,4 @@
-//! Mapping a legacy file of the PHP plugin to a format-2 document (FORMAT.md "Legacy files").
+//! Mapping a legacy file of the PHP plugin to a format-2 document (docs/format.md "Legacy files").
 //!
 //! [`legacy_to_v2`] is pure: it reads a [`LegacyFile`] whose checksum was checked and returns an
 //! unsigned, sorted, valid [`Document`] with the [`Note`]s that tell the operator what could not
@@ -9,12 +9,12 @@
 //!   converted file is a new export of what the legacy file holds. [`legacy_to_v2_at`] takes the
 //!   time for tests.
 //! - A training whose name is null gets the empty name, which a restore refuses as
-//!   `invalid-name` and proposes `--name` for (DECISIONS 3).
+//!   `invalid-name` and proposes `--name` for (docs/decisions.md §3).
 //! - A milestone whose course short name or section is unknown cannot be placed: it is dropped,
 //!   like one at `posr` −1. Milestones at the same place are written once (first wins).
 //! - Learners whose email is null, empty, or Moodle's placeholder of a deleted account (the MD5
 //!   of the username: 32 hex digits, no `@`) are dropped; a second row for the same user or the
-//!   same email is dropped (first wins, DECISIONS 8); so is a second style for one user.
+//!   same email is dropped (first wins, docs/decisions.md §8); so is a second style for one user.
 //! - `planning` is absent: a legacy file does not say whether the site had planning rows.
 
 use time::OffsetDateTime;
@@ -400,7 +400,7 @@ impl Note {
 /// `Display` is the English one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrateError {
-    /// A value that must not be negative is (DECISIONS 12).
+    /// A value that must not be negative is (docs/decisions.md §12).
     Negative {
         /// Where, for example `milestones[2].creditedtime`.
         path: String,
@@ -461,8 +461,9 @@ pub fn legacy_to_v2(file: &LegacyFile) -> Result<Migrated, MigrateError> {
     legacy_to_v2_at(file, OffsetDateTime::now_utc())
 }
 
-/// Maps a legacy file to a format-2 document as FORMAT.md "Legacy files" and DECISIONS 6 say,
-/// with `created` set to `created`. The document is sorted and valid, and not signed.
+/// Maps a legacy file to a format-2 document as docs/format.md "Legacy files" and
+/// docs/decisions.md §6 say, with `created` set to `created`. The document is sorted and valid,
+/// and not signed.
 ///
 /// # Errors
 ///

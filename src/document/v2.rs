@@ -1,4 +1,4 @@
-//! The version 2 backup document: its types, its strict reader and its text form (FORMAT.md).
+//! The version 2 backup document: its types, its strict reader and its text form (docs/format.md).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -22,7 +22,7 @@ pub const FORMAT: &str = "attestoodle-training-backup";
 pub const VERSION: i64 = 2;
 
 /// The largest file [`parse`] is meant to be given: bigger files are refused before parsing
-/// (DECISIONS 11); `--max-size` raises the limit.
+/// (docs/decisions.md §11); `--max-size` raises the limit.
 pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
 /// The largest integer magnitude a document may hold, 2^53 − 1, so that every JSON tool reads
@@ -34,7 +34,7 @@ const LEGACY_VERSION: &str = "2019061667";
 
 /// A whole backup file of format version 2: one training and everything it refers to.
 ///
-/// Fields are declared in the order of FORMAT.md's tables, which is the order the text form
+/// Fields are declared in the order of docs/format.md's tables, which is the order the text form
 /// writes them in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -394,7 +394,7 @@ pub enum DocumentError {
         /// What is wrong.
         problem: ValueProblem,
     },
-    /// Parts of the document contradict each other (FORMAT.md: a background's SHA-1 and file
+    /// Parts of the document contradict each other (docs/format.md: a background's SHA-1 and file
     /// name, unique template names, template references), even if the signature holds.
     Inconsistent {
         /// Where the contradiction is.
@@ -988,7 +988,7 @@ impl Inconsistency {
     }
 }
 
-/// Refuses a file larger than `limit` bytes before it is read (DECISIONS 11); pass
+/// Refuses a file larger than `limit` bytes before it is read (docs/decisions.md §11); pass
 /// [`MAX_FILE_SIZE`] unless the operator raised the limit with `--max-size`.
 ///
 /// # Errors
@@ -1054,7 +1054,7 @@ pub fn validate(document: &Document) -> Result<(), DocumentError> {
     check_values(document)
 }
 
-/// Writes the text form of a document: keys in the order of FORMAT.md, two-space indentation,
+/// Writes the text form of a document: keys in the order of docs/format.md, two-space indentation,
 /// raw UTF-8 (only `"`, `\` and C0 controls escaped) and a final newline. It does not sort the
 /// arrays: call [`sort`] first.
 pub fn to_text(document: &Document) -> String {
@@ -1064,7 +1064,7 @@ pub fn to_text(document: &Document) -> String {
     text
 }
 
-/// Sorts the arrays of a document as FORMAT.md says, with stable sorts (ties keep their order)
+/// Sorts the arrays of a document as docs/format.md says, with stable sorts (ties keep their order)
 /// and code-point order for strings (`null` first): milestones by (`course`, `section`,
 /// `position`), templates by name, learners and learner styles by `email` then `username`,
 /// planning rows by `executiondate` then `beginperiod`. Template details and category paths keep
@@ -1633,7 +1633,7 @@ fn check_values(document: &Document) -> Result<(), DocumentError> {
     check_consistency(document)
 }
 
-/// The rules that tie parts of a document together (FORMAT.md `templates[]`): a background's
+/// The rules that tie parts of a document together (docs/format.md `templates[]`): a background's
 /// `sha1` is that of its `content` and its `filename` the one its detail's `data` names; no
 /// two templates share a name; `training.template` and every `learner_styles[].template` name
 /// a template of `templates`.
@@ -1673,7 +1673,7 @@ fn check_consistency(document: &Document) -> Result<(), DocumentError> {
                 },
             ));
         }
-        // DECISIONS 9: the first background detail is the one `background` describes.
+        // docs/decisions.md §9: the first background detail is the one `background` describes.
         let detail = template
             .details
             .iter()

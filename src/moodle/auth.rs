@@ -1,5 +1,5 @@
 //! Reading what a login needs: a local user account by username, the site administrators, and
-//! an administrator's live Moodle session (DECISIONS 18).
+//! an administrator's live Moodle session (docs/decisions.md §18).
 
 use super::config_php::Secret;
 use super::{Error, Site, TxMode};
@@ -13,7 +13,7 @@ pub const DEFAULT_SESSION_TIMEOUT: i64 = 28_800;
 /// The name of Moodle's session cookie before `$CFG->sessioncookie` is appended.
 pub const SESSION_COOKIE_PREFIX: &str = "MoodleSession";
 
-/// What Moodle's `sessions` table says of a session id (DECISIONS 18).
+/// What Moodle's `sessions` table says of a session id (docs/decisions.md §18).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MoodleSession {
     /// A live session of a usable local account.
@@ -69,7 +69,7 @@ pub fn judge_session(
     }
 }
 
-/// A local account as a login sees it (moodle-core.md §1, `user`; §7, `password`).
+/// A local account as a login sees it (docs/moodle-tables.md §1, `user`; §5, `password`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginUser {
     /// `user.id`.

@@ -616,7 +616,7 @@ fn timeout_message(address: &str, waited: Waited, seconds: u64, lang: Lang) -> S
     }
 }
 
-/// Why a connection failed, as the operator can act on it (moodle-core.md has the servers'
+/// Why a connection failed, as the operator can act on it (read from the servers' error
 /// codes); the driver's own text stays out of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectFailure {

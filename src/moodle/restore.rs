@@ -2,7 +2,7 @@
 //! name, the structure of a course, users by email, templates by name, categories), and the
 //! writes of one restore in a single transaction ([`RestoreTx`]).
 //!
-//! Names are compared byte for byte in Rust after a wide SQL pre-selection (DECISIONS 2): a
+//! Names are compared byte for byte in Rust after a wide SQL pre-selection (docs/decisions.md §2): a
 //! MySQL `_ci` collation may return more candidates than asked, never fewer. Emails are
 //! compared case-insensitively in Rust too, for the same result on every backend.
 
@@ -23,7 +23,7 @@ const CHUNK: usize = 500;
 /// How long a restore waits for another one holding the same name on MySQL, in seconds.
 const LOCK_TIMEOUT: i64 = 60;
 
-/// Attestoodle's component and file area for template backgrounds (attestoodle.md §2.3).
+/// Attestoodle's component and file area for template backgrounds (docs/moodle-tables.md §8).
 const FILE_COMPONENT: &str = "tool_attestoodle";
 const FILE_AREA: &str = "fichier";
 
@@ -383,7 +383,7 @@ impl Site {
                     kind_enabled: row.opt_int("kindvisible")?.unwrap_or(0) != 0,
                 });
             }
-            // Instance names live in one table per module type (moodle-core.md §4).
+            // Instance names live in one table per module type (docs/moodle-tables.md §3).
             for (kind, wanted) in instances {
                 let table = format!("{}{kind}", self.prefix());
                 if !plain_identifier(&kind) || !tables.contains(&table) {
@@ -608,7 +608,7 @@ impl Site {
         Ok(usage)
     }
 
-    /// The name of the site's time zone as DECISIONS 17 says: `forcetimezone` of the config
+    /// The name of the site's time zone as docs/decisions.md §17 says: `forcetimezone` of the config
     /// table when it is set and not `99` (Moodle's "not forced"), else `timezone` when it is
     /// set and not `99` (Moodle's "server's zone"); `None` when neither is (dates are then
     /// shown in UTC). The name is as stored, not checked against a zone database.
@@ -1016,7 +1016,7 @@ impl RestoreTx<'_> {
     }
 
     /// Records a template's background image as Moodle's file API does: the file row and its
-    /// `.` directory row (moodle-core.md §5), replacing the rows the template had. The content
+    /// `.` directory row (docs/moodle-tables.md §4), replacing the rows the template had. The content
     /// must already be in the store ([`store_file_content`]).
     #[allow(clippy::too_many_arguments)] // One `files` row: each argument is a column.
     pub async fn set_background_rows(

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::sql::{self, Param, Row, Tx};
 use super::{Category, CategoryTree, Error, Site, TxMode};
 
-/// The component and file area of Attestoodle's template backgrounds (attestoodle.md §2.3).
+/// The component and file area of Attestoodle's template backgrounds (docs/moodle-tables.md §8).
 const BACKGROUND_COMPONENT: &str = "tool_attestoodle";
 const BACKGROUND_AREA: &str = "fichier";
 
@@ -295,7 +295,7 @@ impl Site {
     }
 
     /// The ids of the trainings whose name is exactly `name`, byte for byte on every backend
-    /// (DECISIONS 2), in id order.
+    /// (docs/decisions.md §2), in id order.
     pub async fn find_trainings_by_name(&self, name: &str) -> Result<Vec<i64>, Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
         let statement = format!(
@@ -583,7 +583,7 @@ impl Site {
             });
         }
 
-        // The system context is looked up, never assumed to be id 1 (moodle-core.md §1).
+        // The system context is looked up, never assumed to be id 1 (docs/moodle-tables.md §1).
         let has_system_context = !tx
             .fetch_all(
                 self.render("SELECT id FROM {p}context WHERE contextlevel = ?"),

@@ -41,8 +41,8 @@ impl Backend {
         }
     }
 
-    /// `left = ?` comparing text byte for byte (DECISIONS 2): MySQL's `_ci` collations would
-    /// otherwise find `SITE` and `Site ` when asked for `Site`.
+    /// `left = ?` comparing text byte for byte (docs/decisions.md §2): MySQL's `_ci` collations
+    /// would otherwise find `SITE` and `Site ` when asked for `Site`.
     pub fn exact_eq(self, left: &str) -> String {
         match self {
             Backend::MySql => format!("BINARY {left} = BINARY ?"),

@@ -333,7 +333,7 @@ impl Site {
         let learners = counts(&learner_rows)?;
         let mut templates: HashMap<i64, String> = HashMap::new();
         for row in &template_rows {
-            // The first train_style row in id order wins (DECISIONS 8).
+            // The first train_style row in id order wins (docs/decisions.md §8).
             templates
                 .entry(row.int("trainingid")?)
                 .or_insert(row.text("name")?);

@@ -39,7 +39,7 @@ pub async fn precheck(
 
     let name = options.rename.training_name(&document.training.name);
     let existing = site.trainings_named(&name).await?;
-    // Only a restore onto exactly one training of that name replaces it (DECISIONS 15).
+    // Only a restore onto exactly one training of that name replaces it (docs/decisions.md §15).
     let replaces = options.mode == Mode::Restore && existing.len() == 1;
     check_training_name(&mut findings, &name, replaces);
     let subject = vec![format!("training {name}")];
@@ -257,9 +257,9 @@ fn provenance(findings: &mut Vec<Finding>, provenance: &Provenance) {
     });
 }
 
-/// Refuses a name Attestoodle refuses for a new training (DECISIONS 3, 11), proposing a
+/// Refuses a name Attestoodle refuses for a new training (docs/decisions.md §3 and §11), proposing a
 /// corrected one; when the existing training of exactly that name is replaced, the name is
-/// kept and only said (DECISIONS 15).
+/// kept and only said (docs/decisions.md §15).
 fn check_training_name(findings: &mut Vec<Finding>, name: &str, replaces: bool) {
     let length = name.chars().count();
     let problem = if name.is_empty() {
@@ -307,7 +307,7 @@ fn check_training_name(findings: &mut Vec<Finding>, name: &str, replaces: bool) 
 }
 
 /// A name Attestoodle accepts for a new training, close to `name`: every `/` becomes ` - `
-/// with one space on each side (DECISIONS 3), at most 255 characters; `NAME` for an empty one.
+/// with one space on each side (docs/decisions.md §3), at most 255 characters; `NAME` for an empty one.
 pub fn corrected_name(name: &str) -> String {
     if name.is_empty() {
         return "NAME".to_owned();
@@ -432,7 +432,7 @@ fn find_category(
             return found(wanted.source_id, "source-id", findings);
         }
     }
-    // A legacy file names its category by id only (FORMAT.md "Legacy files"): an id means
+    // A legacy file names its category by id only (docs/format.md "Legacy files"): an id means
     // nothing across sites, so the operator must accept the category it designates here.
     if wanted.name.is_none() && wanted.path.is_empty() && tree.get(wanted.source_id).is_some() {
         let id = wanted.source_id;
@@ -624,7 +624,7 @@ fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[Pla
     ));
 }
 
-/// The cm ids of a `sequence` as DECISIONS 7 counts positions: split on commas, ASCII spaces
+/// The cm ids of a `sequence` as docs/decisions.md §7 counts positions: split on commas, ASCII spaces
 /// trimmed, empty and non-numeric items dropped, everything else kept (stale ids and
 /// repetitions included).
 fn sequence_items(sequence: Option<&str>) -> Vec<i64> {

@@ -1,6 +1,6 @@
 //! The site's time zone, and the one way dates are shown to the operator (the command line's
 //! precheck and report, the web's precheck page): a day `YYYY-MM-DD` in the zone Moodle shows
-//! (DECISIONS 17), the zone named once. JSON keeps Unix seconds.
+//! (docs/decisions.md §17), the zone named once. JSON keeps Unix seconds.
 //!
 //! The zone database is embedded (jiff's bundled tzdb), so the tool shows the same days on any
 //! host, whatever its own zone files.

@@ -1,5 +1,6 @@
 //! Saving a training as a legacy file: the version "2019061667" file the PHP plugin
-//! `tool_save_attestoodle` writes and accepts (FORMAT.md "Legacy files", attestoodle.md §5.2).
+//! `tool_save_attestoodle` writes and accepts (docs/format.md "Legacy files",
+//! docs/moodle-tables.md §10).
 //!
 //! [`build`] turns a [`Snapshot`] into the plugin's document, member by member and in the
 //! plugin's key order: every database value as a JSON string (integers in decimal) or `null`,

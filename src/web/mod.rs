@@ -74,7 +74,7 @@ pub struct WebConfig {
     pub audit_log: PathBuf,
 }
 
-/// How to recognise a Moodle session (`serve --moodle-session`, DECISIONS 18).
+/// How to recognise a Moodle session (`serve --moodle-session`, docs/decisions.md §18).
 #[derive(Debug, Clone)]
 pub struct MoodleSessionLogin {
     /// The cookie's name: `MoodleSession` followed by `$CFG->sessioncookie`.

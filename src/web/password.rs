@@ -1,4 +1,5 @@
-//! Checking a password against the hash Moodle stores in `user.password` (moodle-core.md §7).
+//! Checking a password against the hash Moodle stores in `user.password`
+//! (docs/moodle-tables.md §5).
 //!
 //! - `$2y$` bcrypt (Moodle 2.5 to 4.2, and hashes not yet upgraded on 4.3+): verified without
 //!   pepper, as Moodle 4.3+ does for its "legacy" hashes.

@@ -294,8 +294,8 @@ impl FromRequestParts<AppState> for Operator {
 }
 
 /// The account of the visitor's live Moodle session, when `serve --moodle-session` is on and
-/// the request carries Moodle's session cookie for a usable session (DECISIONS 18). Checked on
-/// every request, so a logout in Moodle ends it here too. The cookie's value is never logged.
+/// the request carries Moodle's session cookie for a usable session (docs/decisions.md §18).
+/// Checked on every request, so a logout in Moodle ends it here too. The cookie's value is never logged.
 async fn moodle_login(
     parts: &Parts,
     state: &AppState,

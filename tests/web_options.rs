@@ -639,3 +639,200 @@ async fn no_page_shows_a_command_line_flag_or_a_backtick() {
         }
     }
 }
+
+/// A request as a browser that prefers French sends it (no `?lang=` switch in its session).
+fn in_french(
+    mut request: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    request.headers_mut().insert(
+        axum::http::header::ACCEPT_LANGUAGE,
+        axum::http::HeaderValue::from_static("fr-FR,fr;q=0.9"),
+    );
+    request
+}
+
+/// A page's text as a reader sees it: without tags, entities decoded.
+fn page_text(html: &str) -> String {
+    visible_text(html)
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// English words a French page must not hold: each would betray an untranslated message (the
+/// demo training's names hold none of them).
+const ENGLISH: [&str; 12] = [
+    " the ", " is ", " not ", "cannot", " was ", " this ", " file ", " does ", " with ", " and ",
+    " line ", "EOF",
+];
+
+fn english_in(text: &str) -> Vec<String> {
+    let lower = format!(
+        " {} ",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    ENGLISH
+        .iter()
+        .filter_map(|word| {
+            lower.find(word).map(|i| {
+                let from = lower[..i]
+                    .char_indices()
+                    .rev()
+                    .nth(40)
+                    .map_or(0, |(j, _)| j);
+                let to = lower[i..]
+                    .char_indices()
+                    .nth(60)
+                    .map_or(lower.len(), |(j, _)| i + j);
+                format!("{word:?} in …{}…", &lower[from..to])
+            })
+        })
+        .collect()
+}
+
+/// What a finding's French text says outside its quoted names and before its command-line
+/// advice: the parts a French precheck page must show word for word.
+fn french_parts(fr: &str) -> Vec<String> {
+    let what = fr.split(" ; ").next().unwrap_or(fr);
+    what.split('`')
+        .step_by(2)
+        .map(str::trim)
+        .filter(|part| part.chars().count() >= 8)
+        .map(str::to_owned)
+        .collect()
+}
+
+// Issue 9, "Done when": with `Accept-Language: fr`, a tampered, a truncated and a not-a-backup
+// file uploaded on the *Verify* and *Restore* pages, and every finding of a precheck page, are
+// said in French from the first word to the last.
+#[tokio::test]
+async fn a_french_browser_reads_every_message_in_french() {
+    let fixture = fixture().await;
+    let app = fixture.app().await;
+    let id = fixture.training_id(TRAINING).await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let bytes = download(&app, &admin, id, &fixture.dir.path().join("backup.json")).await;
+    let mut tampered = bytes.clone();
+    if let Some(b) = tampered.iter_mut().rev().find(|b| b.is_ascii_digit()) {
+        *b = if *b == b'1' { b'2' } else { b'1' };
+    }
+    let truncated = bytes[..bytes.len() / 2].to_vec();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let legacy_tampered =
+        std::fs::read(format!("{root}/tests/vectors/legacy-tampered.json")).expect("a vector");
+    let files: [(&str, &[u8], &str); 5] = [
+        ("tampered", &tampered, "signature"),
+        ("truncated", &truncated, "tronqué"),
+        ("not a backup", b"[1, 2, 3]", "sauvegarde"),
+        ("not JSON", b"hello", "JSON"),
+        ("a tampered legacy file", &legacy_tampered, "intégrité"),
+    ];
+    for (what, bytes, word) in files {
+        for path in ["/verify", "/restore"] {
+            let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+                ("csrf", None, admin.csrf.as_bytes()),
+                ("file", Some("backup.json"), bytes),
+            ];
+            if path == "/restore" {
+                parts.push(("mode", None, b"restore"));
+            }
+            let response = send(&app, in_french(admin.post_multipart(path, &parts))).await;
+            let html = text(response).await;
+            let page = page_text(&html);
+            assert!(html.contains("<html lang=\"fr\">"), "{path} {what}: {html}");
+            assert!(page.contains(word), "{path} {what}: {page}");
+            let english = english_in(&page);
+            assert!(english.is_empty(), "{path} {what}: {english:#?}");
+        }
+    }
+    // Prechecks with findings of most kinds, each finding's French text on its page.
+    let mut untrusted = v2::parse(&bytes).expect("backup");
+    signature::sign(&mut untrusted, &keys::generate());
+    let untrusted = v2::to_text(&untrusted).into_bytes();
+    let mut unsigned = v2::parse(&bytes).expect("backup");
+    unsigned.signature = None;
+    let unsigned = v2::to_text(&unsigned).into_bytes();
+    let mut ghosts = v2::parse(&bytes).expect("backup");
+    for ghost in ["GHOST1", "GHOST2"] {
+        let mut milestone = ghosts.milestones[0].clone();
+        milestone.course = ghost.to_owned();
+        ghosts.milestones.push(milestone);
+    }
+    v2::sort(&mut ghosts);
+    signature::sign(&mut ghosts, &keys::generate());
+    let ghosts = v2::to_text(&ghosts).into_bytes();
+    let legacy =
+        std::fs::read(format!("{root}/tests/vectors/legacy-simple.json")).expect("a vector");
+    let mut codes = std::collections::BTreeSet::new();
+    for (bytes, fields) in [
+        (&bytes, vec![("mode", "restore")]),
+        (&untrusted, vec![("mode", "clone"), ("suffix", "_2099")]),
+        (&unsigned, vec![("mode", "clone"), ("name", "A / B")]),
+        (&bytes, vec![("mode", "restore"), ("category", "999999")]),
+        (
+            &bytes,
+            vec![
+                ("mode", "clone"),
+                ("suffix", "_2027"),
+                ("template", "copy"),
+                ("template_copy_name", "Site"),
+            ],
+        ),
+        (&ghosts, vec![("mode", "clone"), ("suffix", "_2027")]),
+        (&legacy, vec![("mode", "restore")]),
+        (&bytes, vec![("mode", "clone")]),
+    ] {
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+            ("csrf", None, admin.csrf.as_bytes()),
+            ("file", Some("backup.json"), bytes),
+        ];
+        for (name, value) in &fields {
+            parts.push((name, None, value.as_bytes()));
+        }
+        let response = send(&app, in_french(admin.post_multipart("/restore", &parts))).await;
+        let html = text(response).await;
+        let page = page_text(&html);
+        let english = english_in(&page);
+        assert!(english.is_empty(), "{fields:?}: {english:#?}");
+        if !html.contains("action=\"/restore/apply\"") {
+            // The choices were refused (a clone without a new name): said in French, above.
+            continue;
+        }
+        let plan = text(send(&app, in_french(admin.get("/restore/precheck.json"))).await).await;
+        let plan: serde_json::Value = serde_json::from_str(&plan).expect("the plan as JSON");
+        let findings = plan["findings"].as_array().expect("findings");
+        assert!(!findings.is_empty(), "{fields:?}");
+        for finding in findings {
+            let code = finding["code"].as_str().expect("a code");
+            codes.insert(code.to_owned());
+            assert!(html.contains(code), "{fields:?}: {code}");
+            let fr = finding["fr"].as_str().expect("French");
+            let parts = french_parts(fr);
+            assert!(!parts.is_empty(), "{code}: {fr}");
+            for part in parts {
+                assert!(
+                    page.contains(&part),
+                    "{fields:?} {code}: {part:?} not in {page}"
+                );
+            }
+        }
+    }
+    // The scans see what they look for: the same upload in English is caught.
+    let parts: Vec<(&str, Option<&str>, &[u8])> = vec![
+        ("csrf", None, admin.csrf.as_bytes()),
+        ("file", Some("backup.json"), &truncated),
+    ];
+    let english = text(send(&app, admin.post_multipart("/verify", &parts)).await).await;
+    assert!(!english_in(&page_text(&english)).is_empty(), "{english}");
+    assert!(!english_in("la signature is broken").is_empty());
+    assert_eq!(
+        french_parts("le cours `X` n'existe pas ; ajoutez --accept missing-course"),
+        ["le cours", "n'existe pas"]
+    );
+    assert!(codes.len() >= 12, "{codes:?}");
+}

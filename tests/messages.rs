@@ -462,3 +462,37 @@ fn a_bad_key_file_is_said_in_french() {
         );
     }
 }
+
+// Issue 9, item 1: a course map that cannot be read, or whose line is not `old,new`, is said in
+// French (it used to end with the system's or the parser's English words).
+#[test]
+fn a_course_map_that_cannot_be_used_is_said_in_french() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = dir.path().display().to_string();
+    let missing = [
+        "clone",
+        "backup.json",
+        "--suffix",
+        "_2027",
+        "--course-map",
+        "absent.csv",
+    ];
+    let output = check(
+        dir.path(),
+        &missing,
+        &[&path, "absent.csv"],
+        &["ce fichier n'existe pas", "table de correspondance"],
+        "a missing course map",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(verbose_detail(dir.path(), &missing).contains("os error"));
+    fs::write(dir.path().join("map.csv"), "old,new\nCHIM101,A,B\n").expect("write");
+    let output = check(
+        dir.path(),
+        &["clone", "backup.json", "--course-map", "map.csv"],
+        &[&path, "map.csv", "ANCIEN,NOUVEAU"],
+        &["ligne 2 : deux champs non vides"],
+        "a course map line of three fields",
+    );
+    assert_eq!(output.status.code(), Some(2));
+}

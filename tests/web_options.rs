@@ -476,6 +476,45 @@ async fn a_replace_on_the_command_line_keeps_the_training_beside_the_file() {
     assert_eq!(kept().len(), 2);
 }
 
+/// The backup signed by a key no site trusts.
+fn signed_by_another_key(bytes: &[u8]) -> Vec<u8> {
+    let mut untrusted = v2::parse(bytes).expect("backup");
+    signature::sign(&mut untrusted, &keys::generate());
+    v2::to_text(&untrusted).into_bytes()
+}
+
+/// Uploads and choices whose prechecks find things of most kinds: a replace, an untrusted or
+/// no signature, a clone onto missing courses with past dates kept, a refused name, a missing
+/// category, learners left out, a template of the same name with other content, and a clone
+/// without a new name (choices that cannot be used).
+fn precheck_cases(bytes: &[u8]) -> Vec<(Vec<u8>, Fields<'static>)> {
+    let mut unsigned = v2::parse(bytes).expect("backup");
+    unsigned.signature = None;
+    let unsigned = v2::to_text(&unsigned).into_bytes();
+    vec![
+        (bytes.to_vec(), vec![("mode", "restore")]),
+        (
+            signed_by_another_key(bytes),
+            vec![("mode", "clone"), ("suffix", "_2099")],
+        ),
+        (unsigned, vec![("mode", "clone"), ("name", "A / B")]),
+        (
+            bytes.to_vec(),
+            vec![("mode", "restore"), ("category", "999999")],
+        ),
+        (
+            bytes.to_vec(),
+            vec![
+                ("mode", "clone"),
+                ("suffix", "_2027"),
+                ("template", "copy"),
+                ("template_copy_name", "Site"),
+            ],
+        ),
+        (bytes.to_vec(), vec![("mode", "clone")]),
+    ]
+}
+
 /// What a page shows, without its tags.
 fn visible_text(html: &str) -> String {
     let mut out = String::new();
@@ -551,32 +590,9 @@ async fn no_page_shows_a_command_line_flag_or_a_backtick() {
             pages.push((path, html));
         }
         let bytes = download(&app, &admin, id, &file).await;
-        let mut untrusted = v2::parse(&bytes).expect("backup");
-        signature::sign(&mut untrusted, &keys::generate());
-        let untrusted = v2::to_text(&untrusted).into_bytes();
-        let mut unsigned = v2::parse(&bytes).expect("backup");
-        unsigned.signature = None;
-        let unsigned = v2::to_text(&unsigned).into_bytes();
-        // Findings of most kinds: a replace, an untrusted or no signature, a clone onto
-        // missing courses with past dates kept, a refused name, a missing category, learners
-        // left out, a template of the same name with other content.
-        for (bytes, fields) in [
-            (&bytes, vec![("mode", "restore")]),
-            (&untrusted, vec![("mode", "clone"), ("suffix", "_2099")]),
-            (&unsigned, vec![("mode", "clone"), ("name", "A / B")]),
-            (&bytes, vec![("mode", "restore"), ("category", "999999")]),
-            (
-                &bytes,
-                vec![
-                    ("mode", "clone"),
-                    ("suffix", "_2027"),
-                    ("template", "copy"),
-                    ("template_copy_name", "Site"),
-                ],
-            ),
-            (&bytes, vec![("mode", "clone")]),
-        ] {
-            let (_, html) = upload_restore(&app, &admin, bytes, &fields).await;
+        let untrusted = signed_by_another_key(&bytes);
+        for (bytes, fields) in precheck_cases(&bytes) {
+            let (_, html) = upload_restore(&app, &admin, &bytes, &fields).await;
             pages.push((format!("precheck {fields:?}"), html));
         }
         let (_, html) = upload_restore(&app, &admin, &bytes, &[("mode", "restore")]).await;
@@ -750,13 +766,8 @@ async fn a_french_browser_reads_every_message_in_french() {
             assert!(english.is_empty(), "{path} {what}: {english:#?}");
         }
     }
-    // Prechecks with findings of most kinds, each finding's French text on its page.
-    let mut untrusted = v2::parse(&bytes).expect("backup");
-    signature::sign(&mut untrusted, &keys::generate());
-    let untrusted = v2::to_text(&untrusted).into_bytes();
-    let mut unsigned = v2::parse(&bytes).expect("backup");
-    unsigned.signature = None;
-    let unsigned = v2::to_text(&unsigned).into_bytes();
+    // Prechecks with findings of most kinds, each finding's French text on its page: the
+    // cases of the page scan, a clone with courses this site lacks, a legacy file.
     let mut ghosts = v2::parse(&bytes).expect("backup");
     for ghost in ["GHOST1", "GHOST2"] {
         let mut milestone = ghosts.milestones[0].clone();
@@ -765,31 +776,20 @@ async fn a_french_browser_reads_every_message_in_french() {
     }
     v2::sort(&mut ghosts);
     signature::sign(&mut ghosts, &keys::generate());
-    let ghosts = v2::to_text(&ghosts).into_bytes();
-    let legacy =
-        std::fs::read(format!("{root}/tests/vectors/legacy-simple.json")).expect("a vector");
+    let mut cases = precheck_cases(&bytes);
+    cases.push((
+        v2::to_text(&ghosts).into_bytes(),
+        vec![("mode", "clone"), ("suffix", "_2027")],
+    ));
+    cases.push((
+        std::fs::read(format!("{root}/tests/vectors/legacy-simple.json")).expect("a vector"),
+        vec![("mode", "restore")],
+    ));
     let mut codes = std::collections::BTreeSet::new();
-    for (bytes, fields) in [
-        (&bytes, vec![("mode", "restore")]),
-        (&untrusted, vec![("mode", "clone"), ("suffix", "_2099")]),
-        (&unsigned, vec![("mode", "clone"), ("name", "A / B")]),
-        (&bytes, vec![("mode", "restore"), ("category", "999999")]),
-        (
-            &bytes,
-            vec![
-                ("mode", "clone"),
-                ("suffix", "_2027"),
-                ("template", "copy"),
-                ("template_copy_name", "Site"),
-            ],
-        ),
-        (&ghosts, vec![("mode", "clone"), ("suffix", "_2027")]),
-        (&legacy, vec![("mode", "restore")]),
-        (&bytes, vec![("mode", "clone")]),
-    ] {
+    for (bytes, fields) in cases {
         let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
             ("csrf", None, admin.csrf.as_bytes()),
-            ("file", Some("backup.json"), bytes),
+            ("file", Some("backup.json"), &bytes),
         ];
         for (name, value) in &fields {
             parts.push((name, None, value.as_bytes()));

@@ -292,10 +292,10 @@ async fn site_template(
         });
     }
     if let Some(missing) = &first.image_missing {
-        let (en, fr) = missing.text();
+        let why = missing.localized(lang);
         notes.push(match lang {
-            Lang::En => format!("background image not read: {en}"),
-            Lang::Fr => format!("image de fond non lue : {fr}"),
+            Lang::En => format!("background image not read: {why}"),
+            Lang::Fr => format!("image de fond non lue : {why}"),
         });
     }
     let template = preview::template(

@@ -32,22 +32,26 @@ pub enum ImageMissing {
 }
 
 impl ImageMissing {
-    /// The reason in English and French.
-    pub fn text(&self) -> (String, String) {
-        match self {
-            ImageMissing::NotStored => (
-                "Moodle's file storage lists no background image for this template".to_owned(),
+    /// The reason in the operator's language.
+    pub fn localized(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ImageMissing::NotStored, Lang::En) => {
+                "Moodle's file storage lists no background image for this template".to_owned()
+            }
+            (ImageMissing::NotStored, Lang::Fr) => {
                 "le stockage de fichiers de Moodle ne liste aucune image de fond pour ce modèle"
-                    .to_owned(),
-            ),
-            ImageMissing::NoDataroot => (
+                    .to_owned()
+            }
+            (ImageMissing::NoDataroot, Lang::En) => {
                 "Moodle's data directory is not known: pass --dataroot DIR or --moodle-config"
-                    .to_owned(),
+                    .to_owned()
+            }
+            (ImageMissing::NoDataroot, Lang::Fr) => {
                 "le répertoire de données de Moodle n'est pas connu : indiquez --dataroot RÉP \
                  ou --moodle-config"
-                    .to_owned(),
-            ),
-            ImageMissing::File(e) => (e.localized(Lang::En), e.localized(Lang::Fr)),
+                    .to_owned()
+            }
+            (ImageMissing::File(e), Lang::En | Lang::Fr) => e.localized(lang),
         }
     }
 }
@@ -96,5 +100,35 @@ impl Site {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::testing::{every_variant, two_texts};
+
+    fn variant(missing: &ImageMissing) -> usize {
+        match missing {
+            ImageMissing::NotStored => 0,
+            ImageMissing::NoDataroot => 1,
+            ImageMissing::File(_) => 2,
+        }
+    }
+
+    // Issue 9, item 1: why a template's image is missing, in English and French.
+    #[test]
+    fn every_reason_an_image_is_missing_is_said_in_english_and_in_french() {
+        let all = [
+            ImageMissing::NotStored,
+            ImageMissing::NoDataroot,
+            ImageMissing::File(FileError::BadHash {
+                hash: "zz".to_owned(),
+            }),
+        ];
+        every_variant(all.iter().map(variant), 3);
+        for missing in &all {
+            two_texts(missing.localized(Lang::En), missing.localized(Lang::Fr));
+        }
     }
 }

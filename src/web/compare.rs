@@ -91,7 +91,7 @@ pub async fn submit(
             let message = format!(
                 "{} {}",
                 t.get("compare.rejected"),
-                super::page::quoted(&e.to_string(), lang)
+                super::page::quoted(&e.localized(lang), lang)
             );
             return refused(page, StatusCode::UNPROCESSABLE_ENTITY, message);
         }

@@ -48,7 +48,11 @@ fn own_key(state: &AppState, visit: &Visit) -> Result<VerifyingKey, String> {
                 .tr()
                 .fmt("keys.own_missing", &[("path", &path.display().to_string())]))
         }
-        Err(error) => Err(format!("{} {error}", visit.tr().get("keys.own_unreadable"))),
+        Err(error) => Err(format!(
+            "{} {}",
+            visit.tr().get("keys.own_unreadable"),
+            super::page::quoted(&error.localized(visit.lang), visit.lang)
+        )),
     }
 }
 
@@ -66,7 +70,11 @@ fn keys_page(
             .map(|(id, k)| shown(id, &k))
             .collect(),
         Err(error) => {
-            let text = format!("{} {error}", visit.tr().get("keys.store_unreadable"));
+            let text = format!(
+                "{} {}",
+                visit.tr().get("keys.store_unreadable"),
+                super::page::quoted(&error.localized(visit.lang), visit.lang)
+            );
             problem = Some(problem.map_or(text.clone(), |earlier| format!("{earlier} {text}")));
             Vec::new()
         }

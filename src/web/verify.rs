@@ -78,7 +78,7 @@ pub async fn submit(
         .ok()
         .map(|k| k.verifying_key());
     let outcome = TrustStore::open(state.config().trust_dir.clone(), own)
-        .map_err(|e| e.to_string())
+        .map_err(|e| super::page::quoted(&e.localized(t.0), t.0))
         .and_then(|trust| examine(t, &file.bytes, name, &trust));
     match outcome {
         Ok(outcome) => page(StatusCode::OK, Some(outcome), None),

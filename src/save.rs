@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::document::signature;
 use crate::document::v2::{self, Document, DocumentError};
 use crate::i18n::Lang;
-use crate::moodle::{self, files, Orphan, Site, Snapshot};
+use crate::moodle::{self, files, rules, Orphan, Site, Snapshot};
 
 /// Something the operator must know about a save: a row left out, or kept with a doubt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -501,18 +501,6 @@ pub fn build(
     Ok((document, warnings))
 }
 
-/// The items of a stored `sequence` as DECISIONS 7 counts them: split on commas, ASCII spaces
-/// trimmed, empty items and items that are not plain decimal ids dropped. An id too large for
-/// `i64` still takes its place but matches nothing.
-pub fn sequence_items(sequence: &str) -> Vec<Option<i64>> {
-    sequence
-        .split(',')
-        .map(|item| item.trim_matches(' '))
-        .filter(|item| !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()))
-        .map(|item| item.parse().ok())
-        .collect()
-}
-
 /// A name for a milestone in messages: its stored name, else its course module id.
 fn milestone_label(name: Option<&str>, cmid: i64) -> (String, String) {
     match name {
@@ -535,7 +523,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
         sections_by_course
             .entry(section.course_id)
             .or_default()
-            .push((section.number, sequence_items(&section.sequence)));
+            .push((section.number, rules::sequence_items(&section.sequence)));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -584,10 +572,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             .flatten()
             .rev()
             .find_map(|(number, items)| {
-                items
-                    .iter()
-                    .position(|item| *item == Some(cm.id))
-                    .map(|position| (*number, position as i64))
+                rules::position_in_items(items, cm.id).map(|position| (*number, position as i64))
             });
         let Some((section, position)) = place else {
             warnings.push(Warning::left_out(
@@ -929,19 +914,6 @@ pub fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sequence_items_follow_decisions_7() {
-        assert_eq!(sequence_items("5,5,7"), vec![Some(5), Some(5), Some(7)]);
-        assert_eq!(sequence_items(""), Vec::<Option<i64>>::new());
-        assert_eq!(
-            sequence_items(" 3 ,,x,4, 99999999999999999999"),
-            vec![Some(3), Some(4), None]
-        );
-        let items = sequence_items("5,5,7");
-        assert_eq!(items.iter().position(|i| *i == Some(7)), Some(2));
-        assert_eq!(items.iter().position(|i| *i == Some(5)), Some(0));
-    }
 
     #[test]
     fn slugs_are_plain_ascii() {

@@ -10,6 +10,7 @@ pub mod files;
 pub mod fixture;
 mod preview;
 mod restore;
+pub mod rules;
 mod snapshot;
 mod sql;
 mod training;

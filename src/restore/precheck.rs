@@ -16,7 +16,7 @@ use super::{
 };
 use crate::document::v2::{Activity, Document, Template};
 use crate::i18n::Lang;
-use crate::moodle::{self, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
+use crate::moodle::{self, rules, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
 
 /// The longest training name (`training.name` is char(255)), in characters.
 const MAX_TRAINING_NAME: usize = 255;
@@ -624,19 +624,6 @@ fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[Pla
     ));
 }
 
-/// The cm ids of a `sequence` as DECISIONS 7 counts positions: split on commas, ASCII spaces
-/// trimmed, empty and non-numeric items dropped, everything else kept (stale ids and
-/// repetitions included).
-fn sequence_items(sequence: Option<&str>) -> Vec<i64> {
-    sequence
-        .unwrap_or("")
-        .split(',')
-        .map(|item| item.trim_matches(' '))
-        .filter(|item| !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|item| item.parse().ok())
-        .collect()
-}
-
 /// Whether a module carries the fingerprint of a file's activity: the same type and name, and
 /// the same idnumber when the file has one. A legacy file has no type: the name alone counts.
 fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
@@ -825,12 +812,7 @@ async fn match_milestones(
         line.course_id = Some(course);
         let at_place = sections
             .get(&(course, m.section))
-            .and_then(|s| {
-                let items = sequence_items(s.sequence.as_deref());
-                usize::try_from(m.position)
-                    .ok()
-                    .and_then(|p| items.get(p).copied())
-            })
+            .and_then(|s| rules::cmid_at_position(s.sequence.as_deref().unwrap_or(""), m.position))
             .and_then(|cmid| by_cmid.get(&cmid).copied())
             .filter(|cm| cm.course == course);
         let chosen = match at_place {
@@ -1575,14 +1557,6 @@ fn plan_planning(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sequences_count_positions_as_decisions_7_says() {
-        assert_eq!(sequence_items(Some("5,5,7")), vec![5, 5, 7]);
-        assert_eq!(sequence_items(Some(" 3 ,,x,4")), vec![3, 4]);
-        assert!(sequence_items(None).is_empty());
-        assert!(sequence_items(Some("")).is_empty());
-    }
 
     #[test]
     fn a_legacy_fingerprint_matches_by_name_alone() {

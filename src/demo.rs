@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha1::{Digest, Sha1};
-
 use crate::moodle::fixture::{self, Writer};
 use crate::moodle::{Error, Param, Site, Target, DEMO_MARKER};
 
@@ -1421,24 +1419,8 @@ async fn insert_user(
     Ok(id)
 }
 
-fn hex_sha1(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The `files` row's `pathnamehash` (moodle-core.md §5).
-fn pathname_hash(
-    context: i64,
-    component: &str,
-    area: &str,
-    item: i64,
-    path: &str,
-    name: &str,
-) -> String {
-    hex_sha1(format!("/{context}/{component}/{area}/{item}{path}{name}").as_bytes())
-}
+use crate::hex::sha1_hex as hex_sha1;
+use crate::moodle::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT};
 
 /// Stores a template background as Moodle does: a `files` row, its `.` directory row, and the
 /// content under `filedir/xx/yy/<sha1>` when a file store is given.
@@ -1451,7 +1433,7 @@ async fn store_file(
     bytes: &[u8],
     user_id: i64,
 ) -> Result<(), Error> {
-    let (component, area) = ("tool_attestoodle", "fichier");
+    let (component, area) = (BACKGROUND_COMPONENT, BACKGROUND_AREA);
     for (name, content, mimetype) in [(".", &b""[..], None), (filename, bytes, Some("image/png"))] {
         let hash = hex_sha1(content);
         w.insert(

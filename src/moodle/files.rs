@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha1::{Digest as _, Sha1};
-
 /// Why stored content could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
@@ -76,13 +74,7 @@ impl FileError {
     }
 }
 
-/// The lowercase hex SHA-1 of some bytes.
-pub fn sha1_hex(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hex::sha1_hex;
 
 /// Where the content with this hash lives under `filedir`; `None` when the hash is not 40 hex
 /// digits (it then names no file, and must never become a path).

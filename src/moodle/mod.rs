@@ -10,6 +10,7 @@ pub mod files;
 pub mod fixture;
 mod preview;
 mod restore;
+mod rows;
 pub mod rules;
 mod snapshot;
 mod sql;
@@ -951,11 +952,7 @@ fn connect_backend(connect: &ConnectTo) -> Backend {
 }
 
 fn check_prefix(prefix: &str, backend: Backend) -> Result<(), Error> {
-    let valid = prefix.is_empty()
-        || (prefix.starts_with(|c: char| c.is_ascii_lowercase())
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+    let valid = prefix.is_empty() || rules::is_plain_name(prefix);
     let empty_on_postgres = prefix.is_empty() && backend == Backend::Postgres;
     if !valid || empty_on_postgres {
         return Err(Error::BadPrefix {

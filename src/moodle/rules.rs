@@ -1,8 +1,50 @@
 //! Moodle's rules that several commands apply, each written once: where an activity stands in
-//! its section (the `sequence` → position rule).
+//! its section (the `sequence` → position rule), which names may be spliced into a statement
+//! as table names, Attestoodle's file area, the system context and the files' path hashes.
+//! Exact-name comparison is `Backend::exact_in` (the one dialect difference it needs), the
+//! shared reads are in `rows.rs`.
 //!
 //! Save, the precheck, `repair`, `list` and the web pages all go through these, so that a
 //! backup written by one is read the same way by the other (ARCHITECTURE.md, `src/moodle/`).
+
+use crate::hex::sha1_hex;
+
+/// `context.contextlevel` of the system context. Its id is looked up, never assumed to be 1.
+pub const SYSTEM_CONTEXT_LEVEL: i64 = 10;
+
+/// The component of Attestoodle's template backgrounds in `files` (attestoodle.md §2.3).
+pub const BACKGROUND_COMPONENT: &str = "tool_attestoodle";
+
+/// The file area of Attestoodle's template backgrounds: in the system context, `itemid` the
+/// template id, `filepath` `/` (attestoodle.md §2.3).
+pub const BACKGROUND_AREA: &str = "fichier";
+
+/// The `filepath` of a template background.
+pub const BACKGROUND_PATH: &str = "/";
+
+/// Whether `name` may be spliced into a statement as (part of) a table name: a lower-case
+/// ASCII letter, then lower-case letters, digits and `_` — what Moodle allows for a plugin
+/// (`modules.name`) and what this tool allows for a table prefix or a test database. Anything
+/// else never reaches a statement.
+pub fn is_plain_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A `files` row's `pathnamehash`: the SHA-1 of `/context/component/area/item` followed by
+/// the file path and name (moodle-core.md §5).
+pub fn pathname_hash(
+    context: i64,
+    component: &str,
+    area: &str,
+    item: i64,
+    path: &str,
+    name: &str,
+) -> String {
+    sha1_hex(format!("/{context}/{component}/{area}/{item}{path}{name}").as_bytes())
+}
 
 /// The items of a section's stored `sequence` as positions count them (DECISIONS 7, FORMAT.md
 /// `position`):
@@ -46,6 +88,34 @@ pub fn cmid_at_position(sequence: &str, position: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_names_become_table_names() {
+        for name in ["quiz", "h5pactivity", "mod_2", "mdl_"] {
+            assert!(is_plain_name(name), "{name}");
+        }
+        for name in [
+            "",
+            "Quiz",
+            "quiz; DROP TABLE x",
+            "a.b",
+            "2quiz",
+            "_x",
+            "qu iz",
+            "é",
+        ] {
+            assert!(!is_plain_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn pathname_hashes_follow_moodle() {
+        // sha1("/1/tool_attestoodle/fichier/1/a.png")
+        assert_eq!(
+            pathname_hash(1, BACKGROUND_COMPONENT, BACKGROUND_AREA, 1, "/", "a.png"),
+            "2d85dfde535e459c669fe8e398045e0e5cf1fd25"
+        );
+    }
 
     #[test]
     fn sequence_items_follow_decisions_7() {

@@ -7,12 +7,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::sql::{self, Param, Row, Tx};
-use super::{Category, CategoryTree, Error, Site, TxMode};
-
-/// The component and file area of Attestoodle's template backgrounds (attestoodle.md §2.3).
-const BACKGROUND_COMPONENT: &str = "tool_attestoodle";
-const BACKGROUND_AREA: &str = "fichier";
+use super::rows::{background_file_params, ModuleScope, BACKGROUND_FILES};
+use super::sql::{Row, Tx};
+use super::{CategoryTree, Error, Site, TxMode};
 
 /// A training row (`tool_attestoodle_training`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,15 +256,6 @@ pub struct Snapshot {
     pub planning: Option<Vec<PlanningRow>>,
 }
 
-/// Whether a `modules.name` can be used as a table name: Moodle's plugin names are `[a-z0-9_]+`,
-/// and anything else must never reach a statement.
-fn is_plain_module_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
 /// The subquery giving the ids of every template the training refers to (two parameters: the
 /// training id twice).
 const TEMPLATE_IDS: &str =
@@ -297,16 +285,12 @@ impl Site {
     /// The ids of the trainings whose name is exactly `name`, byte for byte on every backend
     /// (DECISIONS 2), in id order.
     pub async fn find_trainings_by_name(&self, name: &str) -> Result<Vec<i64>, Error> {
-        let mut tx = self.begin(TxMode::ReadOnly).await?;
-        let statement = format!(
-            "SELECT id FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id",
-            self.backend().exact_eq("name")
-        );
-        let rows = tx
-            .fetch_all(self.render(&statement), vec![name.into()])
-            .await?;
-        tx.rollback().await?;
-        rows.iter().map(|r| r.int("id")).collect()
+        Ok(self
+            .trainings_named(name)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
     }
 
     /// Reads everything a save needs about training `id` in one read-only transaction, with a
@@ -378,31 +362,10 @@ impl Site {
             checklearner: row.opt_int("checklearner")?,
         };
 
-        let tables = tx
-            .fetch_all(sql::list_tables_sql(self.backend()).to_owned(), vec![])
-            .await?
-            .iter()
-            .map(|r| r.text("name"))
-            .collect::<Result<BTreeSet<String>, Error>>()?;
+        let tables = self.read_table_names(tx).await?;
         let has_table = |t: &str| tables.contains(&format!("{}{t}", self.prefix));
 
-        let mut categories = Vec::new();
-        for row in tx
-            .fetch_all(
-                self.render(
-                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
-                ),
-                vec![],
-            )
-            .await?
-        {
-            categories.push(Category {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
-                parent: row.int("parent")?,
-            });
-        }
+        let categories = self.read_category_tree(tx).await?;
 
         let mut train_styles = Vec::new();
         for row in tx
@@ -485,30 +448,13 @@ impl Site {
         let module_types: BTreeSet<String> = course_modules
             .values()
             .filter_map(|cm| cm.module_name.clone())
-            .filter(|name| is_plain_module_name(name) && has_table(name))
             .collect();
-        let mut names: HashMap<(String, i64), String> = HashMap::new();
-        for module in module_types {
-            let statement = format!(
-                "SELECT i.id, i.name FROM {{p}}{module} i WHERE i.id IN (\
-                 SELECT cm.instance FROM {{p}}course_modules cm \
-                 JOIN {{p}}modules md ON md.id = cm.module \
-                 JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                 WHERE m.trainingid = ? AND md.name = ?)"
-            );
-            for row in tx
-                .fetch_all(
-                    self.render(&statement),
-                    vec![id.into(), module.clone().into()],
-                )
-                .await?
-            {
-                names.insert((module.clone(), row.int("id")?), row.text("name")?);
-            }
-        }
+        let names = self
+            .instance_names(tx, &tables, &module_types, ModuleScope::Milestones(id))
+            .await?;
         for cm in course_modules.values_mut() {
             if let Some(module) = &cm.module_name {
-                cm.instance_name = names.get(&(module.clone(), cm.instance)).cloned();
+                cm.instance_name = names.get(&(module.clone(), cm.instance)).cloned().flatten();
             }
         }
 
@@ -584,35 +530,20 @@ impl Site {
         }
 
         // The system context is looked up, never assumed to be id 1 (moodle-core.md §1).
-        let has_system_context = !tx
-            .fetch_all(
-                self.render("SELECT id FROM {p}context WHERE contextlevel = ?"),
-                vec![Param::Int(10)],
-            )
-            .await?
-            .is_empty();
+        let has_system_context = self.system_context(tx).await?.is_some();
+        let mut params = background_file_params();
+        params.extend([id.into(), id.into()]);
         let mut files = Vec::new();
         for row in tx
             .fetch_all(
                 self.render_with(
                     &format!(
                         "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
-                         FROM {{p}}files f JOIN {{p}}context x ON x.id = f.contextid \
-                         WHERE x.contextlevel = ? AND f.component = ? AND f.filearea = ? \
-                         AND f.filepath = ? AND f.filename <> ? \
-                         AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
+                         {BACKGROUND_FILES} AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
                     ),
                     "f.itemid",
                 ),
-                vec![
-                    Param::Int(10),
-                    BACKGROUND_COMPONENT.into(),
-                    BACKGROUND_AREA.into(),
-                    "/".into(),
-                    ".".into(),
-                    id.into(),
-                    id.into(),
-                ],
+                params,
             )
             .await?
         {
@@ -706,7 +637,7 @@ impl Site {
 
         Ok(Some(Snapshot {
             training,
-            categories: CategoryTree::new(categories),
+            categories,
             train_styles,
             milestones,
             course_modules,
@@ -719,21 +650,5 @@ impl Site {
             user_styles,
             planning,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_module_names_become_table_names() {
-        assert!(is_plain_module_name("quiz"));
-        assert!(is_plain_module_name("h5pactivity"));
-        assert!(is_plain_module_name("mod_2"));
-        assert!(!is_plain_module_name(""));
-        assert!(!is_plain_module_name("quiz; DROP TABLE x"));
-        assert!(!is_plain_module_name("Quiz"));
-        assert!(!is_plain_module_name("a.b"));
     }
 }

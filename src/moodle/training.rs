@@ -236,14 +236,7 @@ impl Site {
     /// of statements whatever the number of trainings.
     pub async fn list_trainings(&self) -> Result<TrainingList, Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
-        let category_rows = tx
-            .fetch_all(
-                self.render(
-                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
-                ),
-                vec![],
-            )
-            .await?;
+        let categories = self.read_category_tree(&mut tx).await?;
         let training_rows = tx
             .fetch_all(
                 self.render(
@@ -294,15 +287,6 @@ impl Site {
             .await?;
         tx.rollback().await?;
 
-        let mut categories = Vec::with_capacity(category_rows.len());
-        for row in &category_rows {
-            categories.push(Category {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
-                parent: row.int("parent")?,
-            });
-        }
         let counts = |rows: &[super::Row]| -> Result<HashMap<i64, i64>, Error> {
             let mut map = HashMap::new();
             for row in rows {
@@ -352,7 +336,7 @@ impl Site {
             });
         }
         Ok(TrainingList {
-            categories: CategoryTree::new(categories),
+            categories,
             trainings,
         })
     }

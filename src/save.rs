@@ -521,9 +521,9 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
     let mut sections_by_course: HashMap<i64, Sections> = HashMap::new();
     for section in &snapshot.sections {
         sections_by_course
-            .entry(section.course_id)
+            .entry(section.course)
             .or_default()
-            .push((section.number, rules::sequence_items(&section.sequence)));
+            .push((section.section, rules::sequence_items(section.sequence())));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -567,12 +567,12 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
         // A cm listed in several sections belongs to the last one (FORMAT.md); the snapshot
         // gives sections by course then number.
         let place = sections_by_course
-            .get(&cm.course_id)
+            .get(&cm.course)
             .into_iter()
             .flatten()
             .rev()
             .find_map(|(number, items)| {
-                rules::position_in_items(items, cm.id).map(|position| (*number, position as i64))
+                rules::position_in_items(items, cm.cmid).map(|position| (*number, position as i64))
             });
         let Some((section, position)) = place else {
             warnings.push(Warning::left_out(
@@ -596,7 +596,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
                 format!("{fr} est sauvegardé, mais le suivi d'achèvement de son activité est désactivé (cours {course})"),
             ));
         }
-        if cm.module_visible == Some(0) {
+        if cm.kind_visible == Some(0) {
             warnings.push(Warning::new(
                 "module-disabled",
                 format!("{en} is saved, but the activity type {kind} is disabled on this site"),
@@ -605,7 +605,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
                 ),
             ));
         }
-        if cm.instance_name.is_none() {
+        if cm.name.is_none() {
             warnings.push(Warning::new(
                 "activity-instance-missing",
                 format!(
@@ -624,9 +624,9 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             position,
             activity: v2::Activity {
                 kind: Some(kind.to_owned()),
-                name: cm.instance_name.clone(),
-                idnumber: cm.idnumber.clone().filter(|s| !s.is_empty()),
-                source_cmid: Some(cm.id),
+                name: cm.name.clone(),
+                idnumber: cm.idnumber_set().map(str::to_owned),
+                source_cmid: Some(cm.cmid),
             },
             creditedtime: m.creditedtime,
             name: m.name.clone(),

@@ -24,12 +24,13 @@ pub use auth::{LoginUser, MoodleSession, DEFAULT_SESSION_TIMEOUT};
 pub use preview::{ImageMissing, SiteTemplate};
 pub use restore::{
     store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneLink, MilestoneValues,
-    PlanningValues, RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection,
-    TargetTemplate, TargetUser, TemplateUsage, TrainingRef, TrainingValues,
+    PlanningValues, RestoreTx, StyleValues, TargetTemplate, TemplateUsage, TrainingValues,
+};
+pub use rows::{
+    CourseModuleRow, CourseRow, DetailRow, SectionRow, TemplateRow, TrainingRow, UserRow,
 };
 pub use snapshot::{
-    CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
-    StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
+    LearnerRow, MilestoneRow, PlanningRow, Snapshot, StoredFile, TrainStyleRow, UserStyleRow,
 };
 pub use sql::{Backend, Param, Row, Timeouts, TxMode, Waited};
 pub use training::{

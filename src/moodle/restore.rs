@@ -11,7 +11,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::rows::{background_file_params, ModuleScope, BACKGROUND_FILES};
+use super::rows::{
+    background_file_params, CourseModuleRow, CourseRow, DetailRow, ModuleScope, SectionRow,
+    TemplateRow, TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM,
+    COURSE_MODULE_COLUMNS, DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS,
+    USER_COLUMNS,
+};
 use super::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT, BACKGROUND_PATH};
 use super::sql::{Backend, NameLock, Param, Row, Tx};
 use super::training::CategoryTree;
@@ -25,80 +30,11 @@ const CHUNK: usize = 500;
 /// How long a restore waits for another one holding the same name on MySQL, in seconds.
 const LOCK_TIMEOUT: i64 = 60;
 
-/// A training found by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingRef {
-    /// `tool_attestoodle_training.id`.
-    pub id: i64,
-    /// Its category id.
-    pub category: i64,
-}
-
-/// A course found by short name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetCourse {
-    /// `course.id`.
-    pub id: i64,
-    /// The short name, as stored.
-    pub shortname: String,
-    /// Whether completion tracking is enabled.
-    pub completion_enabled: bool,
-}
-
-/// A section of a course.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetSection {
-    /// `course_sections.id`.
-    pub id: i64,
-    /// The course.
-    pub course: i64,
-    /// The section number.
-    pub section: i64,
-    /// The stored `sequence` (`None` for NULL).
-    pub sequence: Option<String>,
-}
-
-/// A course module with what identifies it and whether it can be a milestone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetModule {
-    /// `course_modules.id`.
-    pub cmid: i64,
-    /// The course.
-    pub course: i64,
-    /// The module type (`modules.name`), `None` when the module row is missing.
-    pub kind: Option<String>,
-    /// The instance name, `None` when the instance row is missing.
-    pub name: Option<String>,
-    /// The idnumber, `None` for Moodle's empty idnumber.
-    pub idnumber: Option<String>,
-    /// `course_modules.completion` (0 none).
-    pub completion: i64,
-    /// Whether an asynchronous deletion is pending.
-    pub deletion_in_progress: bool,
-    /// Whether the module type is enabled on the site (`modules.visible`).
-    pub kind_enabled: bool,
-}
-
-/// A user account that is not deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetUser {
-    /// `user.id`.
-    pub id: i64,
-    /// The email as stored.
-    pub email: String,
-    /// The username.
-    pub username: String,
-    /// Whether the account is suspended.
-    pub suspended: bool,
-}
-
 /// A certificate template with its details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetTemplate {
-    /// `tool_attestoodle_template.id`.
-    pub id: i64,
-    /// The name.
-    pub name: String,
+    /// The template row.
+    pub template: TemplateRow,
     /// `(type, data)` of every detail, in id order.
     pub details: Vec<(String, String)>,
     /// SHA-1 of the background image stored for it, when there is one.
@@ -229,15 +165,11 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn nonempty(value: Option<String>) -> Option<String> {
-    value.filter(|s| !s.is_empty())
-}
-
 /// The statement that reads the trainings named exactly `?` (DECISIONS 2), in id order; with
 /// `locking`, a re-read inside a write transaction that waits for other writers.
 fn trainings_named_sql(backend: Backend, locking: bool) -> String {
     format!(
-        "SELECT id, categoryid FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id{}",
+        "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id{}",
         backend.exact_eq("name"),
         if locking { backend.locking_read() } else { "" }
     )
@@ -276,21 +208,15 @@ impl Site {
 
     /// The trainings named exactly `name` (byte for byte on every backend, DECISIONS 2), in
     /// id order.
-    pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRef>, Error> {
-        let rows = self
-            .fetch_for_restore(
-                &trainings_named_sql(self.backend(), false),
-                vec![name.into()],
-            )
-            .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            out.push(TrainingRef {
-                id: row.int("id")?,
-                category: row.int("categoryid")?,
-            });
-        }
-        Ok(out)
+    pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRow>, Error> {
+        self.fetch_for_restore(
+            &trainings_named_sql(self.backend(), false),
+            vec![name.into()],
+        )
+        .await?
+        .iter()
+        .map(TrainingRow::read)
+        .collect()
     }
 
     /// The courses whose short name is exactly one of `shortnames`, in id order (the site
@@ -298,7 +224,7 @@ impl Site {
     pub async fn courses_by_shortname(
         &self,
         shortnames: &[String],
-    ) -> Result<Vec<TargetCourse>, Error> {
+    ) -> Result<Vec<CourseRow>, Error> {
         let wanted: BTreeSet<&str> = shortnames.iter().map(String::as_str).collect();
         let list: Vec<&str> = wanted.iter().copied().collect();
         let mut out = Vec::new();
@@ -312,7 +238,7 @@ impl Site {
                 .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?;
             for row in &rows {
-                out.push(TargetCourse {
+                out.push(CourseRow {
                     id: row.int("id")?,
                     shortname: row.text("shortname")?,
                     completion_enabled: row.int("enablecompletion")? != 0,
@@ -328,7 +254,7 @@ impl Site {
     pub async fn course_structure(
         &self,
         courses: &[i64],
-    ) -> Result<(Vec<TargetSection>, Vec<TargetModule>), Error> {
+    ) -> Result<(Vec<SectionRow>, Vec<CourseModuleRow>), Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
         let result = self.read_course_structure(&mut tx, courses).await;
         tx.rollback().await?;
@@ -339,46 +265,28 @@ impl Site {
         &self,
         tx: &mut Tx,
         courses: &[i64],
-    ) -> Result<(Vec<TargetSection>, Vec<TargetModule>), Error> {
+    ) -> Result<(Vec<SectionRow>, Vec<CourseModuleRow>), Error> {
         let tables = self.read_table_names(tx).await?;
         let mut sections = Vec::new();
         let mut modules = Vec::new();
         for chunk in courses.chunks(CHUNK) {
             let params: Vec<Param> = chunk.iter().map(|c| (*c).into()).collect();
             let sql = format!(
-                "SELECT id, course, section, sequence FROM {{p}}course_sections \
-                 WHERE course IN ({}) ORDER BY id",
+                "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
+                 WHERE s.course IN ({}) ORDER BY s.id",
                 marks(chunk.len())
             );
             for row in &tx.fetch_all(self.render(&sql), params.clone()).await? {
-                sections.push(TargetSection {
-                    id: row.int("id")?,
-                    course: row.int("course")?,
-                    section: row.int("section")?,
-                    sequence: row.opt_text("sequence")?,
-                });
+                sections.push(SectionRow::read(row)?);
             }
             let sql = format!(
-                "SELECT cm.id, cm.course, cm.instance, cm.idnumber, cm.completion, \
-                 cm.deletioninprogress, m.name AS kind, m.visible AS kindvisible \
-                 FROM {{p}}course_modules cm LEFT JOIN {{p}}modules m ON m.id = cm.module \
+                "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
                  WHERE cm.course IN ({}) ORDER BY cm.id",
                 marks(chunk.len())
             );
             let first = modules.len();
-            let mut instances = Vec::new();
             for row in &tx.fetch_all(self.render(&sql), params).await? {
-                instances.push(row.int("instance")?);
-                modules.push(TargetModule {
-                    cmid: row.int("id")?,
-                    course: row.int("course")?,
-                    kind: row.opt_text("kind")?,
-                    name: None,
-                    idnumber: nonempty(row.opt_text("idnumber")?),
-                    completion: row.int("completion")?,
-                    deletion_in_progress: row.int("deletioninprogress")? != 0,
-                    kind_enabled: row.opt_int("kindvisible")?.unwrap_or(0) != 0,
-                });
+                modules.push(CourseModuleRow::read(row)?);
             }
             let kinds: BTreeSet<String> = modules[first..]
                 .iter()
@@ -387,10 +295,8 @@ impl Site {
             let names = self
                 .instance_names(tx, &tables, &kinds, ModuleScope::Courses(chunk))
                 .await?;
-            for (module, instance) in modules[first..].iter_mut().zip(instances) {
-                if let Some(kind) = &module.kind {
-                    module.name = names.get(&(kind.clone(), instance)).cloned().flatten();
-                }
+            for module in &mut modules[first..] {
+                module.name_from(&names);
             }
         }
         Ok((sections, modules))
@@ -458,33 +364,29 @@ impl Site {
 
     /// Accounts that are not deleted and whose email may equal one of `emails` ignoring
     /// case: a superset, to be compared in Rust.
-    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<TargetUser>, Error> {
+    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<UserRow>, Error> {
         let keys: BTreeSet<String> = emails
             .iter()
             .filter(|e| !e.is_empty())
             .flat_map(|e| email_keys(e))
             .collect();
         let keys: Vec<String> = keys.into_iter().collect();
-        let mut out: Vec<TargetUser> = Vec::new();
+        let mut out: Vec<UserRow> = Vec::new();
         let mut seen = BTreeSet::new();
         for chunk in keys.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, email, username, suspended FROM {{p}}user \
-                 WHERE deleted = 0 AND LOWER(email) IN ({}) ORDER BY id",
+                "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                 WHERE u.deleted = 0 AND LOWER(u.email) IN ({}) ORDER BY u.id",
                 marks(chunk.len())
             );
             let rows = self
                 .fetch_for_restore(&sql, chunk.iter().map(|s| s.clone().into()).collect())
                 .await?;
             for row in &rows {
-                let id = row.int("id")?;
-                if seen.insert(id) {
-                    out.push(TargetUser {
-                        id,
-                        email: row.text("email")?,
-                        username: row.text("username")?,
-                        suspended: row.int("suspended")? != 0,
-                    });
+                if let Some(user) = UserRow::read(row)? {
+                    if seen.insert(user.id) {
+                        out.push(user);
+                    }
                 }
             }
         }
@@ -513,16 +415,16 @@ impl Site {
         let mut out = Vec::new();
         for chunk in list.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE {} ORDER BY id",
-                self.backend().exact_in("name", chunk.len())
+                "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t WHERE {} \
+                 ORDER BY t.id",
+                self.backend().exact_in("t.name", chunk.len())
             );
             for row in &self
                 .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?
             {
                 out.push(TargetTemplate {
-                    id: row.int("id")?,
-                    name: row.text("name")?,
+                    template: TemplateRow::read(row)?,
                     details: Vec::new(),
                     background_sha1: None,
                 });
@@ -531,18 +433,19 @@ impl Site {
         for template in &mut out {
             let rows = self
                 .fetch_for_restore(
-                    "SELECT type, data FROM {p}tool_attestoodle_tpl_detail \
-                     WHERE templateid = ? ORDER BY id",
-                    vec![template.id.into()],
+                    &format!(
+                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
+                         WHERE d.templateid = ? ORDER BY d.id"
+                    ),
+                    vec![template.template.id.into()],
                 )
                 .await?;
             for row in &rows {
-                template
-                    .details
-                    .push((row.text("type")?, row.text("data")?));
+                let detail = DetailRow::read(row)?;
+                template.details.push((detail.kind, detail.data));
             }
             let mut params = background_file_params();
-            params.push(template.id.into());
+            params.push(template.template.id.into());
             let files = self
                 .fetch_for_restore(
                     &format!(

@@ -7,32 +7,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::rows::{background_file_params, ModuleScope, BACKGROUND_FILES};
-use super::sql::{Row, Tx};
+use super::rows::{
+    background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
+    TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM, COURSE_MODULE_COLUMNS,
+    DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
+};
+use super::sql::Tx;
 use super::{CategoryTree, Error, Site, TxMode};
-
-/// A training row (`tool_attestoodle_training`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingRow {
-    /// `id`.
-    pub id: i64,
-    /// `name`; `None` when the database holds NULL.
-    pub name: Option<String>,
-    /// `categoryid`.
-    pub category_id: i64,
-    /// `startdate`.
-    pub startdate: i64,
-    /// `enddate`.
-    pub enddate: Option<i64>,
-    /// `duration` (minutes).
-    pub duration: Option<i64>,
-    /// `nbautolaunch`.
-    pub nbautolaunch: Option<i64>,
-    /// `nextlaunch`.
-    pub nextlaunch: Option<i64>,
-    /// `checklearner`.
-    pub checklearner: Option<i64>,
-}
 
 /// A `train_style` row: the training's default template and grouping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,75 +47,6 @@ pub struct MilestoneRow {
     pub course_shortname: Option<String>,
 }
 
-/// A course module a milestone points to, with its module type and course.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CourseModule {
-    /// `course_modules.id`.
-    pub id: i64,
-    /// `course_modules.course`.
-    pub course_id: i64,
-    /// The course's short name; `None` when the course row is missing.
-    pub course_shortname: Option<String>,
-    /// `modules.name`; `None` when the module type row is missing.
-    pub module_name: Option<String>,
-    /// `modules.visible`: 0 when the activity type is disabled site-wide.
-    pub module_visible: Option<i64>,
-    /// `course_modules.instance`.
-    pub instance: i64,
-    /// `course_modules.section`: the id of the `course_sections` row the module is in.
-    pub section_id: Option<i64>,
-    /// `course_modules.idnumber` (empty or NULL for none).
-    pub idnumber: Option<String>,
-    /// `course_modules.completion`: 0 none, 1 manual, 2 automatic.
-    pub completion: i64,
-    /// `course_modules.deletioninprogress`.
-    pub deletion_in_progress: bool,
-    /// The instance name from the activity's own table; `None` when that row (or table) is
-    /// missing.
-    pub instance_name: Option<String>,
-}
-
-/// A section of a course that holds one of the training's activities.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionRow {
-    /// `course_sections.id`.
-    pub id: i64,
-    /// `course`.
-    pub course_id: i64,
-    /// `section`: the section number (delegated sections have their own number too).
-    pub number: i64,
-    /// `sequence` as stored (NULL is read as empty).
-    pub sequence: String,
-}
-
-/// A certificate template referred to by the training or one of its learner styles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateRow {
-    /// `id`.
-    pub id: i64,
-    /// `name`.
-    pub name: String,
-    /// `timecreated`.
-    pub timecreated: Option<i64>,
-    /// `userid`: the last editor.
-    pub user_id: Option<i64>,
-    /// `timemodified`.
-    pub timemodified: Option<i64>,
-}
-
-/// A `tpl_detail` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetailRow {
-    /// `id`.
-    pub id: i64,
-    /// `templateid`.
-    pub template_id: i64,
-    /// `type`.
-    pub kind: String,
-    /// `data`, byte for byte.
-    pub data: String,
-}
-
 /// A `files` row of a template background in the system context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
@@ -146,25 +58,6 @@ pub struct StoredFile {
     pub contenthash: String,
     /// `mimetype`.
     pub mimetype: Option<String>,
-}
-
-/// A user account, as far as a save needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
-    /// `user.id`.
-    pub id: i64,
-    /// `username`.
-    pub username: String,
-    /// `email`.
-    pub email: String,
-    /// `idnumber` (empty for none).
-    pub idnumber: String,
-    /// `deleted`.
-    pub deleted: bool,
-    /// `firstname` and `lastname`, as the training page shows them.
-    pub firstname: String,
-    /// `lastname`.
-    pub lastname: String,
 }
 
 /// A learner row with its user, when the user row exists.
@@ -236,7 +129,7 @@ pub struct Snapshot {
     /// The milestones.
     pub milestones: Vec<MilestoneRow>,
     /// The course modules the milestones point to, by cmid (missing ones are absent).
-    pub course_modules: HashMap<i64, CourseModule>,
+    pub course_modules: HashMap<i64, CourseModuleRow>,
     /// The sections of the courses of those modules, and the sections those modules name in
     /// `course_modules.section`, by course then section number.
     pub sections: Vec<SectionRow>,
@@ -261,21 +154,6 @@ pub struct Snapshot {
 const TEMPLATE_IDS: &str =
     "(SELECT templateid FROM {p}tool_attestoodle_train_style WHERE trainingid = ?) \
      OR {col} IN (SELECT templateid FROM {p}tool_attestoodle_user_style WHERE trainingid = ?)";
-
-fn user_of(row: &Row) -> Result<Option<UserRow>, Error> {
-    let Some(id) = row.opt_int("u_id")? else {
-        return Ok(None);
-    };
-    Ok(Some(UserRow {
-        id,
-        username: row.opt_text("u_username")?.unwrap_or_default(),
-        email: row.opt_text("u_email")?.unwrap_or_default(),
-        idnumber: row.opt_text("u_idnumber")?.unwrap_or_default(),
-        deleted: row.opt_int("u_deleted")?.unwrap_or(0) != 0,
-        firstname: row.opt_text("u_firstname")?.unwrap_or_default(),
-        lastname: row.opt_text("u_lastname")?.unwrap_or_default(),
-    }))
-}
 
 impl Site {
     fn render_with(&self, sql: &str, column: &str) -> String {
@@ -340,27 +218,16 @@ impl Site {
     ) -> Result<Option<Snapshot>, Error> {
         let rows = tx
             .fetch_all(
-                self.render(
-                    "SELECT id, name, categoryid, startdate, enddate, duration, nbautolaunch, \
-                     nextlaunch, checklearner FROM {p}tool_attestoodle_training WHERE id = ?",
-                ),
+                self.render(&format!(
+                    "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE id = ?"
+                )),
                 vec![id.into()],
             )
             .await?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let training = TrainingRow {
-            id: row.int("id")?,
-            name: row.opt_text("name")?,
-            category_id: row.int("categoryid")?,
-            startdate: row.int("startdate")?,
-            enddate: row.opt_int("enddate")?,
-            duration: row.opt_int("duration")?,
-            nbautolaunch: row.opt_int("nbautolaunch")?,
-            nextlaunch: row.opt_int("nextlaunch")?,
-            checklearner: row.opt_int("checklearner")?,
-        };
+        let training = TrainingRow::read(row)?;
 
         let tables = self.read_table_names(tx).await?;
         let has_table = |t: &str| tables.contains(&format!("{}{t}", self.prefix));
@@ -414,72 +281,48 @@ impl Site {
         let mut course_modules = HashMap::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT cm.id, cm.course, cm.instance, cm.section, cm.idnumber, cm.completion, \
-                     cm.deletioninprogress, md.name AS modname, md.visible AS modvisible, \
-                     c.shortname AS shortname \
-                     FROM {p}course_modules cm \
-                     LEFT JOIN {p}modules md ON md.id = cm.module \
-                     LEFT JOIN {p}course c ON c.id = cm.course \
-                     WHERE cm.id IN (SELECT moduleid FROM {p}tool_attestoodle_milestone \
-                     WHERE trainingid = ?)",
-                ),
+                self.render(&format!(
+                    "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
+                     WHERE cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
+                     WHERE trainingid = ?)"
+                )),
                 vec![id.into()],
             )
             .await?
         {
-            let cm = CourseModule {
-                id: row.int("id")?,
-                course_id: row.int("course")?,
-                course_shortname: row.opt_text("shortname")?,
-                module_name: row.opt_text("modname")?,
-                module_visible: row.opt_int("modvisible")?,
-                instance: row.int("instance")?,
-                section_id: row.opt_int("section")?,
-                idnumber: row.opt_text("idnumber")?,
-                completion: row.opt_int("completion")?.unwrap_or(0),
-                deletion_in_progress: row.opt_int("deletioninprogress")?.unwrap_or(0) != 0,
-                instance_name: None,
-            };
-            course_modules.insert(cm.id, cm);
+            let cm = CourseModuleRow::read(&row)?;
+            course_modules.insert(cm.cmid, cm);
         }
 
         // Instance names: one statement per module type, on the activity's own table.
         let module_types: BTreeSet<String> = course_modules
             .values()
-            .filter_map(|cm| cm.module_name.clone())
+            .filter_map(|cm| cm.kind.clone())
             .collect();
         let names = self
             .instance_names(tx, &tables, &module_types, ModuleScope::Milestones(id))
             .await?;
         for cm in course_modules.values_mut() {
-            if let Some(module) = &cm.module_name {
-                cm.instance_name = names.get(&(module.clone(), cm.instance)).cloned().flatten();
-            }
+            cm.name_from(&names);
         }
 
         let mut sections = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT s.id, s.course, s.section, s.sequence FROM {p}course_sections s \
-                     WHERE s.course IN (SELECT cm.course FROM {p}course_modules cm \
-                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                self.render(&format!(
+                    "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
+                     WHERE s.course IN (SELECT cm.course FROM {{p}}course_modules cm \
+                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
                      WHERE m.trainingid = ?) \
-                     OR s.id IN (SELECT cm.section FROM {p}course_modules cm \
-                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id",
-                ),
+                     OR s.id IN (SELECT cm.section FROM {{p}}course_modules cm \
+                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id"
+                )),
                 vec![id.into(), id.into()],
             )
             .await?
         {
-            sections.push(SectionRow {
-                id: row.int("id")?,
-                course_id: row.int("course")?,
-                number: row.int("section")?,
-                sequence: row.opt_text("sequence")?.unwrap_or_default(),
-            });
+            sections.push(SectionRow::read(&row)?);
         }
 
         let mut templates = Vec::new();
@@ -487,8 +330,7 @@ impl Site {
             .fetch_all(
                 self.render_with(
                     &format!(
-                        "SELECT t.id, t.name, t.timecreated, t.userid, t.timemodified \
-                         FROM {{p}}tool_attestoodle_template t \
+                        "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
                          WHERE t.id IN {TEMPLATE_IDS} ORDER BY t.id"
                     ),
                     "t.id",
@@ -497,13 +339,7 @@ impl Site {
             )
             .await?
         {
-            templates.push(TemplateRow {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                timecreated: row.opt_int("timecreated")?,
-                user_id: row.opt_int("userid")?,
-                timemodified: row.opt_int("timemodified")?,
-            });
+            templates.push(TemplateRow::read(&row)?);
         }
 
         let mut details = Vec::new();
@@ -511,8 +347,7 @@ impl Site {
             .fetch_all(
                 self.render_with(
                     &format!(
-                        "SELECT d.id, d.templateid, d.type, d.data \
-                         FROM {{p}}tool_attestoodle_tpl_detail d \
+                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
                          WHERE d.templateid IN {TEMPLATE_IDS} ORDER BY d.id"
                     ),
                     "d.templateid",
@@ -521,12 +356,7 @@ impl Site {
             )
             .await?
         {
-            details.push(DetailRow {
-                id: row.int("id")?,
-                template_id: row.int("templateid")?,
-                kind: row.text("type")?,
-                data: row.text("data")?,
-            });
+            details.push(DetailRow::read(&row)?);
         }
 
         // The system context is looked up, never assumed to be id 1 (moodle-core.md §1).
@@ -558,14 +388,12 @@ impl Site {
         let mut learners = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
+                self.render(&format!(
                     "SELECT l.id, l.userid, l.categoryid, l.selected, l.predelete, l.resultcriteria, \
-                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
-                     u.firstname AS u_firstname, u.lastname AS u_lastname \
-                     FROM {p}tool_attestoodle_learner l LEFT JOIN {p}user u ON u.id = l.userid \
-                     WHERE l.trainingid = ? ORDER BY l.id",
-                ),
+                     {USER_COLUMNS} \
+                     FROM {{p}}tool_attestoodle_learner l LEFT JOIN {{p}}user u ON u.id = l.userid \
+                     WHERE l.trainingid = ? ORDER BY l.id"
+                )),
                 vec![id.into()],
             )
             .await?
@@ -573,7 +401,7 @@ impl Site {
             learners.push(LearnerRow {
                 id: row.int("id")?,
                 user_id: row.int("userid")?,
-                user: user_of(&row)?,
+                user: UserRow::read(&row)?,
                 category_id: row.opt_int("categoryid")?,
                 selected: row.opt_int("selected")?,
                 predelete: row.opt_int("predelete")?,
@@ -584,15 +412,12 @@ impl Site {
         let mut user_styles = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
+                self.render(&format!(
                     "SELECT s.id, s.userid, s.templateid, s.grpcriteria1, s.grpcriteria2, \
-                     s.enablecertificate, s.withdateformat, \
-                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
-                     u.firstname AS u_firstname, u.lastname AS u_lastname \
-                     FROM {p}tool_attestoodle_user_style s LEFT JOIN {p}user u ON u.id = s.userid \
-                     WHERE s.trainingid = ? ORDER BY s.id",
-                ),
+                     s.enablecertificate, s.withdateformat, {USER_COLUMNS} \
+                     FROM {{p}}tool_attestoodle_user_style s LEFT JOIN {{p}}user u ON u.id = s.userid \
+                     WHERE s.trainingid = ? ORDER BY s.id"
+                )),
                 vec![id.into()],
             )
             .await?
@@ -600,7 +425,7 @@ impl Site {
             user_styles.push(UserStyleRow {
                 id: row.int("id")?,
                 user_id: row.int("userid")?,
-                user: user_of(&row)?,
+                user: UserRow::read(&row)?,
                 template_id: row.int("templateid")?,
                 grpcriteria1: row.opt_text("grpcriteria1")?,
                 grpcriteria2: row.opt_text("grpcriteria2")?,

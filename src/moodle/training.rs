@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{CourseModule, Error, Site, TxMode};
+use super::{CourseModuleRow, Error, Site, TxMode};
 
 /// Why a milestone is an orphan: its activity is gone, so a backup leaves it out
 /// (`milestone-orphan`) and `list` counts it apart.
@@ -36,20 +36,16 @@ impl Orphan {
 /// The course module a milestone points to with its course short name and activity type,
 /// or why the milestone is an [`Orphan`].
 pub fn milestone_activity(
-    cm: Option<&CourseModule>,
-) -> Result<(&CourseModule, &str, &str), Orphan> {
+    cm: Option<&CourseModuleRow>,
+) -> Result<(&CourseModuleRow, &str, &str), Orphan> {
     let Some(cm) = cm else {
         return Err(Orphan::ActivityMissing);
     };
-    let facts = (
-        cm.course_id,
-        cm.course_shortname.is_some(),
-        cm.module_name.is_some(),
-    );
+    let facts = (cm.course, cm.course_shortname.is_some(), cm.kind.is_some());
     match (
         Orphan::check(Some(facts)),
         cm.course_shortname.as_deref(),
-        cm.module_name.as_deref(),
+        cm.kind.as_deref(),
     ) {
         (None, Some(course), Some(kind)) => Ok((cm, course, kind)),
         (Some(orphan), _, _) => Err(orphan),

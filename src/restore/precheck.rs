@@ -16,7 +16,9 @@ use super::{
 };
 use crate::document::v2::{Activity, Document, Template};
 use crate::i18n::Lang;
-use crate::moodle::{self, rules, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
+use crate::moodle::{
+    self, rules, CategoryTree, CourseModuleRow, SectionRow, Site, TargetTemplate, UserRow,
+};
 
 /// The longest training name (`training.name` is char(255)), in characters.
 const MAX_TRAINING_NAME: usize = 255;
@@ -626,7 +628,7 @@ fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[Pla
 
 /// Whether a module carries the fingerprint of a file's activity: the same type and name, and
 /// the same idnumber when the file has one. A legacy file has no type: the name alone counts.
-fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
+fn fingerprint_matches(activity: &Activity, module: &CourseModuleRow) -> bool {
     let kind = activity
         .kind
         .as_ref()
@@ -638,7 +640,7 @@ fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
     let idnumber = activity
         .idnumber
         .as_ref()
-        .is_none_or(|i| module.idnumber.as_ref() == Some(i));
+        .is_none_or(|i| module.idnumber_set() == Some(i.as_str()));
     kind && name && idnumber
 }
 
@@ -761,11 +763,11 @@ async fn match_milestones(
         .into_iter()
         .collect();
     let (sections, modules) = site.course_structure(&course_ids).await?;
-    let sections: HashMap<(i64, i64), &moodle::TargetSection> = sections
+    let sections: HashMap<(i64, i64), &SectionRow> = sections
         .iter()
         .map(|s| ((s.course, s.section), s))
         .collect();
-    let by_cmid: HashMap<i64, &TargetModule> = modules.iter().map(|m| (m.cmid, m)).collect();
+    let by_cmid: HashMap<i64, &CourseModuleRow> = modules.iter().map(|m| (m.cmid, m)).collect();
 
     let mut used = BTreeSet::new();
     let mut out = Vec::with_capacity(document.milestones.len());
@@ -812,13 +814,13 @@ async fn match_milestones(
         line.course_id = Some(course);
         let at_place = sections
             .get(&(course, m.section))
-            .and_then(|s| rules::cmid_at_position(s.sequence.as_deref().unwrap_or(""), m.position))
+            .and_then(|s| rules::cmid_at_position(s.sequence(), m.position))
             .and_then(|cmid| by_cmid.get(&cmid).copied())
             .filter(|cm| cm.course == course);
         let chosen = match at_place {
             Some(cm) if fingerprint_matches(&m.activity, cm) => Some(cm),
             _ => {
-                let candidates: Vec<&TargetModule> = modules
+                let candidates: Vec<&CourseModuleRow> = modules
                     .iter()
                     .filter(|cm| {
                         cm.course == course
@@ -903,10 +905,10 @@ async fn match_milestones(
         line.cmid = Some(cm.cmid);
         line.name = cm.name.clone();
         line.target_kind = cm.kind.clone();
-        if cm.completion == 0 || cm.deletion_in_progress || !cm.kind_enabled {
+        if cm.completion == 0 || cm.deletion_in_progress || !cm.kind_enabled() {
             let (en_why, fr_why) = if cm.deletion_in_progress {
                 ("is being deleted", "est en cours de suppression")
-            } else if !cm.kind_enabled {
+            } else if !cm.kind_enabled() {
                 (
                     "is of an activity type disabled on this site",
                     "est d'un type d'activité désactivé sur ce site",
@@ -1019,7 +1021,7 @@ async fn match_templates(
 
     let mut out = Vec::new();
     if training_template.is_none() {
-        let site_template = on_site.iter().find(|t| t.name == SITE_TEMPLATE);
+        let site_template = on_site.iter().find(|t| t.template.name == SITE_TEMPLATE);
         let (en, fr) = match site_template {
             Some(_) => (
                 "the file names no template for the training: it gets the site's template `Site`, as Attestoodle gives every new training",
@@ -1042,7 +1044,7 @@ async fn match_templates(
                 name: SITE_TEMPLATE.to_owned(),
                 target_name: SITE_TEMPLATE.to_owned(),
                 action: TemplateAction::Reuse,
-                id: Some(t.id),
+                id: Some(t.template.id),
                 background: BackgroundAction::None,
                 details: Vec::new(),
                 image: None,
@@ -1053,7 +1055,10 @@ async fn match_templates(
         let target = names.get(name).cloned().unwrap_or_else(|| name.clone());
         let subject = vec![format!("template {target}")];
         let from_file = document.templates.iter().find(|t| t.name == *name);
-        let matches: Vec<&TargetTemplate> = on_site.iter().filter(|t| t.name == target).collect();
+        let matches: Vec<&TargetTemplate> = on_site
+            .iter()
+            .filter(|t| t.template.name == target)
+            .collect();
         let is_copy = matches!(options.template, TemplateMode::Copy(_))
             && training_template.as_ref() == Some(name);
         let mut line = PlanTemplate {
@@ -1073,7 +1078,7 @@ async fn match_templates(
             image: from_file.and_then(image_of),
         };
         if matches.len() > 1 {
-            let ids = join_ids(matches.iter().map(|t| t.id));
+            let ids = join_ids(matches.iter().map(|t| t.template.id));
             findings.push(Finding::new(
                 Code::AmbiguousTemplate,
                 Severity::Blocking,
@@ -1137,7 +1142,7 @@ async fn match_templates(
             }
         };
         match (from_file, matches.first()) {
-            (None, Some(existing)) => line.id = Some(existing.id),
+            (None, Some(existing)) => line.id = Some(existing.template.id),
             (None, None) => {
                 findings.push(Finding::new(
                     Code::MissingTemplate,
@@ -1177,7 +1182,7 @@ async fn match_templates(
                 background(&mut line, findings);
             }
             (Some(file), Some(existing)) => {
-                line.id = Some(existing.id);
+                line.id = Some(existing.template.id);
                 if identical(file, existing) {
                     // Same content: nothing to write.
                 } else if is_copy {
@@ -1191,7 +1196,7 @@ async fn match_templates(
                     ));
                 } else if options.template == TemplateMode::Replace {
                     line.action = TemplateAction::Replace;
-                    let usage = site.template_usage(existing.id).await?;
+                    let usage = site.template_usage(existing.template.id).await?;
                     let others: Vec<String> = usage
                         .trainings
                         .iter()
@@ -1262,10 +1267,10 @@ async fn match_templates(
 
 /// Finds the account of an email, with the username to choose among several.
 fn resolve<'a>(
-    users: &HashMap<String, Vec<&'a TargetUser>>,
+    users: &HashMap<String, Vec<&'a UserRow>>,
     email: &str,
     username: Option<&str>,
-) -> Result<&'a TargetUser, Code> {
+) -> Result<&'a UserRow, Code> {
     if email.is_empty() {
         return Err(Code::MissingLearner);
     }
@@ -1277,7 +1282,7 @@ fn resolve<'a>(
         [] => Err(Code::MissingLearner),
         [one] => Ok(one),
         many => {
-            let picked: Vec<&&TargetUser> = many
+            let picked: Vec<&&UserRow> = many
                 .iter()
                 .filter(|u| Some(u.username.as_str()) == username)
                 .collect();
@@ -1356,7 +1361,7 @@ async fn match_learners(
         .chain(document.learner_styles.iter().map(|s| s.email.clone()))
         .collect();
     let rows = site.users_by_email(&emails).await?;
-    let mut users: HashMap<String, Vec<&TargetUser>> = HashMap::new();
+    let mut users: HashMap<String, Vec<&UserRow>> = HashMap::new();
     for user in &rows {
         users
             .entry(user.email.to_lowercase())
@@ -1560,15 +1565,18 @@ mod tests {
 
     #[test]
     fn a_legacy_fingerprint_matches_by_name_alone() {
-        let module = TargetModule {
+        let module = CourseModuleRow {
             cmid: 1,
             course: 1,
+            course_shortname: Some("C1".to_owned()),
             kind: Some("quiz".to_owned()),
+            kind_visible: Some(1),
+            instance: 1,
+            section_id: Some(1),
             name: Some("Quiz 1".to_owned()),
             idnumber: Some("Q1".to_owned()),
             completion: 2,
             deletion_in_progress: false,
-            kind_enabled: true,
         };
         let activity = |kind: Option<&str>, name: &str, idnumber: Option<&str>| Activity {
             kind: kind.map(str::to_owned),

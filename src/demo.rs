@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::hex::sha1_hex as hex_sha1;
 use crate::moodle::fixture::{self, Writer};
+use crate::moodle::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT};
 use crate::moodle::{Error, Param, Site, Target, DEMO_MARKER};
 
 /// The time the demo site pretends to have been built: 2026-06-15 09:00 UTC.
@@ -1418,9 +1420,6 @@ async fn insert_user(
     .await?;
     Ok(id)
 }
-
-use crate::hex::sha1_hex as hex_sha1;
-use crate::moodle::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT};
 
 /// Stores a template background as Moodle does: a `files` row, its `.` directory row, and the
 /// content under `filedir/xx/yy/<sha1>` when a file store is given.

@@ -288,16 +288,9 @@ impl Site {
             for row in &tx.fetch_all(self.render(&sql), params).await? {
                 modules.push(CourseModuleRow::read(row)?);
             }
-            let kinds: BTreeSet<String> = modules[first..]
-                .iter()
-                .filter_map(|m| m.kind.clone())
-                .collect();
-            let names = self
-                .instance_names(tx, &tables, &kinds, ModuleScope::Courses(chunk))
+            let new = modules[first..].iter_mut().collect();
+            self.fill_instance_names(tx, &tables, new, ModuleScope::Courses(chunk))
                 .await?;
-            for module in &mut modules[first..] {
-                module.name_from(&names);
-            }
         }
         Ok((sections, modules))
     }

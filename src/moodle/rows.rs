@@ -101,7 +101,7 @@ impl SectionRow {
 
 /// A course module (`course_modules`) with its activity type (`modules`), its course's short
 /// name and its instance name: read with [`COURSE_MODULE_COLUMNS`] from
-/// [`COURSE_MODULES_FROM`], the name added by [`Site::instance_names`].
+/// [`COURSE_MODULES_FROM`], the name added by [`Site::fill_instance_names`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourseModuleRow {
     /// `course_modules.id`.
@@ -164,13 +164,6 @@ impl CourseModuleRow {
     /// Whether the activity type is enabled on the site.
     pub fn kind_enabled(&self) -> bool {
         self.kind_visible.unwrap_or(0) != 0
-    }
-
-    /// Fills [`CourseModuleRow::name`] from names read by [`Site::instance_names`].
-    pub(super) fn name_from(&mut self, names: &HashMap<(String, i64), Option<String>>) {
-        if let Some(kind) = &self.kind {
-            self.name = names.get(&(kind.clone(), self.instance)).cloned().flatten();
-        }
     }
 }
 
@@ -297,7 +290,7 @@ pub(super) fn background_file_params() -> Vec<Param> {
     ]
 }
 
-/// Which course modules [`Site::instance_names`] reads the names of.
+/// Which course modules [`Site::fill_instance_names`] reads the names of.
 pub(super) enum ModuleScope<'a> {
     /// The course modules of a training's milestones.
     Milestones(i64),
@@ -348,19 +341,20 @@ impl Site {
         rows.first().map(|r| r.int("id")).transpose()
     }
 
-    /// The names of activity instances, by (module type, instance id): each type's name lives
-    /// in the activity's own table `{p}<type>` (moodle-core.md §4), read with one statement
-    /// per type. A type that is not a plain name ([`is_plain_name`]) or whose table is not in
-    /// `tables` (full names, with the prefix) is not read; a row whose `name` is NULL gives
-    /// `None`.
-    pub(super) async fn instance_names(
+    /// Fills the instance name of `modules` (all in `scope`): each type's names live in the
+    /// activity's own table `{p}<type>` (moodle-core.md §4), read with one statement per type.
+    /// A type that is not a plain name ([`is_plain_name`]) or whose table is not in `tables`
+    /// (full names, with the prefix) is not read; its modules, and those whose instance row is
+    /// missing or has a NULL name, keep `None`.
+    pub(super) async fn fill_instance_names(
         &self,
         tx: &mut Tx,
         tables: &BTreeSet<String>,
-        kinds: &BTreeSet<String>,
+        modules: Vec<&mut CourseModuleRow>,
         scope: ModuleScope<'_>,
-    ) -> Result<HashMap<(String, i64), Option<String>>, Error> {
-        let mut names = HashMap::new();
+    ) -> Result<(), Error> {
+        let kinds: BTreeSet<&str> = modules.iter().filter_map(|m| m.kind.as_deref()).collect();
+        let mut names: HashMap<(String, i64), Option<String>> = HashMap::new();
         for kind in kinds {
             if !is_plain_name(kind) || !tables.contains(&format!("{}{kind}", self.prefix())) {
                 continue;
@@ -377,7 +371,7 @@ impl Site {
                     courses.iter().map(|c| Param::Int(*c)).collect(),
                 ),
             };
-            params.insert(0, kind.as_str().into());
+            params.insert(0, kind.into());
             let statement = format!(
                 "SELECT i.id, i.name FROM {{p}}{kind} i WHERE i.id IN (\
                  SELECT cm.instance FROM {{p}}course_modules cm \
@@ -385,9 +379,17 @@ impl Site {
                  WHERE md.name = ? AND {condition})"
             );
             for row in tx.fetch_all(self.render(&statement), params).await? {
-                names.insert((kind.clone(), row.int("id")?), row.opt_text("name")?);
+                names.insert((kind.to_owned(), row.int("id")?), row.opt_text("name")?);
             }
         }
-        Ok(names)
+        for module in modules {
+            if let Some(kind) = &module.kind {
+                module.name = names
+                    .get(&(kind.clone(), module.instance))
+                    .cloned()
+                    .flatten();
+            }
+        }
+        Ok(())
     }
 }

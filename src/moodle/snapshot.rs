@@ -5,7 +5,7 @@
 //! table is read once with a join or a subquery on the training id, and instance names take one
 //! statement per module type (tests count them through [`Site::statement_count`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::rows::{
     background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
@@ -295,16 +295,9 @@ impl Site {
         }
 
         // Instance names: one statement per module type, on the activity's own table.
-        let module_types: BTreeSet<String> = course_modules
-            .values()
-            .filter_map(|cm| cm.kind.clone())
-            .collect();
-        let names = self
-            .instance_names(tx, &tables, &module_types, ModuleScope::Milestones(id))
+        let modules = course_modules.values_mut().collect();
+        self.fill_instance_names(tx, &tables, modules, ModuleScope::Milestones(id))
             .await?;
-        for cm in course_modules.values_mut() {
-            cm.name_from(&names);
-        }
 
         let mut sections = Vec::new();
         for row in tx

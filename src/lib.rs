@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod diff;
 pub mod document;
+pub mod hex;
 pub mod i18n;
 pub mod moodle;
 pub mod preview;

@@ -503,7 +503,6 @@ pub fn template(
     details: &[(String, String)],
     background: Option<(&str, &[u8])>,
 ) -> Template {
-    use sha1::Digest as _;
     Template {
         name: name.to_owned(),
         details: details
@@ -517,10 +516,7 @@ pub fn template(
             filename: filename.to_owned(),
             mimetype: "image/png".to_owned(),
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            sha1: sha1::Sha1::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha1: crate::hex::sha1_hex(bytes),
             content: base64::engine::general_purpose::STANDARD.encode(bytes),
         }),
     }

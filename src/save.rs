@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::document::signature;
 use crate::document::v2::{self, Document, DocumentError};
 use crate::i18n::Lang;
-use crate::moodle::{self, files, Orphan, Site, Snapshot};
+use crate::moodle::{self, files, rules, Orphan, Site, Snapshot};
 
 /// Something the operator must know about a save: a row left out, or kept with a doubt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -509,18 +509,6 @@ pub fn build(
     Ok((document, warnings))
 }
 
-/// The items of a stored `sequence` as docs/decisions.md §7 counts them: split on commas, ASCII spaces
-/// trimmed, empty items and items that are not plain decimal ids dropped. An id too large for
-/// `i64` still takes its place but matches nothing.
-pub fn sequence_items(sequence: &str) -> Vec<Option<i64>> {
-    sequence
-        .split(',')
-        .map(|item| item.trim_matches(' '))
-        .filter(|item| !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()))
-        .map(|item| item.parse().ok())
-        .collect()
-}
-
 /// A name for a milestone in messages: its stored name, else its course module id.
 fn milestone_label(name: Option<&str>, cmid: i64) -> (String, String) {
     match name {
@@ -541,9 +529,9 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
     let mut sections_by_course: HashMap<i64, Sections> = HashMap::new();
     for section in &snapshot.sections {
         sections_by_course
-            .entry(section.course_id)
+            .entry(section.course)
             .or_default()
-            .push((section.number, sequence_items(&section.sequence)));
+            .push((section.section, rules::sequence_items(section.sequence())));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -587,15 +575,12 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
         // A cm listed in several sections belongs to the last one (docs/format.md); the snapshot
         // gives sections by course then number.
         let place = sections_by_course
-            .get(&cm.course_id)
+            .get(&cm.course)
             .into_iter()
             .flatten()
             .rev()
             .find_map(|(number, items)| {
-                items
-                    .iter()
-                    .position(|item| *item == Some(cm.id))
-                    .map(|position| (*number, position as i64))
+                rules::position_in_items(items, cm.cmid).map(|position| (*number, position as i64))
             });
         let Some((section, position)) = place else {
             warnings.push(Warning::left_out(
@@ -619,7 +604,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
                 format!("{fr} est sauvegardé, mais le suivi d'achèvement de son activité est désactivé (cours {course})"),
             ));
         }
-        if cm.module_visible == Some(0) {
+        if cm.kind_visible == Some(0) {
             warnings.push(Warning::new(
                 "module-disabled",
                 format!("{en} is saved, but the activity type {kind} is disabled on this site"),
@@ -628,7 +613,7 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
                 ),
             ));
         }
-        if cm.instance_name.is_none() {
+        if cm.name.is_none() {
             warnings.push(Warning::new(
                 "activity-instance-missing",
                 format!(
@@ -647,9 +632,9 @@ fn build_milestones(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2:
             position,
             activity: v2::Activity {
                 kind: Some(kind.to_owned()),
-                name: cm.instance_name.clone(),
-                idnumber: cm.idnumber.clone().filter(|s| !s.is_empty()),
-                source_cmid: Some(cm.id),
+                name: cm.name.clone(),
+                idnumber: cm.idnumber_set().map(str::to_owned),
+                source_cmid: Some(cm.cmid),
             },
             creditedtime: m.creditedtime,
             name: m.name.clone(),
@@ -937,19 +922,6 @@ pub fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sequence_items_follow_decisions_7() {
-        assert_eq!(sequence_items("5,5,7"), vec![Some(5), Some(5), Some(7)]);
-        assert_eq!(sequence_items(""), Vec::<Option<i64>>::new());
-        assert_eq!(
-            sequence_items(" 3 ,,x,4, 99999999999999999999"),
-            vec![Some(3), Some(4), None]
-        );
-        let items = sequence_items("5,5,7");
-        assert_eq!(items.iter().position(|i| *i == Some(7)), Some(2));
-        assert_eq!(items.iter().position(|i| *i == Some(5)), Some(0));
-    }
 
     #[test]
     fn slugs_are_plain_ascii() {

@@ -576,11 +576,21 @@ async fn rollover_flow(session: &Session) -> Result<(), fantoccini::error::CmdEr
     // The category's page has the trainings' boxes.
     let waited = until(client, "Trainings to clone").await?;
     assert!(waited.contains("Licence Chimie S1 2026"), "{waited}");
-    client.find(Locator::Id("suffix")).await?.send_keys("_2027").await?;
-    client.find(Locator::Id("shift")).await?.send_keys("364").await?;
+    client
+        .find(Locator::Id("suffix"))
+        .await?
+        .send_keys("_2027")
+        .await?;
+    client
+        .find(Locator::Id("shift"))
+        .await?
+        .send_keys("364")
+        .await?;
     shot(client, shots, "1-choose").await;
     client
-        .find(Locator::Css("form#rollover button[type=submit]:not([formaction])"))
+        .find(Locator::Css(
+            "form#rollover button[type=submit]:not([formaction])",
+        ))
         .await?
         .click()
         .await?;
@@ -595,14 +605,19 @@ async fn rollover_flow(session: &Session) -> Result<(), fantoccini::error::CmdEr
         .await?;
     let html = until(client, "created with").await?;
     assert!(
-        html.contains("created with 9 milestone(s)") && html.contains("created with 4 milestone(s)"),
+        html.contains("created with 9 milestone(s)")
+            && html.contains("created with 4 milestone(s)"),
         "{html}"
     );
     shot(client, shots, "3-written").await;
     client.goto(&format!("{base}/")).await?;
     let html = page(client, "Trainings").await?;
     assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
-    assert!(html.contains("Anglais B2 – session d&#39;automne_2027") || html.contains("Anglais B2 – session d'automne_2027"), "{html}");
+    assert!(
+        html.contains("Anglais B2 – session d&#39;automne_2027")
+            || html.contains("Anglais B2 – session d'automne_2027"),
+        "{html}"
+    );
     shot(client, shots, "4-trainings-after").await;
     Ok(())
 }

@@ -675,7 +675,7 @@ async fn course_id_of_anglais(site: &Site) -> i64 {
     let courses: std::collections::BTreeSet<i64> = snapshot
         .course_modules
         .values()
-        .map(|cm| cm.course_id)
+        .map(|cm| cm.course)
         .collect();
     assert_eq!(courses.len(), 1, "{courses:?}");
     courses.into_iter().next().expect("one course")

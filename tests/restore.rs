@@ -11,17 +11,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use attestoodle_backup::demo;
-use attestoodle_backup::document::signature;
 use attestoodle_backup::document::v2::{
     self, Activity, Background, Category, Document, Learner, LearnerStyle, Milestone, Source,
     Template, TemplateDetail, Training,
 };
+use attestoodle_backup::document::{keys, signature};
 use attestoodle_backup::i18n::Lang;
 use attestoodle_backup::moodle::{fixture, Param, Site};
 use attestoodle_backup::restore::{
     self, Accepted, ApplyOptions, Code, Mode, Plan, Provenance, RestoreError, RestoreOptions,
     Severity, Status, TemplateAction, TrainingAction,
 };
+use attestoodle_backup::save;
 use base64::Engine as _;
 use common::rows::snapshot;
 use common::{for_each_backend, stderr, stdout, TestDb};
@@ -1803,6 +1804,123 @@ async fn a_clone_that_keeps_past_dates_says_so_and_shifts_are_bounded() {
             stdout(&output)
         );
         db.drop_database().await;
+    })
+    .await;
+}
+
+/// Puts an item too large for an id (all digits, so a plain decimal id that matches no course
+/// module: DECISIONS 7) before every item of the section that holds the activity `activity` of
+/// course `course`; gives that activity's course module id.
+async fn prepend_over_long_item(site: &Site, course: &str, activity: &str) -> i64 {
+    let course = course_id(site, course).await;
+    let (sections, modules) = site.course_structure(&[course]).await.expect("structure");
+    let cmid = modules
+        .iter()
+        .find(|m| m.name.as_deref() == Some(activity))
+        .expect("the activity")
+        .cmid;
+    let section = sections
+        .iter()
+        .find(|s| {
+            s.sequence
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .any(|item| item == cmid.to_string())
+        })
+        .expect("the activity's section");
+    let sequence = format!(
+        "99999999999999999999,{}",
+        section.sequence.as_deref().unwrap_or("")
+    );
+    let mut w = fixture::Writer::begin(site).await.expect("write");
+    w.update("course_sections", section.id, "sequence", sequence.into())
+        .await
+        .expect("update");
+    w.commit().await.expect("commit");
+    cmid
+}
+
+// Issue 9: save and the precheck count the same positions when a sequence holds an item too
+// large for an id.
+#[tokio::test]
+async fn an_over_long_sequence_item_saves_and_restores_to_the_same_activity() {
+    const QUIZ: &str = "Quiz : atomes et molécules";
+    let key = &keys::generate();
+    let key_id = &keys::key_id(&key.verifying_key());
+    for_each_backend(|backend| async move {
+        let name = backend.name();
+        let (a, b) = (
+            TestDb::seeded(&backend, "mdl_").await,
+            TestDb::seeded_with_other_ids(&backend).await,
+        );
+        let (site_a, site_b) = (open(&a).await, open(&b).await);
+        prepend_over_long_item(&site_a, "CHIM101", QUIZ).await;
+        let quiz_b = prepend_over_long_item(&site_b, "CHIM101", QUIZ).await;
+
+        let options = save::SaveOptions {
+            key,
+            strict: false,
+            created: time::OffsetDateTime::now_utc(),
+        };
+        let id_a = site_a.find_trainings_by_name(TRAINING).await.expect("find")[0];
+        let saved = save::save(&site_a, id_a, &options)
+            .await
+            .expect("save on A");
+        let document = v2::parse(saved.text().as_bytes()).expect("a valid file");
+        let on_a = document
+            .milestones
+            .iter()
+            .find(|m| m.activity.name.as_deref() == Some(QUIZ))
+            .expect("the quiz is saved")
+            .clone();
+        assert!(on_a.position >= 1, "{name}: the over-long item counts");
+
+        let mut restore_options =
+            RestoreOptions::new(Mode::Restore, Provenance::Trusted(key_id.clone()));
+        restore_options.rename.name = Some("Licence Chimie (site B)".to_owned());
+        let plan = restore::precheck(&site_b, &document, &restore_options)
+            .await
+            .expect("precheck");
+        let line = plan
+            .milestones
+            .iter()
+            .find(|m| m.activity.as_deref() == Some(QUIZ))
+            .expect("the quiz in the plan");
+        assert_eq!(
+            (line.status, line.cmid, line.finding),
+            (Status::Write, Some(quiz_b), None),
+            "{name}: found at its place, not searched elsewhere: {:?}",
+            plan.findings
+        );
+        let report = restore::apply(
+            &site_b,
+            &plan,
+            &Accepted::default(),
+            &ApplyOptions::default(),
+        )
+        .await
+        .expect("apply");
+        let id_b = report.training_id.expect("a training");
+        let again = save::save(&site_b, id_b, &options)
+            .await
+            .expect("save on B");
+        let on_b = again
+            .document
+            .milestones
+            .iter()
+            .find(|m| m.activity.name.as_deref() == Some(QUIZ))
+            .expect("the quiz is saved on B");
+        assert_eq!(
+            (&on_b.course, on_b.section, on_b.position),
+            (&on_a.course, on_a.section, on_a.position),
+            "{name}"
+        );
+        assert_eq!(on_b.activity.source_cmid, Some(quiz_b), "{name}");
+        site_a.close().await;
+        site_b.close().await;
+        a.drop_database().await;
+        b.drop_database().await;
     })
     .await;
 }

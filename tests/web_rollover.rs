@@ -65,11 +65,16 @@ async fn a_category_is_cloned_for_next_year_in_one_precheck_and_one_apply() {
     assert_eq!(status, StatusCode::OK);
     for id in [&chimie, &anglais] {
         assert!(
-            html.contains(&format!("name=\"training.{id}\" type=\"checkbox\" value=\"{id}\" checked")),
+            html.contains(&format!(
+                "name=\"training.{id}\" type=\"checkbox\" value=\"{id}\" checked"
+            )),
             "{id}: {html}"
         );
     }
-    assert!(!html.contains("Sécurité"), "another category's training: {html}");
+    assert!(
+        !html.contains("Sécurité"),
+        "another category's training: {html}"
+    );
 
     let tick_chimie = format!("training.{chimie}");
     let tick_anglais = format!("training.{anglais}");
@@ -84,14 +89,20 @@ async fn a_category_is_cloned_for_next_year_in_one_precheck_and_one_apply() {
     // Check: one row per training, the findings grouped by code; nothing written yet.
     let (status, html) = page(&app, post(&admin, "/rollover", &form, "en")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    for name in ["Licence Chimie S1 2026_2027", "Anglais B2 – session d&#39;automne_2027"] {
+    for name in [
+        "Licence Chimie S1 2026_2027",
+        "Anglais B2 – session d&#39;automne_2027",
+    ] {
         assert!(
             html.contains(name) || html.contains(&name.replace("&#39;", "'")),
             "{name}: {html}"
         );
     }
     assert!(html.contains("9 written, 0 left out"), "{html}");
-    assert!(html.contains("<code>learners-left-out</code> — for the record — 2"), "{html}");
+    assert!(
+        html.contains("<code>learners-left-out</code> — for the record — 2"),
+        "{html}"
+    );
     assert!(html.contains("formaction=\"/rollover/apply\""), "{html}");
     assert_eq!(site.training_names().await.len(), 3);
 
@@ -107,20 +118,28 @@ async fn a_category_is_cloned_for_next_year_in_one_precheck_and_one_apply() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("created with 9 milestone(s)"), "{html}");
     let names = site.training_names().await;
-    assert!(names.contains(&"Licence Chimie S1 2026_2027".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"Licence Chimie S1 2026_2027".to_owned()),
+        "{names:?}"
+    );
     assert!(
         names.contains(&"Anglais B2 – session d'automne_2027".to_owned()),
         "{names:?}"
     );
-    let log = std::fs::read_to_string(site.dir.path().join("keys/audit.jsonl"))
-        .unwrap_or_default();
+    let log = std::fs::read_to_string(site.dir.path().join("keys/audit.jsonl")).unwrap_or_default();
     assert_eq!(log.matches("web /rollover").count(), 2, "{log}");
 
     // Again: both exist now, the combined precheck blocks and Apply writes nothing.
     let (status, html) = page(&app, post(&admin, "/rollover/apply", &form, "fr")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(html.contains("<code>training-exists</code> — bloquant — 2"), "{html}");
-    assert!(html.contains("Rien n&#39;a été écrit") || html.contains("Rien n'a été écrit"), "{html}");
+    assert!(
+        html.contains("<code>training-exists</code> — bloquant — 2"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Rien n&#39;a été écrit") || html.contains("Rien n'a été écrit"),
+        "{html}"
+    );
     assert_eq!(site.training_names().await.len(), 5);
 }
 
@@ -142,7 +161,10 @@ async fn the_rollover_page_says_what_is_missing() {
             "Tick at least one training",
         ),
         (
-            vec![("category", category.as_str()), (tick.as_str(), anglais.as_str())],
+            vec![
+                ("category", category.as_str()),
+                (tick.as_str(), anglais.as_str()),
+            ],
             "fr",
             "Indiquez le suffixe des cours",
         ),

@@ -377,10 +377,7 @@ pub fn key_id(key: &VerifyingKey) -> String {
 
 /// Returns the key id of raw public key bytes, whether or not they are a usable key.
 pub(crate) fn key_id_of_bytes(bytes: &[u8; 32]) -> String {
-    Sha256::digest(bytes)[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::hex::hex(&Sha256::digest(bytes)[..8])
 }
 
 /// Turns 32 raw bytes into a public key, refusing what strict verification refuses: bytes that
@@ -973,7 +970,7 @@ mod tests {
     fn key_id_is_the_first_eight_bytes_of_sha256_in_hex() {
         let key = SigningKey::from_bytes(&[1u8; 32]).verifying_key();
         let digest = Sha256::digest(key.as_bytes());
-        let expected: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let expected = crate::hex::hex(&digest[..8]);
         assert_eq!(key_id(&key), expected);
         assert_eq!(key_id(&key).len(), 16);
     }

@@ -25,7 +25,6 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
-use sha1::{Digest, Sha1};
 
 use crate::i18n::Lang;
 
@@ -144,17 +143,8 @@ pub fn encode(value: &Value) -> String {
     out
 }
 
-/// Returns the SHA-1 digest of `bytes` as 40 lowercase hexadecimal digits, as PHP's `sha1()`
-/// does.
-pub fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = Sha1::digest(bytes);
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in digest {
-        // Writing into a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
+/// The SHA-1 digest of `bytes` as 40 lowercase hexadecimal digits, as PHP's `sha1()` gives it.
+pub use crate::hex::sha1_hex;
 
 /// Replaces the `-` of every integer token `-0` (not `-0.…` nor `-0e…`) with a space.
 ///

@@ -317,7 +317,7 @@ where
 }
 
 /// Deserialises an `Option` field whose key may be absent (then `None`, through
-/// `#[serde(default)]`) but never `null` (FORMAT.md: `planning` and `signature`).
+/// `#[serde(default)]`) but never `null` (docs/format.md: `planning` and `signature`).
 fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,

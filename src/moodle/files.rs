@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha1::{Digest as _, Sha1};
-
 use crate::i18n::{io_reason, Lang};
 
 /// Why stored content could not be read.
@@ -126,13 +124,7 @@ impl std::fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
-/// The lowercase hex SHA-1 of some bytes.
-pub fn sha1_hex(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hex::sha1_hex;
 
 /// Where the content with this hash lives under `filedir`; `None` when the hash is not 40 hex
 /// digits (it then names no file, and must never become a path).

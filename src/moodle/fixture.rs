@@ -884,10 +884,7 @@ async fn end_other_sessions(server: &Target, name: &str) -> Result<(), Error> {
 }
 
 fn server_statement_target(server_url: &str, name: &str) -> Result<(Target, String), Error> {
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let valid = super::rules::is_plain_name(name);
     let bad = || Error::BadUrl {
         url: super::redact_url(server_url),
     };

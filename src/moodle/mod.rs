@@ -10,6 +10,8 @@ pub mod files;
 pub mod fixture;
 mod preview;
 mod restore;
+mod rows;
+pub mod rules;
 mod snapshot;
 mod sql;
 mod training;
@@ -22,12 +24,13 @@ pub use auth::{LoginUser, MoodleSession, DEFAULT_SESSION_TIMEOUT};
 pub use preview::{ImageMissing, SiteTemplate};
 pub use restore::{
     store_file_content, FileStore, InjectedFailure, LearnerValues, MilestoneLink, MilestoneValues,
-    PlanningValues, RestoreTx, StyleValues, TargetCourse, TargetModule, TargetSection,
-    TargetTemplate, TargetUser, TemplateUsage, TrainingRef, TrainingValues,
+    PlanningValues, RestoreTx, StyleValues, TargetTemplate, TemplateUsage, TrainingValues,
+};
+pub use rows::{
+    CourseModuleRow, CourseRow, DetailRow, SectionRow, TemplateRow, TrainingRow, UserRow,
 };
 pub use snapshot::{
-    CourseModule, DetailRow, LearnerRow, MilestoneRow, PlanningRow, SectionRow, Snapshot,
-    StoredFile, TemplateRow, TrainStyleRow, TrainingRow, UserRow, UserStyleRow,
+    LearnerRow, MilestoneRow, PlanningRow, Snapshot, StoredFile, TrainStyleRow, UserStyleRow,
 };
 pub use sql::{Backend, Param, Row, Timeouts, TxMode, Waited};
 pub use training::{
@@ -980,11 +983,7 @@ pub fn demo_dataroot(database: &Path) -> PathBuf {
 }
 
 fn check_prefix(prefix: &str, backend: Backend) -> Result<(), Error> {
-    let valid = prefix.is_empty()
-        || (prefix.starts_with(|c: char| c.is_ascii_lowercase())
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+    let valid = prefix.is_empty() || rules::is_plain_name(prefix);
     let empty_on_postgres = prefix.is_empty() && backend == Backend::Postgres;
     if !valid || empty_on_postgres {
         return Err(Error::BadPrefix {

@@ -92,8 +92,8 @@ impl Site {
                     },
                 };
                 SiteTemplate {
-                    id: template.id,
-                    name: template.name,
+                    id: template.template.id,
+                    name: template.template.name,
                     details: template.details,
                     image,
                     image_missing,

@@ -2,19 +2,26 @@
 //! name, the structure of a course, users by email, templates by name, categories), and the
 //! writes of one restore in a single transaction ([`RestoreTx`]).
 //!
-//! Names are compared byte for byte in Rust after a wide SQL pre-selection (docs/decisions.md §2): a
-//! MySQL `_ci` collation may return more candidates than asked, never fewer. Emails are
-//! compared case-insensitively in Rust too, for the same result on every backend.
+//! Names are compared byte for byte in SQL on every backend ([`super::Backend::exact_in`],
+//! docs/decisions.md §2). Emails are compared case-insensitively in Rust after a wide SQL
+//! pre-selection, for the same result on every backend.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use sha1::{Digest, Sha1};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
-use super::sql::{NameLock, Param, Row, Tx};
-use super::training::{Category, CategoryTree};
+use super::rows::{
+    background_file_params, CourseModuleRow, CourseRow, DetailRow, ModuleScope, SectionRow,
+    TemplateRow, TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM,
+    COURSE_MODULE_COLUMNS, DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS,
+    USER_COLUMNS,
+};
+use super::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT, BACKGROUND_PATH};
+use super::sql::{Backend, NameLock, Param, Row, Tx};
+use super::training::CategoryTree;
 use super::{Error, Site, TxMode};
+use crate::hex::{hex, sha1_hex};
 
 /// At most this many values in one `IN (...)` list or multi-row `INSERT`, well under every
 /// backend's limit on bound parameters (SQLite: 32766, PostgreSQL: 65535).
@@ -23,84 +30,11 @@ const CHUNK: usize = 500;
 /// How long a restore waits for another one holding the same name on MySQL, in seconds.
 const LOCK_TIMEOUT: i64 = 60;
 
-/// Attestoodle's component and file area for template backgrounds (docs/moodle-tables.md §8).
-const FILE_COMPONENT: &str = "tool_attestoodle";
-const FILE_AREA: &str = "fichier";
-
-/// A training found by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingRef {
-    /// `tool_attestoodle_training.id`.
-    pub id: i64,
-    /// Its category id.
-    pub category: i64,
-}
-
-/// A course found by short name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetCourse {
-    /// `course.id`.
-    pub id: i64,
-    /// The short name, as stored.
-    pub shortname: String,
-    /// Whether completion tracking is enabled.
-    pub completion_enabled: bool,
-}
-
-/// A section of a course.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetSection {
-    /// `course_sections.id`.
-    pub id: i64,
-    /// The course.
-    pub course: i64,
-    /// The section number.
-    pub section: i64,
-    /// The stored `sequence` (`None` for NULL).
-    pub sequence: Option<String>,
-}
-
-/// A course module with what identifies it and whether it can be a milestone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetModule {
-    /// `course_modules.id`.
-    pub cmid: i64,
-    /// The course.
-    pub course: i64,
-    /// The module type (`modules.name`), `None` when the module row is missing.
-    pub kind: Option<String>,
-    /// The instance name, `None` when the instance row is missing.
-    pub name: Option<String>,
-    /// The idnumber, `None` for Moodle's empty idnumber.
-    pub idnumber: Option<String>,
-    /// `course_modules.completion` (0 none).
-    pub completion: i64,
-    /// Whether an asynchronous deletion is pending.
-    pub deletion_in_progress: bool,
-    /// Whether the module type is enabled on the site (`modules.visible`).
-    pub kind_enabled: bool,
-}
-
-/// A user account that is not deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetUser {
-    /// `user.id`.
-    pub id: i64,
-    /// The email as stored.
-    pub email: String,
-    /// The username.
-    pub username: String,
-    /// Whether the account is suspended.
-    pub suspended: bool,
-}
-
 /// A certificate template with its details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetTemplate {
-    /// `tool_attestoodle_template.id`.
-    pub id: i64,
-    /// The name.
-    pub name: String,
+    /// The template row.
+    pub template: TemplateRow,
     /// `(type, data)` of every detail, in id order.
     pub details: Vec<(String, String)>,
     /// SHA-1 of the background image stored for it, when there is one.
@@ -231,16 +165,23 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn nonempty(value: Option<String>) -> Option<String> {
-    value.filter(|s| !s.is_empty())
+/// The statement that reads the trainings named exactly `?` (docs/decisions.md §2), in id order; with
+/// `locking`, a re-read inside a write transaction that waits for other writers.
+fn trainings_named_sql(backend: Backend, locking: bool) -> String {
+    format!(
+        "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id{}",
+        backend.exact_eq("name"),
+        if locking { backend.locking_read() } else { "" }
+    )
 }
 
-/// Whether a module type name can be used as a table name (`quiz` → `{p}quiz`).
-fn plain_identifier(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+/// The statement that reads the templates named exactly `?`, as [`trainings_named_sql`].
+fn templates_named_sql(backend: Backend, locking: bool) -> String {
+    format!(
+        "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE {} ORDER BY id{}",
+        backend.exact_eq("name"),
+        if locking { backend.locking_read() } else { "" }
+    )
 }
 
 /// Lower-case forms an email may take in `LOWER(email)` on any backend: SQLite and a
@@ -259,43 +200,23 @@ impl Site {
 
     /// Every course category of the site.
     pub async fn category_tree(&self) -> Result<CategoryTree, Error> {
-        let rows = self
-            .fetch_for_restore(
-                "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
-                vec![],
-            )
-            .await?;
-        let mut categories = Vec::with_capacity(rows.len());
-        for row in &rows {
-            categories.push(Category {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                idnumber: nonempty(row.opt_text("idnumber")?),
-                parent: row.int("parent")?,
-            });
-        }
-        Ok(CategoryTree::new(categories))
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let tree = self.read_category_tree(&mut tx).await;
+        tx.rollback().await?;
+        tree
     }
 
-    /// The trainings named exactly `name`, in id order.
-    pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRef>, Error> {
-        let rows = self
-            .fetch_for_restore(
-                "SELECT id, name, categoryid FROM {p}tool_attestoodle_training \
-                 WHERE name = ? ORDER BY id",
-                vec![name.into()],
-            )
-            .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            if row.opt_text("name")?.as_deref() == Some(name) {
-                out.push(TrainingRef {
-                    id: row.int("id")?,
-                    category: row.int("categoryid")?,
-                });
-            }
-        }
-        Ok(out)
+    /// The trainings named exactly `name` (byte for byte on every backend, docs/decisions.md §2), in
+    /// id order.
+    pub async fn trainings_named(&self, name: &str) -> Result<Vec<TrainingRow>, Error> {
+        self.fetch_for_restore(
+            &trainings_named_sql(self.backend(), false),
+            vec![name.into()],
+        )
+        .await?
+        .iter()
+        .map(TrainingRow::read)
+        .collect()
     }
 
     /// The courses whose short name is exactly one of `shortnames`, in id order (the site
@@ -303,28 +224,25 @@ impl Site {
     pub async fn courses_by_shortname(
         &self,
         shortnames: &[String],
-    ) -> Result<Vec<TargetCourse>, Error> {
+    ) -> Result<Vec<CourseRow>, Error> {
         let wanted: BTreeSet<&str> = shortnames.iter().map(String::as_str).collect();
         let list: Vec<&str> = wanted.iter().copied().collect();
         let mut out = Vec::new();
         for chunk in list.chunks(CHUNK) {
             let sql = format!(
                 "SELECT id, shortname, enablecompletion FROM {{p}}course \
-                 WHERE category <> 0 AND shortname IN ({}) ORDER BY id",
-                marks(chunk.len())
+                 WHERE category <> 0 AND {} ORDER BY id",
+                self.backend().exact_in("shortname", chunk.len())
             );
             let rows = self
                 .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?;
             for row in &rows {
-                let shortname = row.text("shortname")?;
-                if wanted.contains(shortname.as_str()) {
-                    out.push(TargetCourse {
-                        id: row.int("id")?,
-                        shortname,
-                        completion_enabled: row.int("enablecompletion")? != 0,
-                    });
-                }
+                out.push(CourseRow {
+                    id: row.int("id")?,
+                    shortname: row.text("shortname")?,
+                    completion_enabled: row.int("enablecompletion")? != 0,
+                });
             }
         }
         out.sort_by_key(|c| c.id);
@@ -332,80 +250,47 @@ impl Site {
     }
 
     /// The sections and course modules of some courses, with each module's type and instance
-    /// name.
+    /// name, in one read-only transaction.
     pub async fn course_structure(
         &self,
         courses: &[i64],
-    ) -> Result<(Vec<TargetSection>, Vec<TargetModule>), Error> {
-        let tables = self.table_names().await?;
+    ) -> Result<(Vec<SectionRow>, Vec<CourseModuleRow>), Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let result = self.read_course_structure(&mut tx, courses).await;
+        tx.rollback().await?;
+        result
+    }
+
+    async fn read_course_structure(
+        &self,
+        tx: &mut Tx,
+        courses: &[i64],
+    ) -> Result<(Vec<SectionRow>, Vec<CourseModuleRow>), Error> {
+        let tables = self.read_table_names(tx).await?;
         let mut sections = Vec::new();
         let mut modules = Vec::new();
         for chunk in courses.chunks(CHUNK) {
             let params: Vec<Param> = chunk.iter().map(|c| (*c).into()).collect();
             let sql = format!(
-                "SELECT id, course, section, sequence FROM {{p}}course_sections \
-                 WHERE course IN ({}) ORDER BY id",
+                "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
+                 WHERE s.course IN ({}) ORDER BY s.id",
                 marks(chunk.len())
             );
-            for row in &self.fetch_for_restore(&sql, params.clone()).await? {
-                sections.push(TargetSection {
-                    id: row.int("id")?,
-                    course: row.int("course")?,
-                    section: row.int("section")?,
-                    sequence: row.opt_text("sequence")?,
-                });
+            for row in &tx.fetch_all(self.render(&sql), params.clone()).await? {
+                sections.push(SectionRow::read(row)?);
             }
             let sql = format!(
-                "SELECT cm.id, cm.course, cm.instance, cm.idnumber, cm.completion, \
-                 cm.deletioninprogress, m.name AS kind, m.visible AS kindvisible \
-                 FROM {{p}}course_modules cm LEFT JOIN {{p}}modules m ON m.id = cm.module \
+                "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
                  WHERE cm.course IN ({}) ORDER BY cm.id",
                 marks(chunk.len())
             );
-            let rows = self.fetch_for_restore(&sql, params).await?;
-            let mut instances: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
-            for row in &rows {
-                let kind = row.opt_text("kind")?;
-                if let Some(kind) = &kind {
-                    instances
-                        .entry(kind.clone())
-                        .or_default()
-                        .push((modules.len(), row.int("instance")?));
-                }
-                modules.push(TargetModule {
-                    cmid: row.int("id")?,
-                    course: row.int("course")?,
-                    kind,
-                    name: None,
-                    idnumber: nonempty(row.opt_text("idnumber")?),
-                    completion: row.int("completion")?,
-                    deletion_in_progress: row.int("deletioninprogress")? != 0,
-                    kind_enabled: row.opt_int("kindvisible")?.unwrap_or(0) != 0,
-                });
+            let first = modules.len();
+            for row in &tx.fetch_all(self.render(&sql), params).await? {
+                modules.push(CourseModuleRow::read(row)?);
             }
-            // Instance names live in one table per module type (docs/moodle-tables.md §3).
-            for (kind, wanted) in instances {
-                let table = format!("{}{kind}", self.prefix());
-                if !plain_identifier(&kind) || !tables.contains(&table) {
-                    continue;
-                }
-                let sql = format!(
-                    "SELECT id, name FROM {{p}}{kind} WHERE course IN ({})",
-                    marks(chunk.len())
-                );
-                let rows = self
-                    .fetch_for_restore(&sql, chunk.iter().map(|c| (*c).into()).collect())
-                    .await?;
-                let mut names = HashMap::new();
-                for row in &rows {
-                    names.insert(row.int("id")?, row.opt_text("name")?);
-                }
-                for (index, instance) in wanted {
-                    if let Some(module) = modules.get_mut(index) {
-                        module.name = names.get(&instance).cloned().flatten();
-                    }
-                }
-            }
+            let new = modules[first..].iter_mut().collect();
+            self.fill_instance_names(tx, &tables, new, ModuleScope::Courses(chunk))
+                .await?;
         }
         Ok((sections, modules))
     }
@@ -472,33 +357,29 @@ impl Site {
 
     /// Accounts that are not deleted and whose email may equal one of `emails` ignoring
     /// case: a superset, to be compared in Rust.
-    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<TargetUser>, Error> {
+    pub async fn users_by_email(&self, emails: &[String]) -> Result<Vec<UserRow>, Error> {
         let keys: BTreeSet<String> = emails
             .iter()
             .filter(|e| !e.is_empty())
             .flat_map(|e| email_keys(e))
             .collect();
         let keys: Vec<String> = keys.into_iter().collect();
-        let mut out: Vec<TargetUser> = Vec::new();
+        let mut out: Vec<UserRow> = Vec::new();
         let mut seen = BTreeSet::new();
         for chunk in keys.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, email, username, suspended FROM {{p}}user \
-                 WHERE deleted = 0 AND LOWER(email) IN ({}) ORDER BY id",
+                "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                 WHERE u.deleted = 0 AND LOWER(u.email) IN ({}) ORDER BY u.id",
                 marks(chunk.len())
             );
             let rows = self
                 .fetch_for_restore(&sql, chunk.iter().map(|s| s.clone().into()).collect())
                 .await?;
             for row in &rows {
-                let id = row.int("id")?;
-                if seen.insert(id) {
-                    out.push(TargetUser {
-                        id,
-                        email: row.text("email")?,
-                        username: row.text("username")?,
-                        suspended: row.int("suspended")? != 0,
-                    });
+                if let Some(user) = UserRow::read(row)? {
+                    if seen.insert(user.id) {
+                        out.push(user);
+                    }
                 }
             }
         }
@@ -510,16 +391,14 @@ impl Site {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<i64>, Error> {
         let rows = self
             .fetch_for_restore(
-                "SELECT id, username FROM {p}user WHERE deleted = 0 AND username = ? ORDER BY id",
+                &format!(
+                    "SELECT id FROM {{p}}user WHERE deleted = 0 AND {} ORDER BY id",
+                    self.backend().exact_eq("username")
+                ),
                 vec![username.into()],
             )
             .await?;
-        for row in &rows {
-            if row.text("username")? == username {
-                return Ok(Some(row.int("id")?));
-            }
-        }
-        Ok(None)
+        rows.first().map(|row| row.int("id")).transpose()
     }
 
     /// The templates named exactly one of `names`, with their details and background hash.
@@ -529,47 +408,43 @@ impl Site {
         let mut out = Vec::new();
         for chunk in list.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE name IN ({}) ORDER BY id",
-                marks(chunk.len())
+                "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t WHERE {} \
+                 ORDER BY t.id",
+                self.backend().exact_in("t.name", chunk.len())
             );
             for row in &self
                 .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
                 .await?
             {
-                let name = row.text("name")?;
-                if wanted.contains(name.as_str()) {
-                    out.push(TargetTemplate {
-                        id: row.int("id")?,
-                        name,
-                        details: Vec::new(),
-                        background_sha1: None,
-                    });
-                }
+                out.push(TargetTemplate {
+                    template: TemplateRow::read(row)?,
+                    details: Vec::new(),
+                    background_sha1: None,
+                });
             }
         }
         for template in &mut out {
             let rows = self
                 .fetch_for_restore(
-                    "SELECT type, data FROM {p}tool_attestoodle_tpl_detail \
-                     WHERE templateid = ? ORDER BY id",
-                    vec![template.id.into()],
+                    &format!(
+                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
+                         WHERE d.templateid = ? ORDER BY d.id"
+                    ),
+                    vec![template.template.id.into()],
                 )
                 .await?;
             for row in &rows {
-                template
-                    .details
-                    .push((row.text("type")?, row.text("data")?));
+                let detail = DetailRow::read(row)?;
+                template.details.push((detail.kind, detail.data));
             }
+            let mut params = background_file_params();
+            params.push(template.template.id.into());
             let files = self
                 .fetch_for_restore(
-                    "SELECT contenthash FROM {p}files WHERE component = ? AND filearea = ? \
-                     AND itemid = ? AND filename <> ? ORDER BY id",
-                    vec![
-                        FILE_COMPONENT.into(),
-                        FILE_AREA.into(),
-                        template.id.into(),
-                        ".".into(),
-                    ],
+                    &format!(
+                        "SELECT f.contenthash {BACKGROUND_FILES} AND f.itemid = ? ORDER BY f.id"
+                    ),
+                    params,
                 )
                 .await?;
             template.background_sha1 = files.first().map(|r| r.text("contenthash")).transpose()?;
@@ -652,20 +527,13 @@ impl Site {
         if !writable {
             return Ok(None);
         }
-        let rows = self
-            .fetch_for_restore(
-                "SELECT id FROM {p}context WHERE contextlevel = 10 ORDER BY id",
-                vec![],
-            )
-            .await?;
-        Ok(rows
-            .first()
-            .map(|r| r.int("id"))
-            .transpose()?
-            .map(|system_context| FileStore {
-                filedir,
-                system_context,
-            }))
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let system_context = self.system_context(&mut tx).await;
+        tx.rollback().await?;
+        Ok(system_context?.map(|system_context| FileStore {
+            filedir,
+            system_context,
+        }))
     }
 
     /// Opens the one write transaction of a restore.
@@ -684,7 +552,7 @@ impl Site {
 /// content is already there. Written to a temporary name, then renamed, so that a reader never
 /// sees half a file.
 pub fn store_file_content(filedir: &Path, bytes: &[u8]) -> Result<String, Error> {
-    let hash = hex(&Sha1::digest(bytes));
+    let hash = sha1_hex(bytes);
     let dir = filedir.join(&hash[..2]).join(&hash[2..4]);
     let path = dir.join(&hash);
     if path.is_file() {
@@ -699,10 +567,6 @@ pub fn store_file_content(filedir: &Path, bytes: &[u8]) -> Result<String, Error>
     std::fs::write(&temporary, bytes).map_err(error(&temporary))?;
     std::fs::rename(&temporary, &path).map_err(error(&path))?;
     Ok(hash)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The writes of one restore, in one transaction. Commit with [`RestoreTx::commit`]; any
@@ -858,34 +722,16 @@ impl RestoreTx<'_> {
     /// The ids of the trainings named exactly `name`, read again inside the transaction
     /// (after [`RestoreTx::lock_name`]), seeing what other writers committed.
     pub async fn training_ids_named(&mut self, name: &str) -> Result<Vec<i64>, Error> {
-        let sql = format!(
-            "SELECT id, name FROM {{p}}tool_attestoodle_training WHERE name = ? ORDER BY id{}",
-            self.site.backend().locking_read()
-        );
+        let sql = trainings_named_sql(self.site.backend(), true);
         let rows = self.fetch(&sql, vec![name.into()]).await?;
-        let mut ids = Vec::new();
-        for row in &rows {
-            if row.opt_text("name")?.as_deref() == Some(name) {
-                ids.push(row.int("id")?);
-            }
-        }
-        Ok(ids)
+        rows.iter().map(|row| row.int("id")).collect()
     }
 
     /// The ids of the templates named exactly `name`, read again inside the transaction.
     pub async fn template_ids_named(&mut self, name: &str) -> Result<Vec<i64>, Error> {
-        let sql = format!(
-            "SELECT id, name FROM {{p}}tool_attestoodle_template WHERE name = ? ORDER BY id{}",
-            self.site.backend().locking_read()
-        );
+        let sql = templates_named_sql(self.site.backend(), true);
         let rows = self.fetch(&sql, vec![name.into()]).await?;
-        let mut ids = Vec::new();
-        for row in &rows {
-            if row.text("name")? == name {
-                ids.push(row.int("id")?);
-            }
-        }
-        Ok(ids)
+        rows.iter().map(|row| row.int("id")).collect()
     }
 
     /// Inserts a training and gives its id.
@@ -1036,28 +882,35 @@ impl RestoreTx<'_> {
              AND itemid = ?",
             vec![
                 context.into(),
-                FILE_COMPONENT.into(),
-                FILE_AREA.into(),
+                BACKGROUND_COMPONENT.into(),
+                BACKGROUND_AREA.into(),
                 template.into(),
             ],
         )
         .await?;
-        let empty = hex(&Sha1::digest(b""));
+        let empty = sha1_hex(b"");
         let rows = [
             (".", empty.as_str(), 0, None),
             (filename, contenthash, size, Some(mimetype)),
         ];
         let mut values = Vec::new();
         for (name, hash, size, mimetype) in rows {
-            let pathname = format!("/{context}/{FILE_COMPONENT}/{FILE_AREA}/{template}/{name}");
+            let pathnamehash = pathname_hash(
+                context,
+                BACKGROUND_COMPONENT,
+                BACKGROUND_AREA,
+                template,
+                BACKGROUND_PATH,
+                name,
+            );
             values.push(vec![
                 hash.into(),
-                hex(&Sha1::digest(pathname.as_bytes())).into(),
+                pathnamehash.into(),
                 context.into(),
-                FILE_COMPONENT.into(),
-                FILE_AREA.into(),
+                BACKGROUND_COMPONENT.into(),
+                BACKGROUND_AREA.into(),
                 template.into(),
-                "/".into(),
+                BACKGROUND_PATH.into(),
                 name.into(),
                 userid.into(),
                 size.into(),
@@ -1303,14 +1156,6 @@ mod tests {
                 "Émile.dupont@exemple.fr".to_owned()
             ]
         );
-    }
-
-    #[test]
-    fn module_names_are_table_names_only_when_plain() {
-        assert!(plain_identifier("quiz"));
-        assert!(plain_identifier("h5pactivity"));
-        assert!(!plain_identifier("quiz; DROP"));
-        assert!(!plain_identifier(""));
     }
 
     #[test]

@@ -5,37 +5,15 @@
 //! table is read once with a join or a subquery on the training id, and instance names take one
 //! statement per module type (tests count them through [`Site::statement_count`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use super::sql::{self, Param, Row, Tx};
-use super::{Category, CategoryTree, Error, Site, TxMode};
-
-/// The component and file area of Attestoodle's template backgrounds (docs/moodle-tables.md §8).
-const BACKGROUND_COMPONENT: &str = "tool_attestoodle";
-const BACKGROUND_AREA: &str = "fichier";
-
-/// A training row (`tool_attestoodle_training`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrainingRow {
-    /// `id`.
-    pub id: i64,
-    /// `name`; `None` when the database holds NULL.
-    pub name: Option<String>,
-    /// `categoryid`.
-    pub category_id: i64,
-    /// `startdate`.
-    pub startdate: i64,
-    /// `enddate`.
-    pub enddate: Option<i64>,
-    /// `duration` (minutes).
-    pub duration: Option<i64>,
-    /// `nbautolaunch`.
-    pub nbautolaunch: Option<i64>,
-    /// `nextlaunch`.
-    pub nextlaunch: Option<i64>,
-    /// `checklearner`.
-    pub checklearner: Option<i64>,
-}
+use super::rows::{
+    background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
+    TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM, COURSE_MODULE_COLUMNS,
+    DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
+};
+use super::sql::Tx;
+use super::{CategoryTree, Error, Site, TxMode};
 
 /// A `train_style` row: the training's default template and grouping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,75 +47,6 @@ pub struct MilestoneRow {
     pub course_shortname: Option<String>,
 }
 
-/// A course module a milestone points to, with its module type and course.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CourseModule {
-    /// `course_modules.id`.
-    pub id: i64,
-    /// `course_modules.course`.
-    pub course_id: i64,
-    /// The course's short name; `None` when the course row is missing.
-    pub course_shortname: Option<String>,
-    /// `modules.name`; `None` when the module type row is missing.
-    pub module_name: Option<String>,
-    /// `modules.visible`: 0 when the activity type is disabled site-wide.
-    pub module_visible: Option<i64>,
-    /// `course_modules.instance`.
-    pub instance: i64,
-    /// `course_modules.section`: the id of the `course_sections` row the module is in.
-    pub section_id: Option<i64>,
-    /// `course_modules.idnumber` (empty or NULL for none).
-    pub idnumber: Option<String>,
-    /// `course_modules.completion`: 0 none, 1 manual, 2 automatic.
-    pub completion: i64,
-    /// `course_modules.deletioninprogress`.
-    pub deletion_in_progress: bool,
-    /// The instance name from the activity's own table; `None` when that row (or table) is
-    /// missing.
-    pub instance_name: Option<String>,
-}
-
-/// A section of a course that holds one of the training's activities.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionRow {
-    /// `course_sections.id`.
-    pub id: i64,
-    /// `course`.
-    pub course_id: i64,
-    /// `section`: the section number (delegated sections have their own number too).
-    pub number: i64,
-    /// `sequence` as stored (NULL is read as empty).
-    pub sequence: String,
-}
-
-/// A certificate template referred to by the training or one of its learner styles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateRow {
-    /// `id`.
-    pub id: i64,
-    /// `name`.
-    pub name: String,
-    /// `timecreated`.
-    pub timecreated: Option<i64>,
-    /// `userid`: the last editor.
-    pub user_id: Option<i64>,
-    /// `timemodified`.
-    pub timemodified: Option<i64>,
-}
-
-/// A `tpl_detail` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetailRow {
-    /// `id`.
-    pub id: i64,
-    /// `templateid`.
-    pub template_id: i64,
-    /// `type`.
-    pub kind: String,
-    /// `data`, byte for byte.
-    pub data: String,
-}
-
 /// A `files` row of a template background in the system context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
@@ -149,25 +58,6 @@ pub struct StoredFile {
     pub contenthash: String,
     /// `mimetype`.
     pub mimetype: Option<String>,
-}
-
-/// A user account, as far as a save needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
-    /// `user.id`.
-    pub id: i64,
-    /// `username`.
-    pub username: String,
-    /// `email`.
-    pub email: String,
-    /// `idnumber` (empty for none).
-    pub idnumber: String,
-    /// `deleted`.
-    pub deleted: bool,
-    /// `firstname` and `lastname`, as the training page shows them.
-    pub firstname: String,
-    /// `lastname`.
-    pub lastname: String,
 }
 
 /// A learner row with its user, when the user row exists.
@@ -239,7 +129,7 @@ pub struct Snapshot {
     /// The milestones.
     pub milestones: Vec<MilestoneRow>,
     /// The course modules the milestones point to, by cmid (missing ones are absent).
-    pub course_modules: HashMap<i64, CourseModule>,
+    pub course_modules: HashMap<i64, CourseModuleRow>,
     /// The sections of the courses of those modules, and the sections those modules name in
     /// `course_modules.section`, by course then section number.
     pub sections: Vec<SectionRow>,
@@ -259,35 +149,11 @@ pub struct Snapshot {
     pub planning: Option<Vec<PlanningRow>>,
 }
 
-/// Whether a `modules.name` can be used as a table name: Moodle's plugin names are `[a-z0-9_]+`,
-/// and anything else must never reach a statement.
-fn is_plain_module_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
 /// The subquery giving the ids of every template the training refers to (two parameters: the
 /// training id twice).
 const TEMPLATE_IDS: &str =
     "(SELECT templateid FROM {p}tool_attestoodle_train_style WHERE trainingid = ?) \
      OR {col} IN (SELECT templateid FROM {p}tool_attestoodle_user_style WHERE trainingid = ?)";
-
-fn user_of(row: &Row) -> Result<Option<UserRow>, Error> {
-    let Some(id) = row.opt_int("u_id")? else {
-        return Ok(None);
-    };
-    Ok(Some(UserRow {
-        id,
-        username: row.opt_text("u_username")?.unwrap_or_default(),
-        email: row.opt_text("u_email")?.unwrap_or_default(),
-        idnumber: row.opt_text("u_idnumber")?.unwrap_or_default(),
-        deleted: row.opt_int("u_deleted")?.unwrap_or(0) != 0,
-        firstname: row.opt_text("u_firstname")?.unwrap_or_default(),
-        lastname: row.opt_text("u_lastname")?.unwrap_or_default(),
-    }))
-}
 
 impl Site {
     fn render_with(&self, sql: &str, column: &str) -> String {
@@ -297,16 +163,12 @@ impl Site {
     /// The ids of the trainings whose name is exactly `name`, byte for byte on every backend
     /// (docs/decisions.md §2), in id order.
     pub async fn find_trainings_by_name(&self, name: &str) -> Result<Vec<i64>, Error> {
-        let mut tx = self.begin(TxMode::ReadOnly).await?;
-        let statement = format!(
-            "SELECT id FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id",
-            self.backend().exact_eq("name")
-        );
-        let rows = tx
-            .fetch_all(self.render(&statement), vec![name.into()])
-            .await?;
-        tx.rollback().await?;
-        rows.iter().map(|r| r.int("id")).collect()
+        Ok(self
+            .trainings_named(name)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
     }
 
     /// Reads everything a save needs about training `id` in one read-only transaction, with a
@@ -356,53 +218,21 @@ impl Site {
     ) -> Result<Option<Snapshot>, Error> {
         let rows = tx
             .fetch_all(
-                self.render(
-                    "SELECT id, name, categoryid, startdate, enddate, duration, nbautolaunch, \
-                     nextlaunch, checklearner FROM {p}tool_attestoodle_training WHERE id = ?",
-                ),
+                self.render(&format!(
+                    "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE id = ?"
+                )),
                 vec![id.into()],
             )
             .await?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let training = TrainingRow {
-            id: row.int("id")?,
-            name: row.opt_text("name")?,
-            category_id: row.int("categoryid")?,
-            startdate: row.int("startdate")?,
-            enddate: row.opt_int("enddate")?,
-            duration: row.opt_int("duration")?,
-            nbautolaunch: row.opt_int("nbautolaunch")?,
-            nextlaunch: row.opt_int("nextlaunch")?,
-            checklearner: row.opt_int("checklearner")?,
-        };
+        let training = TrainingRow::read(row)?;
 
-        let tables = tx
-            .fetch_all(sql::list_tables_sql(self.backend()).to_owned(), vec![])
-            .await?
-            .iter()
-            .map(|r| r.text("name"))
-            .collect::<Result<BTreeSet<String>, Error>>()?;
+        let tables = self.read_table_names(tx).await?;
         let has_table = |t: &str| tables.contains(&format!("{}{t}", self.prefix));
 
-        let mut categories = Vec::new();
-        for row in tx
-            .fetch_all(
-                self.render(
-                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
-                ),
-                vec![],
-            )
-            .await?
-        {
-            categories.push(Category {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
-                parent: row.int("parent")?,
-            });
-        }
+        let categories = self.read_category_tree(tx).await?;
 
         let mut train_styles = Vec::new();
         for row in tx
@@ -451,89 +281,41 @@ impl Site {
         let mut course_modules = HashMap::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT cm.id, cm.course, cm.instance, cm.section, cm.idnumber, cm.completion, \
-                     cm.deletioninprogress, md.name AS modname, md.visible AS modvisible, \
-                     c.shortname AS shortname \
-                     FROM {p}course_modules cm \
-                     LEFT JOIN {p}modules md ON md.id = cm.module \
-                     LEFT JOIN {p}course c ON c.id = cm.course \
-                     WHERE cm.id IN (SELECT moduleid FROM {p}tool_attestoodle_milestone \
-                     WHERE trainingid = ?)",
-                ),
+                self.render(&format!(
+                    "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
+                     WHERE cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
+                     WHERE trainingid = ?)"
+                )),
                 vec![id.into()],
             )
             .await?
         {
-            let cm = CourseModule {
-                id: row.int("id")?,
-                course_id: row.int("course")?,
-                course_shortname: row.opt_text("shortname")?,
-                module_name: row.opt_text("modname")?,
-                module_visible: row.opt_int("modvisible")?,
-                instance: row.int("instance")?,
-                section_id: row.opt_int("section")?,
-                idnumber: row.opt_text("idnumber")?,
-                completion: row.opt_int("completion")?.unwrap_or(0),
-                deletion_in_progress: row.opt_int("deletioninprogress")?.unwrap_or(0) != 0,
-                instance_name: None,
-            };
-            course_modules.insert(cm.id, cm);
+            let cm = CourseModuleRow::read(&row)?;
+            course_modules.insert(cm.cmid, cm);
         }
 
         // Instance names: one statement per module type, on the activity's own table.
-        let module_types: BTreeSet<String> = course_modules
-            .values()
-            .filter_map(|cm| cm.module_name.clone())
-            .filter(|name| is_plain_module_name(name) && has_table(name))
-            .collect();
-        let mut names: HashMap<(String, i64), String> = HashMap::new();
-        for module in module_types {
-            let statement = format!(
-                "SELECT i.id, i.name FROM {{p}}{module} i WHERE i.id IN (\
-                 SELECT cm.instance FROM {{p}}course_modules cm \
-                 JOIN {{p}}modules md ON md.id = cm.module \
-                 JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                 WHERE m.trainingid = ? AND md.name = ?)"
-            );
-            for row in tx
-                .fetch_all(
-                    self.render(&statement),
-                    vec![id.into(), module.clone().into()],
-                )
-                .await?
-            {
-                names.insert((module.clone(), row.int("id")?), row.text("name")?);
-            }
-        }
-        for cm in course_modules.values_mut() {
-            if let Some(module) = &cm.module_name {
-                cm.instance_name = names.get(&(module.clone(), cm.instance)).cloned();
-            }
-        }
+        let modules = course_modules.values_mut().collect();
+        self.fill_instance_names(tx, &tables, modules, ModuleScope::Milestones(id))
+            .await?;
 
         let mut sections = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT s.id, s.course, s.section, s.sequence FROM {p}course_sections s \
-                     WHERE s.course IN (SELECT cm.course FROM {p}course_modules cm \
-                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                self.render(&format!(
+                    "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
+                     WHERE s.course IN (SELECT cm.course FROM {{p}}course_modules cm \
+                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
                      WHERE m.trainingid = ?) \
-                     OR s.id IN (SELECT cm.section FROM {p}course_modules cm \
-                     JOIN {p}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id",
-                ),
+                     OR s.id IN (SELECT cm.section FROM {{p}}course_modules cm \
+                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
+                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id"
+                )),
                 vec![id.into(), id.into()],
             )
             .await?
         {
-            sections.push(SectionRow {
-                id: row.int("id")?,
-                course_id: row.int("course")?,
-                number: row.int("section")?,
-                sequence: row.opt_text("sequence")?.unwrap_or_default(),
-            });
+            sections.push(SectionRow::read(&row)?);
         }
 
         let mut templates = Vec::new();
@@ -541,8 +323,7 @@ impl Site {
             .fetch_all(
                 self.render_with(
                     &format!(
-                        "SELECT t.id, t.name, t.timecreated, t.userid, t.timemodified \
-                         FROM {{p}}tool_attestoodle_template t \
+                        "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
                          WHERE t.id IN {TEMPLATE_IDS} ORDER BY t.id"
                     ),
                     "t.id",
@@ -551,13 +332,7 @@ impl Site {
             )
             .await?
         {
-            templates.push(TemplateRow {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                timecreated: row.opt_int("timecreated")?,
-                user_id: row.opt_int("userid")?,
-                timemodified: row.opt_int("timemodified")?,
-            });
+            templates.push(TemplateRow::read(&row)?);
         }
 
         let mut details = Vec::new();
@@ -565,8 +340,7 @@ impl Site {
             .fetch_all(
                 self.render_with(
                     &format!(
-                        "SELECT d.id, d.templateid, d.type, d.data \
-                         FROM {{p}}tool_attestoodle_tpl_detail d \
+                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
                          WHERE d.templateid IN {TEMPLATE_IDS} ORDER BY d.id"
                     ),
                     "d.templateid",
@@ -575,44 +349,24 @@ impl Site {
             )
             .await?
         {
-            details.push(DetailRow {
-                id: row.int("id")?,
-                template_id: row.int("templateid")?,
-                kind: row.text("type")?,
-                data: row.text("data")?,
-            });
+            details.push(DetailRow::read(&row)?);
         }
 
         // The system context is looked up, never assumed to be id 1 (docs/moodle-tables.md §1).
-        let has_system_context = !tx
-            .fetch_all(
-                self.render("SELECT id FROM {p}context WHERE contextlevel = ?"),
-                vec![Param::Int(10)],
-            )
-            .await?
-            .is_empty();
+        let has_system_context = self.system_context(tx).await?.is_some();
+        let mut params = background_file_params();
+        params.extend([id.into(), id.into()]);
         let mut files = Vec::new();
         for row in tx
             .fetch_all(
                 self.render_with(
                     &format!(
                         "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
-                         FROM {{p}}files f JOIN {{p}}context x ON x.id = f.contextid \
-                         WHERE x.contextlevel = ? AND f.component = ? AND f.filearea = ? \
-                         AND f.filepath = ? AND f.filename <> ? \
-                         AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
+                         {BACKGROUND_FILES} AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
                     ),
                     "f.itemid",
                 ),
-                vec![
-                    Param::Int(10),
-                    BACKGROUND_COMPONENT.into(),
-                    BACKGROUND_AREA.into(),
-                    "/".into(),
-                    ".".into(),
-                    id.into(),
-                    id.into(),
-                ],
+                params,
             )
             .await?
         {
@@ -627,14 +381,12 @@ impl Site {
         let mut learners = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
+                self.render(&format!(
                     "SELECT l.id, l.userid, l.categoryid, l.selected, l.predelete, l.resultcriteria, \
-                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
-                     u.firstname AS u_firstname, u.lastname AS u_lastname \
-                     FROM {p}tool_attestoodle_learner l LEFT JOIN {p}user u ON u.id = l.userid \
-                     WHERE l.trainingid = ? ORDER BY l.id",
-                ),
+                     {USER_COLUMNS} \
+                     FROM {{p}}tool_attestoodle_learner l LEFT JOIN {{p}}user u ON u.id = l.userid \
+                     WHERE l.trainingid = ? ORDER BY l.id"
+                )),
                 vec![id.into()],
             )
             .await?
@@ -642,7 +394,7 @@ impl Site {
             learners.push(LearnerRow {
                 id: row.int("id")?,
                 user_id: row.int("userid")?,
-                user: user_of(&row)?,
+                user: UserRow::read(&row)?,
                 category_id: row.opt_int("categoryid")?,
                 selected: row.opt_int("selected")?,
                 predelete: row.opt_int("predelete")?,
@@ -653,15 +405,12 @@ impl Site {
         let mut user_styles = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
+                self.render(&format!(
                     "SELECT s.id, s.userid, s.templateid, s.grpcriteria1, s.grpcriteria2, \
-                     s.enablecertificate, s.withdateformat, \
-                     u.id AS u_id, u.username AS u_username, u.email AS u_email, \
-                     u.idnumber AS u_idnumber, u.deleted AS u_deleted, \
-                     u.firstname AS u_firstname, u.lastname AS u_lastname \
-                     FROM {p}tool_attestoodle_user_style s LEFT JOIN {p}user u ON u.id = s.userid \
-                     WHERE s.trainingid = ? ORDER BY s.id",
-                ),
+                     s.enablecertificate, s.withdateformat, {USER_COLUMNS} \
+                     FROM {{p}}tool_attestoodle_user_style s LEFT JOIN {{p}}user u ON u.id = s.userid \
+                     WHERE s.trainingid = ? ORDER BY s.id"
+                )),
                 vec![id.into()],
             )
             .await?
@@ -669,7 +418,7 @@ impl Site {
             user_styles.push(UserStyleRow {
                 id: row.int("id")?,
                 user_id: row.int("userid")?,
-                user: user_of(&row)?,
+                user: UserRow::read(&row)?,
                 template_id: row.int("templateid")?,
                 grpcriteria1: row.opt_text("grpcriteria1")?,
                 grpcriteria2: row.opt_text("grpcriteria2")?,
@@ -706,7 +455,7 @@ impl Site {
 
         Ok(Some(Snapshot {
             training,
-            categories: CategoryTree::new(categories),
+            categories,
             train_styles,
             milestones,
             course_modules,
@@ -719,21 +468,5 @@ impl Site {
             user_styles,
             planning,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_module_names_become_table_names() {
-        assert!(is_plain_module_name("quiz"));
-        assert!(is_plain_module_name("h5pactivity"));
-        assert!(is_plain_module_name("mod_2"));
-        assert!(!is_plain_module_name(""));
-        assert!(!is_plain_module_name("quiz; DROP TABLE x"));
-        assert!(!is_plain_module_name("Quiz"));
-        assert!(!is_plain_module_name("a.b"));
     }
 }

@@ -50,6 +50,21 @@ impl Backend {
         }
     }
 
+    /// `left` equal to one of `count` bound values, byte for byte as [`Backend::exact_eq`]: the
+    /// one way every look-up by exact name (trainings, templates, course short names,
+    /// usernames) compares (docs/decisions.md §2).
+    pub fn exact_in(self, left: &str, count: usize) -> String {
+        match (self, count) {
+            (_, 1) => self.exact_eq(left),
+            (Backend::MySql, _) => {
+                format!("BINARY {left} IN ({})", vec!["BINARY ?"; count].join(", "))
+            }
+            (Backend::Postgres | Backend::Sqlite, _) => {
+                format!("{left} IN ({})", vec!["?"; count].join(", "))
+            }
+        }
+    }
+
     /// How a write transaction takes a lock named after a training or template name, held
     /// until the transaction ends, so that two restores of one name run one after the other.
     ///
@@ -1024,5 +1039,11 @@ mod tests {
             "BINARY t.name = BINARY ?"
         );
         assert_eq!(Backend::Postgres.exact_eq("t.name"), "t.name = ?");
+        assert_eq!(
+            Backend::MySql.exact_in("name", 2),
+            "BINARY name IN (BINARY ?, BINARY ?)"
+        );
+        assert_eq!(Backend::MySql.exact_in("name", 1), "BINARY name = BINARY ?");
+        assert_eq!(Backend::Sqlite.exact_in("name", 3), "name IN (?, ?, ?)");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{CourseModule, Error, Site, TxMode};
+use super::{CourseModuleRow, Error, Site, TxMode};
 
 /// Why a milestone is an orphan: its activity is gone, so a backup leaves it out
 /// (`milestone-orphan`) and `list` counts it apart.
@@ -36,20 +36,16 @@ impl Orphan {
 /// The course module a milestone points to with its course short name and activity type,
 /// or why the milestone is an [`Orphan`].
 pub fn milestone_activity(
-    cm: Option<&CourseModule>,
-) -> Result<(&CourseModule, &str, &str), Orphan> {
+    cm: Option<&CourseModuleRow>,
+) -> Result<(&CourseModuleRow, &str, &str), Orphan> {
     let Some(cm) = cm else {
         return Err(Orphan::ActivityMissing);
     };
-    let facts = (
-        cm.course_id,
-        cm.course_shortname.is_some(),
-        cm.module_name.is_some(),
-    );
+    let facts = (cm.course, cm.course_shortname.is_some(), cm.kind.is_some());
     match (
         Orphan::check(Some(facts)),
         cm.course_shortname.as_deref(),
-        cm.module_name.as_deref(),
+        cm.kind.as_deref(),
     ) {
         (None, Some(course), Some(kind)) => Ok((cm, course, kind)),
         (Some(orphan), _, _) => Err(orphan),
@@ -236,14 +232,7 @@ impl Site {
     /// of statements whatever the number of trainings.
     pub async fn list_trainings(&self) -> Result<TrainingList, Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
-        let category_rows = tx
-            .fetch_all(
-                self.render(
-                    "SELECT id, name, idnumber, parent FROM {p}course_categories ORDER BY id",
-                ),
-                vec![],
-            )
-            .await?;
+        let categories = self.read_category_tree(&mut tx).await?;
         let training_rows = tx
             .fetch_all(
                 self.render(
@@ -294,15 +283,6 @@ impl Site {
             .await?;
         tx.rollback().await?;
 
-        let mut categories = Vec::with_capacity(category_rows.len());
-        for row in &category_rows {
-            categories.push(Category {
-                id: row.int("id")?,
-                name: row.text("name")?,
-                idnumber: row.opt_text("idnumber")?.filter(|s| !s.is_empty()),
-                parent: row.int("parent")?,
-            });
-        }
         let counts = |rows: &[super::Row]| -> Result<HashMap<i64, i64>, Error> {
             let mut map = HashMap::new();
             for row in rows {
@@ -352,7 +332,7 @@ impl Site {
             });
         }
         Ok(TrainingList {
-            categories: CategoryTree::new(categories),
+            categories,
             trainings,
         })
     }

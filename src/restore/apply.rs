@@ -488,10 +488,4 @@ async fn write(
     })
 }
 
-fn sha1_hex(bytes: &[u8]) -> String {
-    use sha1::{Digest, Sha1};
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::hex::sha1_hex;

@@ -1,5 +1,9 @@
 //! The precheck: matching the natural identifiers of a document against a site. Every outcome
 //! is a finding in the plan; only a database failure is an error.
+//!
+//! Two steps: [`gather`] reads, in a fixed number of look-ups, what the site holds that the
+//! document names (a [`SiteView`]); [`decide`] matches the document against it without any
+//! await, so that every matcher can be tested on a hand-made site.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,7 +20,10 @@ use super::{
 };
 use crate::document::v2::{Activity, Document, Template};
 use crate::i18n::Lang;
-use crate::moodle::{self, CategoryTree, Site, TargetModule, TargetTemplate, TargetUser};
+use crate::moodle::{
+    self, rules, CategoryTree, CourseModuleRow, CourseRow, FileStore, SectionRow, Site,
+    TargetTemplate, TemplateUsage, TrainingRow, UserRow,
+};
 
 /// The longest training name (`training.name` is char(255)), in characters.
 const MAX_TRAINING_NAME: usize = 255;
@@ -25,8 +32,40 @@ const MAX_TEMPLATE_NAME: usize = 35;
 /// The template Attestoodle gives every new training.
 const SITE_TEMPLATE: &str = "Site";
 
+/// What the site holds that the precheck of one document needs, read by [`gather`]: the
+/// whole input of [`decide`].
+#[derive(Debug, Clone, Default)]
+pub struct SiteView {
+    /// The trainings named exactly as the restored training would be, in id order.
+    pub trainings: Vec<TrainingRow>,
+    /// Every course category.
+    pub categories: CategoryTree,
+    /// The site's time zone setting ([`Site::time_zone`]).
+    pub time_zone: Option<String>,
+    /// The courses whose short name is one the milestones go to, in id order.
+    pub courses: Vec<CourseRow>,
+    /// The sections of those courses.
+    pub sections: Vec<SectionRow>,
+    /// The course modules of those courses, with their type and instance name.
+    pub modules: Vec<CourseModuleRow>,
+    /// Moodle's file store, when this tool can write template images into it.
+    pub file_store: Option<FileStore>,
+    /// The templates named as one the restore uses (and `Site`), with their details.
+    pub templates: Vec<TargetTemplate>,
+    /// With `--template replace`, who uses each of those templates, by template id.
+    pub template_usage: HashMap<i64, TemplateUsage>,
+    /// With learners, the accounts (deleted ones aside) whose email may be one of the file's.
+    pub users: Vec<UserRow>,
+    /// Whether the site has the planning table of tool_taskattestoodle.
+    pub planning_table: bool,
+    /// The operator: the account `--operator` names, else the first site administrator.
+    pub operator: Option<i64>,
+    /// The site's `wwwroot`, when known.
+    pub wwwroot: Option<String>,
+}
+
 /// Matches `document` against `site` with the operator's `options` and says, in a [`Plan`],
-/// what [`super::apply`] would write and everything it found.
+/// what [`super::apply`] would write and everything it found: [`gather`] then [`decide`].
 ///
 /// Reads only. Fails only when the database does; every mismatch is a [`Finding`].
 pub async fn precheck(
@@ -34,11 +73,130 @@ pub async fn precheck(
     document: &Document,
     options: &RestoreOptions,
 ) -> Result<Plan, moodle::Error> {
+    let view = gather(site, document, options).await?;
+    Ok(decide(&view, document, options))
+}
+
+/// Reads what the site holds that the precheck of `document` needs.
+pub async fn gather(
+    site: &Site,
+    document: &Document,
+    options: &RestoreOptions,
+) -> Result<SiteView, moodle::Error> {
+    let name = options.rename.training_name(&document.training.name);
+    let trainings = site.trainings_named(&name).await?;
+    let categories = site.category_tree().await?;
+    let time_zone = site.time_zone().await?;
+    let wanted: Vec<String> = course_targets(document, options)
+        .into_values()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let courses = site.courses_by_shortname(&wanted).await?;
+    let course_ids: Vec<i64> = courses.iter().map(|c| c.id).collect();
+    let (sections, modules) = site.course_structure(&course_ids).await?;
+    let file_store = site.writable_file_store().await?;
+    let templates = site
+        .templates_by_name(&template_targets(document, options).2)
+        .await?;
+    let mut template_usage = HashMap::new();
+    if options.template == TemplateMode::Replace {
+        for template in &templates {
+            let id = template.template.id;
+            template_usage.insert(id, site.template_usage(id).await?);
+        }
+    }
+    let users = if options.learners {
+        site.users_by_email(&learner_emails(document)).await?
+    } else {
+        Vec::new()
+    };
+    let planning_table = site.has_planning_table().await?;
+    let operator = match &options.operator {
+        Some(username) => site.user_by_username(username).await?,
+        None => site.site_admin_ids().await?.first().copied(),
+    };
+    Ok(SiteView {
+        trainings,
+        categories,
+        time_zone,
+        courses,
+        sections,
+        modules,
+        file_store,
+        templates,
+        template_usage,
+        users,
+        planning_table,
+        operator,
+        wwwroot: site.target().wwwroot.clone(),
+    })
+}
+
+/// The file's course short names, each with the short name it has on this site (renames and
+/// suffix applied).
+fn course_targets(document: &Document, options: &RestoreOptions) -> BTreeMap<String, String> {
+    let mut targets = BTreeMap::new();
+    for m in &document.milestones {
+        targets
+            .entry(m.course.clone())
+            .or_insert_with(|| options.rename.course(&m.course));
+    }
+    targets
+}
+
+/// The templates the restore uses: the file's names in order of use (the training's, then,
+/// with learners, those of the learner styles), the name each gets on this site, and the
+/// names to look up (with `Site` when the file names no template for the training).
+fn template_targets(
+    document: &Document,
+    options: &RestoreOptions,
+) -> (Vec<String>, HashMap<String, String>, Vec<String>) {
+    let training_template = &document.training.template;
+    let mut referenced: Vec<String> = Vec::new();
+    if let Some(t) = training_template {
+        referenced.push(t.clone());
+    }
+    if options.learners {
+        for style in &document.learner_styles {
+            if !referenced.contains(&style.template) {
+                referenced.push(style.template.clone());
+            }
+        }
+    }
+    let mut names: HashMap<String, String> = HashMap::new();
+    for name in &referenced {
+        let target = match (&options.template, training_template) {
+            (TemplateMode::Copy(copy), Some(t)) if t == name => copy.clone(),
+            _ => name.clone(),
+        };
+        names.insert(name.clone(), target);
+    }
+    let mut lookup: Vec<String> = names.values().cloned().collect();
+    if training_template.is_none() {
+        lookup.push(SITE_TEMPLATE.to_owned());
+    }
+    (referenced, names, lookup)
+}
+
+/// Every email of the file's learners and learner styles.
+fn learner_emails(document: &Document) -> Vec<String> {
+    document
+        .learners
+        .iter()
+        .map(|l| l.email.clone())
+        .chain(document.learner_styles.iter().map(|s| s.email.clone()))
+        .collect()
+}
+
+/// Decides the [`Plan`] of `document` on the site `view` describes, with the operator's
+/// `options`: pure, every outcome a [`Finding`].
+pub fn decide(view: &SiteView, document: &Document, options: &RestoreOptions) -> Plan {
     let mut findings = Vec::new();
     provenance(&mut findings, &options.provenance);
 
     let name = options.rename.training_name(&document.training.name);
-    let existing = site.trainings_named(&name).await?;
+    let existing = &view.trainings;
     // Only a restore onto exactly one training of that name replaces it (docs/decisions.md §15).
     let replaces = options.mode == Mode::Restore && existing.len() == 1;
     check_training_name(&mut findings, &name, replaces);
@@ -108,8 +266,7 @@ pub async fn precheck(
         }
     };
 
-    let tree = site.category_tree().await?;
-    let category = find_category(&mut findings, &tree, document, options);
+    let category = find_category(&mut findings, &view.categories, document, options);
 
     let training = &document.training;
     let days = options.shift.map_or(0, |s| s.days(training.startdate));
@@ -117,25 +274,17 @@ pub async fn precheck(
     let delta = days.saturating_mul(86_400);
     let startdate = training.startdate.saturating_add(delta);
     let enddate = training.enddate.map(|d| d.saturating_add(delta));
-    let zone = SiteZone::new(site.time_zone().await?);
+    let zone = SiteZone::new(view.time_zone.clone());
     check_rules(&mut findings, training, startdate, enddate, &zone);
     if options.mode == Mode::Clone && days == 0 {
         dates_kept(&mut findings, &name, enddate, options.now, &zone);
     }
 
-    let milestones = match_milestones(site, &mut findings, document, options).await?;
+    let milestones = match_milestones(view, &mut findings, document, options);
     nothing_to_restore(&mut findings, &name, &milestones);
 
-    let file_store = site.writable_file_store().await?;
-    let (templates, template_names) = match_templates(
-        site,
-        &mut findings,
-        document,
-        options,
-        existing_id,
-        file_store.is_some(),
-    )
-    .await?;
+    let (templates, template_names) =
+        match_templates(view, &mut findings, document, options, existing_id);
     let training_template = match &training.template {
         Some(t) => template_names.get(t).cloned(),
         None => templates
@@ -145,20 +294,15 @@ pub async fn precheck(
     };
 
     let (learners, learner_styles) =
-        match_learners(site, &mut findings, document, options, &template_names).await?;
+        match_learners(view, &mut findings, document, options, &template_names);
 
-    let planning_table = site.has_planning_table().await?;
-    let operator = match &options.operator {
-        Some(username) => site.user_by_username(username).await?,
-        None => site.site_admin_ids().await?.first().copied(),
-    };
     let planning = plan_planning(
         &mut findings,
         document,
         options,
         delta,
-        planning_table,
-        operator,
+        view.planning_table,
+        view.operator,
     );
     let nbautolaunch = planning.rows.len() as i64;
     let nextlaunch = planning
@@ -169,7 +313,7 @@ pub async fn precheck(
         .min()
         .unwrap_or(0);
 
-    Ok(Plan {
+    Plan {
         mode: options.mode,
         source: PlanSource {
             name: training.name.clone(),
@@ -202,12 +346,12 @@ pub async fn precheck(
         internal: Internal {
             zone,
             now: options.now,
-            planning_table,
-            file_store,
-            wwwroot: site.target().wwwroot.clone(),
-            operator,
+            planning_table: view.planning_table,
+            file_store: view.file_store.clone(),
+            wwwroot: view.wwwroot.clone(),
+            operator: view.operator,
         },
-    })
+    }
 }
 
 fn join_ids(ids: impl Iterator<Item = i64>) -> String {
@@ -624,22 +768,9 @@ fn nothing_to_restore(findings: &mut Vec<Finding>, name: &str, milestones: &[Pla
     ));
 }
 
-/// The cm ids of a `sequence` as docs/decisions.md §7 counts positions: split on commas, ASCII spaces
-/// trimmed, empty and non-numeric items dropped, everything else kept (stale ids and
-/// repetitions included).
-fn sequence_items(sequence: Option<&str>) -> Vec<i64> {
-    sequence
-        .unwrap_or("")
-        .split(',')
-        .map(|item| item.trim_matches(' '))
-        .filter(|item| !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|item| item.parse().ok())
-        .collect()
-}
-
 /// Whether a module carries the fingerprint of a file's activity: the same type and name, and
 /// the same idnumber when the file has one. A legacy file has no type: the name alone counts.
-fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
+fn fingerprint_matches(activity: &Activity, module: &CourseModuleRow) -> bool {
     let kind = activity
         .kind
         .as_ref()
@@ -651,7 +782,7 @@ fn fingerprint_matches(activity: &Activity, module: &TargetModule) -> bool {
     let idnumber = activity
         .idnumber
         .as_ref()
-        .is_none_or(|i| module.idnumber.as_ref() == Some(i));
+        .is_none_or(|i| module.idnumber_set() == Some(i.as_str()));
     kind && name && idnumber
 }
 
@@ -661,25 +792,14 @@ enum CourseMatch {
     Ambiguous,
 }
 
-async fn match_milestones(
-    site: &Site,
+fn match_milestones(
+    view: &SiteView,
     findings: &mut Vec<Finding>,
     document: &Document,
     options: &RestoreOptions,
-) -> Result<Vec<PlanMilestone>, moodle::Error> {
-    let mut targets: BTreeMap<String, String> = BTreeMap::new();
-    for m in &document.milestones {
-        targets
-            .entry(m.course.clone())
-            .or_insert_with(|| options.rename.course(&m.course));
-    }
-    let wanted: Vec<String> = targets
-        .values()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let rows = site.courses_by_shortname(&wanted).await?;
+) -> Vec<PlanMilestone> {
+    let targets = course_targets(document, options);
+    let rows = &view.courses;
     let mut courses: HashMap<String, CourseMatch> = HashMap::new();
     for (original, target) in &targets {
         let found: Vec<_> = rows.iter().filter(|c| c.shortname == *target).collect();
@@ -764,21 +884,13 @@ async fn match_milestones(
         };
         courses.insert(original.clone(), state);
     }
-    let course_ids: Vec<i64> = courses
-        .values()
-        .filter_map(|c| match c {
-            CourseMatch::Found { id } => Some(*id),
-            _ => None,
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let (sections, modules) = site.course_structure(&course_ids).await?;
-    let sections: HashMap<(i64, i64), &moodle::TargetSection> = sections
+    let modules = &view.modules;
+    let sections: HashMap<(i64, i64), &SectionRow> = view
+        .sections
         .iter()
         .map(|s| ((s.course, s.section), s))
         .collect();
-    let by_cmid: HashMap<i64, &TargetModule> = modules.iter().map(|m| (m.cmid, m)).collect();
+    let by_cmid: HashMap<i64, &CourseModuleRow> = modules.iter().map(|m| (m.cmid, m)).collect();
 
     let mut used = BTreeSet::new();
     let mut out = Vec::with_capacity(document.milestones.len());
@@ -825,18 +937,13 @@ async fn match_milestones(
         line.course_id = Some(course);
         let at_place = sections
             .get(&(course, m.section))
-            .and_then(|s| {
-                let items = sequence_items(s.sequence.as_deref());
-                usize::try_from(m.position)
-                    .ok()
-                    .and_then(|p| items.get(p).copied())
-            })
+            .and_then(|s| rules::cmid_at_position(s.sequence(), m.position))
             .and_then(|cmid| by_cmid.get(&cmid).copied())
             .filter(|cm| cm.course == course);
         let chosen = match at_place {
             Some(cm) if fingerprint_matches(&m.activity, cm) => Some(cm),
             _ => {
-                let candidates: Vec<&TargetModule> = modules
+                let candidates: Vec<&CourseModuleRow> = modules
                     .iter()
                     .filter(|cm| {
                         cm.course == course
@@ -921,10 +1028,10 @@ async fn match_milestones(
         line.cmid = Some(cm.cmid);
         line.name = cm.name.clone();
         line.target_kind = cm.kind.clone();
-        if cm.completion == 0 || cm.deletion_in_progress || !cm.kind_enabled {
+        if cm.completion == 0 || cm.deletion_in_progress || !cm.kind_enabled() {
             let (en_why, fr_why) = if cm.deletion_in_progress {
                 ("is being deleted", "est en cours de suppression")
-            } else if !cm.kind_enabled {
+            } else if !cm.kind_enabled() {
                 (
                     "is of an activity type disabled on this site",
                     "est d'un type d'activité désactivé sur ce site",
@@ -973,7 +1080,7 @@ async fn match_milestones(
     for line in &mut out {
         line.how = MilestoneHow::of(line.status, line.finding);
     }
-    Ok(out)
+    out
 }
 
 fn image_of(template: &Template) -> Option<Image> {
@@ -1001,43 +1108,21 @@ fn identical(template: &Template, site: &TargetTemplate) -> bool {
 
 /// Decides what happens to every template the training and its learner styles use; gives the
 /// plan's templates and the target name of each file template.
-async fn match_templates(
-    site: &Site,
+fn match_templates(
+    view: &SiteView,
     findings: &mut Vec<Finding>,
     document: &Document,
     options: &RestoreOptions,
     existing_training: Option<i64>,
-    file_store: bool,
-) -> Result<(Vec<PlanTemplate>, HashMap<String, String>), moodle::Error> {
+) -> (Vec<PlanTemplate>, HashMap<String, String>) {
     let training_template = document.training.template.clone();
-    let mut referenced: Vec<String> = Vec::new();
-    if let Some(t) = &training_template {
-        referenced.push(t.clone());
-    }
-    if options.learners {
-        for style in &document.learner_styles {
-            if !referenced.contains(&style.template) {
-                referenced.push(style.template.clone());
-            }
-        }
-    }
-    let mut names: HashMap<String, String> = HashMap::new();
-    for name in &referenced {
-        let target = match (&options.template, &training_template) {
-            (TemplateMode::Copy(copy), Some(t)) if t == name => copy.clone(),
-            _ => name.clone(),
-        };
-        names.insert(name.clone(), target);
-    }
-    let mut lookup: Vec<String> = names.values().cloned().collect();
-    if training_template.is_none() {
-        lookup.push(SITE_TEMPLATE.to_owned());
-    }
-    let on_site = site.templates_by_name(&lookup).await?;
+    let (referenced, names, _) = template_targets(document, options);
+    let on_site = &view.templates;
+    let file_store = view.file_store.is_some();
 
     let mut out = Vec::new();
     if training_template.is_none() {
-        let site_template = on_site.iter().find(|t| t.name == SITE_TEMPLATE);
+        let site_template = on_site.iter().find(|t| t.template.name == SITE_TEMPLATE);
         let (en, fr) = match site_template {
             Some(_) => (
                 "the file names no template for the training: it gets the site's template `Site`, as Attestoodle gives every new training",
@@ -1060,7 +1145,7 @@ async fn match_templates(
                 name: SITE_TEMPLATE.to_owned(),
                 target_name: SITE_TEMPLATE.to_owned(),
                 action: TemplateAction::Reuse,
-                id: Some(t.id),
+                id: Some(t.template.id),
                 background: BackgroundAction::None,
                 details: Vec::new(),
                 image: None,
@@ -1071,7 +1156,10 @@ async fn match_templates(
         let target = names.get(name).cloned().unwrap_or_else(|| name.clone());
         let subject = vec![format!("template {target}")];
         let from_file = document.templates.iter().find(|t| t.name == *name);
-        let matches: Vec<&TargetTemplate> = on_site.iter().filter(|t| t.name == target).collect();
+        let matches: Vec<&TargetTemplate> = on_site
+            .iter()
+            .filter(|t| t.template.name == target)
+            .collect();
         let is_copy = matches!(options.template, TemplateMode::Copy(_))
             && training_template.as_ref() == Some(name);
         let mut line = PlanTemplate {
@@ -1091,7 +1179,7 @@ async fn match_templates(
             image: from_file.and_then(image_of),
         };
         if matches.len() > 1 {
-            let ids = join_ids(matches.iter().map(|t| t.id));
+            let ids = join_ids(matches.iter().map(|t| t.template.id));
             findings.push(Finding::new(
                 Code::AmbiguousTemplate,
                 Severity::Blocking,
@@ -1155,7 +1243,7 @@ async fn match_templates(
             }
         };
         match (from_file, matches.first()) {
-            (None, Some(existing)) => line.id = Some(existing.id),
+            (None, Some(existing)) => line.id = Some(existing.template.id),
             (None, None) => {
                 findings.push(Finding::new(
                     Code::MissingTemplate,
@@ -1195,7 +1283,7 @@ async fn match_templates(
                 background(&mut line, findings);
             }
             (Some(file), Some(existing)) => {
-                line.id = Some(existing.id);
+                line.id = Some(existing.template.id);
                 if identical(file, existing) {
                     // Same content: nothing to write.
                 } else if is_copy {
@@ -1209,7 +1297,11 @@ async fn match_templates(
                     ));
                 } else if options.template == TemplateMode::Replace {
                     line.action = TemplateAction::Replace;
-                    let usage = site.template_usage(existing.id).await?;
+                    let usage = view
+                        .template_usage
+                        .get(&existing.template.id)
+                        .cloned()
+                        .unwrap_or_default();
                     let others: Vec<String> = usage
                         .trainings
                         .iter()
@@ -1275,15 +1367,15 @@ async fn match_templates(
         }
         out.push(line);
     }
-    Ok((out, names))
+    (out, names)
 }
 
 /// Finds the account of an email, with the username to choose among several.
 fn resolve<'a>(
-    users: &HashMap<String, Vec<&'a TargetUser>>,
+    users: &HashMap<String, Vec<&'a UserRow>>,
     email: &str,
     username: Option<&str>,
-) -> Result<&'a TargetUser, Code> {
+) -> Result<&'a UserRow, Code> {
     if email.is_empty() {
         return Err(Code::MissingLearner);
     }
@@ -1295,7 +1387,7 @@ fn resolve<'a>(
         [] => Err(Code::MissingLearner),
         [one] => Ok(one),
         many => {
-            let picked: Vec<&&TargetUser> = many
+            let picked: Vec<&&UserRow> = many
                 .iter()
                 .filter(|u| Some(u.username.as_str()) == username)
                 .collect();
@@ -1341,13 +1433,13 @@ fn learner_finding(code: Code, email: &str, count: usize) -> Finding {
     }
 }
 
-async fn match_learners(
-    site: &Site,
+fn match_learners(
+    view: &SiteView,
     findings: &mut Vec<Finding>,
     document: &Document,
     options: &RestoreOptions,
     template_names: &HashMap<String, String>,
-) -> Result<(Vec<PlanLearner>, Vec<PlanStyle>), moodle::Error> {
+) -> (Vec<PlanLearner>, Vec<PlanStyle>) {
     if !options.learners {
         let (learners, styles) = (document.learners.len(), document.learner_styles.len());
         if learners + styles > 0 {
@@ -1365,17 +1457,10 @@ async fn match_learners(
                 vec![Advice::WithLearners],
             ));
         }
-        return Ok((Vec::new(), Vec::new()));
+        return (Vec::new(), Vec::new());
     }
-    let emails: Vec<String> = document
-        .learners
-        .iter()
-        .map(|l| l.email.clone())
-        .chain(document.learner_styles.iter().map(|s| s.email.clone()))
-        .collect();
-    let rows = site.users_by_email(&emails).await?;
-    let mut users: HashMap<String, Vec<&TargetUser>> = HashMap::new();
-    for user in &rows {
+    let mut users: HashMap<String, Vec<&UserRow>> = HashMap::new();
+    for user in &view.users {
         users
             .entry(user.email.to_lowercase())
             .or_default()
@@ -1489,7 +1574,7 @@ async fn match_learners(
         }
         styles.push(line);
     }
-    Ok((learners, styles))
+    (learners, styles)
 }
 
 fn plan_planning(
@@ -1575,26 +1660,911 @@ fn plan_planning(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::v2::{
+        self, Category, Learner, LearnerStyle, Milestone, Source, TemplateDetail, Training,
+    };
+    use crate::moodle::{Category as SiteCategory, TemplateRow};
+
+    /// A hand-made site, a few lines per course, module, template, account or category.
+    struct View(SiteView);
+
+    fn site() -> View {
+        View(SiteView {
+            categories: CategoryTree::new(vec![SiteCategory {
+                id: 1,
+                name: "Top".to_owned(),
+                idnumber: None,
+                parent: 0,
+            }]),
+            planning_table: true,
+            operator: Some(2),
+            ..SiteView::default()
+        })
+    }
+
+    impl View {
+        /// A course with completion enabled and one section per `sequences` item, numbered
+        /// from 0 (section id: course id × 100 + number).
+        fn course(mut self, id: i64, shortname: &str, sequences: &[&str]) -> View {
+            self.0.courses.push(CourseRow {
+                id,
+                shortname: shortname.to_owned(),
+                completion_enabled: true,
+            });
+            for (number, sequence) in sequences.iter().enumerate() {
+                let number = number as i64;
+                self.0.sections.push(SectionRow {
+                    id: id * 100 + number,
+                    course: id,
+                    section: number,
+                    sequence: Some((*sequence).to_owned()),
+                });
+            }
+            self
+        }
+
+        /// A course module with completion, of an enabled type.
+        fn module(mut self, cmid: i64, course: i64, kind: &str, name: &str) -> View {
+            self.0.modules.push(CourseModuleRow {
+                cmid,
+                course,
+                course_shortname: None,
+                kind: Some(kind.to_owned()),
+                kind_visible: Some(1),
+                instance: cmid,
+                section_id: None,
+                idnumber: None,
+                completion: 2,
+                deletion_in_progress: false,
+                name: Some(name.to_owned()),
+            });
+            self
+        }
+
+        fn category(mut self, id: i64, name: &str, idnumber: Option<&str>, parent: i64) -> View {
+            let mut all: Vec<SiteCategory> = self
+                .0
+                .categories
+                .by_path()
+                .iter()
+                .filter_map(|(id, _)| self.0.categories.get(*id).cloned())
+                .collect();
+            all.push(SiteCategory {
+                id,
+                name: name.to_owned(),
+                idnumber: idnumber.map(str::to_owned),
+                parent,
+            });
+            all.sort_by_key(|c| c.id);
+            self.0.categories = CategoryTree::new(all);
+            self
+        }
+
+        fn template(mut self, id: i64, name: &str, details: &[(&str, &str)]) -> View {
+            self.0.templates.push(TargetTemplate {
+                template: TemplateRow {
+                    id,
+                    name: name.to_owned(),
+                    timecreated: None,
+                    user_id: None,
+                    timemodified: None,
+                },
+                details: details
+                    .iter()
+                    .map(|(k, d)| ((*k).to_owned(), (*d).to_owned()))
+                    .collect(),
+                background_sha1: None,
+            });
+            self
+        }
+
+        fn user(mut self, id: i64, email: &str, username: &str) -> View {
+            self.0.users.push(UserRow {
+                id,
+                username: username.to_owned(),
+                email: email.to_owned(),
+                idnumber: String::new(),
+                deleted: false,
+                suspended: false,
+                firstname: String::new(),
+                lastname: String::new(),
+            });
+            self
+        }
+
+        fn with(mut self, change: impl FnOnce(&mut SiteView)) -> View {
+            change(&mut self.0);
+            self
+        }
+
+        fn decide(&self, document: &Document, options: &RestoreOptions) -> Plan {
+            decide(&self.0, document, options)
+        }
+    }
+
+    fn milestone(course: &str, section: i64, position: i64, kind: &str, name: &str) -> Milestone {
+        Milestone {
+            course: course.to_owned(),
+            section,
+            position,
+            activity: Activity {
+                kind: Some(kind.to_owned()),
+                name: Some(name.to_owned()),
+                idnumber: None,
+                source_cmid: Some(1),
+            },
+            creditedtime: 60,
+            name: Some(name.to_owned()),
+            timemodified: Some(0),
+        }
+    }
+
+    /// A training `T` in category `Top` (id 1 on the source site) with these milestones, the
+    /// template `Attestation` (one detail) and no learners.
+    fn document(milestones: Vec<Milestone>) -> Document {
+        Document {
+            format: v2::FORMAT.to_owned(),
+            version: v2::VERSION,
+            created: "2026-11-28T10:00:00Z".to_owned(),
+            generator: "test".to_owned(),
+            source: Source {
+                wwwroot: None,
+                source_training_id: 1,
+            },
+            training: Training {
+                name: "T".to_owned(),
+                category: Category {
+                    name: Some("Top".to_owned()),
+                    idnumber: None,
+                    path: vec!["Top".to_owned()],
+                    source_id: 1,
+                },
+                startdate: 0,
+                enddate: None,
+                duration: None,
+                nbautolaunch: None,
+                nextlaunch: None,
+                checklearner: None,
+                template: Some("Attestation".to_owned()),
+                grpcriteria1: None,
+                grpcriteria2: None,
+            },
+            milestones,
+            templates: vec![Template {
+                name: "Attestation".to_owned(),
+                details: vec![TemplateDetail {
+                    kind: "text".to_owned(),
+                    data: "{}".to_owned(),
+                }],
+                background: None,
+            }],
+            learners: Vec::new(),
+            learner_styles: Vec::new(),
+            planning: None,
+            signature: None,
+        }
+    }
+
+    fn options() -> RestoreOptions {
+        let mut options = RestoreOptions::new(Mode::Restore, Provenance::Unsigned);
+        options.now = 0;
+        options
+    }
+
+    fn codes(plan: &Plan) -> Vec<Code> {
+        plan.findings.iter().map(|f| f.code).collect()
+    }
+
+    /// (what the case is, the site, the milestone of the file, and the expected
+    /// (status, course module, finding) of its plan line).
+    type MilestoneCase = (
+        &'static str,
+        View,
+        Milestone,
+        (Status, Option<i64>, Option<Code>),
+    );
 
     #[test]
-    fn sequences_count_positions_as_decisions_7_says() {
-        assert_eq!(sequence_items(Some("5,5,7")), vec![5, 5, 7]);
-        assert_eq!(sequence_items(Some(" 3 ,,x,4")), vec![3, 4]);
-        assert!(sequence_items(None).is_empty());
-        assert!(sequence_items(Some("")).is_empty());
+    fn milestones_are_matched_at_their_place_then_by_fingerprint() {
+        let quiz = || milestone("C1", 1, 1, "quiz", "Quiz");
+        let cases: Vec<MilestoneCase> = vec![
+            (
+                "at its place",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(5, 10, "page", "Page")
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Write, Some(7), None),
+            ),
+            (
+                "after an item too large for an id, which counts (docs/decisions.md §7)",
+                site()
+                    .course(10, "C1", &["", "99999999999999999999,7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Write, Some(7), None),
+            ),
+            (
+                "after a stale id and an empty item, which counts and does not",
+                site()
+                    .course(10, "C1", &["", " 404 ,, 7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Write, Some(7), None),
+            ),
+            (
+                "moved to another section",
+                site()
+                    .course(10, "C1", &["", "5", "7"])
+                    .module(5, 10, "page", "Page")
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Write, Some(7), Some(Code::ActivityMoved)),
+            ),
+            (
+                "another activity at its place, none elsewhere",
+                site()
+                    .course(10, "C1", &["", "5,8"])
+                    .module(5, 10, "page", "Page")
+                    .module(8, 10, "quiz", "Other"),
+                quiz(),
+                (Status::Skip, None, Some(Code::ActivityMismatch)),
+            ),
+            (
+                "another type of the same name at its place",
+                site()
+                    .course(10, "C1", &["", "5,8"])
+                    .module(5, 10, "page", "Page")
+                    .module(8, 10, "page", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::ActivityMismatch)),
+            ),
+            (
+                "nowhere in the course",
+                site()
+                    .course(10, "C1", &["", "5"])
+                    .module(5, 10, "page", "Page"),
+                quiz(),
+                (Status::Skip, None, Some(Code::MissingActivity)),
+            ),
+            (
+                "moved, and two activities carry its fingerprint",
+                site()
+                    .course(10, "C1", &["", "5", "7,8"])
+                    .module(5, 10, "page", "Page")
+                    .module(7, 10, "quiz", "Quiz")
+                    .module(8, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::MissingActivity)),
+            ),
+            (
+                "the module at its place belongs to another course",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .course(20, "C2", &[])
+                    .module(5, 10, "page", "Page")
+                    .module(7, 20, "quiz", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::MissingActivity)),
+            ),
+            (
+                "completion disabled",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz")
+                    .with(|v| v.modules[0].completion = 0),
+                quiz(),
+                (Status::Skip, Some(7), Some(Code::ActivityNoCompletion)),
+            ),
+            (
+                "being deleted",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz")
+                    .with(|v| v.modules[0].deletion_in_progress = true),
+                quiz(),
+                (Status::Skip, Some(7), Some(Code::ActivityNoCompletion)),
+            ),
+            (
+                "its type disabled on the site",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz")
+                    .with(|v| v.modules[0].kind_visible = Some(0)),
+                quiz(),
+                (Status::Skip, Some(7), Some(Code::ActivityNoCompletion)),
+            ),
+            (
+                "a legacy file's activity has no type: the name alone counts",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                Milestone {
+                    activity: Activity {
+                        kind: None,
+                        ..quiz().activity
+                    },
+                    ..quiz()
+                },
+                (Status::Write, Some(7), None),
+            ),
+            (
+                "an idnumber in the file must match",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz")
+                    .with(|v| v.modules[0].idnumber = Some("Q2".to_owned())),
+                Milestone {
+                    activity: Activity {
+                        idnumber: Some("Q1".to_owned()),
+                        ..quiz().activity
+                    },
+                    ..quiz()
+                },
+                (Status::Skip, None, Some(Code::ActivityMismatch)),
+            ),
+            (
+                "no course of that short name",
+                site()
+                    .course(10, "C9", &["", "7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::MissingCourse)),
+            ),
+            (
+                "two courses of that short name",
+                site()
+                    .course(10, "C1", &["", "5,7"])
+                    .course(11, "C1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::AmbiguousCourse)),
+            ),
+            (
+                "a short name that differs only in case is another course",
+                site()
+                    .course(10, "c1", &["", "5,7"])
+                    .module(7, 10, "quiz", "Quiz"),
+                quiz(),
+                (Status::Skip, None, Some(Code::MissingCourse)),
+            ),
+        ];
+        for (case, view, milestone, expected) in cases {
+            let plan = view.decide(&document(vec![milestone]), &options());
+            let line = &plan.milestones[0];
+            assert_eq!((line.status, line.cmid, line.finding), expected, "{case}");
+            if let Some(code) = expected.2 {
+                assert!(codes(&plan).contains(&code), "{case}: {:?}", codes(&plan));
+            }
+        }
+    }
+
+    #[test]
+    fn two_milestones_on_one_activity_write_it_once() {
+        let view = site()
+            .course(10, "C1", &["", "7"])
+            .module(7, 10, "quiz", "Quiz");
+        let plan = view.decide(
+            &document(vec![
+                milestone("C1", 1, 0, "quiz", "Quiz"),
+                milestone("C1", 1, 0, "quiz", "Quiz"),
+            ]),
+            &options(),
+        );
+        let lines: Vec<_> = plan
+            .milestones
+            .iter()
+            .map(|m| (m.status, m.finding))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (Status::Write, None),
+                (Status::Skip, Some(Code::DuplicateMilestone))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_course_without_completion_needs_accepting() {
+        let view = site()
+            .course(10, "C1", &["", "7"])
+            .module(7, 10, "quiz", "Quiz")
+            .with(|v| v.courses[0].completion_enabled = false);
+        let plan = view.decide(
+            &document(vec![milestone("C1", 1, 0, "quiz", "Quiz")]),
+            &options(),
+        );
+        assert_eq!(plan.milestones[0].status, Status::Write);
+        assert!(plan.needs_accept().contains(&Code::CourseNoCompletion));
+    }
+
+    #[test]
+    fn course_renames_and_suffixes_choose_the_course() {
+        let view = site()
+            .course(10, "C1", &["", "7"])
+            .course(20, "C1_2027", &["", "8"])
+            .module(7, 10, "quiz", "Quiz")
+            .module(8, 20, "quiz", "Quiz");
+        let mut options = options();
+        options.rename.suffix = Some("_2027".to_owned());
+        let plan = view.decide(
+            &document(vec![milestone("C1", 1, 0, "quiz", "Quiz")]),
+            &options,
+        );
+        let line = &plan.milestones[0];
+        assert_eq!(
+            (line.target_course.as_str(), line.cmid),
+            ("C1_2027", Some(8))
+        );
+    }
+
+    fn template_plan(view: View, mode: TemplateMode) -> Plan {
+        let mut options = options();
+        options.template = mode;
+        view.decide(&document(Vec::new()), &options)
+    }
+
+    /// (what the case is, the site, `--template`, and the expected action, site template and
+    /// finding of the training's template).
+    type TemplateCase = (
+        &'static str,
+        View,
+        TemplateMode,
+        TemplateAction,
+        Option<i64>,
+        Option<Code>,
+    );
+
+    #[test]
+    fn templates_are_reused_created_replaced_or_refused() {
+        let same = [("text", "{}")];
+        let other = [("text", "{\"x\":1}")];
+        let cases: Vec<TemplateCase> = vec![
+            (
+                "the same content on the site",
+                site().template(3, "Attestation", &same),
+                TemplateMode::Reuse,
+                TemplateAction::Reuse,
+                Some(3),
+                None,
+            ),
+            (
+                "not on the site",
+                site(),
+                TemplateMode::Reuse,
+                TemplateAction::Create,
+                None,
+                None,
+            ),
+            (
+                "a name that differs only in case is another template",
+                site().template(3, "attestation", &same),
+                TemplateMode::Reuse,
+                TemplateAction::Create,
+                None,
+                None,
+            ),
+            (
+                "other content, reused",
+                site().template(3, "Attestation", &other),
+                TemplateMode::Reuse,
+                TemplateAction::Reuse,
+                Some(3),
+                Some(Code::TemplateDiffers),
+            ),
+            (
+                "other content, replaced",
+                site().template(3, "Attestation", &other),
+                TemplateMode::Replace,
+                TemplateAction::Replace,
+                Some(3),
+                Some(Code::ReplaceSharedTemplate),
+            ),
+            (
+                "two of that name",
+                site()
+                    .template(3, "Attestation", &same)
+                    .template(4, "Attestation", &same),
+                TemplateMode::Reuse,
+                TemplateAction::Reuse,
+                None,
+                Some(Code::AmbiguousTemplate),
+            ),
+            (
+                "a copy under a name that is taken",
+                site().template(5, "Copie", &other),
+                TemplateMode::Copy("Copie".to_owned()),
+                TemplateAction::Reuse,
+                Some(5),
+                Some(Code::TemplateNameTaken),
+            ),
+            (
+                "a copy under a free name",
+                site().template(3, "Attestation", &same),
+                TemplateMode::Copy("Copie".to_owned()),
+                TemplateAction::Create,
+                None,
+                None,
+            ),
+            (
+                "a copy under a name too long",
+                site(),
+                TemplateMode::Copy("x".repeat(36)),
+                TemplateAction::Create,
+                None,
+                Some(Code::InvalidName),
+            ),
+        ];
+        for (case, view, mode, action, id, code) in cases {
+            let plan = template_plan(view, mode);
+            let line = &plan.templates[0];
+            assert_eq!((line.action, line.id), (action, id), "{case}");
+            let found: Vec<Code> = codes(&plan)
+                .into_iter()
+                .filter(|c| {
+                    !matches!(
+                        c,
+                        Code::Unsigned | Code::CategoryMatched | Code::NoMilestones
+                    )
+                })
+                .collect();
+            assert_eq!(found, code.into_iter().collect::<Vec<_>>(), "{case}");
+        }
+    }
+
+    #[test]
+    fn replacing_a_template_names_the_other_trainings_that_use_it() {
+        let view = site()
+            .template(3, "Attestation", &[("text", "{\"x\":1}")])
+            .with(|v| {
+                v.template_usage.insert(
+                    3,
+                    TemplateUsage {
+                        trainings: vec![(8, Some("Autre".to_owned()))],
+                        learner_styles: vec![(8, 2)],
+                    },
+                );
+            });
+        let plan = template_plan(view, TemplateMode::Replace);
+        let finding = plan
+            .findings
+            .iter()
+            .find(|f| f.code == Code::ReplaceSharedTemplate)
+            .expect("the finding");
+        assert!(
+            finding.what(Lang::En).contains("`Autre` (id 8)"),
+            "{}",
+            finding.what(Lang::En)
+        );
+        assert!(finding.what(Lang::En).contains("2 learner style(s)"));
+    }
+
+    #[test]
+    fn a_file_without_a_template_gets_the_sites_one() {
+        let mut without = document(Vec::new());
+        without.training.template = None;
+        without.templates.clear();
+        let plan = site().template(9, "Site", &[]).decide(&without, &options());
+        assert_eq!(plan.training.template.as_deref(), Some("Site"));
+        assert_eq!(plan.templates[0].id, Some(9));
+        assert!(codes(&plan).contains(&Code::NoTemplate));
+        let plan = site().decide(&without, &options());
+        assert_eq!(plan.training.template, None);
+        assert!(plan.templates.is_empty());
+    }
+
+    fn with_learners(learners: &[(&str, Option<&str>)]) -> Document {
+        let mut document = document(Vec::new());
+        document.learners = learners
+            .iter()
+            .map(|(email, username)| Learner {
+                email: (*email).to_owned(),
+                username: username.map(str::to_owned),
+                idnumber: None,
+                selected: None,
+                predelete: None,
+                resultcriteria: None,
+            })
+            .collect();
+        document
+    }
+
+    /// (what the case is, the file's email and username, and the expected (status, account,
+    /// finding) of the learner).
+    type LearnerCase = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        (Status, Option<i64>, Option<Code>),
+    );
+
+    #[test]
+    fn learners_are_matched_by_email_ignoring_case_then_by_username() {
+        let view = || {
+            site()
+                .user(21, "Anne@Exemple.fr", "anne")
+                .user(22, "bob@exemple.fr", "bob")
+                .user(23, "bob@exemple.fr", "bob2")
+                .user(24, "carl@exemple.fr", "carl")
+                .with(|v| v.users[3].suspended = true)
+        };
+        let cases: Vec<LearnerCase> = vec![
+            (
+                "the same email in other case",
+                "anne@exemple.FR",
+                None,
+                (Status::Write, Some(21), None),
+            ),
+            (
+                "no account",
+                "zoe@exemple.fr",
+                Some("zoe"),
+                (Status::Skip, None, Some(Code::MissingLearner)),
+            ),
+            (
+                "an empty email",
+                "",
+                Some("anne"),
+                (Status::Skip, None, Some(Code::MissingLearner)),
+            ),
+            (
+                "two accounts, the username picks one",
+                "bob@exemple.fr",
+                Some("bob2"),
+                (Status::Write, Some(23), None),
+            ),
+            (
+                "two accounts, the username picks none",
+                "bob@exemple.fr",
+                Some("robert"),
+                (Status::Skip, None, Some(Code::AmbiguousLearner)),
+            ),
+            (
+                "two accounts, no username",
+                "bob@exemple.fr",
+                None,
+                (Status::Skip, None, Some(Code::AmbiguousLearner)),
+            ),
+            (
+                "a suspended account",
+                "carl@exemple.fr",
+                None,
+                (Status::Write, Some(24), Some(Code::SuspendedLearner)),
+            ),
+        ];
+        for (case, email, username, expected) in cases {
+            let plan = view().decide(&with_learners(&[(email, username)]), &options());
+            let line = &plan.learners[0];
+            assert_eq!((line.status, line.userid, line.finding), expected, "{case}");
+        }
+        let plan = view().decide(
+            &with_learners(&[("anne@exemple.fr", None), ("ANNE@exemple.fr", None)]),
+            &options(),
+        );
+        let lines: Vec<_> = plan
+            .learners
+            .iter()
+            .map(|l| (l.status, l.finding))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (Status::Write, None),
+                (Status::Skip, Some(Code::DuplicateLearner))
+            ]
+        );
+    }
+
+    #[test]
+    fn learner_styles_follow_their_account_and_a_clone_leaves_learners_out() {
+        let mut document = with_learners(&[("anne@exemple.fr", None)]);
+        document.learner_styles = vec![LearnerStyle {
+            email: "ANNE@exemple.fr".to_owned(),
+            username: None,
+            template: "Attestation".to_owned(),
+            grpcriteria1: None,
+            grpcriteria2: None,
+            enablecertificate: Some(0),
+            withdateformat: None,
+        }];
+        let view = site().user(21, "anne@exemple.fr", "anne");
+        let plan = view.decide(&document, &options());
+        assert_eq!(
+            (plan.learner_styles[0].status, plan.learner_styles[0].userid),
+            (Status::Write, Some(21))
+        );
+        let mut clone = options();
+        clone.mode = Mode::Clone;
+        clone.learners = false;
+        let plan = view.decide(&document, &clone);
+        assert!(plan.learners.is_empty() && plan.learner_styles.is_empty());
+        assert!(codes(&plan).contains(&Code::LearnersLeftOut));
+    }
+
+    fn category_of(
+        view: View,
+        category: Category,
+        chosen: Option<&str>,
+    ) -> (Option<(i64, &'static str)>, Vec<Code>) {
+        let mut document = document(Vec::new());
+        document.training.category = category;
+        let mut options = options();
+        options.category = chosen.map(str::to_owned);
+        let plan = view.decide(&document, &options);
+        (
+            plan.training
+                .category
+                .as_ref()
+                .map(|c| (c.id, c.matched_by)),
+            codes(&plan)
+                .into_iter()
+                .filter(|c| {
+                    matches!(
+                        c,
+                        Code::CategoryMatched
+                            | Code::CategoryById
+                            | Code::CategoryMissing
+                            | Code::AmbiguousCategory
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn categories_are_found_by_idnumber_path_or_source_id() {
+        let tree = || {
+            site()
+                .category(2, "Sciences", Some("SCI"), 1)
+                .category(3, "Chimie", None, 2)
+                .category(4, "Chimie", None, 1)
+                .category(5, "Lettres", None, 1)
+                .category(6, "Lettres", None, 1)
+        };
+        let wanted = |name: &str, idnumber: Option<&str>, path: &[&str], source_id| Category {
+            name: Some(name.to_owned()),
+            idnumber: idnumber.map(str::to_owned),
+            path: path.iter().map(|p| (*p).to_owned()).collect(),
+            source_id,
+        };
+        let matched = vec![Code::CategoryMatched];
+        let cases = vec![
+            (
+                "by idnumber, whatever the path",
+                wanted("Sciences", Some("SCI"), &["Ailleurs"], 99),
+                None,
+                (Some((2, "idnumber")), matched.clone()),
+            ),
+            (
+                "by path of names",
+                wanted("Chimie", None, &["Top", "Sciences", "Chimie"], 99),
+                None,
+                (Some((3, "path")), matched.clone()),
+            ),
+            (
+                "by source id with the same name",
+                wanted("Chimie", None, &["Autre", "Chimie"], 4),
+                None,
+                (Some((4, "source-id")), matched.clone()),
+            ),
+            (
+                "a source id whose name differs",
+                wanted("Physique", None, &["Autre", "Physique"], 4),
+                None,
+                (None, vec![Code::CategoryMissing]),
+            ),
+            (
+                "a path of two categories",
+                wanted("Lettres", None, &["Top", "Lettres"], 99),
+                None,
+                (None, vec![Code::AmbiguousCategory]),
+            ),
+            (
+                "a legacy file's id alone",
+                Category {
+                    name: None,
+                    idnumber: None,
+                    path: Vec::new(),
+                    source_id: 3,
+                },
+                None,
+                (Some((3, "source-id-only")), vec![Code::CategoryById]),
+            ),
+            (
+                "a legacy file's unknown id",
+                Category {
+                    name: None,
+                    idnumber: None,
+                    path: Vec::new(),
+                    source_id: 77,
+                },
+                None,
+                (None, vec![Code::CategoryMissing]),
+            ),
+            (
+                "chosen by path",
+                wanted("Chimie", None, &["Top", "Sciences", "Chimie"], 3),
+                Some("Top / Chimie"),
+                (Some((4, "option")), matched.clone()),
+            ),
+            (
+                "chosen by id",
+                wanted("Chimie", None, &[], 3),
+                Some("5"),
+                (Some((5, "option")), matched.clone()),
+            ),
+            (
+                "chosen by a bare name of two",
+                wanted("Chimie", None, &[], 3),
+                Some("Lettres"),
+                (None, vec![Code::AmbiguousCategory]),
+            ),
+            (
+                "chosen but absent",
+                wanted("Chimie", None, &[], 3),
+                Some("Nulle part"),
+                (None, vec![Code::CategoryMissing]),
+            ),
+        ];
+        for (case, category, chosen, expected) in cases {
+            assert_eq!(category_of(tree(), category, chosen), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_training_is_created_replaced_or_refused_by_its_exact_name() {
+        let training = |id| TrainingRow {
+            id,
+            name: Some("T".to_owned()),
+            category_id: 1,
+            startdate: 0,
+            enddate: None,
+            duration: None,
+            nbautolaunch: None,
+            nextlaunch: None,
+            checklearner: None,
+        };
+        let plan = site().decide(&document(Vec::new()), &options());
+        assert_eq!(
+            (plan.training.action, plan.training.existing_id),
+            (TrainingAction::Create, None)
+        );
+        let plan = site()
+            .with(|v| v.trainings = vec![training(4)])
+            .decide(&document(Vec::new()), &options());
+        assert_eq!(
+            (plan.training.action, plan.training.existing_id),
+            (TrainingAction::Replace, Some(4))
+        );
+        assert!(plan.needs_accept().contains(&Code::ReplaceTraining));
+        let mut clone = options();
+        clone.mode = Mode::Clone;
+        let plan = site()
+            .with(|v| v.trainings = vec![training(4)])
+            .decide(&document(Vec::new()), &clone);
+        assert!(plan.blocking().contains(&Code::TrainingExists));
+        let plan = site()
+            .with(|v| v.trainings = vec![training(4), training(5)])
+            .decide(&document(Vec::new()), &options());
+        assert!(plan.blocking().contains(&Code::AmbiguousTraining));
     }
 
     #[test]
     fn a_legacy_fingerprint_matches_by_name_alone() {
-        let module = TargetModule {
+        let module = CourseModuleRow {
             cmid: 1,
             course: 1,
+            course_shortname: Some("C1".to_owned()),
             kind: Some("quiz".to_owned()),
+            kind_visible: Some(1),
+            instance: 1,
+            section_id: Some(1),
             name: Some("Quiz 1".to_owned()),
             idnumber: Some("Q1".to_owned()),
             completion: 2,
             deletion_in_progress: false,
-            kind_enabled: true,
         };
         let activity = |kind: Option<&str>, name: &str, idnumber: Option<&str>| Activity {
             kind: kind.map(str::to_owned),

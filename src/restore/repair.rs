@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::{Accepted, Code, Finding, RestoreError, Severity};
 use crate::document::v2::Document;
-use crate::moodle::{self, MilestoneLink, Orphan, Site, TargetModule};
+use crate::moodle::{self, CourseModuleRow, MilestoneLink, Orphan, Site};
 
 /// A training to look at: its id and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,7 @@ pub async fn precheck_repair(
         .collect();
     let courses: Vec<i64> = courses.into_iter().collect();
     let (_, modules) = site.course_structure(&courses).await?;
-    let mut in_course: HashMap<i64, Vec<&TargetModule>> = HashMap::new();
+    let mut in_course: HashMap<i64, Vec<&CourseModuleRow>> = HashMap::new();
     for module in &modules {
         in_course.entry(module.course).or_default().push(module);
     }
@@ -235,7 +235,7 @@ pub async fn precheck_repair(
                     .map(|m| (m.activity.kind.as_deref(), m.activity.idnumber.as_deref()))
                     .collect()
             });
-            let same_name: Vec<&TargetModule> = in_course
+            let same_name: Vec<&CourseModuleRow> = in_course
                 .get(&course_id)
                 .map(|all| {
                     all.iter()
@@ -250,14 +250,14 @@ pub async fn precheck_repair(
                         .filter(|m| {
                             fingerprints.as_ref().is_none_or(|f| {
                                 f.iter().any(|(kind, idnumber)| {
-                                    *kind == m.kind.as_deref() && *idnumber == m.idnumber.as_deref()
+                                    *kind == m.kind.as_deref() && *idnumber == m.idnumber_set()
                                 })
                             })
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            let eligible: Vec<&TargetModule> = same_name
+            let eligible: Vec<&CourseModuleRow> = same_name
                 .iter()
                 .copied()
                 .filter(|m| m.completion != 0 && !used.contains(&m.cmid))
@@ -355,7 +355,7 @@ pub async fn precheck_repair(
     Ok(plan)
 }
 
-fn cm_list(modules: &[&TargetModule]) -> String {
+fn cm_list(modules: &[&CourseModuleRow]) -> String {
     modules
         .iter()
         .map(|m| m.cmid.to_string())

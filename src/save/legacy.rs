@@ -205,7 +205,7 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
         let section = cm
             .and_then(|cm| cm.section_id)
             .and_then(|id| sections.get(&id));
-        let posr = search(m.cmid, section.map(|s| s.sequence.as_str()));
+        let posr = search(m.cmid, section.map(|s| s.sequence()));
         if posr < 0 {
             let (en, fr) = super::milestone_label(m.name.as_deref(), m.cmid);
             let (why_en, why_fr) = match (cm, section) {
@@ -249,7 +249,7 @@ fn document(snapshot: &Snapshot) -> (Map<String, Value>, Vec<Warning>) {
             ("timemodified", opt_int(m.timemodified)),
             ("course", opt_int(m.course)),
             ("name", opt_text(m.name.as_deref())),
-            ("section", section.map_or(Value::Null, |s| int(s.number))),
+            ("section", section.map_or(Value::Null, |s| int(s.section))),
             ("posr", Value::from(posr)),
             ("course_shortname", opt_text(m.course_shortname.as_deref())),
         ]));

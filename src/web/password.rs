@@ -93,7 +93,7 @@ fn md5_matches(password: &str, stored: &str, settings: &PasswordSettings) -> boo
     let stored = stored.to_ascii_lowercase();
     let matches = |text: &str| -> bool {
         let digest = Md5::digest(text.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::hex(&digest);
         bool::from(hex.as_bytes().ct_eq(stored.as_bytes()))
     };
     let salted = settings

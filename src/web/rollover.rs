@@ -100,7 +100,10 @@ impl WithCsrf for RolloverForm {
 
 impl RolloverForm {
     fn text(&self, key: &str) -> String {
-        self.0.get(key).map(|v| v.trim().to_owned()).unwrap_or_default()
+        self.0
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
     }
 
     fn ticked(&self) -> BTreeSet<i64> {
@@ -144,7 +147,11 @@ async fn blank(
             .list_trainings()
             .await
             .map_err(|e| WebError::internal(visit, e))?;
-        for training in list.trainings.iter().filter(|t| subtree.contains(&t.category_id)) {
+        for training in list
+            .trainings
+            .iter()
+            .filter(|t| subtree.contains(&t.category_id))
+        {
             choices.push(Choice {
                 id: training.id,
                 name: training
@@ -235,11 +242,8 @@ async fn prechecked(
     };
     let key = keys::read_private_key(&state.config().key_path)
         .map_err(|_| visit.error(WhatWentWrong::NoSigningKey))?;
-    let trust = keys::TrustStore::open(
-        state.config().trust_dir.clone(),
-        Some(key.verifying_key()),
-    )
-    .map_err(|e| WebError::internal(visit, e))?;
+    let trust = keys::TrustStore::open(state.config().trust_dir.clone(), Some(key.verifying_key()))
+        .map_err(|e| WebError::internal(visit, e))?;
     let created = time::OffsetDateTime::now_utc();
     let mut entries = Vec::new();
     for id in chosen {
@@ -413,19 +417,12 @@ pub async fn apply(
     let mut done = Vec::new();
     let mut failed = 0;
     for plan in &plans {
-        let applied =
-            restore::apply(state.site(), plan, &accepted, &ApplyOptions::default()).await;
+        let applied = restore::apply(state.site(), plan, &accepted, &ApplyOptions::default()).await;
         let source = crate::audit::Source {
             live_training: live.get(plan.source.name.as_str()).copied(),
             ..crate::audit::Source::default()
         };
-        let entry = restore::audit_entry(
-            "web /rollover",
-            operator.clone(),
-            source,
-            plan,
-            &applied,
-        );
+        let entry = restore::audit_entry("web /rollover", operator.clone(), source, plan, &applied);
         if let Err(e) = audit.append(&entry) {
             eprintln!("attestoodle-backup serve: {e}");
         }
@@ -443,7 +440,10 @@ pub async fn apply(
                     "rollover.failed",
                     &[
                         ("name", &plan.training.name),
-                        ("reason", &super::page::quoted(&e.localized(visit.lang), visit.lang)),
+                        (
+                            "reason",
+                            &super::page::quoted(&e.localized(visit.lang), visit.lang),
+                        ),
                     ],
                 ));
             }

@@ -264,7 +264,7 @@ impl Sessions {
 pub fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&bytes)
 }
 
 /// The `Set-Cookie` value that gives the browser a session id.

@@ -4,6 +4,7 @@
 //! `ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench
 //! --bench restore` — it creates and drops its own database on that server.
 
+use attestoodle_backup::moodle::ids::{CategoryId, CmId, CourseId, UserId};
 use std::time::{Duration, Instant};
 
 use attestoodle_backup::demo;
@@ -90,8 +91,8 @@ async fn run(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|m| {
             Some(MilestoneValues {
                 creditedtime: m.creditedtime,
-                cmid: m.cmid?,
-                course: m.course_id?,
+                cmid: CmId(m.cmid?),
+                course: CourseId(m.course_id?),
                 name: m.name.clone(),
                 timemodified: 0,
             })
@@ -102,12 +103,12 @@ async fn run(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .filter_map(|l| {
             Some(LearnerValues {
-                userid: l.userid?,
+                userid: UserId(l.userid?),
                 predelete: Some(1),
             })
         })
         .collect();
-    let category = report.category_id;
+    let category = CategoryId(report.category_id);
     let started = Instant::now();
     let mut tx = site.begin_restore().await?;
     let training = tx

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::moodle::fixture::{self, Writer};
+use crate::moodle::ids::{CategoryId, CmId, CourseId, UserId};
 use crate::moodle::{
     files, store_file_content, Error, FileStore, LearnerValues, MilestoneValues, Param,
     PlanningValues, Site, StyleValues, Target, TrainingValues, DEMO_MARKER,
@@ -994,6 +995,8 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
         filedir: filedir.map(Path::to_owned).unwrap_or_default(),
         system_context,
     };
+    // The ids as the typed writes take them.
+    let admin_id = UserId(admin_id);
     let mut template_ids = Vec::new();
     for template in TEMPLATES {
         let id = tx.insert_template(template.name, admin_id, NOW).await?;
@@ -1029,7 +1032,7 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
     counts.templates = TEMPLATES.len();
 
     for training in TRAININGS {
-        let category_id = category_ids[training.category];
+        let category_id = CategoryId(category_ids[training.category]);
         let id = tx
             .insert_training(&TrainingValues {
                 name: training.name.to_owned(),
@@ -1047,13 +1050,14 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
             .iter()
             .map(|(shortname, section, position, minutes)| MilestoneValues {
                 creditedtime: *minutes,
-                cmid: cms
-                    .get(shortname)
-                    .and_then(|s| s.get(*section))
-                    .and_then(|s| s.get(*position))
-                    .copied()
-                    .unwrap_or_default(),
-                course: course_ids.get(shortname).copied().unwrap_or_default(),
+                cmid: CmId(
+                    cms.get(shortname)
+                        .and_then(|s| s.get(*section))
+                        .and_then(|s| s.get(*position))
+                        .copied()
+                        .unwrap_or_default(),
+                ),
+                course: CourseId(course_ids.get(shortname).copied().unwrap_or_default()),
                 name: COURSES
                     .iter()
                     .find(|c| c.shortname == *shortname)
@@ -1065,8 +1069,8 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
             // The activity was deleted after the milestone was made: its cmid exists nowhere.
             milestones.push(MilestoneValues {
                 creditedtime: minutes,
-                cmid: 999_999,
-                course: course_ids.get(shortname).copied().unwrap_or_default(),
+                cmid: CmId(999_999),
+                course: CourseId(course_ids.get(shortname).copied().unwrap_or_default()),
                 name: Some(name.to_owned()),
                 timemodified: NOW,
             });
@@ -1083,7 +1087,7 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
             .learners
             .iter()
             .map(|learner| LearnerValues {
-                userid: user_ids[*learner],
+                userid: UserId(user_ids[*learner]),
                 predelete: Some(1),
             })
             .collect();
@@ -1092,7 +1096,7 @@ pub async fn seed(site: &Site, filedir: Option<&Path>) -> Result<DemoCounts, Err
             .styles
             .iter()
             .map(|(learner, template, enable, grp1, grp2)| StyleValues {
-                userid: user_ids[*learner],
+                userid: UserId(user_ids[*learner]),
                 template: template_ids[*template],
                 grpcriteria1: grp1.map(str::to_owned),
                 grpcriteria2: grp2.map(str::to_owned),
@@ -1420,21 +1424,21 @@ pub async fn seed_generated(
     w.commit().await?;
 
     let mut tx = site.begin_restore().await?;
-    let template = tx.insert_template("Site", 2, NOW).await?;
+    let template = tx.insert_template("Site", UserId(2), NOW).await?;
     tx.set_template_details(
         template,
         &[(
             "learnername".to_owned(),
             TEMPLATES[0].details[1].1.to_owned(),
         )],
-        2,
+        UserId(2),
         NOW,
     )
     .await?;
     let training = tx
         .insert_training(&TrainingValues {
             name: name.to_owned(),
-            category,
+            category: CategoryId(category),
             startdate: SEPT_2026,
             enddate: None,
             duration: None,
@@ -1450,8 +1454,8 @@ pub async fn seed_generated(
         .enumerate()
         .map(|(i, cm)| MilestoneValues {
             creditedtime: 10 + i as i64 % 50,
-            cmid: *cm,
-            course,
+            cmid: CmId(*cm),
+            course: CourseId(course),
             name: Some(format!("Activité {i}")),
             timemodified: NOW,
         })
@@ -1460,17 +1464,18 @@ pub async fn seed_generated(
     let rows: Vec<LearnerValues> = users
         .iter()
         .map(|user| LearnerValues {
-            userid: *user,
+            userid: UserId(*user),
             predelete: Some(1),
         })
         .collect();
-    tx.insert_learners(training, category, &rows).await?;
+    tx.insert_learners(training, CategoryId(category), &rows)
+        .await?;
     // Every tenth learner has a certificate setting.
     let rows: Vec<StyleValues> = users
         .iter()
         .step_by(10)
         .map(|user| StyleValues {
-            userid: *user,
+            userid: UserId(*user),
             template,
             grpcriteria1: Some("name".to_owned()),
             grpcriteria2: None,
@@ -1480,7 +1485,7 @@ pub async fn seed_generated(
         .collect();
     tx.insert_styles(training, &rows).await?;
     tx.commit().await?;
-    Ok(training)
+    Ok(training.get())
 }
 
 #[cfg(test)]

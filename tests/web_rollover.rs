@@ -71,8 +71,9 @@ async fn a_category_is_cloned_for_next_year_in_one_precheck_and_one_apply() {
             "{id}: {html}"
         );
     }
+    let securite = site.training_id("Sécurité & Hygiène 2026").await;
     assert!(
-        !html.contains("Sécurité"),
+        !html.contains(&format!("name=\"training.{securite}\"")),
         "another category's training: {html}"
     );
 

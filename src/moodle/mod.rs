@@ -8,6 +8,7 @@ mod auth;
 pub mod config_php;
 pub mod files;
 pub mod fixture;
+pub mod ids;
 mod preview;
 mod restore;
 mod rows;

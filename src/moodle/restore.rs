@@ -6,6 +6,7 @@
 //! docs/decisions.md §2). Emails are compared case-insensitively in Rust after a wide SQL
 //! pre-selection, for the same result on every backend.
 
+use super::ids::{CategoryId, CmId, CourseId, MilestoneId, TemplateId, TrainingId, UserId};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -65,7 +66,7 @@ pub struct TrainingValues {
     /// The name.
     pub name: String,
     /// The category.
-    pub category: i64,
+    pub category: CategoryId,
     /// Start date.
     pub startdate: i64,
     /// End date.
@@ -86,9 +87,9 @@ pub struct MilestoneValues {
     /// Credited minutes.
     pub creditedtime: i64,
     /// The course module id.
-    pub cmid: i64,
+    pub cmid: CmId,
     /// The course id.
-    pub course: i64,
+    pub course: CourseId,
     /// The activity's current name.
     pub name: Option<String>,
     /// `timemodified`.
@@ -99,7 +100,7 @@ pub struct MilestoneValues {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LearnerValues {
     /// The user.
-    pub userid: i64,
+    pub userid: UserId,
     /// `predelete` as carried by the file.
     pub predelete: Option<i64>,
 }
@@ -108,9 +109,9 @@ pub struct LearnerValues {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StyleValues {
     /// The user.
-    pub userid: i64,
+    pub userid: UserId,
     /// The template.
-    pub template: i64,
+    pub template: TemplateId,
     /// First grouping.
     pub grpcriteria1: Option<String>,
     /// Second grouping.
@@ -133,7 +134,7 @@ pub struct PlanningValues {
     /// Notification address.
     pub mailto: Option<String>,
     /// The planning operator.
-    pub operatorid: i64,
+    pub operatorid: UserId,
     /// Generate automatically.
     pub auto: Option<i64>,
     /// Still pending.
@@ -735,7 +736,7 @@ impl RestoreTx<'_> {
     }
 
     /// Inserts a training and gives its id.
-    pub async fn insert_training(&mut self, t: &TrainingValues) -> Result<i64, Error> {
+    pub async fn insert_training(&mut self, t: &TrainingValues) -> Result<TrainingId, Error> {
         self.insert(
             "INSERT INTO {p}tool_attestoodle_training (name, categoryid, startdate, enddate, \
              checklearner, duration, nbautolaunch, nextlaunch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -751,10 +752,15 @@ impl RestoreTx<'_> {
             ],
         )
         .await
+        .map(TrainingId)
     }
 
     /// Rewrites a training row in place (it keeps its id).
-    pub async fn update_training(&mut self, id: i64, t: &TrainingValues) -> Result<(), Error> {
+    pub async fn update_training(
+        &mut self,
+        id: TrainingId,
+        t: &TrainingValues,
+    ) -> Result<(), Error> {
         self.execute(
             "UPDATE {p}tool_attestoodle_training SET name = ?, categoryid = ?, startdate = ?, \
              enddate = ?, checklearner = ?, duration = ?, nbautolaunch = ?, nextlaunch = ? \
@@ -777,7 +783,7 @@ impl RestoreTx<'_> {
 
     /// Deletes what a restore replaces: milestones, learners, learner styles, the template
     /// link and, when the table exists, the planning rows. History (logs) stays.
-    pub async fn clear_training(&mut self, id: i64, planning: bool) -> Result<(), Error> {
+    pub async fn clear_training(&mut self, id: TrainingId, planning: bool) -> Result<(), Error> {
         let mut tables = vec![
             "tool_attestoodle_milestone",
             "tool_attestoodle_learner",
@@ -797,8 +803,8 @@ impl RestoreTx<'_> {
     /// Links a training to its template.
     pub async fn insert_train_style(
         &mut self,
-        training: i64,
-        template: i64,
+        training: TrainingId,
+        template: TemplateId,
         grpcriteria1: Option<&str>,
         grpcriteria2: Option<&str>,
     ) -> Result<(), Error> {
@@ -820,23 +826,24 @@ impl RestoreTx<'_> {
     pub async fn insert_template(
         &mut self,
         name: &str,
-        userid: i64,
+        userid: UserId,
         now: i64,
-    ) -> Result<i64, Error> {
+    ) -> Result<TemplateId, Error> {
         self.insert(
             "INSERT INTO {p}tool_attestoodle_template (name, timecreated, userid, timemodified) \
              VALUES (?, ?, ?, ?)",
             vec![name.into(), now.into(), userid.into(), now.into()],
         )
         .await
+        .map(TemplateId)
     }
 
     /// Replaces every detail of a template, and marks it modified by `userid` now.
     pub async fn set_template_details(
         &mut self,
-        template: i64,
+        template: TemplateId,
         details: &[(String, String)],
-        userid: i64,
+        userid: UserId,
         now: i64,
     ) -> Result<(), Error> {
         self.execute(
@@ -868,12 +875,12 @@ impl RestoreTx<'_> {
     pub async fn set_background_rows(
         &mut self,
         store: &FileStore,
-        template: i64,
+        template: TemplateId,
         filename: &str,
         mimetype: &str,
         size: i64,
         contenthash: &str,
-        userid: i64,
+        userid: UserId,
         now: i64,
     ) -> Result<(), Error> {
         let context = store.system_context;
@@ -899,7 +906,7 @@ impl RestoreTx<'_> {
                 context,
                 BACKGROUND_COMPONENT,
                 BACKGROUND_AREA,
-                template,
+                template.get(),
                 BACKGROUND_PATH,
                 name,
             );
@@ -944,7 +951,7 @@ impl RestoreTx<'_> {
     /// Inserts milestones of a training.
     pub async fn insert_milestones(
         &mut self,
-        training: i64,
+        training: TrainingId,
         rows: &[MilestoneValues],
     ) -> Result<(), Error> {
         self.insert_rows(
@@ -978,11 +985,11 @@ impl RestoreTx<'_> {
     /// the new course module exists and is not being deleted; gives whether it did.
     pub async fn relink_milestone(
         &mut self,
-        milestone: i64,
-        training: i64,
-        old_cmid: i64,
-        new_cmid: i64,
-        course: i64,
+        milestone: MilestoneId,
+        training: TrainingId,
+        old_cmid: CmId,
+        new_cmid: CmId,
+        course: CourseId,
     ) -> Result<bool, Error> {
         let sql = format!(
             "SELECT id FROM {{p}}course_modules WHERE id = ? AND course = ? \
@@ -1016,8 +1023,8 @@ impl RestoreTx<'_> {
     /// (the UI's resting state).
     pub async fn insert_learners(
         &mut self,
-        training: i64,
-        category: i64,
+        training: TrainingId,
+        category: CategoryId,
         rows: &[LearnerValues],
     ) -> Result<(), Error> {
         self.insert_rows(
@@ -1049,7 +1056,7 @@ impl RestoreTx<'_> {
     /// Inserts learner styles of a training.
     pub async fn insert_styles(
         &mut self,
-        training: i64,
+        training: TrainingId,
         rows: &[StyleValues],
     ) -> Result<(), Error> {
         self.insert_rows(
@@ -1083,7 +1090,7 @@ impl RestoreTx<'_> {
     /// Inserts planning rows of a training.
     pub async fn insert_planning(
         &mut self,
-        training: i64,
+        training: TrainingId,
         rows: &[PlanningValues],
     ) -> Result<(), Error> {
         self.insert_rows(

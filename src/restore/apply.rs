@@ -9,6 +9,7 @@ use super::{
     Accepted, ApplyOptions, BackgroundAction, Plan, ReportTemplates, RestoreError, Skipped, Status,
     TemplateAction, TrainingAction, Written,
 };
+use crate::moodle::ids::{CategoryId, CmId, CourseId, TemplateId, TrainingId, UserId};
 use crate::moodle::{
     self, LearnerValues, MilestoneValues, PlanningValues, RestoreTx, Site, StyleValues,
     TrainingValues,
@@ -235,7 +236,8 @@ async fn write(
 ) -> Result<Report, RestoreError> {
     let t = &plan.training;
     let now = plan.internal.now;
-    let operator = plan.internal.operator.unwrap_or(0);
+    let operator = UserId(plan.internal.operator.unwrap_or(0));
+    let category = CategoryId(category);
 
     // Lock the names, training first then templates in order, so that two restores never wait
     // for each other in a circle; then read them again.
@@ -302,6 +304,7 @@ async fn write(
                     keep(&previous).map_err(|(en, fr)| RestoreError::PreviousNotKept { en, fr })?;
                 }
             }
+            let id = TrainingId(id);
             tx.update_training(id, &values).await?;
             tx.clear_training(id, plan.internal.planning_table).await?;
             (id, "replaced")
@@ -311,14 +314,15 @@ async fn write(
 
     let mut templates = ReportTemplates::default();
     let mut skipped = Vec::new();
-    let mut ids: HashMap<&str, i64> = HashMap::new();
+    let mut ids: HashMap<&str, TemplateId> = HashMap::new();
     for template in &plan.templates {
         let id = match (template.action, template.id) {
             (TemplateAction::Reuse, Some(id)) => {
                 templates.reused.push(template.target_name.clone());
-                id
+                TemplateId(id)
             }
             (TemplateAction::Replace, Some(id)) => {
+                let id = TemplateId(id);
                 tx.set_template_details(id, &template.details, operator, now)
                     .await?;
                 templates.replaced.push(template.target_name.clone());
@@ -389,8 +393,8 @@ async fn write(
         match (m.status, m.cmid, m.course_id) {
             (Status::Write, Some(cmid), Some(course)) => milestones.push(MilestoneValues {
                 creditedtime: m.creditedtime,
-                cmid,
-                course,
+                cmid: CmId(cmid),
+                course: CourseId(course),
                 name: m.name.clone(),
                 timemodified: now,
             }),
@@ -410,7 +414,7 @@ async fn write(
     for l in &plan.learners {
         match (l.status, l.userid) {
             (Status::Write, Some(userid)) => learners.push(LearnerValues {
-                userid,
+                userid: UserId(userid),
                 predelete: l.predelete,
             }),
             _ => skipped.push(Skipped {
@@ -426,7 +430,7 @@ async fn write(
     for s in &plan.learner_styles {
         match (s.status, s.userid, ids.get(s.template.as_str())) {
             (Status::Write, Some(userid), Some(template)) => styles.push(StyleValues {
-                userid,
+                userid: UserId(userid),
                 template: *template,
                 grpcriteria1: s.values.grpcriteria1.clone(),
                 grpcriteria2: s.values.grpcriteria2.clone(),
@@ -450,7 +454,7 @@ async fn write(
                 beginperiod: p.beginperiod,
                 endperiod: p.endperiod,
                 mailto: p.mailto.clone(),
-                operatorid,
+                operatorid: UserId(operatorid),
                 auto: p.auto,
                 togenerate: p.togenerate,
             });
@@ -460,14 +464,14 @@ async fn write(
 
     // A dry run of a new training used an id that the rollback gives back: the real run gets
     // another one, so a dry run names none.
-    let training_id = (!(dry_run && action == "created")).then_some(training);
-    let page = training_id.map(|id| training_page(category, id));
+    let training_id = (!(dry_run && action == "created")).then_some(training.get());
+    let page = training_id.map(|id| training_page(category.get(), id));
     Ok(Report {
         dry_run,
         action,
         training_id,
         training_name: t.name.clone(),
-        category_id: category,
+        category_id: category.get(),
         url: page.as_ref().and_then(|page| {
             plan.internal
                 .wwwroot

@@ -18,6 +18,7 @@
 //!
 //! Architecture invariant: no SQL here.
 
+use crate::moodle::ids::{CmId, CourseId, MilestoneId, TrainingId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
@@ -417,11 +418,11 @@ pub async fn apply_repair(
             for r in &training.relinks {
                 if !tx
                     .relink_milestone(
-                        r.milestone,
-                        training.id,
-                        r.old_cmid,
-                        r.new_cmid,
-                        r.course_id,
+                        MilestoneId(r.milestone),
+                        TrainingId(training.id),
+                        CmId(r.old_cmid),
+                        CmId(r.new_cmid),
+                        CourseId(r.course_id),
                     )
                     .await?
                 {

@@ -32,8 +32,8 @@ pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::precheck;
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, MAX_SHIFT_DAYS};
 pub use repair::{
-    apply_repair, precheck_repair, repair_audit_entries, Relink, RepairPlan, RepairReport,
-    RepairTarget, TrainingRepair,
+    apply_repair, apply_repair_with, precheck_repair, repair_audit_entries, Relink, RepairPlan,
+    RepairReport, RepairTarget, TrainingRepair,
 };
 pub use source::{prepare, Prepared, SourceError};
 pub use zone::SiteZone;

@@ -1,10 +1,10 @@
 //! Benchmark (not a timed test): the web server under load (issue 16, item 4).
 //!
-//! Starts `serve` (the built binary) on a free port of 127.0.0.1 against a demo site (SQLite)
-//! that also holds one big generated training (10,000 learners, 500 milestones); logs 50
-//! clients in once each, then runs a bounded number of requests from all of them at once:
-//! the list of trainings, a training's page, the big training's *Download backup*, and the
-//! upload of a backup for a precheck. Meanwhile another client guesses passwords. Prints the
+//! Starts `serve` (the built binary) on a free port of 127.0.0.1 against a SQLite site that
+//! holds one big generated training (10,000 learners, 500 milestones) and a site
+//! administrator; logs 50 clients in once each, then runs a bounded number of requests from
+//! all of them at once: the list of trainings, the training's page, its *Download backup*,
+//! and the upload of a backup (the training cut to 100 learners) for a precheck. Meanwhile another client guesses passwords. Prints the
 //! requests, the errors (every response must be the one a browser expects), the latency
 //! percentiles beside a floor measured in the same run (one request at a time), the server's
 //! peak memory (VmHWM of /proc/PID/status), and the login throttling's answers to the
@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use attestoodle_backup::demo;
-use attestoodle_backup::document::keys;
-use attestoodle_backup::moodle::{Site, Target};
+use attestoodle_backup::document::v2;
+use attestoodle_backup::document::{keys, signature};
+use attestoodle_backup::moodle::{fixture, Site, Target};
 use axum::body::Bytes;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
@@ -35,7 +36,9 @@ const ROUNDS: usize = 10;
 const LEARNERS: usize = 10_000;
 const MILESTONES: usize = 500;
 const BIG: &str = "Formation de référence";
-const SMALL: &str = "Licence Chimie S1 2026";
+/// The uploads: the big training cut to this many learners and milestones, under a new name.
+const UPLOAD_LEARNERS: usize = 100;
+const UPLOAD_MILESTONES: usize = 50;
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -71,6 +74,55 @@ impl Drop for Server {
     }
 }
 
+/// A SQLite site holding the generated training and a site administrator (the demo's name
+/// and password); gives the training's id.
+async fn generated_site(database: &Path) -> Result<i64, Failure> {
+    let site = Site::connect(&Target::sqlite_file(database, true)).await?;
+    fixture::create_schema(&site).await?;
+    let big = demo::seed_generated(&site, BIG, LEARNERS, MILESTONES).await?;
+    let hash = bcrypt::hash(demo::DEMO_ADMIN_PASSWORD, 10)?.replacen("$2b$", "$2y$", 1);
+    let mut w = fixture::Writer::begin(&site).await?;
+    let admin = w
+        .insert(
+            "user",
+            &[
+                ("auth", "manual".into()),
+                ("confirmed", 1.into()),
+                ("mnethostid", 1.into()),
+                ("username", demo::DEMO_ADMIN_USERNAME.into()),
+                ("password", hash.into()),
+                ("firstname", "Admin".into()),
+                ("lastname", "Charge".into()),
+                ("email", "admin@load.example".into()),
+            ],
+        )
+        .await?;
+    w.insert(
+        "config",
+        &[
+            ("name", "siteadmins".into()),
+            ("value", admin.to_string().into()),
+        ],
+    )
+    .await?;
+    w.commit().await?;
+    site.close().await;
+    Ok(big)
+}
+
+/// The big training's backup cut to a few learners and milestones under a new name, signed
+/// with the site's key: what the clients upload for a precheck.
+fn small_backup(big: &[u8], key: &ed25519_dalek::SigningKey) -> Result<Vec<u8>, Failure> {
+    let mut document = v2::parse(big)?;
+    document.training.name = "Formation envoyée".to_owned();
+    document.milestones.truncate(UPLOAD_MILESTONES);
+    document.learners.truncate(UPLOAD_LEARNERS);
+    let kept: Vec<String> = document.learners.iter().map(|l| l.email.clone()).collect();
+    document.learner_styles.retain(|s| kept.contains(&s.email));
+    signature::sign(&mut document, key);
+    Ok(v2::to_text(&document).into_bytes())
+}
+
 /// The binary with a clean environment: its keys in `dir/keys`, no configuration file.
 fn tool(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_attestoodle-backup"));
@@ -88,30 +140,19 @@ async fn run() -> Result<bool, Failure> {
     let dir = tempfile::tempdir()?;
     let database = dir.path().join("site.sqlite");
     let started = Instant::now();
-    demo::create_or_open(&database).await?;
-    let site = Site::open(&Target::sqlite_file(&database, false)).await?;
-    let big = demo::seed_generated(&site, BIG, LEARNERS, MILESTONES).await?;
-    let small = *site
-        .find_trainings_by_name(SMALL)
-        .await?
-        .first()
-        .ok_or("the demo training is missing")?;
-    site.close().await;
-    keys::write_private_key(
-        &dir.path().join("keys").join(keys::PRIVATE_KEY_FILE),
-        &keys::generate(),
-    )?;
+    let big = generated_site(&database).await?;
+    let key = keys::generate();
+    keys::write_private_key(&dir.path().join("keys").join(keys::PRIVATE_KEY_FILE), &key)?;
     let db = format!("sqlite://{}", database.display());
     let saved = tool(dir.path())
-        .args(["--db", &db, "save", SMALL, "-o", "small.json"])
+        .args(["--db", &db, "save", BIG, "-o", "big.json"])
         .output()?;
     if !saved.status.success() {
         return Err(String::from_utf8_lossy(&saved.stderr).into_owned().into());
     }
-    let upload = std::fs::read(dir.path().join("small.json"))?;
+    let upload = small_backup(&std::fs::read(dir.path().join("big.json"))?, &key)?;
     println!(
-        "demo site with a training of {LEARNERS} learners and {MILESTONES} milestones made in \
-         {:.1} s",
+        "site with a training of {LEARNERS} learners and {MILESTONES} milestones made in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
@@ -147,7 +188,7 @@ async fn run() -> Result<bool, Failure> {
     // The floor: the same requests one at a time on an idle server.
     let one = Browser::log_in(&http, &base, demo::DEMO_ADMIN_PASSWORD).await?;
     let mut floor = Vec::new();
-    for path in ["/".to_owned(), format!("/trainings/{small}")] {
+    for path in ["/".to_owned(), format!("/trainings/{big}")] {
         for _ in 0..10 {
             let (status, elapsed, _) = one.get(&http, &path).await?;
             expect(status, StatusCode::OK, &path)?;
@@ -203,7 +244,7 @@ async fn run() -> Result<bool, Failure> {
                 record("list", browser.get(&http, "/").await);
                 record(
                     "page",
-                    browser.get(&http, &format!("/trainings/{small}")).await,
+                    browser.get(&http, &format!("/trainings/{big}")).await,
                 );
                 record("upload", browser.upload(&http, &upload).await);
                 if round % 5 == 0 {

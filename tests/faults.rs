@@ -170,8 +170,8 @@ fn private_server(kind: ServerKind) -> Option<PrivateServer> {
 }
 
 /// A training big enough that its apply takes a while (thousands of learner rows).
-const LEARNERS: usize = 6_000;
-const MILESTONES: usize = 300;
+const LEARNERS: usize = 10_000;
+const MILESTONES: usize = 500;
 
 // Issue 16, item 3: the server stopped (not only the connection dropped) in the middle of an
 // apply: the server's own recovery discards the open transaction.
@@ -335,7 +335,16 @@ async fn a_save_onto_a_full_disk_leaves_no_file_and_says_why() {
     assert!(disk.free() < size, "{} free for {size} bytes", disk.free());
     let target = disk.path().join("chimie.json");
     let target = target.to_str().expect("a UTF-8 path");
-    for (lang, reason) in [("en", "the disk is full"), ("fr", "le disque est plein")] {
+    for (lang, reason) in [
+        (
+            "en",
+            "the disk is full; nothing was left there: free some space",
+        ),
+        (
+            "fr",
+            "le disque est plein ; rien n'y a été laissé : libérez de la place",
+        ),
+    ] {
         let output = db.run(&["--lang", lang, "save", TRAINING, "-o", target, "--force"]);
         let message = stderr(&output);
         println!("{lang}: {}", message.trim());

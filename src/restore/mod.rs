@@ -454,6 +454,17 @@ pub struct ApplyOptions {
     pub drop_connection: bool,
 }
 
+impl ApplyOptions {
+    /// The failure the test hooks ask a write transaction to meet, if any.
+    pub(crate) fn injected_failure(&self) -> Option<moodle::InjectedFailure> {
+        self.fail_after_statements
+            .map(|after| moodle::InjectedFailure {
+                after,
+                drop_connection: self.drop_connection,
+            })
+    }
+}
+
 /// Why [`apply`] wrote nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

@@ -422,14 +422,7 @@ pub async fn apply_repair_with(
         });
     }
     let mut tx = site.begin_restore().await?;
-    tx.inject_failure(
-        options
-            .fail_after_statements
-            .map(|after| moodle::InjectedFailure {
-                after,
-                drop_connection: options.drop_connection,
-            }),
-    );
+    tx.inject_failure(options.injected_failure());
     let mut relinked = 0;
     for training in plan.trainings.iter().filter(|t| !t.relinks.is_empty()) {
         let lock = training

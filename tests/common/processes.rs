@@ -224,21 +224,26 @@ impl PrivateServer {
         }
     }
 
+    /// `pg_ctl stop -m immediate`; gives whether it stopped the server.
+    fn pg_ctl_stop(&self) -> bool {
+        self.postgres_tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// Stops the server at once, as a power cut would: PostgreSQL's immediate shutdown (no
     /// checkpoint, every connection ended), MariaDB killed. Nothing uncommitted survives.
     pub fn stop_now(&mut self) {
         match self.kind {
-            ServerKind::Postgres => {
-                let done = self
-                    .postgres_tool("pg_ctl")
-                    .arg("-D")
-                    .arg(self.data())
-                    .args(["-m", "immediate", "stop"])
-                    .stdout(Stdio::null())
-                    .status()
-                    .expect("run pg_ctl stop");
-                assert!(done.success(), "the private PostgreSQL server did not stop");
-            }
+            ServerKind::Postgres => assert!(
+                self.pg_ctl_stop(),
+                "the private PostgreSQL server did not stop"
+            ),
             ServerKind::MariaDb => {
                 if let Some(mut child) = self.mariadbd.take() {
                     let _ = child.kill();
@@ -252,14 +257,7 @@ impl PrivateServer {
 impl Drop for PrivateServer {
     fn drop(&mut self) {
         if self.kind == ServerKind::Postgres && self.data().join("postmaster.pid").exists() {
-            let _ = self
-                .postgres_tool("pg_ctl")
-                .arg("-D")
-                .arg(self.data())
-                .args(["-m", "immediate", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            self.pg_ctl_stop();
         }
         if let Some(mut child) = self.mariadbd.take() {
             let _ = child.kill();

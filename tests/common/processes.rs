@@ -106,27 +106,21 @@ impl PrivateServer {
                     chown_postgres(server.dir.path());
                 }
                 let data = server.data();
-                let done = server
-                    .postgres_tool("initdb")
-                    .args(["-A", "trust", "-U", "postgres", "-D"])
-                    .arg(&data)
-                    .stdout(Stdio::null())
-                    .status()
-                    .expect("run initdb");
-                assert!(done.success(), "initdb of a private cluster failed");
+                succeed(
+                    server
+                        .postgres_tool("initdb")
+                        .args(["-A", "trust", "-U", "postgres", "-D"])
+                        .arg(&data),
+                    "initdb of a private cluster",
+                );
             }
             ServerKind::MariaDb => {
-                let done = Command::new("mariadb-install-db")
-                    .args(["--no-defaults", "--user=root", "--skip-test-db"])
-                    .args(["--auth-root-authentication-method=normal"])
-                    .arg(format!("--datadir={}", server.data().display()))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .expect("run mariadb-install-db");
-                assert!(
-                    done.success(),
-                    "mariadb-install-db of a private server failed"
+                succeed(
+                    Command::new("mariadb-install-db")
+                        .args(["--no-defaults", "--user=root", "--skip-test-db"])
+                        .args(["--auth-root-authentication-method=normal"])
+                        .arg(format!("--datadir={}", server.data().display())),
+                    "mariadb-install-db of a private server",
                 );
             }
         }
@@ -176,19 +170,14 @@ impl PrivateServer {
                     self.port,
                     self.dir.path().display()
                 );
-                let done = self
-                    .postgres_tool("pg_ctl")
-                    .arg("-D")
-                    .arg(self.data())
-                    .args(["-w", "-o", &options, "-l"])
-                    .arg(self.dir.path().join("server.log"))
-                    .arg("start")
-                    .stdout(Stdio::null())
-                    .status()
-                    .expect("run pg_ctl start");
-                assert!(
-                    done.success(),
-                    "the private PostgreSQL server did not start"
+                succeed(
+                    self.postgres_tool("pg_ctl")
+                        .arg("-D")
+                        .arg(self.data())
+                        .args(["-w", "-o", &options, "-l"])
+                        .arg(self.dir.path().join("server.log"))
+                        .arg("start"),
+                    "pg_ctl start of the private PostgreSQL server",
                 );
             }
             ServerKind::MariaDb => {
@@ -279,12 +268,20 @@ fn postgres_bin() -> Option<PathBuf> {
 
 /// Gives a directory to the `postgres` user, which the server runs as under root.
 fn chown_postgres(dir: &Path) {
-    let done = Command::new("chown")
-        .args(["postgres:postgres"])
-        .arg(dir)
+    succeed(
+        Command::new("chown").args(["postgres:postgres"]).arg(dir),
+        "chown postgres",
+    );
+}
+
+/// Runs a command of the setup, its output discarded; it must succeed.
+fn succeed(command: &mut Command, what: &str) {
+    let done = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
-        .expect("run chown");
-    assert!(done.success(), "chown postgres {}", dir.display());
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(done.success(), "{what} failed");
 }
 
 /// A connection of the test's own to a server test database, to see what the tool's

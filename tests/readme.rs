@@ -284,6 +284,10 @@ const COMMANDS: &[(&str, Step)] = &[
         Skip("a benchmark on a PostgreSQL server"),
     ),
     (
+        "cargo bench --bench load",
+        Skip("a benchmark of the web server under load"),
+    ),
+    (
         "ATTESTOODLE_PLUGIN_LIB=/path/to/tool_save_attestoodle/lib.php cargo test --test save_legacy",
         Skip("needs the PHP plugin's lib.php"),
     ),

@@ -810,22 +810,30 @@ pub(super) fn write_bytes(
                 ),
             },
         )),
-        Err(e) => Err(Failure::new(
-            Exit::Runtime,
-            match lang {
-                Lang::En => format!(
-                    "cannot write {}: {}; check -o and the directory's permissions",
-                    path.display(),
-                    crate::i18n::io_reason(&e, lang)
+        Err(e) => {
+            // A full disk leaves nothing: the temporary file is removed and an older file
+            // stays whole (`safe_file`).
+            let full = e.kind() == std::io::ErrorKind::StorageFull;
+            let (path, reason) = (path.display(), crate::i18n::io_reason(&e, lang));
+            let message = match (lang, full) {
+                (Lang::En, true) => format!(
+                    "cannot write {path}: {reason}; nothing was left there: free some space, \
+                     or choose another place with -o"
                 ),
-                Lang::Fr => format!(
-                    "impossible d'écrire {} : {} ; vérifiez -o et les droits du répertoire",
-                    path.display(),
-                    crate::i18n::io_reason(&e, lang)
+                (Lang::En, false) => format!(
+                    "cannot write {path}: {reason}; check -o and the directory's permissions"
                 ),
-            },
-        )
-        .with_detail(Some(e.to_string()))),
+                (Lang::Fr, true) => format!(
+                    "impossible d'écrire {path} : {reason} ; rien n'y a été laissé : libérez \
+                     de la place, ou choisissez un autre endroit avec -o"
+                ),
+                (Lang::Fr, false) => format!(
+                    "impossible d'écrire {path} : {reason} ; vérifiez -o et les droits du \
+                     répertoire"
+                ),
+            };
+            Err(Failure::new(Exit::Runtime, message).with_detail(Some(e.to_string())))
+        }
     }
 }
 

@@ -144,7 +144,13 @@ impl Backend {
     /// The statement that opens a transaction.
     fn begin_statement(self, mode: TxMode) -> &'static str {
         match (self, mode) {
-            (Backend::Postgres, TxMode::ReadOnly) => "BEGIN READ ONLY",
+            // One snapshot for the whole transaction: under PostgreSQL's default READ
+            // COMMITTED each statement sees the last commit, so a save racing a restore could
+            // read the training as it was and its learners as written (README, *Tests*).
+            // MySQL's default REPEATABLE READ already reads one snapshot.
+            (Backend::Postgres, TxMode::ReadOnly) => {
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            }
             (Backend::Postgres, TxMode::ReadWrite) => "BEGIN",
             (Backend::MySql, TxMode::ReadOnly) => "START TRANSACTION READ ONLY",
             (Backend::MySql, TxMode::ReadWrite) => "START TRANSACTION",

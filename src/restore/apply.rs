@@ -56,14 +56,7 @@ pub async fn apply_keeping_previous(
     let hashes = store_images(plan, options.dry_run)?;
 
     let mut tx = site.begin_restore().await?;
-    tx.inject_failure(
-        options
-            .fail_after_statements
-            .map(|after| moodle::InjectedFailure {
-                after,
-                drop_connection: options.drop_connection,
-            }),
-    );
+    tx.inject_failure(options.injected_failure());
     let keep = keep.filter(|_| !options.dry_run);
     let result = write(&mut tx, plan, category, &hashes, options.dry_run, keep).await;
     match result {

@@ -33,8 +33,8 @@ pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::{decide, gather, precheck, SiteView};
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, RenameError, MAX_SHIFT_DAYS};
 pub use repair::{
-    apply_repair, precheck_repair, repair_audit_entries, Relink, RepairPlan, RepairReport,
-    RepairTarget, TrainingRepair,
+    apply_repair, apply_repair_with, precheck_repair, repair_audit_entries, Relink, RepairPlan,
+    RepairReport, RepairTarget, TrainingRepair,
 };
 pub use source::{prepare, Prepared, SourceError};
 pub use zone::SiteZone;
@@ -453,6 +453,17 @@ pub struct ApplyOptions {
     /// For tests only: with `fail_after_statements`, the server ends the connection first, as
     /// a network failure would.
     pub drop_connection: bool,
+}
+
+impl ApplyOptions {
+    /// The failure the test hooks ask a write transaction to meet, if any.
+    pub(crate) fn injected_failure(&self) -> Option<moodle::InjectedFailure> {
+        self.fail_after_statements
+            .map(|after| moodle::InjectedFailure {
+                after,
+                drop_connection: self.drop_connection,
+            })
+    }
 }
 
 /// Why [`apply`] wrote nothing.

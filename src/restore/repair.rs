@@ -23,7 +23,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::{Accepted, Code, Finding, RestoreError, Severity};
+use super::{Accepted, ApplyOptions, Code, Finding, RestoreError, Severity};
 use crate::document::v2::Document;
 use crate::moodle::{self, CourseModuleRow, MilestoneLink, Orphan, Site};
 
@@ -399,6 +399,22 @@ pub async fn apply_repair(
     accepted: &Accepted,
     dry_run: bool,
 ) -> Result<RepairReport, RestoreError> {
+    let options = ApplyOptions {
+        dry_run,
+        ..ApplyOptions::default()
+    };
+    apply_repair_with(site, plan, accepted, &options).await
+}
+
+/// [`apply_repair`] with every option of a restore's apply, the test hooks included
+/// (`fail_after_statements`, `drop_connection`: `tests/faults.rs`).
+pub async fn apply_repair_with(
+    site: &Site,
+    plan: &RepairPlan,
+    accepted: &Accepted,
+    options: &ApplyOptions,
+) -> Result<RepairReport, RestoreError> {
+    let dry_run = options.dry_run;
     let unaccepted: Vec<Code> = plan.unaccepted(accepted).into_iter().collect();
     if !unaccepted.is_empty() {
         return Err(RestoreError::Refused {
@@ -407,6 +423,7 @@ pub async fn apply_repair(
         });
     }
     let mut tx = site.begin_restore().await?;
+    tx.inject_failure(options.injected_failure());
     let mut relinked = 0;
     for training in plan.trainings.iter().filter(|t| !t.relinks.is_empty()) {
         let lock = training

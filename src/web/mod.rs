@@ -73,6 +73,9 @@ pub struct WebConfig {
     /// The audit log every apply appends to (`--audit-log`); by default `audit.jsonl` beside
     /// the signing key.
     pub audit_log: PathBuf,
+    /// The most bytes the uploads waiting for *Apply* hold together, all sessions counted
+    /// ([`session::DEFAULT_MAX_PENDING_TOTAL`]; smaller in tests).
+    pub max_pending_total: usize,
 }
 
 /// How to recognise a Moodle session (`serve --moodle-session`, docs/decisions.md §18).
@@ -106,6 +109,7 @@ impl WebConfig {
                 |dir| dir.join(crate::audit::FILE_NAME),
             ),
             key_path,
+            max_pending_total: session::DEFAULT_MAX_PENDING_TOTAL,
         }
     }
 
@@ -158,7 +162,7 @@ impl AppState {
     pub fn new(site: Site, config: WebConfig) -> AppState {
         AppState {
             inner: Arc::new(Inner {
-                sessions: session::Sessions::new(config.idle_timeout),
+                sessions: session::Sessions::new(config.idle_timeout, config.max_pending_total),
                 throttle: security::Throttle::new(config.throttle),
                 site,
                 config,

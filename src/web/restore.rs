@@ -835,10 +835,7 @@ async fn show_precheck(
             }
             Ok(page)
         }
-        Checked::BadChoices(page) => {
-            state.sessions().keep_pending(&visit.session_id, pending);
-            Ok(page)
-        }
+        Checked::BadChoices(page) => keep(state, visit, pending, page).await,
         Checked::Plan(checked) => {
             let page = precheck_page(
                 visit,
@@ -848,10 +845,32 @@ async fn show_precheck(
                 &BTreeSet::new(),
                 None,
             );
-            state.sessions().keep_pending(&visit.session_id, pending);
-            Ok(page)
+            keep(state, visit, pending, page).await
         }
     }
+}
+
+/// Keeps the upload in the session and gives `page`; when the uploads of all sessions would
+/// then hold more than their limit, the form again, saying so (503).
+async fn keep(
+    state: &AppState,
+    visit: &Visit,
+    pending: PendingRestore,
+    page: Response,
+) -> Result<Response, WebError> {
+    let choices = pending.choices.clone();
+    let Err(full) = state.sessions().keep_pending(&visit.session_id, pending) else {
+        return Ok(page);
+    };
+    let categories = categories(state, visit).await?;
+    let mib = (full.limit / (1024 * 1024)).to_string();
+    Ok(form_page(
+        visit,
+        StatusCode::SERVICE_UNAVAILABLE,
+        choices,
+        &categories,
+        Some(visit.tr().fmt("restore.uploads_full", &[("mib", &mib)])),
+    ))
 }
 
 /// The *Apply* form: the upload it is about, and one `accept.CODE` checkbox per code.

@@ -18,6 +18,11 @@ pub const COOKIE: &str = "attestoodle_session";
 /// Above this many sessions, the ones of anonymous visitors that were idle longest are dropped.
 const MAX_SESSIONS: usize = 10_000;
 
+/// The most bytes the uploads waiting for *Apply* hold in memory together, all sessions
+/// counted: 256 MiB (README, *The web interface*). One session keeps one upload of at most
+/// `--max-upload`; this bounds their sum, so that many sessions cannot fill the memory.
+pub const DEFAULT_MAX_PENDING_TOTAL: usize = 256 * 1024 * 1024;
+
 /// Who is logged in on a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Login {
@@ -131,14 +136,24 @@ impl PendingRestore {
 pub struct Sessions {
     inner: Arc<Mutex<HashMap<String, SessionData>>>,
     idle: Duration,
+    max_pending_total: usize,
+}
+
+/// An upload not kept: the uploads of all sessions would then hold more than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingFull {
+    /// The limit, in bytes.
+    pub limit: usize,
 }
 
 impl Sessions {
-    /// An empty store whose sessions end after `idle` without a request.
-    pub fn new(idle: Duration) -> Sessions {
+    /// An empty store whose sessions end after `idle` without a request, and whose uploads
+    /// waiting for *Apply* hold at most `max_pending_total` bytes together.
+    pub fn new(idle: Duration, max_pending_total: usize) -> Sessions {
         Sessions {
             inner: Arc::default(),
             idle,
+            max_pending_total,
         }
     }
 
@@ -233,9 +248,29 @@ impl Sessions {
         id
     }
 
-    /// Keeps an uploaded backup in a session, in place of any earlier one.
-    pub fn keep_pending(&self, id: &str, pending: PendingRestore) {
-        self.update(id, |s| s.pending = Some(Arc::new(pending)));
+    /// Keeps an uploaded backup in a session, in place of any earlier one; refuses it when
+    /// the live uploads of the other sessions and this one would hold more than the limit
+    /// together (the session's earlier upload is then kept).
+    pub fn keep_pending(&self, id: &str, pending: PendingRestore) -> Result<(), PendingFull> {
+        let mut map = self.map();
+        let now = Instant::now();
+        let held: usize = map
+            .iter()
+            .filter(|(other, s)| {
+                other.as_str() != id && now.duration_since(s.last_seen) <= self.idle
+            })
+            .filter_map(|(_, s)| s.pending.as_ref().filter(|p| p.is_live()))
+            .map(|p| p.bytes.len())
+            .sum();
+        if held.saturating_add(pending.bytes.len()) > self.max_pending_total {
+            return Err(PendingFull {
+                limit: self.max_pending_total,
+            });
+        }
+        if let Some(session) = map.get_mut(id) {
+            session.pending = Some(Arc::new(pending));
+        }
+        Ok(())
     }
 
     /// Keeps the way back from a replace in a session, in place of any earlier one.
@@ -306,7 +341,7 @@ mod tests {
 
     #[test]
     fn an_idle_session_ends() {
-        let sessions = Sessions::new(Duration::ZERO);
+        let sessions = Sessions::new(Duration::ZERO, DEFAULT_MAX_PENDING_TOTAL);
         let (id, _) = sessions.create();
         std::thread::sleep(Duration::from_millis(5));
         assert!(sessions.touch(&id).is_none());
@@ -315,7 +350,7 @@ mod tests {
 
     #[test]
     fn logging_in_changes_the_id_and_the_token() {
-        let sessions = Sessions::new(Duration::from_secs(60));
+        let sessions = Sessions::new(Duration::from_secs(60), DEFAULT_MAX_PENDING_TOTAL);
         let (id, data) = sessions.create();
         let login = Login {
             user_id: 2,
@@ -332,19 +367,46 @@ mod tests {
 
     #[test]
     fn an_upload_is_kept_until_dropped_or_expired() {
-        let sessions = Sessions::new(Duration::from_secs(60));
+        let sessions = Sessions::new(Duration::from_secs(60), DEFAULT_MAX_PENDING_TOTAL);
         let (id, _) = sessions.create();
-        sessions.keep_pending(
-            &id,
-            PendingRestore::new("a.json".into(), vec![1], RestoreChoices::default()),
-        );
+        sessions
+            .keep_pending(
+                &id,
+                PendingRestore::new("a.json".into(), vec![1], RestoreChoices::default()),
+            )
+            .expect("room");
         assert!(sessions.touch(&id).and_then(|s| s.pending).is_some());
         sessions.drop_pending(&id);
         assert!(sessions.touch(&id).and_then(|s| s.pending).is_none());
         let mut old = PendingRestore::new("a.json".into(), vec![1], RestoreChoices::default());
         old.expires = Instant::now();
-        sessions.keep_pending(&id, old);
+        sessions.keep_pending(&id, old).expect("room");
         assert!(sessions.touch(&id).and_then(|s| s.pending).is_none());
+    }
+
+    #[test]
+    fn uploads_of_all_sessions_are_capped_together() {
+        let sessions = Sessions::new(Duration::from_secs(60), 10);
+        let upload =
+            |n| PendingRestore::new("a.json".into(), vec![0; n], RestoreChoices::default());
+        let (a, _) = sessions.create();
+        let (b, _) = sessions.create();
+        sessions.keep_pending(&a, upload(6)).expect("room");
+        assert_eq!(
+            sessions.keep_pending(&b, upload(5)),
+            Err(PendingFull { limit: 10 })
+        );
+        sessions
+            .keep_pending(&b, upload(4))
+            .expect("room for 4 more");
+        // A session's new upload replaces its own: only the others count.
+        sessions
+            .keep_pending(&a, upload(6))
+            .expect("replaces its own");
+        sessions.drop_pending(&a);
+        sessions
+            .keep_pending(&b, upload(10))
+            .expect("room once a is gone");
     }
 
     #[test]

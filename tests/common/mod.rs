@@ -7,8 +7,10 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod activities;
 pub mod demo_site;
 pub mod http;
+pub mod processes;
 pub mod real_moodle;
 pub mod rows;
 

@@ -20,7 +20,7 @@ use attestoodle_backup::moodle::{fixture, Site};
 use attestoodle_backup::restore::{self, Accepted, ApplyOptions, Mode, Provenance, RestoreOptions};
 use attestoodle_backup::save;
 use common::processes::{codes_to_accept, spawn_tool, Watch};
-use common::{backends, stderr, TestBackend, TestDb};
+use common::{for_each_backend, stderr, TestBackend, TestDb};
 
 const TRAINING: &str = "Licence Chimie S1 2026";
 const PROCESSES: usize = 8;
@@ -142,7 +142,7 @@ async fn training_id(site: &Site, name: &str, label: &str) -> i64 {
 /// row left of a replaced version.
 #[tokio::test]
 async fn eight_restores_of_one_file_at_once_make_one_training() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let label = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         save(&db, TRAINING, "chimie.json");
@@ -232,7 +232,8 @@ async fn eight_restores_of_one_file_at_once_make_one_training() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// The training of `document` under another name and with its last `fewer` learners (and
@@ -256,7 +257,7 @@ fn variant(document: &Document, name: &str, fewer: usize) -> Document {
 /// exactly the milestones, learners and learner styles of its file.
 #[tokio::test]
 async fn eight_restores_of_eight_files_at_once_make_eight_complete_trainings() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let label = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         save(&db, TRAINING, "chimie.json");
@@ -296,7 +297,8 @@ async fn eight_restores_of_eight_files_at_once_make_eight_complete_trainings() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// Whether two saves describe the same training (ids, `created` and the signature aside).
@@ -313,9 +315,9 @@ fn same(a: &Document, b: &Document) -> bool {
 /// ends.
 #[tokio::test]
 async fn a_save_racing_a_replace_reads_the_old_or_the_new_training_whole() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         if matches!(backend, TestBackend::Sqlite) {
-            continue;
+            return;
         }
         let label = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
@@ -373,7 +375,8 @@ async fn a_save_racing_a_replace_reads_the_old_or_the_new_training_whole() {
         );
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// The uploads waiting for *Apply* cap the server's memory together, not one per session:

@@ -17,7 +17,7 @@ use attestoodle_backup::moodle::{fixture, Site};
 use attestoodle_backup::restore::{self, Accepted, ApplyOptions, RepairTarget, RestoreError};
 use common::activities::{delete_and_recreate, milestone_cmids};
 use common::processes::{codes_to_accept, spawn_tool, PrivateServer, ServerKind, Watch};
-use common::{backends, stderr, TestBackend, TestDb};
+use common::{for_each_backend, stderr, TestBackend, TestDb};
 use serde_json::Value;
 
 const TRAINING: &str = "Licence Chimie S1 2026";
@@ -73,7 +73,7 @@ fn milestones_of(db: &TestDb, n: usize) -> Vec<(i64, String, String)> {
 // extended to repair (there is no batch restore yet).
 #[tokio::test]
 async fn a_repair_failing_or_dropped_at_any_write_changes_zero_rows() {
-    for backend in backends() {
+    for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let broken = milestones_of(&db, 3);
@@ -146,7 +146,8 @@ async fn a_repair_failing_or_dropped_at_any_write_changes_zero_rows() {
         }
         site.close().await;
         db.drop_database().await;
-    }
+    })
+    .await;
 }
 
 /// The private server of `kind` when the tests of that backend are asked for (its

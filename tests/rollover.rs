@@ -21,16 +21,11 @@ const TRAININGS: [&str; 3] = [
     "Anglais B2 – session d'automne",
 ];
 
-/// The document without what differs by design between two writes of one definition: ids,
-/// `created`, the signature.
-fn without_ids(mut document: Document) -> Document {
-    document.created = String::new();
-    document.signature = None;
-    document.source.source_training_id = 0;
-    document.training.category.source_id = 0;
+/// The document without ids, `created` and the signature, nor the milestones' `timemodified`,
+/// which a restore writes as now (README, "What is written").
+fn without_ids(document: Document) -> Document {
+    let mut document = common::without_ids(document);
     for milestone in &mut document.milestones {
-        milestone.activity.source_cmid = None;
-        // A restore writes `timemodified` = now (README, "What is written").
         milestone.timemodified = None;
     }
     document

@@ -5,13 +5,13 @@
 mod common;
 
 use attestoodle_backup::document::keys;
-use attestoodle_backup::document::v2::{self, Document};
+use attestoodle_backup::document::v2;
 use attestoodle_backup::moodle::Site;
 use attestoodle_backup::restore::{
     self, Accepted, ApplyOptions, Code, Mode, Provenance, RestoreOptions, Status,
 };
 use attestoodle_backup::save::{self, SaveOptions};
-use common::{for_each_backend, TestDb};
+use common::{for_each_backend, without_ids, TestDb};
 
 /// 2026-06-15 09:00 UTC, when the demo pretends to be built: every planned run is to come.
 const DEMO_NOW: i64 = 1_781_514_000;
@@ -21,18 +21,6 @@ const TRAININGS: [&str; 3] = [
     "Sécurité & Hygiène 2026",
     "Anglais B2 – session d'automne",
 ];
-
-/// The document without what differs between sites by design: ids, `created`, the signature.
-fn without_ids(mut document: Document) -> Document {
-    document.created = String::new();
-    document.signature = None;
-    document.source.source_training_id = 0;
-    document.training.category.source_id = 0;
-    for milestone in &mut document.milestones {
-        milestone.activity.source_cmid = None;
-    }
-    document
-}
 
 async fn open(db: &TestDb) -> Site {
     Site::open(&db.target()).await.expect("open the site")

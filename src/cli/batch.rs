@@ -387,24 +387,8 @@ async fn from_site(
     let (key, _) = super::save::signing_key(context)?;
     let trust = super::keys::trust_store(context)?;
     if let Some(dir) = save_dir {
-        std::fs::create_dir_all(context.cwd.join(dir)).map_err(|e| {
-            Failure::new(
-                Exit::Runtime,
-                match lang {
-                    Lang::En => format!(
-                        "--save-dir {}: the directory cannot be made ({}): nothing was written",
-                        dir.display(),
-                        crate::i18n::io_reason(&e, lang)
-                    ),
-                    Lang::Fr => format!(
-                        "--save-dir {} : le dossier ne peut pas être créé ({}) : rien n'a été écrit",
-                        dir.display(),
-                        crate::i18n::io_reason(&e, lang)
-                    ),
-                },
-            )
-            .with_detail(Some(e.to_string()))
-        })?;
+        std::fs::create_dir_all(context.cwd.join(dir))
+            .map_err(|e| save_dir_failure(dir, None, &e, lang))?;
     }
     let now = OffsetDateTime::now_utc();
     let mut items = Vec::new();
@@ -444,26 +428,8 @@ async fn from_site(
         let mut origin = format!("{} « {name} »", lang.pick("site:", "site :"));
         if let Some(dir) = save_dir {
             let file = crate::save::default_file_name(&name, now);
-            let path = write_numbered(&context.cwd.join(dir), &file, text.as_bytes()).map_err(
-                |e| {
-                    Failure::new(
-                        Exit::Runtime,
-                        match lang {
-                            Lang::En => format!(
-                                "--save-dir {}: the backup of “{name}” cannot be written ({}): nothing was written",
-                                dir.display(),
-                                crate::i18n::io_reason(&e, lang)
-                            ),
-                            Lang::Fr => format!(
-                                "--save-dir {} : la sauvegarde de « {name} » ne peut pas être écrite ({}) : rien n'a été écrit",
-                                dir.display(),
-                                crate::i18n::io_reason(&e, lang)
-                            ),
-                        },
-                    )
-                    .with_detail(Some(e.to_string()))
-                },
-            )?;
+            let path = write_numbered(&context.cwd.join(dir), &file, text.as_bytes())
+                .map_err(|e| save_dir_failure(dir, Some(&name), &e, lang))?;
             origin = path
                 .strip_prefix(&context.cwd)
                 .unwrap_or(&path)
@@ -491,6 +457,28 @@ async fn from_site(
         });
     }
     Ok((items, bad))
+}
+
+/// `--save-dir DIR` cannot be made, or the backup of `training` cannot be written there: exit 1,
+/// before anything is written to the site.
+fn save_dir_failure(dir: &Path, training: Option<&str>, e: &std::io::Error, lang: Lang) -> Failure {
+    let reason = crate::i18n::io_reason(e, lang);
+    let dir = dir.display();
+    let message = match (training, lang) {
+        (None, Lang::En) => format!(
+            "--save-dir {dir}: the directory cannot be made ({reason}): nothing was written"
+        ),
+        (None, Lang::Fr) => format!(
+            "--save-dir {dir} : le dossier ne peut pas être créé ({reason}) : rien n'a été écrit"
+        ),
+        (Some(name), Lang::En) => format!(
+            "--save-dir {dir}: the backup of “{name}” cannot be written ({reason}): nothing was written"
+        ),
+        (Some(name), Lang::Fr) => format!(
+            "--save-dir {dir} : la sauvegarde de « {name} » ne peut pas être écrite ({reason}) : rien n'a été écrit"
+        ),
+    };
+    Failure::new(Exit::Runtime, message).with_detail(Some(e.to_string()))
 }
 
 /// Writes `bytes` as `name` in `dir` (mode 0600, never over a file): `-2`, `-3`... when the
@@ -753,17 +741,7 @@ async fn decide_and_apply(
             }
         }
     } else {
-        let bar = if std::io::stderr().is_terminal() && !context.json {
-            let bar = indicatif::ProgressBar::new(plans.len() as u64);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = super::progress_bar(context, plans.len());
         for (i, plan) in plans.iter().enumerate() {
             bar.set_message(plan.training.name.clone());
             let applied = restore::apply_keeping_previous(

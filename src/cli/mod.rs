@@ -19,7 +19,7 @@ mod save;
 mod serve;
 mod verify;
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -397,6 +397,19 @@ fn operator_lang() -> Lang {
     } else {
         Lang::En
     }
+}
+
+/// The progress bar of a command that works through `len` trainings (`save --all`, a batch
+/// restore or clone): on a terminal, and never with `--json`; hidden otherwise.
+pub(crate) fn progress_bar(context: &Context, len: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || context.json {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Whether a JSON value was printed on stdout by this process (see [`print_json`]): a failing

@@ -7,7 +7,6 @@
 //! a legacy file, which has `integrity`, its SHA-1 checksum, instead) and each failed one `{id,
 //! training, error}`. `-o -` (the file on stdout) cannot be combined with `--json`.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -374,17 +373,7 @@ async fn save_all(
             },
         )
     })?;
-    let bar = if std::io::stderr().is_terminal() && !context.json {
-        let bar = indicatif::ProgressBar::new(shown.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = super::progress_bar(context, shown.len());
     let now = OffsetDateTime::now_utc();
     let mut summary = Summary {
         format: args.format.name(),

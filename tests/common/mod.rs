@@ -328,3 +328,18 @@ pub fn stderr(output: &Output) -> String {
 pub fn backend_of(db: &TestDb) -> Backend {
     db.target().backend()
 }
+
+/// A document without what differs by design between two sites or two writes of one
+/// definition: ids, `created`, the signature.
+pub fn without_ids(
+    mut document: attestoodle_backup::document::v2::Document,
+) -> attestoodle_backup::document::v2::Document {
+    document.created = String::new();
+    document.signature = None;
+    document.source.source_training_id = 0;
+    document.training.category.source_id = 0;
+    for milestone in &mut document.milestones {
+        milestone.activity.source_cmid = None;
+    }
+    document
+}

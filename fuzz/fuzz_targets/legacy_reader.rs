@@ -3,7 +3,7 @@
 //!
 //! Properties, for every input PHP's `json_decode` accepts (`php_json::decode`):
 //! - decode → encode → decode → encode gives the same bytes twice: the checksum of a file
-//!   re-encoded is the checksum of the file;
+//!   re-encoded is the checksum of the file (but for a negative zero float, as in PHP);
 //! - the plugin's writer (`legacy::write`) gives a text whose checksum verifies once decoded;
 //! - that text, when it is a legacy file (`version` 2019061667, no `format`), is read as one:
 //!   never refused for its checksum, and its conversion to format 2 never panics and gives a
@@ -37,6 +37,21 @@ struct Php {
     _child: Child,
     input: ChildStdin,
     output: BufReader<ChildStdout>,
+}
+
+/// Whether `value` holds the float -0.0.
+fn has_negative_zero(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => {
+            number.is_f64()
+                && number
+                    .as_f64()
+                    .is_some_and(|f| f == 0.0 && f.is_sign_negative())
+        }
+        Value::Array(items) => items.iter().any(has_negative_zero),
+        Value::Object(members) => members.values().any(has_negative_zero),
+        _ => false,
+    }
 }
 
 /// PHP's checksum of `bytes`, or `None` without `php`.
@@ -78,16 +93,22 @@ fuzz_target!(|bytes: &[u8]| {
     let decoded = php_json::decode(encoded.as_bytes())
         .unwrap_or_else(|e| panic!("json_encode's output is not read back: {e}\n{encoded}"));
     let encoded_again = php_json::encode(&decoded);
-    assert_eq!(
-        encoded_again, encoded,
-        "decode → encode is not stable: the checksum would change"
-    );
-    if let Some(php) = php_sha1(bytes) {
+    // PHP writes the float -0.0 as `-0`, which it reads back as the integer 0: there, and
+    // only there, PHP itself changes the bytes on a second round (the PHP check below covers it).
+    if !has_negative_zero(&value) {
         assert_eq!(
-            php,
-            php_json::sha1_hex(encoded.as_bytes()),
-            "PHP hashes json_encode(json_decode()) otherwise; ours is {encoded}"
+            encoded_again, encoded,
+            "decode → encode is not stable: the checksum would change"
         );
+    }
+    for (text, ours) in [(bytes, &encoded), (encoded.as_bytes(), &encoded_again)] {
+        if let Some(php) = php_sha1(text) {
+            assert_eq!(
+                php,
+                php_json::sha1_hex(ours.as_bytes()),
+                "PHP hashes json_encode(json_decode()) otherwise; ours is {ours}"
+            );
+        }
     }
     let Value::Object(members) = &value else {
         return;

@@ -269,6 +269,10 @@ fuzz_target!(|input: &[u8]| {
         let status = response.status();
         (status, text(response).await)
     });
+    if std::env::var_os("ATTESTOODLE_FUZZ_SHOW").is_some() {
+        // To see where the inputs go when the target is run on files (README "Fuzzing").
+        eprintln!("form {} answered {status}", choice % 4);
+    }
     if let Some(pending) = hidden(&body, "pending") {
         if let Ok(mut kept) = world.pending.lock() {
             *kept = pending;

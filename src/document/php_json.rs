@@ -7,7 +7,8 @@
 //! - [`decode`] reads JSON the way `json_decode` does: objects stay objects and arrays stay
 //!   arrays, members keep the file's order, a duplicate key keeps the place of its first
 //!   occurrence and the value of its last, the integer `-0` becomes `0`, an integer outside the
-//!   64-bit range becomes a float, and an object key that starts with a NUL character is refused.
+//!   64-bit range becomes a float, and an object key that starts with a NUL character is refused
+//!   (anywhere in the text, even in a value that a repeated key replaces).
 //! - [`encode`] writes a [`Value`] the way `json_encode` does with default flags: no whitespace,
 //!   `/` written as `\/`, `"` and `\` escaped, `\b \f \n \r \t` for those controls and lowercase
 //!   `\u00xx` for the other C0 controls, DEL (0x7F) raw, and every non-ASCII code point as

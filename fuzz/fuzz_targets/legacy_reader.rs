@@ -110,9 +110,14 @@ fuzz_target!(|bytes: &[u8]| {
             );
         }
     }
+    // A negative zero float is written `-0` and read back as the integer 0, by PHP too: the
+    // plugin's own files hold none (its values are strings, integers and null).
     let Value::Object(members) = &value else {
         return;
     };
+    if has_negative_zero(&value) {
+        return;
+    }
     let written = legacy::write(members);
     let read = php_json::decode(written.as_bytes())
         .unwrap_or_else(|e| panic!("the writer's output is not read back: {e}\n{written}"));

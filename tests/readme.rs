@@ -291,6 +291,15 @@ const COMMANDS: &[(&str, Step)] = &[
         "ATTESTOODLE_PLUGIN_LIB=/path/to/tool_save_attestoodle/lib.php cargo test --test save_legacy",
         Skip("needs the PHP plugin's lib.php"),
     ),
+    (
+        "cargo install cargo-fuzz --locked",
+        Skip("installs a cargo subcommand"),
+    ),
+    ("bash fuzz/run.sh 60", Skip("fuzzes for minutes (CI runs it)")),
+    (
+        "bash fuzz/run.sh 600 config_php",
+        Skip("fuzzes for ten minutes"),
+    ),
 ];
 
 /// The command lines of the ```sh blocks of a Markdown text: continuations joined, comments

@@ -7,7 +7,8 @@
 //! - [`decode`] reads JSON the way `json_decode` does: objects stay objects and arrays stay
 //!   arrays, members keep the file's order, a duplicate key keeps the place of its first
 //!   occurrence and the value of its last, the integer `-0` becomes `0`, an integer outside the
-//!   64-bit range becomes a float, and an object key that starts with a NUL character is refused.
+//!   64-bit range becomes a float, and an object key that starts with a NUL character is refused
+//!   (anywhere in the text, even in a value that a repeated key replaces).
 //! - [`encode`] writes a [`Value`] the way `json_encode` does with default flags: no whitespace,
 //!   `/` written as `\/`, `"` and `\` escaped, `\b \f \n \r \t` for those controls and lowercase
 //!   `\u00xx` for the other C0 controls, DEL (0x7F) raw, and every non-ASCII code point as
@@ -22,8 +23,9 @@
 //! `serialize_precision` print floats differently; legacy backups hold no floats.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::i18n::Lang;
@@ -128,7 +130,12 @@ impl std::error::Error for DecodeError {
 pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
     let text = neutralise_negative_integer_zero(bytes);
     let value: Value = serde_json::from_slice(&text)?;
-    refuse_nul_keys(&value)?;
+    // Read from the text, not from `value`: PHP refuses such a key even in a value that a
+    // repeated key replaces, which `value` no longer holds (found by fuzzing, README "Fuzzing").
+    let FirstNulKey(nul_key) = serde_json::from_slice(&text)?;
+    if let Some(key) = nul_key {
+        return Err(DecodeError::NulKey { key });
+    }
     Ok(value)
 }
 
@@ -181,18 +188,68 @@ fn neutralise_negative_integer_zero(bytes: &[u8]) -> Cow<'_, [u8]> {
     out
 }
 
-/// Refuses, anywhere in `value`, an object key that starts with U+0000, as `json_decode` does.
-fn refuse_nul_keys(value: &Value) -> Result<(), DecodeError> {
-    match value {
-        Value::Array(items) => items.iter().try_for_each(refuse_nul_keys),
-        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
-            if key.starts_with('\0') {
-                Err(DecodeError::NulKey { key: key.clone() })
-            } else {
-                refuse_nul_keys(member)
+/// The first object key of a JSON text that starts with U+0000, which `json_decode` refuses
+/// for objects, wherever it is: the text is walked key by key, the keys of values replaced by a
+/// repeated key included.
+struct FirstNulKey(Option<String>);
+
+impl<'de> Deserialize<'de> for FirstNulKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FirstNulKeyVisitor)
+    }
+}
+
+struct FirstNulKeyVisitor;
+
+impl<'de> Visitor<'de> for FirstNulKeyVisitor {
+    type Value = FirstNulKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<FirstNulKey, E> {
+        Ok(FirstNulKey(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<FirstNulKey, A::Error> {
+        let mut first = None;
+        while let Some(FirstNulKey(found)) = items.next_element()? {
+            first = first.or(found);
+        }
+        Ok(FirstNulKey(first))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<FirstNulKey, A::Error> {
+        let mut first = None;
+        while let Some(key) = members.next_key::<Cow<'de, str>>()? {
+            if first.is_none() && key.starts_with('\0') {
+                first = Some(key.into_owned());
             }
-        }),
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(()),
+            let FirstNulKey(found) = members.next_value()?;
+            first = first.or(found);
+        }
+        Ok(FirstNulKey(first))
     }
 }
 
@@ -533,6 +590,22 @@ mod tests {
             matches!(error, DecodeError::NulKey { ref key } if key == "\0a"),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn decode_refuses_a_nul_key_in_a_value_a_repeated_key_replaces() {
+        // Found by fuzzing (fuzz/ legacy_reader): PHP 8.2's json_decode refuses this text
+        // ("The decoded property name is invalid") although the value holding the key is
+        // replaced; the reader took it as {"a":2}.
+        let error = decode(br#"{"a":{"\u0000x":1},"a":2}"#).expect_err("PHP refuses it");
+        assert!(
+            matches!(error, DecodeError::NulKey { ref key } if key == "\0x"),
+            "{error:?}"
+        );
+        let error = decode(br#"[{"m":[{"\u0000y":0}],"m":[]}]"#).expect_err("PHP refuses it");
+        assert!(matches!(error, DecodeError::NulKey { .. }), "{error:?}");
+        // A NUL further in a key, or in a string, is PHP's too.
+        assert!(decode(br#"{"a\u0000":"\u0000"}"#).is_ok());
     }
 
     #[test]

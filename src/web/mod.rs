@@ -39,6 +39,14 @@ pub use i18n::{catalogue_keys, Tr};
 pub use password::PasswordSettings;
 pub use security::ThrottleLimits;
 
+/// The request headers read by hand (cookies, `Accept-Language`), public for the fuzz targets
+/// (`fuzz/`, README "Fuzzing"); not an interface of the crate.
+#[doc(hidden)]
+pub mod parsers {
+    pub use super::security::{cookie_value, lang_from_accept};
+    pub use super::session::{id_from_cookie_header, set_cookie, COOKIE};
+}
+
 /// The default limit of a request body, uploads included: 20 MiB.
 pub const DEFAULT_MAX_UPLOAD: usize = 20 * 1024 * 1024;
 

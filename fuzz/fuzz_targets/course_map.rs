@@ -5,7 +5,8 @@
 //! doubled), reads again as the same renames; a refusal names its line; nothing panics.
 #![no_main]
 
-use attestoodle_backup::restore::Rename;
+use attestoodle_backup::i18n::Lang;
+use attestoodle_backup::restore::{Rename, RenameError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -15,8 +16,19 @@ fuzz_target!(|bytes: &[u8]| {
     let mut rename = Rename::default();
     match rename.add_course_map(text) {
         Ok(()) => {}
-        Err(message) => {
-            assert!(message.starts_with("line "), "{message}");
+        Err(error) => {
+            // A refusal of a map names its line, in both languages.
+            assert!(
+                matches!(
+                    error,
+                    RenameError::UnbalancedQuote { .. }
+                        | RenameError::NotTwoFields { .. }
+                        | RenameError::MapRenamedTwice { .. }
+                ),
+                "{error:?}"
+            );
+            let (en, fr) = (error.localized(Lang::En), error.localized(Lang::Fr));
+            assert!(!en.is_empty() && !fr.is_empty() && en != fr, "{en} / {fr}");
             return;
         }
     }
@@ -28,7 +40,7 @@ fuzz_target!(|bytes: &[u8]| {
     let mut again = Rename::default();
     again
         .add_course_map(&written)
-        .unwrap_or_else(|e| panic!("the map written back is refused: {e}\n{written}"));
+        .unwrap_or_else(|e| panic!("the map written back is refused: {e:?}\n{written}"));
     assert_eq!(again.courses, rename.courses, "written back:\n{written}");
     for (old, new) in &rename.courses {
         assert_eq!(&rename.course(old), new);
@@ -36,7 +48,7 @@ fuzz_target!(|bytes: &[u8]| {
         if !old.contains('=') {
             again
                 .add_course_rename(&format!("{old}={new}"))
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap_or_else(|e| panic!("{e:?}"));
         }
     }
     assert_eq!(again.courses, rename.courses);

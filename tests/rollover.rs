@@ -179,7 +179,7 @@ async fn a_directory_holding_one_tampered_file_is_refused_before_anything_is_wri
         let file_name = tampered.file_name().expect("name").to_string_lossy();
         assert!(err.contains(&*file_name), "{name}: {err}");
         assert!(
-            err.contains("1 des fichiers ne peuvent pas être restaurés")
+            err.contains("ne peut pas être restauré : rien n'a été écrit")
                 && err.contains("rien n'a été écrit")
                 && err.contains("--skip-bad-files"),
             "{name}: {err}"

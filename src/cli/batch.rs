@@ -296,17 +296,23 @@ fn refuse_bad_files(context: &Context, bad: &[BadFile], skip: bool) -> Result<()
         .map(|b| b.file.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    let message = match lang {
-        Lang::En => format!(
-            "{} of the files cannot be restored ({list}): nothing was written; fix or remove \
-             them, or run again with --skip-bad-files to leave them out",
-            bad.len()
+    let message = match (bad.len(), lang) {
+        (1, Lang::En) => format!(
+            "the file {list} cannot be restored: nothing was written; fix or remove it, or run \
+             again with --skip-bad-files to leave it out"
         ),
-        Lang::Fr => format!(
-            "{} des fichiers ne peuvent pas être restaurés ({list}) : rien n'a été écrit ; \
+        (1, Lang::Fr) => format!(
+            "le fichier {list} ne peut pas être restauré : rien n'a été écrit ; corrigez-le ou \
+             retirez-le, ou relancez avec --skip-bad-files pour le laisser de côté"
+        ),
+        (n, Lang::En) => format!(
+            "{n} files cannot be restored ({list}): nothing was written; fix or remove them, or \
+             run again with --skip-bad-files to leave them out"
+        ),
+        (n, Lang::Fr) => format!(
+            "{n} fichiers ne peuvent pas être restaurés ({list}) : rien n'a été écrit ; \
              corrigez-les ou retirez-les, ou relancez avec --skip-bad-files pour les laisser de \
-             côté",
-            bad.len()
+             côté"
         ),
     };
     if context.json {

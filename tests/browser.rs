@@ -597,6 +597,13 @@ async fn rollover_flow(session: &Session) -> Result<(), fantoccini::error::CmdEr
     let html = until(client, "What would be written").await?;
     assert!(html.contains("Licence Chimie S1 2026_2027"), "{html}");
     assert!(html.contains("learners-left-out"), "{html}");
+    // The table and the findings, below the form.
+    client
+        .execute(
+            "document.getElementById('precheck').scrollIntoView();",
+            vec![],
+        )
+        .await?;
     shot(client, shots, "2-combined-precheck").await;
     client
         .find(Locator::Css("form#rollover button[formaction]"))

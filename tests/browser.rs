@@ -396,17 +396,7 @@ async fn flow(
     key_path: &Path,
 ) -> Result<(), fantoccini::error::CmdError> {
     // Log in.
-    client.goto(&format!("{base}/login")).await?;
-    client
-        .find(Locator::Id("username"))
-        .await?
-        .send_keys(demo::DEMO_ADMIN_USERNAME)
-        .await?;
-    client
-        .find(Locator::Id("password"))
-        .await?
-        .send_keys(demo::DEMO_ADMIN_PASSWORD)
-        .await?;
+    fill_login(client, base).await?;
     shot(client, shots, "1-login").await;
     client
         .find(Locator::Css("form button[type=submit]"))
@@ -530,17 +520,7 @@ async fn a_training_manager_rolls_a_category_over_to_next_year_in_the_browser() 
 
 async fn rollover_flow(session: &Session) -> Result<(), fantoccini::error::CmdError> {
     let (client, base, shots) = (&session.client, session.base.as_str(), &session.shots);
-    client.goto(&format!("{base}/login")).await?;
-    client
-        .find(Locator::Id("username"))
-        .await?
-        .send_keys(demo::DEMO_ADMIN_USERNAME)
-        .await?;
-    client
-        .find(Locator::Id("password"))
-        .await?
-        .send_keys(demo::DEMO_ADMIN_PASSWORD)
-        .await?;
+    fill_login(client, base).await?;
     client
         .find(Locator::Css("form button[type=submit]"))
         .await?
@@ -641,4 +621,20 @@ async fn until(client: &Client, words: &str) -> Result<String, fantoccini::error
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no page with `{words}` after 10 s; the browser shows: {html}");
+}
+
+/// Opens the login page and types the demo administrator's username and password.
+async fn fill_login(client: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
+    client.goto(&format!("{base}/login")).await?;
+    client
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(demo::DEMO_ADMIN_USERNAME)
+        .await?;
+    client
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(demo::DEMO_ADMIN_PASSWORD)
+        .await?;
+    Ok(())
 }

@@ -1349,6 +1349,25 @@ pub async fn seed_generated(
     learners: usize,
     milestones: usize,
 ) -> Result<i64, Error> {
+    let ids = seed_generated_site(site, name, 1, learners, milestones).await?;
+    Ok(ids.first().copied().unwrap_or_default())
+}
+
+/// Writes `trainings` generated trainings, each with `learners` learners and `milestones`
+/// milestones on a course of its own, into a site whose schema exists but holds no data (the
+/// `save --all` and rollover tests and benchmarks); gives their ids in order.
+///
+/// One training is named `name` on course `GEN`; several are `name 0001`, `name 0002`… on
+/// courses `GEN-0001`, `GEN-0002`…. The learners of training *t* are `learners` consecutive
+/// accounts of a pool of `learners × min(trainings, 10)`, so that accounts are shared between
+/// trainings as on a real site; every tenth learner has a certificate setting.
+pub async fn seed_generated_site(
+    site: &Site,
+    name: &str,
+    trainings: usize,
+    learners: usize,
+    milestones: usize,
+) -> Result<Vec<i64>, Error> {
     let mut w = Writer::begin(site).await?;
     w.insert_context(&[
         ("contextlevel", 10.into()),
@@ -1367,46 +1386,56 @@ pub async fn seed_generated(
         ])
         .await?;
     let module = w.insert_module_type("page").await?;
-    let course = w
-        .insert_course(&[
-            ("category", category.into()),
-            ("fullname", "Cours généré".into()),
-            ("shortname", "GEN".into()),
-            ("enablecompletion", 1.into()),
-        ])
-        .await?;
-    w.insert_section(&[
-        ("course", course.into()),
-        ("section", 0.into()),
-        ("sequence", "".into()),
-    ])
-    .await?;
-    let section = w
-        .insert_section(&[
+    let mut courses = Vec::with_capacity(trainings);
+    for t in 0..trainings {
+        let shortname = if trainings == 1 {
+            "GEN".to_owned()
+        } else {
+            format!("GEN-{:04}", t + 1)
+        };
+        let course = w
+            .insert_course(&[
+                ("category", category.into()),
+                ("fullname", format!("Cours généré {shortname}").into()),
+                ("shortname", shortname.into()),
+                ("enablecompletion", 1.into()),
+            ])
+            .await?;
+        w.insert_section(&[
             ("course", course.into()),
-            ("section", 1.into()),
+            ("section", 0.into()),
             ("sequence", "".into()),
         ])
         .await?;
-    let mut cms = Vec::with_capacity(milestones);
-    for i in 0..milestones {
-        let instance =
-            insert_instance(&mut w, "page", course, &format!("Activité {i}"), NOW).await?;
-        cms.push(
-            w.insert_course_module(&[
+        let section = w
+            .insert_section(&[
                 ("course", course.into()),
-                ("module", module.into()),
-                ("instance", instance.into()),
-                ("section", section.into()),
-                ("idnumber", "".into()),
-                ("completion", 2.into()),
+                ("section", 1.into()),
+                ("sequence", "".into()),
             ])
-            .await?,
-        );
+            .await?;
+        let mut cms = Vec::with_capacity(milestones);
+        for i in 0..milestones {
+            let instance =
+                insert_instance(&mut w, "page", course, &format!("Activité {i}"), NOW).await?;
+            cms.push(
+                w.insert_course_module(&[
+                    ("course", course.into()),
+                    ("module", module.into()),
+                    ("instance", instance.into()),
+                    ("section", section.into()),
+                    ("idnumber", "".into()),
+                    ("completion", 2.into()),
+                ])
+                .await?,
+            );
+        }
+        w.set_section_sequence(section, &cms).await?;
+        courses.push((course, cms));
     }
-    w.set_section_sequence(section, &cms).await?;
-    let mut users = Vec::with_capacity(learners);
-    for i in 0..learners {
+    let pool = learners * trainings.clamp(1, 10);
+    let mut users = Vec::with_capacity(pool);
+    for i in 0..pool {
         users.push(
             w.insert_user(&[
                 ("confirmed", 1.into()),
@@ -1435,57 +1464,68 @@ pub async fn seed_generated(
         NOW,
     )
     .await?;
-    let training = tx
-        .insert_training(&TrainingValues {
-            name: name.to_owned(),
-            category: CategoryId(category),
-            startdate: SEPT_2026,
-            enddate: None,
-            duration: None,
-            nbautolaunch: None,
-            nextlaunch: None,
-            checklearner: None,
-        })
-        .await?;
-    tx.insert_train_style(training, template, Some("coursename"), None)
-        .await?;
-    let rows: Vec<MilestoneValues> = cms
-        .iter()
-        .enumerate()
-        .map(|(i, cm)| MilestoneValues {
-            creditedtime: 10 + i as i64 % 50,
-            cmid: CmId(*cm),
-            course: CourseId(course),
-            name: Some(format!("Activité {i}")),
-            timemodified: NOW,
-        })
-        .collect();
-    tx.insert_milestones(training, &rows).await?;
-    let rows: Vec<LearnerValues> = users
-        .iter()
-        .map(|user| LearnerValues {
-            userid: UserId(*user),
-            predelete: Some(1),
-        })
-        .collect();
-    tx.insert_learners(training, CategoryId(category), &rows)
-        .await?;
-    // Every tenth learner has a certificate setting.
-    let rows: Vec<StyleValues> = users
-        .iter()
-        .step_by(10)
-        .map(|user| StyleValues {
-            userid: UserId(*user),
-            template,
-            grpcriteria1: Some("name".to_owned()),
-            grpcriteria2: None,
-            enablecertificate: Some(1),
-            withdateformat: None,
-        })
-        .collect();
-    tx.insert_styles(training, &rows).await?;
+    let mut ids = Vec::with_capacity(trainings);
+    for (t, (course, cms)) in courses.iter().enumerate() {
+        let training = tx
+            .insert_training(&TrainingValues {
+                name: if trainings == 1 {
+                    name.to_owned()
+                } else {
+                    format!("{name} {:04}", t + 1)
+                },
+                category: CategoryId(category),
+                startdate: SEPT_2026,
+                enddate: None,
+                duration: None,
+                nbautolaunch: None,
+                nextlaunch: None,
+                checklearner: None,
+            })
+            .await?;
+        tx.insert_train_style(training, template, Some("coursename"), None)
+            .await?;
+        let rows: Vec<MilestoneValues> = cms
+            .iter()
+            .enumerate()
+            .map(|(i, cm)| MilestoneValues {
+                creditedtime: 10 + i as i64 % 50,
+                cmid: CmId(*cm),
+                course: CourseId(*course),
+                name: Some(format!("Activité {i}")),
+                timemodified: NOW,
+            })
+            .collect();
+        tx.insert_milestones(training, &rows).await?;
+        let own: Vec<i64> = (0..learners)
+            .filter_map(|i| users.get((t * learners + i) % pool.max(1)).copied())
+            .collect();
+        let rows: Vec<LearnerValues> = own
+            .iter()
+            .map(|user| LearnerValues {
+                userid: UserId(*user),
+                predelete: Some(1),
+            })
+            .collect();
+        tx.insert_learners(training, CategoryId(category), &rows)
+            .await?;
+        // Every tenth learner has a certificate setting.
+        let rows: Vec<StyleValues> = own
+            .iter()
+            .step_by(10)
+            .map(|user| StyleValues {
+                userid: UserId(*user),
+                template,
+                grpcriteria1: Some("name".to_owned()),
+                grpcriteria2: None,
+                enablecertificate: Some(1),
+                withdateformat: None,
+            })
+            .collect();
+        tx.insert_styles(training, &rows).await?;
+        ids.push(training.get());
+    }
     tx.commit().await?;
-    Ok(training.get())
+    Ok(ids)
 }
 
 #[cfg(test)]

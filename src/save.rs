@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::document::signature;
 use crate::document::v2::{self, Document, DocumentError};
 use crate::i18n::Lang;
-use crate::moodle::{self, files, rules, Orphan, Site, Snapshot};
+use crate::moodle::{self, files, rules, Orphan, Site, Snapshot, SNAPSHOT_SET_MAX};
 
 /// Something the operator must know about a save: a row left out, or kept with a doubt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +200,24 @@ pub async fn save(
     training_id: i64,
     options: &SaveOptions<'_>,
 ) -> Result<Saved, SaveError> {
-    let (mut document, warnings) = read(site, training_id, options.created).await?;
+    let snapshot = site
+        .training_snapshot(training_id)
+        .await?
+        .ok_or(SaveError::NotFound { id: training_id })?;
+    save_read(site, &snapshot, options)
+}
+
+/// Builds and signs the document of a training already read, as [`save`] does.
+///
+/// # Errors
+///
+/// As [`save`], but never a database error.
+pub fn save_read(
+    site: &Site,
+    snapshot: &Snapshot,
+    options: &SaveOptions<'_>,
+) -> Result<Saved, SaveError> {
+    let (mut document, warnings) = build_on(site, snapshot, options.created)?;
     if options.strict {
         let left_out: Vec<String> = warnings
             .iter()
@@ -216,6 +233,31 @@ pub async fn save(
     }
     signature::sign(&mut document, options.key);
     Ok(Saved { document, warnings })
+}
+
+/// Reads the trainings `ids` together, in a number of statements that does not depend on how
+/// many they are (docs/decisions.md §21), and hands each one's snapshot to `each` in the order
+/// of `ids`, one at a time; a training that does not exist is handed as
+/// [`SaveError::NotFound`]. What `each` returns is collected. `save --all` and
+/// `clone --from-site` read through here.
+///
+/// # Errors
+///
+/// A database error, before `each` is called for the set it stopped.
+pub async fn for_each_read<T>(
+    site: &Site,
+    ids: &[i64],
+    mut each: impl FnMut(i64, Result<Snapshot, SaveError>) -> T,
+) -> Result<Vec<T>, SaveError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
+        let mut set = site.training_snapshots(chunk).await?;
+        for &id in chunk {
+            let snapshot = set.take(id).ok_or(SaveError::NotFound { id });
+            out.push(each(id, snapshot));
+        }
+    }
+    Ok(out)
 }
 
 /// Reads training `training_id` and builds its document as [`save`] would, unsigned (what
@@ -265,9 +307,15 @@ pub fn save_snapshot(
     key: &SigningKey,
     created: OffsetDateTime,
 ) -> Result<Saved, SaveError> {
-    let (mut document, warnings) = build_on(site, snapshot, created)?;
-    signature::sign(&mut document, key);
-    Ok(Saved { document, warnings })
+    save_read(
+        site,
+        snapshot,
+        &SaveOptions {
+            key,
+            strict: false,
+            created,
+        },
+    )
 }
 
 /// The name of the file that keeps a training as it was before a replace:

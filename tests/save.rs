@@ -691,6 +691,79 @@ async fn the_number_of_statements_does_not_grow_with_learners_or_milestones() {
     .await;
 }
 
+// Issue 13: "The statement-count test covers `save --all` (the same count for 2 and for 50
+// trainings)."
+#[tokio::test]
+async fn save_all_reads_any_number_of_trainings_in_the_same_number_of_statements() {
+    for_each_backend(|backend| async move {
+        let mut counts = Vec::new();
+        for trainings in [2, 50] {
+            let db = TestDb::new(&backend, "mdl_").await;
+            let site = db.connect().await;
+            fixture::create_schema(&site).await.expect("schema");
+            let ids = demo::seed_generated_site(&site, "Générée", trainings, 3, 4)
+                .await
+                .expect("generate");
+            site.close().await;
+            let site = Site::open(&db.target()).await.expect("open");
+            let key = key();
+            let options = SaveOptions {
+                key: &key,
+                strict: true,
+                created: OffsetDateTime::now_utc(),
+            };
+            let before = site.statement_count();
+            let saved = save::for_each_read(&site, &ids, |_, snapshot| {
+                snapshot.and_then(|s| save::save_read(&site, &s, &options))
+            })
+            .await
+            .expect("read");
+            counts.push(site.statement_count() - before);
+            assert_eq!(saved.len(), trainings);
+            for (i, saved) in saved.iter().enumerate() {
+                let saved = saved.as_ref().expect("saved");
+                assert_eq!(
+                    saved.document.training.name,
+                    format!("Générée {:04}", i + 1)
+                );
+                assert_eq!(saved.document.milestones.len(), 4);
+                assert_eq!(saved.document.learners.len(), 3);
+                assert!(saved
+                    .document
+                    .milestones
+                    .iter()
+                    .all(|m| m.course == format!("GEN-{:04}", i + 1)));
+            }
+            // Read together, each training is the file a save of it alone writes.
+            for (id, together) in ids.iter().zip(&saved).step_by(17) {
+                let alone = save::save(&site, *id, &options).await.expect("save alone");
+                assert_eq!(
+                    alone.text(),
+                    together.as_ref().expect("saved").text(),
+                    "{}",
+                    backend.name()
+                );
+            }
+            // A training that does not exist is said for itself; the others are read.
+            let missing = ids.iter().max().copied().unwrap_or_default() + 1;
+            let results = save::for_each_read(&site, &[ids[0], missing], |id, snapshot| {
+                (id, snapshot.map(|s| s.training.id))
+            })
+            .await
+            .expect("read");
+            assert!(matches!(results[0], (id, Ok(t)) if id == ids[0] && t == ids[0]));
+            assert!(matches!(
+                results[1],
+                (_, Err(save::SaveError::NotFound { id })) if id == missing
+            ));
+            site.close().await;
+            db.drop_database().await;
+        }
+        assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
+    })
+    .await;
+}
+
 // Issue: "fails verification after any single-field change (property test)".
 #[tokio::test]
 async fn any_single_field_change_breaks_verification() {

@@ -595,6 +595,100 @@ async fn the_training_page_lists_its_milestones_as_a_backup_names_them() {
     assert!(html.contains("HACCP/2026"), "{html}");
 }
 
+// Issue 16: a training of 10,000 learners made its page slow for every visitor; the page lists
+// the first 100 by name and says how many there are, and lists them all when asked.
+#[tokio::test]
+async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
+    let fixture = Fixture::new().await;
+    let site = Site::open(&Target::sqlite_file(
+        &fixture.dir.path().join("site.sqlite"),
+        false,
+    ))
+    .await
+    .expect("open the demo site");
+    let before = site
+        .list_trainings()
+        .await
+        .expect("list")
+        .trainings
+        .iter()
+        .find(|t| t.id == 1)
+        .map(|t| t.learners)
+        .expect("training 1");
+    let mut w = fixture::Writer::begin(&site).await.expect("write");
+    for i in 0..120 {
+        let user = w
+            .insert(
+                "user",
+                &[
+                    ("confirmed", 1.into()),
+                    ("mnethostid", 1.into()),
+                    ("username", format!("fold{i:03}").into()),
+                    ("firstname", "Zoé".into()),
+                    ("lastname", format!("Zz{i:03}").into()),
+                    ("email", format!("fold{i:03}@fold.example").into()),
+                ],
+            )
+            .await
+            .expect("a user");
+        w.insert(
+            "tool_attestoodle_learner",
+            &[
+                ("trainingid", 1.into()),
+                ("userid", user.into()),
+                ("categoryid", 1.into()),
+                ("selected", 1.into()),
+                ("predelete", 0.into()),
+            ],
+        )
+        .await
+        .expect("a learner");
+    }
+    w.commit().await.expect("commit");
+    site.close().await;
+    let total = (before + 120).to_string();
+
+    let app = fixture.app().await;
+    let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
+    let html = text(send(&app, admin.get("/trainings/1")).await).await;
+    let listed = html.matches("@fold.example").count();
+    // By name: the demo's learners come first, then the first "Zoé Zz…".
+    assert_eq!(
+        listed,
+        100 - usize::try_from(before).expect("a count"),
+        "{html}"
+    );
+    assert!(html.contains("fold000@fold.example") && !html.contains("fold119@fold.example"));
+    assert!(
+        html.contains(&format!("The first 100 of {total} learners, by name.")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("List all {total} learners")),
+        "{html}"
+    );
+    assert!(
+        html.contains("/trainings/1?learners=all#learners"),
+        "{html}"
+    );
+
+    let html = text(send(&app, admin.get("/trainings/1?learners=all")).await).await;
+    assert_eq!(html.matches("@fold.example").count(), 120);
+    assert!(!html.contains("The first 100"), "{html}");
+
+    let html = text(send(&app, admin.get("/trainings/1?lang=fr")).await).await;
+    assert!(
+        html.contains(&format!(
+            "Les 100 premiers des {total} apprenants, par nom."
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("Afficher les {total} apprenants")),
+        "{html}"
+    );
+}
+
 #[tokio::test]
 async fn the_training_page_downloads_the_signed_backup_and_the_plugins_file() {
     let fixture = Fixture::new().await;

@@ -399,18 +399,25 @@ async fn from_site(
     let now = OffsetDateTime::now_utc();
     let mut items = Vec::new();
     let mut bad = Vec::new();
-    for id in ids {
-        let saved = match crate::save::save(
-            site,
+    let save_options = crate::save::SaveOptions {
+        key: &key,
+        strict: false,
+        created: now,
+    };
+    // Every training is read together (docs/decisions.md §21).
+    let saves = crate::save::for_each_read(site, &ids, |id, snapshot| {
+        (
             id,
-            &crate::save::SaveOptions {
-                key: &key,
-                strict: false,
-                created: now,
-            },
+            snapshot.and_then(|s| crate::save::save_read(site, &s, &save_options)),
         )
-        .await
-        {
+    })
+    .await
+    .map_err(|e| match e {
+        crate::save::SaveError::Database(e) => Failure::database(e, lang),
+        e => Failure::new(Exit::Runtime, e.localized(lang)),
+    })?;
+    for (id, saved) in saves {
+        let saved = match saved {
             Ok(saved) => saved,
             Err(crate::save::SaveError::Database(e)) => return Err(Failure::database(e, lang)),
             Err(e) => {

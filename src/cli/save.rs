@@ -20,7 +20,7 @@ use crate::document::keys::{self, KeyError};
 
 use crate::document::legacy::VERSION as LEGACY_VERSION;
 use crate::i18n::Lang;
-use crate::moodle::Site;
+use crate::moodle::{Site, Snapshot};
 use crate::save::legacy::LegacySaved;
 use crate::save::{self, SaveError, SaveOptions, Saved};
 
@@ -166,6 +166,21 @@ async fn write_training(
     strict: bool,
     now: OffsetDateTime,
 ) -> Result<Written, SaveError> {
+    let snapshot = site
+        .training_snapshot(id)
+        .await?
+        .ok_or(SaveError::NotFound { id })?;
+    build_training(site, &snapshot, mode, strict, now)
+}
+
+/// Builds the file of a training already read, in the chosen mode.
+fn build_training(
+    site: &Site,
+    snapshot: &Snapshot,
+    mode: Mode<'_>,
+    strict: bool,
+    now: OffsetDateTime,
+) -> Result<Written, SaveError> {
     match mode {
         Mode::V2(key) => {
             let options = SaveOptions {
@@ -173,11 +188,9 @@ async fn write_training(
                 strict,
                 created: now,
             };
-            save::save(site, id, &options).await.map(Written::from)
+            save::save_read(site, snapshot, &options).map(Written::from)
         }
-        Mode::Legacy => save::legacy::save(site, id, strict)
-            .await
-            .map(Written::from),
+        Mode::Legacy => save::legacy::save_read(snapshot, strict).map(Written::from),
     }
 }
 
@@ -383,7 +396,18 @@ async fn save_all(
         pruned: None,
     };
     let mut used_names = std::collections::HashSet::new();
-    for training in shown.iter().filter_map(|i| list.trainings.get(*i)) {
+    let trainings: Vec<_> = shown
+        .iter()
+        .filter_map(|i| list.trainings.get(*i))
+        .collect();
+    let ids: Vec<i64> = trainings.iter().map(|t| t.id).collect();
+    // Every training is read together, then built and written one at a time
+    // (docs/decisions.md §21).
+    let mut next = trainings.iter();
+    save::for_each_read(site, &ids, |_, snapshot| {
+        let Some(training) = next.next() else {
+            return;
+        };
         let label = training
             .name
             .clone()
@@ -401,7 +425,9 @@ async fn save_all(
             used_names.insert(file_name.clone());
         }
         let path = dir.join(file_name);
-        let result = match write_training(site, training.id, mode, args.strict, now).await {
+        let result = match snapshot
+            .and_then(|snapshot| build_training(site, &snapshot, mode, args.strict, now))
+        {
             Ok(saved) => write_file(&path, &saved.text, args.force, lang).map(|()| saved),
             Err(e) => Err(save_failure(e, lang)),
         };
@@ -436,7 +462,9 @@ async fn save_all(
             }
         }
         bar.inc(1);
-    }
+    })
+    .await
+    .map_err(|e| save_failure(e, lang))?;
     bar.finish_and_clear();
     if args.format == Format::Legacy && !summary.saved.is_empty() {
         eprintln!("{}", no_signature_notice(lang));

@@ -31,7 +31,8 @@ pub use rows::{
     CourseModuleRow, CourseRow, DetailRow, SectionRow, TemplateRow, TrainingRow, UserRow,
 };
 pub use snapshot::{
-    LearnerRow, MilestoneRow, PlanningRow, Snapshot, StoredFile, TrainStyleRow, UserStyleRow,
+    LearnerRow, MilestoneRow, PlanningRow, Snapshot, SnapshotSet, StoredFile, TrainStyleRow,
+    UserStyleRow, SNAPSHOT_SET_MAX,
 };
 pub use sql::{Backend, Param, Row, Timeouts, TxMode, Waited};
 pub use training::{

@@ -292,8 +292,8 @@ pub(super) fn background_file_params() -> Vec<Param> {
 
 /// Which course modules [`Site::fill_instance_names`] reads the names of.
 pub(super) enum ModuleScope<'a> {
-    /// The course modules of a training's milestones.
-    Milestones(i64),
+    /// The course modules of the milestones of these trainings.
+    Milestones(&'a [i64]),
     /// Every course module of these courses (at most a chunk of them).
     Courses(&'a [i64]),
 }
@@ -360,11 +360,13 @@ impl Site {
                 continue;
             }
             let (condition, mut params) = match &scope {
-                ModuleScope::Milestones(training) => (
-                    "cm.id IN (SELECT moduleid FROM {p}tool_attestoodle_milestone \
-                     WHERE trainingid = ?)"
-                        .to_owned(),
-                    vec![Param::Int(*training)],
+                ModuleScope::Milestones(trainings) => (
+                    format!(
+                        "cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
+                         WHERE trainingid IN ({}))",
+                        vec!["?"; trainings.len()].join(", ")
+                    ),
+                    trainings.iter().map(|t| Param::Int(*t)).collect::<Vec<_>>(),
                 ),
                 ModuleScope::Courses(courses) => (
                     format!("cm.course IN ({})", vec!["?"; courses.len()].join(", ")),

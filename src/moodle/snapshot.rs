@@ -5,14 +5,14 @@
 //! table is read once with a join or a subquery on the training id, and instance names take one
 //! statement per module type (tests count them through [`Site::statement_count`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::rows::{
     background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
     TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM, COURSE_MODULE_COLUMNS,
     DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
 };
-use super::sql::Tx;
+use super::sql::{Param, Tx};
 use super::{CategoryTree, Error, Site, TxMode};
 
 /// A `train_style` row: the training's default template and grouping.
@@ -149,17 +149,7 @@ pub struct Snapshot {
     pub planning: Option<Vec<PlanningRow>>,
 }
 
-/// The subquery giving the ids of every template the training refers to (two parameters: the
-/// training id twice).
-const TEMPLATE_IDS: &str =
-    "(SELECT templateid FROM {p}tool_attestoodle_train_style WHERE trainingid = ?) \
-     OR {col} IN (SELECT templateid FROM {p}tool_attestoodle_user_style WHERE trainingid = ?)";
-
 impl Site {
-    fn render_with(&self, sql: &str, column: &str) -> String {
-        self.render(&sql.replace("{col}", column))
-    }
-
     /// The ids of the trainings whose name is exactly `name`, byte for byte on every backend
     /// (docs/decisions.md §2), in id order.
     pub async fn find_trainings_by_name(&self, name: &str) -> Result<Vec<i64>, Error> {
@@ -211,166 +201,193 @@ impl Site {
         Ok(rows)
     }
 
+    /// Reads training `id` as [`Site::read_snapshots`] reads a set of one.
     pub(super) async fn read_snapshot(
         &self,
         tx: &mut Tx,
         id: i64,
     ) -> Result<Option<Snapshot>, Error> {
-        let rows = tx
-            .fetch_all(
-                self.render(&format!(
-                    "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE id = ?"
-                )),
-                vec![id.into()],
-            )
-            .await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
+        Ok(self.read_snapshots(tx, &[id]).await?.take(id))
+    }
+
+    /// Reads everything a save needs about the trainings `ids` (at most [`SNAPSHOT_SET_MAX`])
+    /// in one read-only transaction, each table once for the whole set: the number of
+    /// statements depends on the number of module types only, not on the number of trainings
+    /// (docs/decisions.md §21). The trainings that do not exist are absent from the set.
+    pub async fn training_snapshots(&self, ids: &[i64]) -> Result<SnapshotSet, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let result = self.read_snapshots(&mut tx, ids).await;
+        tx.rollback().await?;
+        result
+    }
+
+    async fn read_snapshots(&self, tx: &mut Tx, ids: &[i64]) -> Result<SnapshotSet, Error> {
+        let ids = &ids[..ids.len().min(SNAPSHOT_SET_MAX)];
+        let mut set = SnapshotSet::default();
+        if ids.is_empty() {
+            return Ok(set);
+        }
+        // `{ids}` stands for the set's ids, bound one parameter each; `once` and `twice` are
+        // the parameters of a statement that names the set once or twice.
+        let list = vec!["?"; ids.len()].join(", ");
+        let render = |sql: &str| self.render(&sql.replace("{ids}", &list));
+        let once = || ids.iter().map(|id| Param::Int(*id)).collect::<Vec<_>>();
+        let twice = || {
+            let mut params = once();
+            params.extend(once());
+            params
         };
-        let training = TrainingRow::read(row)?;
+
+        for row in tx
+            .fetch_all(
+                render(&format!(
+                    "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training \
+                     WHERE id IN ({{ids}}) ORDER BY id"
+                )),
+                once(),
+            )
+            .await?
+        {
+            let training = TrainingRow::read(&row)?;
+            set.trainings.insert(training.id, training);
+        }
+        if set.trainings.is_empty() {
+            return Ok(set);
+        }
 
         let tables = self.read_table_names(tx).await?;
-        let has_table = |t: &str| tables.contains(&format!("{}{t}", self.prefix));
+        set.categories = self.read_category_tree(tx).await?;
 
-        let categories = self.read_category_tree(tx).await?;
-
-        let mut train_styles = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT id, templateid, grpcriteria1, grpcriteria2 \
-                     FROM {p}tool_attestoodle_train_style WHERE trainingid = ? ORDER BY id",
+                render(
+                    "SELECT trainingid, id, templateid, grpcriteria1, grpcriteria2 \
+                     FROM {p}tool_attestoodle_train_style WHERE trainingid IN ({ids}) ORDER BY id",
                 ),
-                vec![id.into()],
+                once(),
             )
             .await?
         {
-            train_styles.push(TrainStyleRow {
-                id: row.int("id")?,
-                template_id: row.int("templateid")?,
-                grpcriteria1: row.opt_text("grpcriteria1")?,
-                grpcriteria2: row.opt_text("grpcriteria2")?,
-            });
+            set.train_styles
+                .entry(row.int("trainingid")?)
+                .or_default()
+                .push(TrainStyleRow {
+                    id: row.int("id")?,
+                    template_id: row.int("templateid")?,
+                    grpcriteria1: row.opt_text("grpcriteria1")?,
+                    grpcriteria2: row.opt_text("grpcriteria2")?,
+                });
         }
 
-        let mut milestones = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(
-                    "SELECT m.id, m.moduleid, m.creditedtime, m.name, m.timemodified, m.course, \
-                     c.shortname AS course_shortname \
+                render(
+                    "SELECT m.trainingid, m.id, m.moduleid, m.creditedtime, m.name, \
+                     m.timemodified, m.course, c.shortname AS course_shortname \
                      FROM {p}tool_attestoodle_milestone m \
                      LEFT JOIN {p}course c ON c.id = m.course \
-                     WHERE m.trainingid = ? ORDER BY m.id",
+                     WHERE m.trainingid IN ({ids}) ORDER BY m.id",
                 ),
-                vec![id.into()],
+                once(),
             )
             .await?
         {
-            milestones.push(MilestoneRow {
-                id: row.int("id")?,
-                cmid: row.int("moduleid")?,
-                creditedtime: row.int("creditedtime")?,
-                name: row.opt_text("name")?,
-                timemodified: row.opt_int("timemodified")?,
-                course: row.opt_int("course")?,
-                course_shortname: row.opt_text("course_shortname")?,
-            });
+            set.milestones
+                .entry(row.int("trainingid")?)
+                .or_default()
+                .push(MilestoneRow {
+                    id: row.int("id")?,
+                    cmid: row.int("moduleid")?,
+                    creditedtime: row.int("creditedtime")?,
+                    name: row.opt_text("name")?,
+                    timemodified: row.opt_int("timemodified")?,
+                    course: row.opt_int("course")?,
+                    course_shortname: row.opt_text("course_shortname")?,
+                });
         }
 
-        let mut course_modules = HashMap::new();
         for row in tx
             .fetch_all(
-                self.render(&format!(
+                render(&format!(
                     "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
                      WHERE cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
-                     WHERE trainingid = ?)"
+                     WHERE trainingid IN ({{ids}}))"
                 )),
-                vec![id.into()],
+                once(),
             )
             .await?
         {
             let cm = CourseModuleRow::read(&row)?;
-            course_modules.insert(cm.cmid, cm);
+            set.course_modules.insert(cm.cmid, cm);
         }
 
         // Instance names: one statement per module type, on the activity's own table.
-        let modules = course_modules.values_mut().collect();
-        self.fill_instance_names(tx, &tables, modules, ModuleScope::Milestones(id))
+        let modules = set.course_modules.values_mut().collect();
+        self.fill_instance_names(tx, &tables, modules, ModuleScope::Milestones(ids))
             .await?;
 
-        let mut sections = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(&format!(
+                render(&format!(
                     "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
                      WHERE s.course IN (SELECT cm.course FROM {{p}}course_modules cm \
                      JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid = ?) \
+                     WHERE m.trainingid IN ({{ids}})) \
                      OR s.id IN (SELECT cm.section FROM {{p}}course_modules cm \
                      JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid = ?) ORDER BY s.course, s.section, s.id"
+                     WHERE m.trainingid IN ({{ids}})) ORDER BY s.course, s.section, s.id"
                 )),
-                vec![id.into(), id.into()],
+                twice(),
             )
             .await?
         {
-            sections.push(SectionRow::read(&row)?);
+            set.sections.push(SectionRow::read(&row)?);
         }
 
-        let mut templates = Vec::new();
         for row in tx
             .fetch_all(
-                self.render_with(
-                    &format!(
-                        "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
-                         WHERE t.id IN {TEMPLATE_IDS} ORDER BY t.id"
-                    ),
-                    "t.id",
-                ),
-                vec![id.into(), id.into()],
+                render(&format!(
+                    "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
+                     WHERE t.id IN {} ORDER BY t.id",
+                    template_ids("t.id")
+                )),
+                twice(),
             )
             .await?
         {
-            templates.push(TemplateRow::read(&row)?);
+            set.templates.push(TemplateRow::read(&row)?);
         }
 
-        let mut details = Vec::new();
         for row in tx
             .fetch_all(
-                self.render_with(
-                    &format!(
-                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
-                         WHERE d.templateid IN {TEMPLATE_IDS} ORDER BY d.id"
-                    ),
-                    "d.templateid",
-                ),
-                vec![id.into(), id.into()],
+                render(&format!(
+                    "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
+                     WHERE d.templateid IN {} ORDER BY d.id",
+                    template_ids("d.templateid")
+                )),
+                twice(),
             )
             .await?
         {
-            details.push(DetailRow::read(&row)?);
+            set.details.push(DetailRow::read(&row)?);
         }
 
         // The system context is looked up, never assumed to be id 1 (docs/moodle-tables.md §1).
-        let has_system_context = self.system_context(tx).await?.is_some();
+        set.has_system_context = self.system_context(tx).await?.is_some();
         let mut params = background_file_params();
-        params.extend([id.into(), id.into()]);
-        let mut files = Vec::new();
+        params.extend(twice());
         for row in tx
             .fetch_all(
-                self.render_with(
-                    &format!(
-                        "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
-                         {BACKGROUND_FILES} AND (f.itemid IN {TEMPLATE_IDS}) ORDER BY f.id"
-                    ),
-                    "f.itemid",
-                ),
+                render(&format!(
+                    "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
+                     {BACKGROUND_FILES} AND (f.itemid IN {}) ORDER BY f.id",
+                    template_ids("f.itemid")
+                )),
                 params,
             )
             .await?
         {
-            files.push(StoredFile {
+            set.files.push(StoredFile {
                 template_id: row.int("itemid")?,
                 filename: row.text("filename")?,
                 contenthash: row.text("contenthash")?,
@@ -378,84 +395,188 @@ impl Site {
             });
         }
 
-        let mut learners = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(&format!(
-                    "SELECT l.id, l.userid, l.categoryid, l.selected, l.predelete, l.resultcriteria, \
-                     {USER_COLUMNS} \
+                render(&format!(
+                    "SELECT l.trainingid, l.id, l.userid, l.categoryid, l.selected, l.predelete, \
+                     l.resultcriteria, {USER_COLUMNS} \
                      FROM {{p}}tool_attestoodle_learner l LEFT JOIN {{p}}user u ON u.id = l.userid \
-                     WHERE l.trainingid = ? ORDER BY l.id"
+                     WHERE l.trainingid IN ({{ids}}) ORDER BY l.id"
                 )),
-                vec![id.into()],
+                once(),
             )
             .await?
         {
-            learners.push(LearnerRow {
-                id: row.int("id")?,
-                user_id: row.int("userid")?,
-                user: UserRow::read(&row)?,
-                category_id: row.opt_int("categoryid")?,
-                selected: row.opt_int("selected")?,
-                predelete: row.opt_int("predelete")?,
-                resultcriteria: row.opt_text("resultcriteria")?,
-            });
+            set.learners
+                .entry(row.int("trainingid")?)
+                .or_default()
+                .push(LearnerRow {
+                    id: row.int("id")?,
+                    user_id: row.int("userid")?,
+                    user: UserRow::read(&row)?,
+                    category_id: row.opt_int("categoryid")?,
+                    selected: row.opt_int("selected")?,
+                    predelete: row.opt_int("predelete")?,
+                    resultcriteria: row.opt_text("resultcriteria")?,
+                });
         }
 
-        let mut user_styles = Vec::new();
         for row in tx
             .fetch_all(
-                self.render(&format!(
-                    "SELECT s.id, s.userid, s.templateid, s.grpcriteria1, s.grpcriteria2, \
-                     s.enablecertificate, s.withdateformat, {USER_COLUMNS} \
+                render(&format!(
+                    "SELECT s.trainingid, s.id, s.userid, s.templateid, s.grpcriteria1, \
+                     s.grpcriteria2, s.enablecertificate, s.withdateformat, {USER_COLUMNS} \
                      FROM {{p}}tool_attestoodle_user_style s LEFT JOIN {{p}}user u ON u.id = s.userid \
-                     WHERE s.trainingid = ? ORDER BY s.id"
+                     WHERE s.trainingid IN ({{ids}}) ORDER BY s.id"
                 )),
-                vec![id.into()],
+                once(),
             )
             .await?
         {
-            user_styles.push(UserStyleRow {
-                id: row.int("id")?,
-                user_id: row.int("userid")?,
-                user: UserRow::read(&row)?,
-                template_id: row.int("templateid")?,
-                grpcriteria1: row.opt_text("grpcriteria1")?,
-                grpcriteria2: row.opt_text("grpcriteria2")?,
-                enablecertificate: row.opt_int("enablecertificate")?,
-                withdateformat: row.opt_text("withdateformat")?,
-            });
+            set.user_styles
+                .entry(row.int("trainingid")?)
+                .or_default()
+                .push(UserStyleRow {
+                    id: row.int("id")?,
+                    user_id: row.int("userid")?,
+                    user: UserRow::read(&row)?,
+                    template_id: row.int("templateid")?,
+                    grpcriteria1: row.opt_text("grpcriteria1")?,
+                    grpcriteria2: row.opt_text("grpcriteria2")?,
+                    enablecertificate: row.opt_int("enablecertificate")?,
+                    withdateformat: row.opt_text("withdateformat")?,
+                });
         }
 
-        let planning = if has_table("tool_taskattestoodle") {
-            let mut rows = Vec::new();
+        if tables.contains(&format!("{}tool_taskattestoodle", self.prefix)) {
+            let mut planning: HashMap<i64, Vec<PlanningRow>> = HashMap::new();
             for row in tx
                 .fetch_all(
-                    self.render(
-                        "SELECT executiondate, beginperiod, endperiod, mailto, auto, togenerate \
-                         FROM {p}tool_taskattestoodle WHERE trainingid = ? ORDER BY id",
+                    render(
+                        "SELECT trainingid, executiondate, beginperiod, endperiod, mailto, auto, \
+                         togenerate FROM {p}tool_taskattestoodle WHERE trainingid IN ({ids}) \
+                         ORDER BY id",
                     ),
-                    vec![id.into()],
+                    once(),
                 )
                 .await?
             {
-                rows.push(PlanningRow {
-                    executiondate: row.int("executiondate")?,
-                    beginperiod: row.int("beginperiod")?,
-                    endperiod: row.int("endperiod")?,
-                    mailto: row.opt_text("mailto")?,
-                    auto: row.opt_int("auto")?,
-                    togenerate: row.opt_int("togenerate")?,
-                });
+                planning
+                    .entry(row.int("trainingid")?)
+                    .or_default()
+                    .push(PlanningRow {
+                        executiondate: row.int("executiondate")?,
+                        beginperiod: row.int("beginperiod")?,
+                        endperiod: row.int("endperiod")?,
+                        mailto: row.opt_text("mailto")?,
+                        auto: row.opt_int("auto")?,
+                        togenerate: row.opt_int("togenerate")?,
+                    });
             }
-            Some(rows)
-        } else {
-            None
-        };
+            set.planning = Some(planning);
+        }
+        Ok(set)
+    }
+}
 
-        Ok(Some(Snapshot {
+/// The most trainings one [`SnapshotSet`] reads: every statement binds the set's ids at most
+/// twice, which keeps it under SQLite's 32,766 bound parameters (and far under PostgreSQL's and
+/// MySQL's 65,535). A larger selection is read in successive sets.
+pub const SNAPSHOT_SET_MAX: usize = 5_000;
+
+/// The subquery giving the ids of every template the set's trainings refer to, compared with
+/// `column` (it names the set twice).
+fn template_ids(column: &str) -> String {
+    format!(
+        "(SELECT templateid FROM {{p}}tool_attestoodle_train_style WHERE trainingid IN ({{ids}})) \
+         OR {column} IN (SELECT templateid FROM {{p}}tool_attestoodle_user_style \
+         WHERE trainingid IN ({{ids}}))"
+    )
+}
+
+/// What a save reads about several trainings, read together ([`Site::training_snapshots`]):
+/// the rows of each training, and the rows they share (categories, course modules, sections,
+/// templates) once. [`SnapshotSet::take`] hands out one training's [`Snapshot`] at a time, so
+/// that a caller that writes each before taking the next holds one document at a time.
+#[derive(Debug, Default)]
+pub struct SnapshotSet {
+    trainings: BTreeMap<i64, TrainingRow>,
+    categories: CategoryTree,
+    has_system_context: bool,
+    train_styles: HashMap<i64, Vec<TrainStyleRow>>,
+    milestones: HashMap<i64, Vec<MilestoneRow>>,
+    course_modules: HashMap<i64, CourseModuleRow>,
+    sections: Vec<SectionRow>,
+    templates: Vec<TemplateRow>,
+    details: Vec<DetailRow>,
+    files: Vec<StoredFile>,
+    learners: HashMap<i64, Vec<LearnerRow>>,
+    user_styles: HashMap<i64, Vec<UserStyleRow>>,
+    /// `None` when the site has no `tool_taskattestoodle` table.
+    planning: Option<HashMap<i64, Vec<PlanningRow>>>,
+}
+
+impl SnapshotSet {
+    /// The ids of the trainings read and not yet taken, in id order.
+    pub fn ids(&self) -> Vec<i64> {
+        self.trainings.keys().copied().collect()
+    }
+
+    /// Takes training `id` out of the set, as [`Site::training_snapshot`] would read it
+    /// alone; `None` when it was not read (it does not exist) or was already taken.
+    pub fn take(&mut self, id: i64) -> Option<Snapshot> {
+        let training = self.trainings.remove(&id)?;
+        let train_styles = self.train_styles.remove(&id).unwrap_or_default();
+        let milestones = self.milestones.remove(&id).unwrap_or_default();
+        let learners = self.learners.remove(&id).unwrap_or_default();
+        let user_styles = self.user_styles.remove(&id).unwrap_or_default();
+        let planning = self
+            .planning
+            .as_mut()
+            .map(|p| p.remove(&id).unwrap_or_default());
+
+        let course_modules: HashMap<i64, CourseModuleRow> = milestones
+            .iter()
+            .filter_map(|m| self.course_modules.get(&m.cmid))
+            .map(|cm| (cm.cmid, cm.clone()))
+            .collect();
+        let courses: HashSet<i64> = course_modules.values().map(|cm| cm.course).collect();
+        let section_ids: HashSet<i64> = course_modules
+            .values()
+            .filter_map(|cm| cm.section_id)
+            .collect();
+        let sections = self
+            .sections
+            .iter()
+            .filter(|s| courses.contains(&s.course) || section_ids.contains(&s.id))
+            .cloned()
+            .collect();
+        let template_ids: HashSet<i64> = train_styles
+            .iter()
+            .map(|s| s.template_id)
+            .chain(user_styles.iter().map(|s| s.template_id))
+            .collect();
+        let templates = self
+            .templates
+            .iter()
+            .filter(|t| template_ids.contains(&t.id))
+            .cloned()
+            .collect();
+        let details = self
+            .details
+            .iter()
+            .filter(|d| template_ids.contains(&d.template_id))
+            .cloned()
+            .collect();
+        let files = self
+            .files
+            .iter()
+            .filter(|f| template_ids.contains(&f.template_id))
+            .cloned()
+            .collect();
+        Some(Snapshot {
             training,
-            categories,
+            categories: self.categories.clone(),
             train_styles,
             milestones,
             course_modules,
@@ -463,10 +584,10 @@ impl Site {
             templates,
             details,
             files,
-            has_system_context,
+            has_system_context: self.has_system_context,
             learners,
             user_styles,
             planning,
-        }))
+        })
     }
 }

@@ -76,7 +76,16 @@ pub async fn save(site: &Site, training_id: i64, strict: bool) -> Result<LegacyS
         .training_snapshot(training_id)
         .await?
         .ok_or(SaveError::NotFound { id: training_id })?;
-    let saved = build(&snapshot);
+    save_read(&snapshot, strict)
+}
+
+/// Builds the legacy file of a training already read, as [`save`] does.
+///
+/// # Errors
+///
+/// With `strict`, a milestone that a restore could not place.
+pub fn save_read(snapshot: &Snapshot, strict: bool) -> Result<LegacySaved, SaveError> {
+    let saved = build(snapshot);
     if strict {
         let left_out: Vec<String> = saved
             .warnings

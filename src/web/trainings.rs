@@ -97,8 +97,10 @@ struct TrainingPage {
     lines: Vec<MilestoneLine>,
     /// What a backup would leave out or warn about (orphan milestones...).
     notes: Vec<String>,
-    /// The learners, by name.
+    /// The learners, by name: the first [`LEARNERS_SHOWN`] unless all were asked for.
     learner_lines: Vec<LearnerLine>,
+    /// When some learners are not listed: what the list shows, and the link to all.
+    learners_folded: Option<(String, String)>,
     /// The templates a backup would carry.
     templates: Vec<TemplateBlock>,
     /// How many milestones are broken (`repair`), and the link's text.
@@ -110,6 +112,16 @@ struct TrainingPage {
     categories: Vec<(String, String)>,
     upload_form: bool,
     clone_form: bool,
+}
+
+/// How many learners a training's page lists unless all are asked for: a page of 10,000 rows
+/// is slow to make and to read, and the count above says how many there are.
+const LEARNERS_SHOWN: usize = 100;
+
+/// The query of a training's page: `learners=all` lists every learner.
+#[derive(Debug, Deserialize)]
+pub struct TrainingView {
+    learners: Option<String>,
 }
 
 /// The query of the list page.
@@ -217,6 +229,7 @@ pub async fn show(
     State(state): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
+    Query(view): Query<TrainingView>,
 ) -> Result<Response, WebError> {
     let visit = &operator.visit;
     let Ok(id) = id.parse::<i64>() else {
@@ -230,7 +243,22 @@ pub async fn show(
     let Some(training) = list.trainings.iter().find(|t| t.id == id) else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
-    let contents = contents(&state, id, visit).await?;
+    let mut contents = contents(&state, id, visit).await?;
+    let total = contents.learners.len();
+    let learners_folded =
+        (view.learners.as_deref() != Some("all") && total > LEARNERS_SHOWN).then(|| {
+            contents.learners.truncate(LEARNERS_SHOWN);
+            let total = total.to_string();
+            (
+                visit.tr().fmt(
+                    "training.learners_folded",
+                    &[("shown", &LEARNERS_SHOWN.to_string()), ("total", &total)],
+                ),
+                visit
+                    .tr()
+                    .fmt("training.learners_all", &[("total", &total)]),
+            )
+        });
     let categories = super::restore::categories(&state, visit).await?;
     let target = crate::restore::RepairTarget {
         id,
@@ -253,6 +281,7 @@ pub async fn show(
             lines: contents.milestones,
             notes: contents.notes,
             learner_lines: contents.learners,
+            learners_folded,
             templates: contents.templates,
             broken,
             repair_link: visit.tr().fmt("repair.link", &[("n", &broken.to_string())]),

@@ -214,6 +214,10 @@ const COMMANDS: &[(&str, Step)] = &[
         "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench save",
         Skip("a benchmark on a PostgreSQL server"),
     ),
+    (
+        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench save_all",
+        Skip("a benchmark on PostgreSQL and MariaDB servers"),
+    ),
     // The restores and clones above were logged.
     ("attestoodle-backup history", Exit(0)),
     (

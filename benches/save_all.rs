@@ -11,7 +11,9 @@
 //! ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench save_all
 //! ```
 //!
-//! `ATTESTOODLE_BENCH_TRAININGS`, `…_LEARNERS` and `…_MILESTONES` change the site's size.
+//! `ATTESTOODLE_BENCH_TRAININGS`, `…_LEARNERS` and `…_MILESTONES` change the site's size;
+//! `ATTESTOODLE_BENCH_RUNS` the number of runs (3); `ATTESTOODLE_BENCH_KEEP` keeps the databases
+//! (to profile on them).
 
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -19,8 +21,6 @@ use std::time::{Duration, Instant};
 
 use attestoodle_backup::demo;
 use attestoodle_backup::moodle::{fixture, Site, Target};
-
-const RUNS: usize = 3;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -60,11 +60,15 @@ fn main() -> ExitCode {
     for (backend, server) in servers {
         let name = format!("attestoodle_bench_all_{}", std::process::id());
         let result = runtime.block_on(run(backend, &server, &name, &size));
-        let dropped = runtime.block_on(fixture::drop_database(&server, &name));
-        if let Err(e) = result {
+        if let Err(e) = &result {
             eprintln!("save --all benchmark on {backend}: {e}");
             failed = true;
         }
+        if std::env::var_os("ATTESTOODLE_BENCH_KEEP").is_some() {
+            println!("{backend}: the database {name} is kept (ATTESTOODLE_BENCH_KEEP)");
+            continue;
+        }
+        let dropped = runtime.block_on(fixture::drop_database(&server, &name));
         if let Err(e) = dropped {
             eprintln!("save --all benchmark on {backend}: cannot drop {name}: {e}");
             failed = true;
@@ -120,7 +124,7 @@ async fn run(backend: &str, server: &str, name: &str, size: &Size) -> Result<(),
     let mut files = 0;
     let mut bytes = 0;
     let mut floor_bytes = 0;
-    for run in 0..RUNS {
+    for run in 0..number("ATTESTOODLE_BENCH_RUNS", 3) {
         let (time, bytes_out) = floor(backend, &url)?;
         floors.push(time);
         floor_bytes = bytes_out;

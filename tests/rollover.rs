@@ -454,3 +454,64 @@ async fn batch_refusals_say_what_to_do() {
     );
     db.drop_database().await;
 }
+
+// Issue 12: "The look-ups a batch needs … are read in a number of statements that does not
+// grow with the number of trainings." Each plan is the one its training's precheck alone gives.
+#[tokio::test]
+async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_or_50() {
+    let key = &keys::generate();
+    let key_id = &keys::key_id(&key.verifying_key());
+    for_each_backend(|backend| async move {
+        let mut counts = Vec::new();
+        for trainings in [2, 50] {
+            let db = TestDb::new(&backend, "mdl_").await;
+            let site = db.connect().await;
+            attestoodle_backup::moodle::fixture::create_schema(&site)
+                .await
+                .expect("schema");
+            let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", trainings, 3, 4)
+                .await
+                .expect("generate");
+            site.close().await;
+            let site = open(&db).await;
+            let options = SaveOptions {
+                key,
+                strict: false,
+                created: time::OffsetDateTime::now_utc(),
+            };
+            let entries: Vec<batch::BatchEntry> = save::for_each_read(&site, &ids, |_, s| {
+                let saved = s
+                    .and_then(|s| save::save_read(&site, &s, &options))
+                    .expect("save");
+                let mut restore =
+                    RestoreOptions::new(Mode::Restore, Provenance::Trusted(key_id.clone()));
+                restore.learners = true;
+                batch::BatchEntry {
+                    origin: saved.document.training.name.clone(),
+                    document: saved.document,
+                    options: restore,
+                }
+            })
+            .await
+            .expect("read");
+            let before = site.statement_count();
+            let plans = batch::precheck_batch(&site, &entries)
+                .await
+                .expect("precheck");
+            counts.push(site.statement_count() - before);
+            assert_eq!(plans.len(), trainings);
+            for (entry, plan) in entries.iter().zip(&plans).step_by(13) {
+                let alone = restore::precheck(&site, &entry.document, &entry.options)
+                    .await
+                    .expect("precheck alone");
+                assert_eq!(plan, &alone, "{}", backend.name());
+                assert_eq!(plan.milestones.len(), 4);
+                assert_eq!(plan.learners.len(), 3);
+            }
+            site.close().await;
+            db.drop_database().await;
+        }
+        assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
+    })
+    .await;
+}

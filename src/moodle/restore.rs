@@ -220,6 +220,28 @@ impl Site {
         .collect()
     }
 
+    /// The trainings named exactly one of `names` (byte for byte, as [`Site::trainings_named`]),
+    /// in id order: the look-up of a batch, in one statement per [`CHUNK`] names.
+    pub async fn trainings_named_in(&self, names: &[String]) -> Result<Vec<TrainingRow>, Error> {
+        let wanted: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        let list: Vec<&str> = wanted.iter().copied().collect();
+        let mut out = Vec::new();
+        for chunk in list.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT {TRAINING_COLUMNS} FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id",
+                self.backend().exact_in("name", chunk.len())
+            );
+            for row in &self
+                .fetch_for_restore(&sql, chunk.iter().map(|s| (*s).into()).collect())
+                .await?
+            {
+                out.push(TrainingRow::read(row)?);
+            }
+        }
+        out.sort_by_key(|t| t.id);
+        Ok(out)
+    }
+
     /// The courses whose short name is exactly one of `shortnames`, in id order (the site
     /// course aside).
     pub async fn courses_by_shortname(

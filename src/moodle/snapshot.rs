@@ -258,53 +258,55 @@ impl Site {
         let tables = self.read_table_names(tx).await?;
         set.categories = self.read_category_tree(tx).await?;
 
-        for row in tx
-            .fetch_all(
-                render(
-                    "SELECT trainingid, id, templateid, grpcriteria1, grpcriteria2 \
-                     FROM {p}tool_attestoodle_train_style WHERE trainingid IN ({ids}) ORDER BY id",
-                ),
-                once(),
-            )
-            .await?
-        {
-            set.train_styles
-                .entry(row.int("trainingid")?)
-                .or_default()
-                .push(TrainStyleRow {
-                    id: row.int("id")?,
-                    template_id: row.int("templateid")?,
-                    grpcriteria1: row.opt_text("grpcriteria1")?,
-                    grpcriteria2: row.opt_text("grpcriteria2")?,
-                });
-        }
+        let train_styles = &mut set.train_styles;
+        tx.fetch_each(
+            render(
+                "SELECT trainingid, id, templateid, grpcriteria1, grpcriteria2 \
+                 FROM {p}tool_attestoodle_train_style WHERE trainingid IN ({ids}) ORDER BY id",
+            ),
+            once(),
+            |row| {
+                train_styles
+                    .entry(row.int("trainingid")?)
+                    .or_default()
+                    .push(TrainStyleRow {
+                        id: row.int("id")?,
+                        template_id: row.int("templateid")?,
+                        grpcriteria1: row.opt_text("grpcriteria1")?,
+                        grpcriteria2: row.opt_text("grpcriteria2")?,
+                    });
+                Ok(())
+            },
+        )
+        .await?;
 
-        for row in tx
-            .fetch_all(
-                render(
-                    "SELECT m.trainingid, m.id, m.moduleid, m.creditedtime, m.name, \
-                     m.timemodified, m.course, c.shortname AS course_shortname \
-                     FROM {p}tool_attestoodle_milestone m \
-                     LEFT JOIN {p}course c ON c.id = m.course \
-                     WHERE m.trainingid IN ({ids}) ORDER BY m.id",
-                ),
-                once(),
-            )
-            .await?
-        {
-            set.milestones
-                .entry(row.int("trainingid")?)
-                .or_default()
-                .push(MilestoneRow {
-                    id: row.int("id")?,
-                    cmid: row.int("moduleid")?,
-                    creditedtime: row.int("creditedtime")?,
-                    name: row.opt_text("name")?,
-                    timemodified: row.opt_int("timemodified")?,
-                    course: row.opt_int("course")?,
-                    course_shortname: row.opt_text("course_shortname")?,
-                });
-        }
+        let milestones = &mut set.milestones;
+        tx.fetch_each(
+            render(
+                "SELECT m.trainingid, m.id, m.moduleid, m.creditedtime, m.name, \
+                 m.timemodified, m.course, c.shortname AS course_shortname \
+                 FROM {p}tool_attestoodle_milestone m \
+                 LEFT JOIN {p}course c ON c.id = m.course \
+                 WHERE m.trainingid IN ({ids}) ORDER BY m.id",
+            ),
+            once(),
+            |row| {
+                milestones
+                    .entry(row.int("trainingid")?)
+                    .or_default()
+                    .push(MilestoneRow {
+                        id: row.int("id")?,
+                        cmid: row.int("moduleid")?,
+                        creditedtime: row.int("creditedtime")?,
+                        name: row.opt_text("name")?,
+                        timemodified: row.opt_int("timemodified")?,
+                        course: row.opt_int("course")?,
+                        course_shortname: row.opt_text("course_shortname")?,
+                    });
+                Ok(())
+            },
+        )
+        .await?;
 
         for row in tx
             .fetch_all(
@@ -395,84 +397,104 @@ impl Site {
             });
         }
 
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT l.trainingid, l.id, l.userid, l.categoryid, l.selected, l.predelete, \
-                     l.resultcriteria, {USER_COLUMNS} \
-                     FROM {{p}}tool_attestoodle_learner l LEFT JOIN {{p}}user u ON u.id = l.userid \
-                     WHERE l.trainingid IN ({{ids}}) ORDER BY l.id"
-                )),
-                once(),
-            )
-            .await?
-        {
-            set.learners
-                .entry(row.int("trainingid")?)
-                .or_default()
-                .push(LearnerRow {
-                    id: row.int("id")?,
-                    user_id: row.int("userid")?,
-                    user: UserRow::read(&row)?,
-                    category_id: row.opt_int("categoryid")?,
-                    selected: row.opt_int("selected")?,
-                    predelete: row.opt_int("predelete")?,
-                    resultcriteria: row.opt_text("resultcriteria")?,
-                });
-        }
+        // Learners and learner styles name their account by id; the accounts, often shared
+        // by several trainings, are read once and joined in `take`.
+        let learners = &mut set.learners;
+        tx.fetch_each(
+            render(
+                "SELECT trainingid, id, userid, categoryid, selected, predelete, resultcriteria \
+                 FROM {p}tool_attestoodle_learner WHERE trainingid IN ({ids}) ORDER BY id",
+            ),
+            once(),
+            |row| {
+                learners
+                    .entry(row.int("trainingid")?)
+                    .or_default()
+                    .push(LearnerRow {
+                        id: row.int("id")?,
+                        user_id: row.int("userid")?,
+                        user: None,
+                        category_id: row.opt_int("categoryid")?,
+                        selected: row.opt_int("selected")?,
+                        predelete: row.opt_int("predelete")?,
+                        resultcriteria: row.opt_text("resultcriteria")?,
+                    });
+                Ok(())
+            },
+        )
+        .await?;
 
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT s.trainingid, s.id, s.userid, s.templateid, s.grpcriteria1, \
-                     s.grpcriteria2, s.enablecertificate, s.withdateformat, {USER_COLUMNS} \
-                     FROM {{p}}tool_attestoodle_user_style s LEFT JOIN {{p}}user u ON u.id = s.userid \
-                     WHERE s.trainingid IN ({{ids}}) ORDER BY s.id"
-                )),
-                once(),
-            )
-            .await?
-        {
-            set.user_styles
-                .entry(row.int("trainingid")?)
-                .or_default()
-                .push(UserStyleRow {
-                    id: row.int("id")?,
-                    user_id: row.int("userid")?,
-                    user: UserRow::read(&row)?,
-                    template_id: row.int("templateid")?,
-                    grpcriteria1: row.opt_text("grpcriteria1")?,
-                    grpcriteria2: row.opt_text("grpcriteria2")?,
-                    enablecertificate: row.opt_int("enablecertificate")?,
-                    withdateformat: row.opt_text("withdateformat")?,
-                });
-        }
+        let user_styles = &mut set.user_styles;
+        tx.fetch_each(
+            render(
+                "SELECT trainingid, id, userid, templateid, grpcriteria1, grpcriteria2, \
+                 enablecertificate, withdateformat \
+                 FROM {p}tool_attestoodle_user_style WHERE trainingid IN ({ids}) ORDER BY id",
+            ),
+            once(),
+            |row| {
+                user_styles
+                    .entry(row.int("trainingid")?)
+                    .or_default()
+                    .push(UserStyleRow {
+                        id: row.int("id")?,
+                        user_id: row.int("userid")?,
+                        user: None,
+                        template_id: row.int("templateid")?,
+                        grpcriteria1: row.opt_text("grpcriteria1")?,
+                        grpcriteria2: row.opt_text("grpcriteria2")?,
+                        enablecertificate: row.opt_int("enablecertificate")?,
+                        withdateformat: row.opt_text("withdateformat")?,
+                    });
+                Ok(())
+            },
+        )
+        .await?;
+
+        let users = &mut set.users;
+        tx.fetch_each(
+            render(&format!(
+                "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                 WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
+                 WHERE trainingid IN ({{ids}})) \
+                 OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
+                 WHERE trainingid IN ({{ids}}))"
+            )),
+            twice(),
+            |row| {
+                if let Some(user) = UserRow::read(&row)? {
+                    users.insert(user.id, user);
+                }
+                Ok(())
+            },
+        )
+        .await?;
 
         if tables.contains(&format!("{}tool_taskattestoodle", self.prefix)) {
             let mut planning: HashMap<i64, Vec<PlanningRow>> = HashMap::new();
-            for row in tx
-                .fetch_all(
-                    render(
-                        "SELECT trainingid, executiondate, beginperiod, endperiod, mailto, auto, \
-                         togenerate FROM {p}tool_taskattestoodle WHERE trainingid IN ({ids}) \
-                         ORDER BY id",
-                    ),
-                    once(),
-                )
-                .await?
-            {
-                planning
-                    .entry(row.int("trainingid")?)
-                    .or_default()
-                    .push(PlanningRow {
-                        executiondate: row.int("executiondate")?,
-                        beginperiod: row.int("beginperiod")?,
-                        endperiod: row.int("endperiod")?,
-                        mailto: row.opt_text("mailto")?,
-                        auto: row.opt_int("auto")?,
-                        togenerate: row.opt_int("togenerate")?,
-                    });
-            }
+            tx.fetch_each(
+                render(
+                    "SELECT trainingid, executiondate, beginperiod, endperiod, mailto, auto, \
+                     togenerate FROM {p}tool_taskattestoodle WHERE trainingid IN ({ids}) \
+                     ORDER BY id",
+                ),
+                once(),
+                |row| {
+                    planning
+                        .entry(row.int("trainingid")?)
+                        .or_default()
+                        .push(PlanningRow {
+                            executiondate: row.int("executiondate")?,
+                            beginperiod: row.int("beginperiod")?,
+                            endperiod: row.int("endperiod")?,
+                            mailto: row.opt_text("mailto")?,
+                            auto: row.opt_int("auto")?,
+                            togenerate: row.opt_int("togenerate")?,
+                        });
+                    Ok(())
+                },
+            )
+            .await?;
             set.planning = Some(planning);
         }
         Ok(set)
@@ -512,6 +534,8 @@ pub struct SnapshotSet {
     files: Vec<StoredFile>,
     learners: HashMap<i64, Vec<LearnerRow>>,
     user_styles: HashMap<i64, Vec<UserStyleRow>>,
+    /// The accounts of the learners and learner styles, by id.
+    users: HashMap<i64, UserRow>,
     /// `None` when the site has no `tool_taskattestoodle` table.
     planning: Option<HashMap<i64, Vec<PlanningRow>>>,
 }
@@ -528,8 +552,14 @@ impl SnapshotSet {
         let training = self.trainings.remove(&id)?;
         let train_styles = self.train_styles.remove(&id).unwrap_or_default();
         let milestones = self.milestones.remove(&id).unwrap_or_default();
-        let learners = self.learners.remove(&id).unwrap_or_default();
-        let user_styles = self.user_styles.remove(&id).unwrap_or_default();
+        let mut learners = self.learners.remove(&id).unwrap_or_default();
+        for learner in &mut learners {
+            learner.user = self.users.get(&learner.user_id).cloned();
+        }
+        let mut user_styles = self.user_styles.remove(&id).unwrap_or_default();
+        for style in &mut user_styles {
+            style.user = self.users.get(&style.user_id).cloned();
+        }
         let planning = self
             .planning
             .as_mut()

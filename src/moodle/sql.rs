@@ -912,6 +912,56 @@ impl Tx {
         })
     }
 
+    /// Runs a query and hands each row to `each` as it arrives, without holding the whole
+    /// result: the reads of many trainings (docs/decisions.md §21) keep only what `each`
+    /// keeps. `sql` is already rendered; an error of `each` stops the read.
+    pub async fn fetch_each(
+        &mut self,
+        sql: String,
+        params: Vec<Param>,
+        mut each: impl FnMut(Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        use futures_util::TryStreamExt as _;
+        let limits = self.limits.clone();
+        let mut stopped: Option<Error> = None;
+        macro_rules! run {
+            ($tx:expr) => {{
+                limits
+                    .within(&sql, async {
+                        let mut rows = bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
+                            .fetch(&mut **$tx);
+                        let mut names: Option<Arc<[String]>> = None;
+                        while let Some(row) = rows.try_next().await? {
+                            let names = names
+                                .get_or_insert_with(|| {
+                                    row.columns()
+                                        .iter()
+                                        .map(|c| c.name().to_owned())
+                                        .collect::<Vec<_>>()
+                                        .into()
+                                })
+                                .clone();
+                            let decoded =
+                                (|| -> Result<Row, Error> { Ok(decode_row!(&row, names)) })();
+                            if let Err(e) = decoded.and_then(&mut each) {
+                                stopped = Some(e);
+                                break;
+                            }
+                        }
+                        Ok::<(), sqlx::Error>(())
+                    })
+                    .await
+            }};
+        }
+        self.count();
+        match &mut self.inner {
+            TxInner::Postgres(tx) => run!(tx),
+            TxInner::MySql(tx) => run!(tx),
+            TxInner::Sqlite(tx) => run!(tx),
+        }?;
+        stopped.map_or(Ok(()), Err)
+    }
+
     /// Runs a statement that returns no rows; gives the number of rows it changed.
     pub async fn execute(&mut self, sql: String, params: Vec<Param>) -> Result<u64, Error> {
         let limits = self.limits.clone();

@@ -1,4 +1,5 @@
-//! Several trainings at once (README "New academic year"): one precheck per training, the
+//! Several trainings at once (README "New academic year"): one precheck per training, on what
+//! the site holds read once for all of them ([`gather_all`]), the
 //! findings grouped by code across all of them, one acceptance for the whole batch, then each
 //! training applied in its own transaction, or all of them in one ([`apply_together`]).
 //!
@@ -11,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::finding::{Code, Finding, Severity};
-use super::{precheck, Accepted, Plan, RestoreOptions, Status, TemplateAction, TrainingAction};
+use super::{
+    decide, gather_all, Accepted, Plan, RestoreOptions, Status, TemplateAction, TrainingAction,
+};
 use crate::document::v2::Document;
 use crate::moodle::{self, Site};
 
@@ -38,10 +41,14 @@ pub async fn precheck_batch(
     site: &Site,
     entries: &[BatchEntry],
 ) -> Result<Vec<Plan>, moodle::Error> {
-    let mut plans = Vec::with_capacity(entries.len());
-    for entry in entries {
-        plans.push(precheck(site, &entry.document, &entry.options).await?);
-    }
+    // One read for the whole batch (README "New academic year", built for big sites).
+    let items: Vec<(&Document, &RestoreOptions)> =
+        entries.iter().map(|e| (&e.document, &e.options)).collect();
+    let view = gather_all(site, &items).await?;
+    let mut plans: Vec<Plan> = entries
+        .iter()
+        .map(|entry| decide(&view, &entry.document, &entry.options))
+        .collect();
     mark_duplicates(entries, &mut plans);
     Ok(plans)
 }

@@ -30,7 +30,7 @@ use crate::moodle;
 pub use apply::{apply, apply_keeping_previous, apply_together, KeepPrevious, TogetherFailure};
 pub use finding::{shell_quote, with_advice, Advice, Code, Finding, Severity};
 pub use mapping::{LearnerHow, MilestoneHow};
-pub use precheck::{decide, gather, precheck, SiteView};
+pub use precheck::{decide, gather, gather_all, precheck, SiteView};
 pub use rename::{parse_day, parse_shift_days, DateShift, Rename, RenameError, MAX_SHIFT_DAYS};
 pub use repair::{
     apply_repair, apply_repair_with, precheck_repair, repair_audit_entries, Relink, RepairPlan,

@@ -36,7 +36,8 @@ const SITE_TEMPLATE: &str = "Site";
 /// whole input of [`decide`].
 #[derive(Debug, Clone, Default)]
 pub struct SiteView {
-    /// The trainings named exactly as the restored training would be, in id order.
+    /// The trainings named exactly as the restored training would be, in id order (with
+    /// [`gather_all`], those of every document's name).
     pub trainings: Vec<TrainingRow>,
     /// Every course category.
     pub categories: CategoryTree,
@@ -83,12 +84,28 @@ pub async fn gather(
     document: &Document,
     options: &RestoreOptions,
 ) -> Result<SiteView, moodle::Error> {
-    let name = options.rename.training_name(&document.training.name);
-    let trainings = site.trainings_named(&name).await?;
+    gather_all(site, &[(document, options)]).await
+}
+
+/// Reads what the site holds that the prechecks of several documents need, together: each
+/// look-up once for all of them (trainings by name, courses by short name, their sections and
+/// modules, templates, users by email), so that the number of statements does not grow with
+/// the number of documents (chunked `IN` lists aside). [`decide`] takes from the view what
+/// concerns its document; the operator is the first `options`'.
+pub async fn gather_all(
+    site: &Site,
+    items: &[(&Document, &RestoreOptions)],
+) -> Result<SiteView, moodle::Error> {
+    let names: Vec<String> = items
+        .iter()
+        .map(|(document, options)| options.rename.training_name(&document.training.name))
+        .collect();
+    let trainings = site.trainings_named_in(&names).await?;
     let categories = site.category_tree().await?;
     let time_zone = site.time_zone().await?;
-    let wanted: Vec<String> = course_targets(document, options)
-        .into_values()
+    let wanted: Vec<String> = items
+        .iter()
+        .flat_map(|(document, options)| course_targets(document, options).into_values())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -96,23 +113,38 @@ pub async fn gather(
     let course_ids: Vec<i64> = courses.iter().map(|c| c.id).collect();
     let (sections, modules) = site.course_structure(&course_ids).await?;
     let file_store = site.writable_file_store().await?;
-    let templates = site
-        .templates_by_name(&template_targets(document, options).2)
-        .await?;
+    let template_names: Vec<String> = items
+        .iter()
+        .flat_map(|(document, options)| template_targets(document, options).2)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let templates = site.templates_by_name(&template_names).await?;
     let mut template_usage = HashMap::new();
-    if options.template == TemplateMode::Replace {
+    if items
+        .iter()
+        .any(|(_, options)| options.template == TemplateMode::Replace)
+    {
         for template in &templates {
             let id = template.template.id;
             template_usage.insert(id, site.template_usage(id).await?);
         }
     }
-    let users = if options.learners {
-        site.users_by_email(&learner_emails(document)).await?
-    } else {
+    let emails: Vec<String> = items
+        .iter()
+        .filter(|(_, options)| options.learners)
+        .flat_map(|(document, _)| learner_emails(document))
+        .collect();
+    let users = if emails.is_empty() {
         Vec::new()
+    } else {
+        site.users_by_email(&emails).await?
     };
     let planning_table = site.has_planning_table().await?;
-    let operator = match &options.operator {
+    let operator = match items
+        .first()
+        .and_then(|(_, options)| options.operator.as_ref())
+    {
         Some(username) => site.user_by_username(username).await?,
         None => site.site_admin_ids().await?.first().copied(),
     };
@@ -196,7 +228,13 @@ pub fn decide(view: &SiteView, document: &Document, options: &RestoreOptions) ->
     provenance(&mut findings, &options.provenance);
 
     let name = options.rename.training_name(&document.training.name);
-    let existing = &view.trainings;
+    // A view read for a batch holds the trainings of every name in it (gather_all).
+    let existing: Vec<TrainingRow> = view
+        .trainings
+        .iter()
+        .filter(|t| t.name.as_deref() == Some(name.as_str()))
+        .cloned()
+        .collect();
     // Only a restore onto exactly one training of that name replaces it (docs/decisions.md §15).
     let replaces = options.mode == Mode::Restore && existing.len() == 1;
     check_training_name(&mut findings, &name, replaces);

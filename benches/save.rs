@@ -1,37 +1,32 @@
-//! Benchmark (not a timed test): saving a generated training with 10,000 learners and 500
-//! milestones on PostgreSQL, next to a plain `SELECT` of the same rows.
+//! Benchmark (not a timed test) of issue 13: `save` of one big training (10,000 learners, 500
+//! milestones, 2,000 learner styles), whole process, beside its floor measured in the same run:
+//! the database's own client reading the rows the file needs in one session (`psql` with
+//! `COPY (SELECT …) TO STDOUT`, or `mariadb` in batch mode running the same SELECTs). Prints
+//! the medians, the ratio and the peak memory of both, then the in-process save for profiling.
 //!
-//! Run with a PostgreSQL server URL (a database is created and dropped on it):
+//! Each server is skipped, with a line saying so, when its variable is unset; a database is
+//! created and dropped on it:
 //!
 //! ```sh
-//! ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench save
+//! ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//! ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench save
 //! ```
+//!
+//! `ATTESTOODLE_BENCH_RUNS` sets the number of runs of each measure (default 9).
+
+mod support;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use attestoodle_backup::demo;
 use attestoodle_backup::document::keys;
-use attestoodle_backup::moodle::{fixture, Site, Target};
+use attestoodle_backup::moodle::Site;
 use attestoodle_backup::save::{self, SaveOptions};
 use time::OffsetDateTime;
 
-const LEARNERS: usize = 10_000;
-const MILESTONES: usize = 500;
-const RUNS: usize = 5;
+use support::{median, ms, report, run, runs, BoxError, Scratch, Server};
 
 fn main() -> ExitCode {
-    let Some(server) = std::env::var("ATTESTOODLE_BENCH_POSTGRES_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    else {
-        println!(
-            "save benchmark skipped: set ATTESTOODLE_BENCH_POSTGRES_URL to a PostgreSQL server, \
-             for example\n  ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
-             cargo bench --bench save"
-        );
-        return ExitCode::SUCCESS;
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,41 +37,75 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let name = format!("attestoodle_bench_{}", std::process::id());
-    let result = runtime.block_on(run(&server, &name));
-    let dropped = runtime
-        .block_on(fixture::drop_database(&server, &name))
-        .map_err(Box::<dyn std::error::Error>::from);
-    match (result, dropped) {
-        (Ok(()), Ok(())) => ExitCode::SUCCESS,
-        (Err(e), _) | (Ok(()), Err(e)) => {
-            eprintln!("save benchmark: {e}");
-            ExitCode::FAILURE
+    let mut failed = false;
+    for (server, url) in support::servers("save") {
+        if let Err(e) = runtime.block_on(bench(server, &url)) {
+            eprintln!("save benchmark on {}: {e}", server.name());
+            failed = true;
         }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
-async fn run(server: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let url = fixture::create_database(server, name).await?;
-    let target = Target::url(&url, "mdl_", std::path::Path::new("."))?;
-    let site = Site::connect(&target).await?;
-    fixture::create_schema(&site).await?;
-    let started = Instant::now();
-    let id = demo::seed_generated(&site, "Formation de référence", LEARNERS, MILESTONES).await?;
-    println!(
-        "generated a training with {LEARNERS} learners and {MILESTONES} milestones in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    site.close().await;
+async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
+    println!("save benchmark on {}:", server.name());
+    let scratch = Scratch::create(server, url, "save").await?;
+    let result = measure(&scratch).await;
+    let dropped = scratch.drop().await;
+    result.and(dropped)
+}
 
-    let site = Site::open(&target).await?;
+async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
+    let server = scratch.server;
+    let id = scratch.seed().await?;
+    run(scratch.ours().args(["keys", "generate"]))?;
+
+    let script = scratch.path("floor.sql");
+    std::fs::write(&script, support::save_reads(server, id))?;
+    let floor_out = scratch.path("floor.out");
+    let file = scratch.path("saved.json");
+    let save = || {
+        let mut command = scratch.ours();
+        command.args(["save", support::TRAINING, "-o"]).arg(&file);
+        command
+    };
+
+    // One of each first: caches, and a check that both work.
+    std::fs::remove_file(&file).ok();
+    run(&mut save())?;
+    run(&mut scratch.client(&script, &floor_out)?)?;
+    let file_bytes = std::fs::metadata(&file)?.len();
+    let floor_bytes = std::fs::metadata(&floor_out)?.len();
+
+    let n = runs();
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        std::fs::remove_file(&file)?;
+        ours.push(run(&mut save())?);
+        floor.push(run(&mut scratch.client(&script, &floor_out)?)?);
+    }
+    std::fs::remove_file(&file)?;
+    let ours_kib = support::peak_kib(&save())?;
+    let floor_kib = support::peak_kib(&scratch.client(&script, &floor_out)?)?;
+    report(
+        &format!("save, whole process ({file_bytes} bytes; the floor reads {floor_bytes})"),
+        &ours,
+        &floor,
+        ours_kib,
+        floor_kib,
+        server.client(),
+    );
+
+    // In-process, for profiling: the library's save without starting a process or connecting.
+    let site = Site::open(&scratch.target()?).await?;
     let key = keys::generate();
-    let mut save_times = Vec::new();
-    let mut select_times = Vec::new();
+    let mut times: Vec<Duration> = Vec::new();
     let mut statements = 0;
-    let mut rows = 0;
-    let mut bytes = 0;
-    for _ in 0..RUNS {
+    for _ in 0..n {
         let before = site.statement_count();
         let started = Instant::now();
         let saved = save::save(
@@ -89,35 +118,15 @@ async fn run(server: &str, name: &str) -> Result<(), Box<dyn std::error::Error>>
             },
         )
         .await?;
-        bytes = saved.text().len();
-        save_times.push(started.elapsed());
+        let _text = saved.text();
+        times.push(started.elapsed());
         statements = site.statement_count() - before;
-
-        let started = Instant::now();
-        rows = site.select_training_rows(id).await?;
-        select_times.push(started.elapsed());
     }
     site.close().await;
     println!(
-        "save (read, build, sort, sign, text): median {:.1} ms, best {:.1} ms over {RUNS} runs; \
-         {statements} SQL statements; file of {bytes} bytes",
-        ms(median(&mut save_times)),
-        ms(save_times[0])
-    );
-    println!(
-        "plain SELECT of the same {rows} rows: median {:.1} ms, best {:.1} ms over {RUNS} runs",
-        ms(median(&mut select_times)),
-        ms(select_times[0])
+        "  save in-process (read, build, sign, text; no file): median {:.1} ms, {statements} \
+         SQL statements",
+        ms(median(&times))
     );
     Ok(())
-}
-
-/// Sorts the times and gives the median.
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

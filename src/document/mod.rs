@@ -4,6 +4,7 @@
 //!
 //! Architecture invariant: nothing here knows a database or HTTP.
 
+mod canonical;
 pub mod keys;
 pub mod legacy;
 pub mod load;

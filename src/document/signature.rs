@@ -3,8 +3,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+#[cfg(test)]
 use serde_json::Value;
 
+use super::canonical;
 use super::keys::{self, TrustStore};
 use super::v2::{self, Document, Signature};
 use crate::i18n::Lang;
@@ -172,12 +174,9 @@ pub enum Authenticity {
 /// The document holds only integers within ±(2^53 − 1) and ASCII keys, so JCS here is: object
 /// keys sorted, no whitespace, raw UTF-8, and only `"`, `\` and control characters escaped.
 pub fn canonical_bytes(document: &Document) -> Vec<u8> {
-    let mut value = v2::to_value(document);
-    if let Some(Value::Object(signature)) = value.get_mut("signature") {
-        signature.remove("value");
-    }
-    let mut out = Vec::new();
-    write_canonical(&value, &mut out);
+    // Written from the typed document (about the size of the compact text).
+    let mut out = Vec::with_capacity(64 * 1024);
+    canonical::write_canonical(document, &mut out);
     out
 }
 
@@ -278,14 +277,16 @@ fn check(
 }
 
 /// Writes the JCS form of a value made of nulls, booleans, integers, strings, arrays and
-/// objects (documents hold no floats, so integers print as plain decimals).
+/// objects (documents hold no floats, so integers print as plain decimals): the generic
+/// writer the typed one ([`canonical::write_canonical`]) is checked against.
+#[cfg(test)]
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => out.extend_from_slice(number.to_string().as_bytes()),
-        Value::String(text) => write_canonical_string(text, out),
+        Value::String(text) => canonical::write_string(text, out),
         Value::Array(items) => {
             out.push(b'[');
             for (index, item) in items.iter().enumerate() {
@@ -305,39 +306,13 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
                 if index > 0 {
                     out.push(b',');
                 }
-                write_canonical_string(key, out);
+                canonical::write_string(key, out);
                 out.push(b':');
                 write_canonical(item, out);
             }
             out.push(b'}');
         }
     }
-}
-
-/// Writes a JSON string as RFC 8785 §3.2.2.2 says: raw UTF-8, `"` and `\` escaped, control
-/// characters as `\b \t \n \f \r` or lowercase `\u00xx`.
-fn write_canonical_string(text: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for byte in text.bytes() {
-        match byte {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0x00..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0x0f)]);
-            }
-            // Every other byte, including those of multi-byte UTF-8 sequences, is copied.
-            _ => out.push(byte),
-        }
-    }
-    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -678,6 +653,46 @@ mod tests {
         document
     }
 
+    /// The bytes of the generic writer on the `Value` tree, `signature.value` removed: what
+    /// [`canonical_bytes`] wrote before it walked the typed document.
+    fn canonical_by_value(document: &Document) -> Vec<u8> {
+        let mut value = v2::to_value(document);
+        if let Some(Value::Object(signature)) = value.get_mut("signature") {
+            signature.remove("value");
+        }
+        let mut out = Vec::new();
+        write_canonical(&value, &mut out);
+        out
+    }
+
+    #[test]
+    fn typed_canonical_bytes_equal_the_generic_writer() {
+        let mut with_everything = tricky_document();
+        with_everything.planning = Some(vec![v2::Planning {
+            executiondate: -v2::MAX_SAFE_INTEGER,
+            beginperiod: 0,
+            endperiod: v2::MAX_SAFE_INTEGER,
+            mailto: Some("a\u{1}\"b".to_owned()),
+            auto: None,
+            togenerate: Some(-1),
+        }]);
+        with_everything.source.wwwroot = None;
+        let mut signed = with_everything.clone();
+        sign(&mut signed, &fixed_key(5));
+        for document in [
+            demo(),
+            signed_demo(),
+            tricky_document(),
+            with_everything,
+            signed,
+        ] {
+            assert_eq!(
+                String::from_utf8_lossy(&canonical_bytes(&document)),
+                String::from_utf8_lossy(&canonical_by_value(&document))
+            );
+        }
+    }
+
     #[test]
     fn canonical_bytes_equal_python_sorted_compact_dumps() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
@@ -941,6 +956,15 @@ mod tests {
                 Err(_) => {}
                 Ok(reread) => prop_assert!(is_invalid(&reread), "{pointer} changed but still verifies"),
             }
+        }
+
+        #[test]
+        fn typed_canonical_bytes_equal_the_generic_writer_on_any_value(text in any::<String>(), number in any::<i64>()) {
+            let mut document = demo();
+            document.training.name = text.clone();
+            document.learners[0].resultcriteria = Some(text);
+            document.training.duration = Some(number);
+            prop_assert_eq!(canonical_bytes(&document), canonical_by_value(&document));
         }
 
         #[test]

@@ -1051,11 +1051,91 @@ pub fn parse_with_limit(bytes: &[u8], max_size: u64) -> Result<Document, Documen
     check_size(bytes.len() as u64, max_size)?;
     // A byte order mark is not JSON, but an editor may add one; the signature does not cover it.
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Some(document) = read_typed(bytes) {
+        return Ok(document);
+    }
+    // Else the steps below, which say what the first problem is and where.
     let value = read_checked_json(bytes)?;
     check_format_and_version(&value)?;
     let document = read_shape(value)?;
     check_values(&document)?;
     Ok(document)
+}
+
+/// The usual case of [`parse_with_limit`]: a valid file read straight into the serde types,
+/// without the `Value` tree of the steps that name a problem (most of the time and memory of
+/// loading a large file). `None` for any file those steps could refuse, which they then read
+/// again to say why.
+///
+/// It accepts exactly the documents the steps accept. The derived types refuse unknown keys
+/// (and so any key holding U+0000), duplicate keys, floats (every number is an `i64`),
+/// integers beyond `i64` and a wrong JSON type, but take an array for an object (serde reads a
+/// struct from a sequence of its fields), which [`arrays_only_where_the_format_has_them`]
+/// rules out first; serde_json refuses invalid UTF-8, lone surrogates and trailing bytes; what
+/// remains — integers beyond ±(2^53 − 1), U+0000 in a string, `format` and `version`, the
+/// value rules — is checked here.
+fn read_typed(bytes: &[u8]) -> Option<Document> {
+    if !arrays_only_where_the_format_has_them(bytes) {
+        return None;
+    }
+    let document: Document = serde_json::from_slice(bytes).ok()?;
+    let fits = super::canonical::scalars_ok(&document)
+        && document.format == FORMAT
+        && document.version == VERSION
+        && check_values(&document).is_ok();
+    fits.then_some(document)
+}
+
+/// Whether every `[` of a JSON text opens the value of one of the keys whose value is an array
+/// in the format, written without escapes: never the top level, an array item or another key.
+/// A `false` only sends the file to the slower steps.
+fn arrays_only_where_the_format_has_them(bytes: &[u8]) -> bool {
+    const ARRAYS: [&[u8]; 7] = [
+        b"milestones",
+        b"templates",
+        b"learners",
+        b"learner_styles",
+        b"planning",
+        b"path",
+        b"details",
+    ];
+    let mut last_string: &[u8] = &[];
+    let mut key: &[u8] = &[];
+    let mut previous = 0u8;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' => {
+                let start = at + 1;
+                let mut end = start;
+                while let Some(&b) = bytes.get(end) {
+                    match b {
+                        b'"' => break,
+                        b'\\' => end += 2,
+                        _ => end += 1,
+                    }
+                }
+                last_string = bytes.get(start..end).unwrap_or_default();
+                at = end + 1;
+                previous = b'"';
+                continue;
+            }
+            b':' => {
+                key = if previous == b'"' { last_string } else { &[] };
+                previous = b':';
+            }
+            b'[' => {
+                if previous != b':' || !ARRAYS.contains(&key) {
+                    return false;
+                }
+                previous = b'[';
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            other => previous = other,
+        }
+        at += 1;
+    }
+    true
 }
 
 /// Checks that a document built in memory follows every rule [`parse`] enforces, so that a
@@ -1065,6 +1145,15 @@ pub fn parse_with_limit(bytes: &[u8], max_size: u64) -> Result<Document, Documen
 ///
 /// A [`DocumentError`] naming the first problem found and where it is.
 pub fn validate(document: &Document) -> Result<(), DocumentError> {
+    // The usual case, checked on the typed document: a save validates every document it
+    // writes, and a `Value` tree of a large one costs more than the rest of the checks.
+    if super::canonical::scalars_ok(document)
+        && document.format == FORMAT
+        && document.version == VERSION
+    {
+        return check_values(document);
+    }
+    // Else the checks on the tree, which say where the first problem is.
     let value = to_value(document);
     check_scalars(&value, Loc::Root)?;
     check_format_and_version(&value)?;
@@ -1913,6 +2002,60 @@ fn check_signature_form(signature: &Signature) -> Result<(), DocumentError> {
 pub(crate) mod tests {
     use super::*;
     use crate::i18n::testing::two_texts;
+
+    /// The steps that name a problem, without the typed reading that [`parse`] tries first.
+    fn parse_by_steps(bytes: &[u8]) -> Result<Document, DocumentError> {
+        let value = read_checked_json(bytes)?;
+        check_format_and_version(&value)?;
+        let document = read_shape(value)?;
+        check_values(&document)?;
+        Ok(document)
+    }
+
+    #[test]
+    fn typed_reading_gives_what_the_steps_give() {
+        let text = to_text(&demo());
+        assert_eq!(read_typed(text.as_bytes()), Some(demo()));
+        assert_eq!(parse_by_steps(text.as_bytes()), Ok(demo()));
+        let compact = serde_json::to_string(&demo()).unwrap_or_default();
+        assert_eq!(read_typed(compact.as_bytes()), Some(demo()));
+    }
+
+    #[test]
+    fn an_object_written_as_an_array_is_refused_as_the_steps_refuse_it() {
+        let text = to_text(&demo());
+        let mut value: Value = serde_json::from_str(&text).unwrap_or_default();
+        value["source"] = serde_json::json!([null, 5]);
+        let bytes = value.to_string().into_bytes();
+        // serde alone would read the struct from the sequence of its fields.
+        assert!(serde_json::from_slice::<Document>(&bytes).is_ok());
+        assert_eq!(read_typed(&bytes), None);
+        assert!(parse(&bytes).is_err());
+        assert_eq!(parse(&bytes), parse_by_steps(&bytes));
+    }
+
+    #[test]
+    fn arrays_are_only_the_format_s_arrays() {
+        for (text, ok) in [
+            (
+                r#"{"milestones": [], "training": {"category": {"path": ["a[", "]"]}}}"#,
+                true,
+            ),
+            (r#"{"templates":[{"details":[]}]}"#, true),
+            (r#"[]"#, false),
+            (r#"{"source": []}"#, false),
+            (r#"{"milestones": [[]]}"#, false),
+            (r#"{"learners": [{}, []]}"#, false),
+            (r#"{"le\u0061rners": []}"#, false),
+            (r#"{"x": "\"milestones\":[", "y": []}"#, false),
+        ] {
+            assert_eq!(
+                arrays_only_where_the_format_has_them(text.as_bytes()),
+                ok,
+                "{text}"
+            );
+        }
+    }
 
     fn document_variant(error: &DocumentError) -> usize {
         match error {

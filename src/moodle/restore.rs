@@ -24,9 +24,22 @@ use super::training::CategoryTree;
 use super::{Error, Site, TxMode};
 use crate::hex::{hex, sha1_hex};
 
-/// At most this many values in one `IN (...)` list or multi-row `INSERT`, well under every
-/// backend's limit on bound parameters (SQLite: 32766, PostgreSQL: 65535).
+/// At most this many values in one `IN (...)` list, well under every backend's limit on bound
+/// parameters (SQLite: 32766, PostgreSQL: 65535).
 const CHUNK: usize = 500;
+
+/// At most this many values in one multi-row `INSERT` (5,000 learners): each statement costs a
+/// round trip and its own parsing, which made most of the time of writing a large training
+/// in statements of 500 rows. Under every backend's limit on bound parameters (SQLite: 32766,
+/// PostgreSQL and MySQL: 65535); a statement of that many values is well under MariaDB's and
+/// MySQL's smallest `max_allowed_packet` (4 MiB) for the rows a restore writes.
+const INSERT_PARAMS: usize = 30_000;
+
+/// At most this many emails in one look-up of accounts: a statement per 500 of them was most
+/// of the time of the precheck of a large training (each one scans the user table), and this
+/// stays under every backend's limit on bound parameters (SQLite: 32766, PostgreSQL and
+/// MySQL: 65535).
+const EMAIL_CHUNK: usize = 20_000;
 
 /// How long a restore waits for another one holding the same name on MySQL, in seconds.
 const LOCK_TIMEOUT: i64 = 60;
@@ -389,7 +402,7 @@ impl Site {
         let keys: Vec<String> = keys.into_iter().collect();
         let mut out: Vec<UserRow> = Vec::new();
         let mut seen = BTreeSet::new();
-        for chunk in keys.chunks(CHUNK) {
+        for chunk in keys.chunks(EMAIL_CHUNK) {
             let sql = format!(
                 "SELECT {USER_COLUMNS} FROM {{p}}user u \
                  WHERE u.deleted = 0 AND LOWER(u.email) IN ({}) ORDER BY u.id",
@@ -661,7 +674,7 @@ impl RestoreTx<'_> {
         self.tx()?.fetch_all(sql, params).await
     }
 
-    /// Inserts rows in multi-row statements of at most [`CHUNK`] rows.
+    /// Inserts rows in multi-row statements of at most [`INSERT_PARAMS`] values.
     async fn insert_rows(
         &mut self,
         table: &str,
@@ -669,9 +682,10 @@ impl RestoreTx<'_> {
         rows: Vec<Vec<Param>>,
     ) -> Result<(), Error> {
         let one = format!("({})", marks(columns.len()));
+        let per_statement = (INSERT_PARAMS / columns.len().max(1)).max(1);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<Vec<Param>> = rows.by_ref().take(CHUNK).collect();
+            let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
             let sql = format!(
                 "INSERT INTO {{p}}{table} ({}) VALUES {}",
                 columns.join(", "),

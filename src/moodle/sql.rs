@@ -827,25 +827,125 @@ macro_rules! bind_all {
     }};
 }
 
-/// Decodes one driver row into a [`Row`], trying the integer widths, then text, then bytes.
+/// How the values of one column are decoded: by the first of the types [`decode_row`] tries
+/// (integer widths, text, bytes, booleans) whose `compatible` accepts the column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    I64,
+    I32,
+    I16,
+    Text,
+    Blob,
+    Bool,
+    /// Decided value by value: SQLite, whose values carry their own types, or a column whose
+    /// type the driver does not know.
+    EachValue,
+}
+
+/// The [`Kind`] of every column of a result, decided once from the first row's columns. On
+/// PostgreSQL and MariaDB/MySQL a value's type is its column's, so this is the type trying
+/// every one for each value would find, without the `compatible` checks (and, for each
+/// refused type, the formatted error of a failed `try_get`) on every value, which were most
+/// of the time of a large save.
+macro_rules! column_kinds {
+    ($rows:expr, $db:ty, $per_column:expr) => {{
+        let mut kinds = Vec::new();
+        if let (true, Some(first)) = ($per_column, $rows.first()) {
+            for column in first.columns() {
+                let ty = column.type_info();
+                let fits = |compatible: bool| compatible && !sqlx::TypeInfo::is_null(ty);
+                kinds.push(if fits(<i64 as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::I64
+                } else if fits(<i32 as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::I32
+                } else if fits(<i16 as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::I16
+                } else if fits(<String as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::Text
+                } else if fits(<Vec<u8> as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::Blob
+                } else if fits(<bool as sqlx::Type<$db>>::compatible(ty)) {
+                    Kind::Bool
+                } else {
+                    Kind::EachValue
+                });
+            }
+        }
+        kinds
+    }};
+}
+
+/// Decodes one driver row into a [`Row`]: each value by the first of the integer widths, text,
+/// bytes and booleans that decodes it, in that order.
+///
+/// A column of a known [`Kind`] is decoded by that type without checking it again; only when
+/// that fails (or for [`Kind::EachValue`]) are the types tried one by one, and then only those
+/// whose `compatible` accepts the value's type: `try_get` checks the same before decoding (and
+/// decodes a value of unknown type, `TypeInfo::is_null`, without checking), so the outcome is
+/// that of trying every type.
 macro_rules! decode_row {
-    ($row:expr, $names:expr) => {{
+    ($row:expr, $names:expr, $kinds:expr, $db:ty) => {{
         let row = $row;
+        let kinds: &[Kind] = $kinds;
         let mut values = Vec::with_capacity(row.len());
         for (i, column) in row.columns().iter().enumerate() {
-            let value = if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-                v.map_or(Value::Null, Value::Int)
-            } else if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
-                v.map_or(Value::Null, |v| Value::Int(v.into()))
-            } else if let Ok(v) = row.try_get::<Option<i16>, _>(i) {
-                v.map_or(Value::Null, |v| Value::Int(v.into()))
-            } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-                v.map_or(Value::Null, Value::Text)
-            } else if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
-                v.map_or(Value::Null, Value::Blob)
-            } else if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
-                v.map_or(Value::Null, |v| Value::Int(v.into()))
-            } else {
+            let known = match kinds.get(i).copied().unwrap_or(Kind::EachValue) {
+                Kind::I64 => row
+                    .try_get_unchecked::<Option<i64>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, Value::Int)),
+                Kind::I32 => row
+                    .try_get_unchecked::<Option<i32>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                Kind::I16 => row
+                    .try_get_unchecked::<Option<i16>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                Kind::Text => row
+                    .try_get_unchecked::<Option<String>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, Value::Text)),
+                Kind::Blob => row
+                    .try_get_unchecked::<Option<Vec<u8>>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, Value::Blob)),
+                Kind::Bool => row
+                    .try_get_unchecked::<Option<bool>, _>(i)
+                    .ok()
+                    .map(|v| v.map_or(Value::Null, |v| Value::Int(v.into()))),
+                Kind::EachValue => None,
+            };
+            let value = match known {
+                Some(value) => Some(value),
+                None => 'found: {
+                    let Ok(raw) = row.try_get_raw(i) else {
+                        break 'found None;
+                    };
+                    if sqlx::ValueRef::is_null(&raw) {
+                        break 'found Some(Value::Null);
+                    }
+                    let ty = sqlx::ValueRef::type_info(&raw);
+                    let any = sqlx::TypeInfo::is_null(&*ty);
+                    macro_rules! attempt {
+                        ($t:ty, $wrap:expr) => {
+                            if any || <$t as sqlx::Type<$db>>::compatible(&ty) {
+                                if let Ok(v) = row.try_get::<Option<$t>, _>(i) {
+                                    break 'found Some(v.map_or(Value::Null, $wrap));
+                                }
+                            }
+                        };
+                    }
+                    attempt!(i64, Value::Int);
+                    attempt!(i32, |v| Value::Int(v.into()));
+                    attempt!(i16, |v| Value::Int(v.into()));
+                    attempt!(String, Value::Text);
+                    attempt!(Vec<u8>, Value::Blob);
+                    attempt!(bool, |v| Value::Int(v.into()));
+                    None
+                }
+            };
+            let Some(value) = value else {
                 return Err(Error::Decode {
                     column: column.name().to_owned(),
                     problem: format!(
@@ -888,7 +988,7 @@ impl Tx {
     pub async fn fetch_all(&mut self, sql: String, params: Vec<Param>) -> Result<Vec<Row>, Error> {
         let limits = self.limits.clone();
         macro_rules! run {
-            ($tx:expr) => {{
+            ($tx:expr, $db:ty, $per_column:expr) => {{
                 let rows = limits
                     .within(
                         &sql,
@@ -897,18 +997,20 @@ impl Tx {
                     )
                     .await?;
                 let names: Arc<[String]> = column_names!(rows);
+                let kinds = column_kinds!(rows, $db, $per_column);
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
-                    out.push(decode_row!(row, names.clone()));
+                    out.push(decode_row!(row, names.clone(), &kinds, $db));
                 }
                 out
             }};
         }
         self.count();
         Ok(match &mut self.inner {
-            TxInner::Postgres(tx) => run!(tx),
-            TxInner::MySql(tx) => run!(tx),
-            TxInner::Sqlite(tx) => run!(tx),
+            TxInner::Postgres(tx) => run!(tx, sqlx::Postgres, true),
+            TxInner::MySql(tx) => run!(tx, sqlx::MySql, true),
+            // SQLite's values carry their own types, which may differ from row to row.
+            TxInner::Sqlite(tx) => run!(tx, sqlx::Sqlite, false),
         })
     }
 

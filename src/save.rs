@@ -722,7 +722,7 @@ fn build_learners(snapshot: &Snapshot, warnings: &mut Vec<Warning>) -> Vec<v2::L
     let mut out = Vec::new();
     for row in &snapshot.learners {
         let user = match live_user(
-            row.user.as_ref(),
+            row.user.as_deref(),
             row.user_id,
             ("the learner row", "la ligne d'apprenant"),
             true,
@@ -769,7 +769,7 @@ fn build_learner_styles(
     let mut out = Vec::new();
     for row in &snapshot.user_styles {
         let user = match live_user(
-            row.user.as_ref(),
+            row.user.as_deref(),
             row.user_id,
             ("the certificate setting", "le réglage d'attestation"),
             false,

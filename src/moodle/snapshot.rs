@@ -6,6 +6,7 @@
 //! statement per module type (tests count them through [`Site::statement_count`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::rows::{
     background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
@@ -67,8 +68,8 @@ pub struct LearnerRow {
     pub id: i64,
     /// `userid`.
     pub user_id: i64,
-    /// The user row.
-    pub user: Option<UserRow>,
+    /// The user row, shared with the other rows of the same account.
+    pub user: Option<Arc<UserRow>>,
     /// `categoryid`: the training's category when the row was made.
     pub category_id: Option<i64>,
     /// `selected`.
@@ -86,8 +87,8 @@ pub struct UserStyleRow {
     pub id: i64,
     /// `userid`.
     pub user_id: i64,
-    /// The user row.
-    pub user: Option<UserRow>,
+    /// The user row, shared with the other rows of the same account.
+    pub user: Option<Arc<UserRow>>,
     /// `templateid`.
     pub template_id: i64,
     /// `grpcriteria1`.
@@ -463,7 +464,7 @@ impl Site {
             twice(),
             |row| {
                 if let Some(user) = UserRow::read(&row)? {
-                    users.insert(user.id, user);
+                    users.insert(user.id, Arc::new(user));
                 }
                 Ok(())
             },
@@ -535,7 +536,7 @@ pub struct SnapshotSet {
     learners: HashMap<i64, Vec<LearnerRow>>,
     user_styles: HashMap<i64, Vec<UserStyleRow>>,
     /// The accounts of the learners and learner styles, by id.
-    users: HashMap<i64, UserRow>,
+    users: HashMap<i64, Arc<UserRow>>,
     /// `None` when the site has no `tool_taskattestoodle` table.
     planning: Option<HashMap<i64, Vec<PlanningRow>>>,
 }

@@ -1027,24 +1027,21 @@ impl Tx {
         let limits = self.limits.clone();
         let mut stopped: Option<Error> = None;
         macro_rules! run {
-            ($tx:expr) => {{
+            ($tx:expr, $db:ty, $per_column:expr) => {{
                 limits
                     .within(&sql, async {
                         let mut rows = bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), params)
                             .fetch(&mut **$tx);
-                        let mut names: Option<Arc<[String]>> = None;
+                        // The names and kinds of the first row serve every row (fetch_all).
+                        let mut shape: Option<(Arc<[String]>, Vec<Kind>)> = None;
                         while let Some(row) = rows.try_next().await? {
-                            let names = names
-                                .get_or_insert_with(|| {
-                                    row.columns()
-                                        .iter()
-                                        .map(|c| c.name().to_owned())
-                                        .collect::<Vec<_>>()
-                                        .into()
-                                })
-                                .clone();
-                            let decoded =
-                                (|| -> Result<Row, Error> { Ok(decode_row!(&row, names)) })();
+                            let (names, kinds) = shape.get_or_insert_with(|| {
+                                let first = std::slice::from_ref(&row);
+                                (column_names!(first), column_kinds!(first, $db, $per_column))
+                            });
+                            let decoded = (|| -> Result<Row, Error> {
+                                Ok(decode_row!(&row, names.clone(), kinds, $db))
+                            })();
                             if let Err(e) = decoded.and_then(&mut each) {
                                 stopped = Some(e);
                                 break;
@@ -1057,9 +1054,10 @@ impl Tx {
         }
         self.count();
         match &mut self.inner {
-            TxInner::Postgres(tx) => run!(tx),
-            TxInner::MySql(tx) => run!(tx),
-            TxInner::Sqlite(tx) => run!(tx),
+            TxInner::Postgres(tx) => run!(tx, sqlx::Postgres, true),
+            TxInner::MySql(tx) => run!(tx, sqlx::MySql, true),
+            // SQLite's values carry their own types, which may differ from row to row.
+            TxInner::Sqlite(tx) => run!(tx, sqlx::Sqlite, false),
         }?;
         stopped.map_or(Ok(()), Err)
     }

@@ -38,32 +38,13 @@ use support::{
 };
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("restore benchmark: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut failed = false;
-    for (server, url) in support::servers("restore") {
-        if let Err(e) = runtime.block_on(bench(server, &url)) {
-            eprintln!("restore benchmark on {}: {e}", server.name());
-            failed = true;
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    support::main(
+        "restore",
+        |server, url| async move { bench(server, &url).await },
+    )
 }
 
 async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    println!("restore benchmark on {}:", server.name());
     let scratch = Scratch::create(server, url, "restore").await?;
     let result = measure(&scratch).await;
     let dropped = scratch.drop().await;

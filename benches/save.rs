@@ -27,32 +27,13 @@ use time::OffsetDateTime;
 use support::{median, ms, report, run, runs, BoxError, Scratch, Server};
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("save benchmark: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut failed = false;
-    for (server, url) in support::servers("save") {
-        if let Err(e) = runtime.block_on(bench(server, &url)) {
-            eprintln!("save benchmark on {}: {e}", server.name());
-            failed = true;
-        }
-    }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    support::main(
+        "save",
+        |server, url| async move { bench(server, &url).await },
+    )
 }
 
 async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    println!("save benchmark on {}:", server.name());
     let scratch = Scratch::create(server, url, "save").await?;
     let result = measure(&scratch).await;
     let dropped = scratch.drop().await;

@@ -94,6 +94,38 @@ pub fn servers(bench: &str) -> Vec<(Server, String)> {
     out
 }
 
+/// The `main` of a benchmark: runs `bench` on every server whose variable is set, and fails
+/// when one of them did.
+pub fn main<F, Fut>(name: &str, bench: F) -> std::process::ExitCode
+where
+    F: Fn(Server, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), BoxError>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("{name} benchmark: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for (server, url) in servers(name) {
+        println!("{name} benchmark on {}:", server.name());
+        if let Err(e) = runtime.block_on(bench(server, url)) {
+            eprintln!("{name} benchmark on {}: {e}", server.name());
+            failed = true;
+        }
+    }
+    if failed {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}
+
 /// A database created for one run of a benchmark, dropped by [`Scratch::drop`].
 pub struct Scratch {
     pub server: Server,

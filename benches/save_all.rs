@@ -78,6 +78,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
             .arg(scratch.path(&format!("run{run}")));
         ours.push(support::run(&mut save)?);
     }
+    let floor_bytes = std::fs::metadata(&floor_out)?.len();
     let mut save = scratch.ours();
     save.args(["save", "--all", "-o"]).arg(scratch.path("peak"));
     let ours_kib = support::peak_kib(&save)?;
@@ -91,7 +92,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
     println!(
         "  {files} files, {:.1} MiB; the floor read {:.1} MiB of text",
         bytes as f64 / 1048576.0,
-        std::fs::metadata(&floor_out)?.len() as f64 / 1048576.0
+        floor_bytes as f64 / 1048576.0
     );
     support::report(
         "save --all",

@@ -236,28 +236,79 @@ pub fn save_read(
 }
 
 /// Reads the trainings `ids` together, in a number of statements that does not depend on how
-/// many they are (docs/decisions.md §21), and hands each one's snapshot to `each` in the order
-/// of `ids`, one at a time; a training that does not exist is handed as
-/// [`SaveError::NotFound`]. What `each` returns is collected. `save --all` and
-/// `clone --from-site` read through here.
+/// many they are (docs/decisions.md §21), hands each one's snapshot to `build` and collects
+/// what it returns, in the order of `ids` ([`read_many`]).
 ///
 /// # Errors
 ///
-/// A database error, before `each` is called for the set it stopped.
-pub async fn for_each_read<T>(
+/// A database error.
+pub async fn for_each_read<T: Send>(
     site: &Site,
     ids: &[i64],
-    mut each: impl FnMut(i64, Result<Snapshot, SaveError>) -> T,
+    build: impl Fn(i64, Result<Snapshot, SaveError>) -> T + Sync,
 ) -> Result<Vec<T>, SaveError> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
-        let mut set = site.training_snapshots(chunk).await?;
-        for &id in chunk {
-            let snapshot = set.take(id).ok_or(SaveError::NotFound { id });
-            out.push(each(id, snapshot));
-        }
-    }
+    read_many(site, ids, build, |_, built| out.push(built)).await?;
     Ok(out)
+}
+
+/// Reads the trainings `ids` together (docs/decisions.md §21) and hands each one's snapshot to
+/// `build` — a training that does not exist as [`SaveError::NotFound`] — on as many threads as
+/// the machine has cores (at most 4), each taking the next training when it is done, so that
+/// no more than one snapshot per thread is held at a time; then hands what `build` returned to
+/// `record`, on this thread, in the order of `ids`. `save --all` builds, signs and writes each
+/// file in `build` and reports it in `record`.
+///
+/// # Errors
+///
+/// A database error, before `build` is called for the set it stopped.
+pub async fn read_many<T: Send>(
+    site: &Site,
+    ids: &[i64],
+    build: impl Fn(i64, Result<Snapshot, SaveError>) -> T + Sync,
+    mut record: impl FnMut(i64, T),
+) -> Result<(), SaveError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Mutex, PoisonError};
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
+        let set = Mutex::new(site.training_snapshots(chunk).await?);
+        let next = AtomicUsize::new(0);
+        let (sender, results) = mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (sender, set, next, build) = (sender.clone(), &set, &next, &build);
+                scope.spawn(move || loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&id) = chunk.get(index) else {
+                        break;
+                    };
+                    // A thread that panicked while taking leaves the set usable.
+                    let snapshot = set
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take(id)
+                        .ok_or(SaveError::NotFound { id });
+                    if sender.send((index, build(id, snapshot))).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(sender);
+            // Results arrive in any order: each is recorded once those before it were.
+            let mut waiting = BTreeMap::new();
+            let mut due = 0;
+            for (index, built) in results {
+                waiting.insert(index, built);
+                while let Some(built) = waiting.remove(&due) {
+                    record(chunk[due], built);
+                    due += 1;
+                }
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Reads training `training_id` and builds its document as [`save`] would, unsigned (what

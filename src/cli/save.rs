@@ -7,6 +7,7 @@
 //! a legacy file, which has `integrity`, its SHA-1 checksum, instead) and each failed one `{id,
 //! training, error}`. `-o -` (the file on stdout) cannot be combined with `--json`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -395,74 +396,86 @@ async fn save_all(
         key_created,
         pruned: None,
     };
-    let mut used_names = std::collections::HashSet::new();
     let trainings: Vec<_> = shown
         .iter()
         .filter_map(|i| list.trainings.get(*i))
         .collect();
-    let ids: Vec<i64> = trainings.iter().map(|t| t.id).collect();
-    // Every training is read together, then built and written one at a time
-    // (docs/decisions.md §21).
-    let mut next = trainings.iter();
-    save::for_each_read(site, &ids, |_, snapshot| {
-        let Some(training) = next.next() else {
-            return;
-        };
-        let label = training
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("#{}", training.id));
-        bar.set_message(label.clone());
+    // Each training's file, named before any is written: two trainings with one name (or one
+    // slug) each get their own file.
+    let mut used_names = std::collections::HashSet::new();
+    let mut places = HashMap::new();
+    for training in &trainings {
         let mut file_name = args
             .format
             .file_name(training.name.as_deref().unwrap_or(""), now);
         if !used_names.insert(file_name.clone()) {
-            // Two trainings with one name (or one slug) each get their own file.
             let slug = save::slug(training.name.as_deref().unwrap_or(""));
             file_name = args
                 .format
                 .file_name(&format!("{slug}-{}", training.id), now);
             used_names.insert(file_name.clone());
         }
-        let path = dir.join(file_name);
-        let result = match snapshot
-            .and_then(|snapshot| build_training(site, &snapshot, mode, args.strict, now))
-        {
-            Ok(saved) => write_file(&path, &saved.text, args.force, lang).map(|()| saved),
-            Err(e) => Err(save_failure(e, lang)),
-        };
-        match result {
-            Ok(saved) => {
-                bar.suspend(|| {
-                    for warning in &saved.warnings {
+        places.insert(training.id, (training, dir.join(file_name)));
+    }
+    let ids: Vec<i64> = trainings.iter().map(|t| t.id).collect();
+    // Every training is read together, then built and written on every core, one file per
+    // training held at a time (docs/decisions.md §21).
+    save::read_many(
+        site,
+        &ids,
+        |id, snapshot| {
+            let path = places
+                .get(&id)
+                .map(|(_, path)| path.clone())
+                .unwrap_or_default();
+            match snapshot
+                .and_then(|snapshot| build_training(site, &snapshot, mode, args.strict, now))
+            {
+                Ok(saved) => write_file(&path, &saved.text, args.force, lang)
+                    .map(|()| entry(id, &saved, Some(path), lang)),
+                Err(e) => Err(save_failure(e, lang)),
+            }
+        },
+        |id, result| {
+            let Some((training, _)) = places.get(&id) else {
+                return;
+            };
+            let label = training
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("#{}", training.id));
+            bar.set_message(label.clone());
+            match result {
+                Ok(saved) => {
+                    bar.suspend(|| {
+                        for warning in &saved.warnings {
+                            eprintln!(
+                                "{} ({label}): {}",
+                                lang.pick("warning", "avertissement"),
+                                warning.message
+                            );
+                        }
+                    });
+                    summary.saved.push(saved);
+                }
+                Err(failure) => {
+                    bar.suspend(|| {
                         eprintln!(
                             "{} ({label}): {}",
-                            lang.pick("warning", "avertissement"),
-                            warning.message(lang)
-                        );
-                    }
-                });
-                summary
-                    .saved
-                    .push(entry(training.id, &saved, Some(path), lang));
+                            lang.pick("error", "erreur"),
+                            failure.message
+                        )
+                    });
+                    summary.failed.push(FailedEntry {
+                        id: training.id,
+                        training: training.name.clone(),
+                        error: failure.message,
+                    });
+                }
             }
-            Err(failure) => {
-                bar.suspend(|| {
-                    eprintln!(
-                        "{} ({label}): {}",
-                        lang.pick("error", "erreur"),
-                        failure.message
-                    )
-                });
-                summary.failed.push(FailedEntry {
-                    id: training.id,
-                    training: training.name.clone(),
-                    error: failure.message,
-                });
-            }
-        }
-        bar.inc(1);
-    })
+            bar.inc(1);
+        },
+    )
     .await
     .map_err(|e| save_failure(e, lang))?;
     bar.finish_and_clear();

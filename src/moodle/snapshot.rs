@@ -123,8 +123,9 @@ pub struct PlanningRow {
 pub struct Snapshot {
     /// The training.
     pub training: TrainingRow,
-    /// Every category of the site, to name the training's category and its path.
-    pub categories: CategoryTree,
+    /// Every category of the site, to name the training's category and its path (shared by
+    /// the snapshots of a set: a site may have 10,000 categories).
+    pub categories: Arc<CategoryTree>,
     /// The `train_style` rows of the training.
     pub train_styles: Vec<TrainStyleRow>,
     /// The milestones.
@@ -257,7 +258,7 @@ impl Site {
         }
 
         let tables = self.read_table_names(tx).await?;
-        set.categories = self.read_category_tree(tx).await?;
+        set.categories = Arc::new(self.read_category_tree(tx).await?);
 
         let train_styles = &mut set.train_styles;
         tx.fetch_each(
@@ -524,7 +525,7 @@ fn template_ids(column: &str) -> String {
 #[derive(Debug, Default)]
 pub struct SnapshotSet {
     trainings: BTreeMap<i64, TrainingRow>,
-    categories: CategoryTree,
+    categories: Arc<CategoryTree>,
     has_system_context: bool,
     train_styles: HashMap<i64, Vec<TrainStyleRow>>,
     milestones: HashMap<i64, Vec<MilestoneRow>>,
@@ -607,7 +608,7 @@ impl SnapshotSet {
             .collect();
         Some(Snapshot {
             training,
-            categories: self.categories.clone(),
+            categories: Arc::clone(&self.categories),
             train_styles,
             milestones,
             course_modules,

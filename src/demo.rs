@@ -1368,6 +1368,20 @@ pub async fn seed_generated_site(
     learners: usize,
     milestones: usize,
 ) -> Result<Vec<i64>, Error> {
+    seed_generated_site_for_next_year(site, name, trainings, learners, milestones, &[]).await
+}
+
+/// [`seed_generated_site`], with a copy of every training's course for each of `copies` (its
+/// short name followed by the suffix, as Moodle's course restore for next year's session would
+/// leave it): what a rollover clones onto (the rollover benchmark).
+pub async fn seed_generated_site_for_next_year(
+    site: &Site,
+    name: &str,
+    trainings: usize,
+    learners: usize,
+    milestones: usize,
+    copies: &[&str],
+) -> Result<Vec<i64>, Error> {
     let mut w = Writer::begin(site).await?;
     w.insert_context(&[
         ("contextlevel", 10.into()),
@@ -1387,11 +1401,13 @@ pub async fn seed_generated_site(
         .await?;
     let module = w.insert_module_type("page").await?;
     let mut courses = Vec::with_capacity(trainings);
-    for t in 0..trainings {
+    for (t, suffix) in (0..trainings)
+        .flat_map(|t| std::iter::once(&"").chain(copies).map(move |suffix| (t, *suffix)))
+    {
         let shortname = if trainings == 1 {
-            "GEN".to_owned()
+            format!("GEN{suffix}")
         } else {
-            format!("GEN-{:04}", t + 1)
+            format!("GEN-{:04}{suffix}", t + 1)
         };
         let course = w
             .insert_course(&[
@@ -1431,7 +1447,9 @@ pub async fn seed_generated_site(
             );
         }
         w.set_section_sequence(section, &cms).await?;
-        courses.push((course, cms));
+        if suffix.is_empty() {
+            courses.push((course, cms));
+        }
     }
     let pool = learners * trainings.clamp(1, 10);
     let mut users = Vec::with_capacity(pool);

@@ -1401,9 +1401,11 @@ pub async fn seed_generated_site_for_next_year(
         .await?;
     let module = w.insert_module_type("page").await?;
     let mut courses = Vec::with_capacity(trainings);
-    for (t, suffix) in (0..trainings)
-        .flat_map(|t| std::iter::once(&"").chain(copies).map(move |suffix| (t, *suffix)))
-    {
+    for (t, suffix) in (0..trainings).flat_map(|t| {
+        std::iter::once(&"")
+            .chain(copies)
+            .map(move |suffix| (t, *suffix))
+    }) {
         let shortname = if trainings == 1 {
             format!("GEN{suffix}")
         } else {

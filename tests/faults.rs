@@ -1,6 +1,6 @@
-//! Faults (issue 16, item 3): a repair that fails after each of its writes, or whose
-//! connection the server drops there, changes nothing (every backend; the restore's own
-//! injection is in `tests/restore.rs`); a database server stopped in the middle of a restore's
+//! Faults (issue 16, item 3): a repair, or a batch of trainings restored together, that fails
+//! after each of its writes, or whose connection the server drops there, changes nothing (every
+//! backend; the single restore's own injection is in `tests/restore.rs`); a database server stopped in the middle of a restore's
 //! apply leaves zero rows changed once it is back, and the command exits 1 saying so
 //! (PostgreSQL and MariaDB servers of the test's own, started in a temporary directory, when
 //! the matching `ATTESTOODLE_TEST_*_URL` is set); a save onto a full disk (a 200 KiB tmpfs)
@@ -367,4 +367,112 @@ async fn a_save_onto_a_full_disk_leaves_no_file_and_says_why() {
         );
     }
     db.drop_database().await;
+}
+
+// Issue 16, item 3: "the existing 'fail after each write / drop the connection' injection
+// extended to the batch restore": the three demo trainings restored together
+// (`--all-or-nothing`), failing after each write of each training, or with the connection
+// dropped there, change zero rows; past the last write of every training, the batch is written.
+#[tokio::test]
+async fn a_batch_failing_or_dropped_at_any_write_of_any_training_changes_zero_rows() {
+    use attestoodle_backup::document::keys;
+    use attestoodle_backup::moodle::InjectedFailure;
+    use attestoodle_backup::restore::{batch, Mode, Provenance, RestoreOptions};
+    use attestoodle_backup::save::{self, SaveOptions};
+
+    let key = &keys::generate();
+    let key_id = &keys::key_id(&key.verifying_key());
+    for_each_backend(|backend| async move {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        let list = site.list_trainings().await.expect("list");
+        let ids: Vec<i64> = list.trainings.iter().map(|t| t.id).collect();
+        let options = SaveOptions {
+            key,
+            strict: false,
+            created: time::OffsetDateTime::now_utc(),
+        };
+        let entries: Vec<batch::BatchEntry> = save::for_each_read(&site, &ids, |_, s| {
+            let saved = s
+                .and_then(|s| save::save_read(&site, &s, &options))
+                .expect("save");
+            let mut restore =
+                RestoreOptions::new(Mode::Restore, Provenance::Trusted(key_id.clone()));
+            restore.learners = true;
+            batch::BatchEntry {
+                origin: saved.document.training.name.clone(),
+                document: saved.document,
+                options: restore,
+            }
+        })
+        .await
+        .expect("read");
+        let plans = batch::precheck_batch(&site, &entries)
+            .await
+            .expect("precheck");
+        let accepted = Accepted::new(batch::needs_accept(&plans));
+        let refs: Vec<_> = plans.iter().collect();
+        let before = rows(&site).await;
+        let apply = |index: usize, after: usize, drop_connection: bool, dry_run: bool| {
+            let site = &site;
+            let refs = &refs;
+            let accepted = &accepted;
+            async move {
+                restore::apply_together(
+                    site,
+                    refs,
+                    accepted,
+                    &ApplyOptions {
+                        dry_run,
+                        ..ApplyOptions::default()
+                    },
+                    &[],
+                    Some((
+                        index,
+                        InjectedFailure {
+                            after,
+                            drop_connection,
+                        },
+                    )),
+                )
+                .await
+            }
+        };
+        let mut tried = 0;
+        for index in 0..refs.len() {
+            // A dry run says how many writes the training makes: the first that succeeds.
+            let mut writes = 0;
+            while apply(index, writes, false, true).await.is_err() {
+                writes += 1;
+                assert!(writes < 1_000, "{name}: training {index} never succeeds");
+            }
+            assert!(writes > 0, "{name}: training {index} writes nothing");
+            for after in 0..writes {
+                for drop_connection in [false, true] {
+                    let failed = apply(index, after, drop_connection, false).await;
+                    assert!(
+                        matches!(&failed, Err(f) if f.index == index),
+                        "{name} {index} {after} {drop_connection}: {failed:?}"
+                    );
+                    assert_eq!(
+                        rows(&site).await,
+                        before,
+                        "{name}: training {index}, after {after} writes, dropped {drop_connection}"
+                    );
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried >= 6 * refs.len(), "{name}: {tried}");
+        let written =
+            restore::apply_together(&site, &refs, &accepted, &ApplyOptions::default(), &[], None)
+                .await
+                .expect("the batch");
+        assert_eq!(written.len(), refs.len(), "{name}");
+        assert_ne!(rows(&site).await, before, "{name}: the batch wrote nothing");
+        site.close().await;
+        db.drop_database().await;
+    })
+    .await;
 }

@@ -211,8 +211,8 @@ const COMMANDS: &[(&str, Step)] = &[
         Exit(0),
     ),
     (
-        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench save",
-        Skip("a benchmark on a PostgreSQL server"),
+        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench save",
+        Skip("a benchmark on PostgreSQL and MariaDB servers"),
     ),
     (
         "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench save_all",
@@ -284,7 +284,11 @@ const COMMANDS: &[(&str, Step)] = &[
     ),
     ("cargo test", Skip("runs the test suite, this test included")),
     (
-        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench restore",
+        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres ATTESTOODLE_BENCH_MARIADB_URL=mysql://root@127.0.0.1:3306/test cargo bench --bench restore",
+        Skip("a benchmark on PostgreSQL and MariaDB servers"),
+    ),
+    (
+        "ATTESTOODLE_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench rollover",
         Skip("a benchmark on a PostgreSQL server"),
     ),
     (

@@ -63,6 +63,45 @@ pub struct SiteView {
     pub operator: Option<i64>,
     /// The site's `wwwroot`, when known.
     pub wwwroot: Option<String>,
+    /// Look-ups over the rows above, made on first use and kept: a batch decides many
+    /// documents on one view ([`gather_all`]).
+    index: std::sync::OnceLock<ViewIndex>,
+}
+
+/// Positions in a [`SiteView`]'s rows by what the matchers look them up by.
+#[derive(Debug, Clone, Default)]
+struct ViewIndex {
+    /// `sections` by (course, section number).
+    sections: HashMap<(i64, i64), usize>,
+    /// `modules` by cmid.
+    modules: HashMap<i64, usize>,
+    /// `modules` by course.
+    modules_by_course: HashMap<i64, Vec<usize>>,
+    /// `users` by lower-case email.
+    users: HashMap<String, Vec<usize>>,
+}
+
+impl SiteView {
+    fn index(&self) -> &ViewIndex {
+        self.index.get_or_init(|| {
+            let mut index = ViewIndex::default();
+            for (i, s) in self.sections.iter().enumerate() {
+                index.sections.insert((s.course, s.section), i);
+            }
+            for (i, m) in self.modules.iter().enumerate() {
+                index.modules.insert(m.cmid, i);
+                index.modules_by_course.entry(m.course).or_default().push(i);
+            }
+            for (i, u) in self.users.iter().enumerate() {
+                index
+                    .users
+                    .entry(u.email.to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+            index
+        })
+    }
 }
 
 /// Matches `document` against `site` with the operator's `options` and says, in a [`Plan`],
@@ -162,6 +201,7 @@ pub async fn gather_all(
         planning_table,
         operator,
         wwwroot: site.target().wwwroot.clone(),
+        index: std::sync::OnceLock::new(),
     })
 }
 
@@ -922,13 +962,24 @@ fn match_milestones(
         };
         courses.insert(original.clone(), state);
     }
-    let modules = &view.modules;
-    let sections: HashMap<(i64, i64), &SectionRow> = view
-        .sections
-        .iter()
-        .map(|s| ((s.course, s.section), s))
-        .collect();
-    let by_cmid: HashMap<i64, &CourseModuleRow> = modules.iter().map(|m| (m.cmid, m)).collect();
+    let index = view.index();
+    let section_at = |place: &(i64, i64)| -> Option<&SectionRow> {
+        index
+            .sections
+            .get(place)
+            .and_then(|i| view.sections.get(*i))
+    };
+    let module = |cmid: &i64| -> Option<&CourseModuleRow> {
+        index.modules.get(cmid).and_then(|i| view.modules.get(*i))
+    };
+    let course_modules = |course: i64| {
+        index
+            .modules_by_course
+            .get(&course)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| view.modules.get(*i))
+    };
 
     let mut used = BTreeSet::new();
     let mut out = Vec::with_capacity(document.milestones.len());
@@ -973,16 +1024,14 @@ fn match_milestones(
             }
         };
         line.course_id = Some(course);
-        let at_place = sections
-            .get(&(course, m.section))
+        let at_place = section_at(&(course, m.section))
             .and_then(|s| rules::cmid_at_position(s.sequence(), m.position))
-            .and_then(|cmid| by_cmid.get(&cmid).copied())
+            .and_then(|cmid| module(&cmid))
             .filter(|cm| cm.course == course);
         let chosen = match at_place {
             Some(cm) if fingerprint_matches(&m.activity, cm) => Some(cm),
             _ => {
-                let candidates: Vec<&CourseModuleRow> = modules
-                    .iter()
+                let candidates: Vec<&CourseModuleRow> = course_modules(course)
                     .filter(|cm| {
                         cm.course == course
                             && !cm.deletion_in_progress
@@ -1497,12 +1546,22 @@ fn match_learners(
         }
         return (Vec::new(), Vec::new());
     }
+    // The accounts of this document's emails only: a batch's view holds every document's.
+    let index = view.index();
     let mut users: HashMap<String, Vec<&UserRow>> = HashMap::new();
-    for user in &view.users {
-        users
-            .entry(user.email.to_lowercase())
-            .or_default()
-            .push(user);
+    for email in learner_emails(document) {
+        let key = email.to_lowercase();
+        if users.contains_key(&key) {
+            continue;
+        }
+        let found = index
+            .users
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| view.users.get(*i))
+            .collect();
+        users.insert(key, found);
     }
     let count = |email: &str| users.get(&email.to_lowercase()).map_or(0, Vec::len);
 

@@ -38,17 +38,7 @@ use support::{
 };
 
 fn main() -> ExitCode {
-    support::main(
-        "restore",
-        |server, url| async move { bench(server, &url).await },
-    )
-}
-
-async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    let scratch = Scratch::create(server, url, "restore").await?;
-    let result = measure(&scratch).await;
-    let dropped = scratch.drop().await;
-    result.and(dropped)
+    support::main("restore", None, |scratch| Box::pin(measure(scratch)))
 }
 
 /// At most this many values in one INSERT, as the restore writes them.

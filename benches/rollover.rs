@@ -48,34 +48,16 @@ const WRITTEN: [(&str, &str); 5] = [
 ];
 
 fn main() -> ExitCode {
-    support::main("rollover", |server, url| async move {
-        if server != Server::Postgres {
-            println!("  skipped: the floor of issue 12 is a psql session");
-            return Ok(());
-        }
-        bench(server, &url).await
+    // PostgreSQL only: the issue's floor is a psql session.
+    support::main("rollover", Some(Server::Postgres), |scratch| {
+        Box::pin(measure(scratch))
     })
 }
 
-fn number(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
-}
-
-async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    let scratch = Scratch::create(server, url, "rollover").await?;
-    let result = measure(&scratch).await;
-    let dropped = scratch.drop().await;
-    result.and(dropped)
-}
-
 async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
-    let trainings = number("ATTESTOODLE_BENCH_TRAININGS", 1_000);
-    let learners = number("ATTESTOODLE_BENCH_LEARNERS", 200);
-    let milestones = number("ATTESTOODLE_BENCH_MILESTONES", 50);
+    let trainings = support::number("ATTESTOODLE_BENCH_TRAININGS", 1_000);
+    let learners = support::number("ATTESTOODLE_BENCH_LEARNERS", 200);
+    let milestones = support::number("ATTESTOODLE_BENCH_MILESTONES", 50);
     let site = Site::connect(&scratch.target()?).await?;
     fixture::create_schema(&site).await?;
     let started = Instant::now();
@@ -119,7 +101,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
     let floor_sql = scratch.path("floor.sql");
     std::fs::write(&floor_sql, floor_script(scratch))?;
     let floor_out = scratch.path("floor.out");
-    let runs = number("ATTESTOODLE_BENCH_RUNS", 3);
+    let runs = support::number("ATTESTOODLE_BENCH_RUNS", 3);
     let (mut ours, mut floor) = (Vec::new(), Vec::new());
     let rollover = |scratch: &Scratch| {
         let mut command = scratch.ours();

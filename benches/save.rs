@@ -24,20 +24,10 @@ use attestoodle_backup::moodle::Site;
 use attestoodle_backup::save::{self, SaveOptions};
 use time::OffsetDateTime;
 
-use support::{median, ms, report, run, runs, BoxError, Scratch, Server};
+use support::{median, ms, report, run, runs, BoxError, Scratch};
 
 fn main() -> ExitCode {
-    support::main(
-        "save",
-        |server, url| async move { bench(server, &url).await },
-    )
-}
-
-async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    let scratch = Scratch::create(server, url, "save").await?;
-    let result = measure(&scratch).await;
-    let dropped = scratch.drop().await;
-    result.and(dropped)
+    support::main("save", None, |scratch| Box::pin(measure(scratch)))
 }
 
 async fn measure(scratch: &Scratch) -> Result<(), BoxError> {

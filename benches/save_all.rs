@@ -22,33 +22,16 @@ use std::time::Instant;
 
 use attestoodle_backup::demo;
 use attestoodle_backup::moodle::{fixture, Site};
-use support::{BoxError, Scratch, Server};
+use support::{BoxError, Scratch};
 
 fn main() -> ExitCode {
-    support::main("save --all", |server, url| async move {
-        bench(server, &url).await
-    })
-}
-
-fn number(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
-}
-
-async fn bench(server: Server, url: &str) -> Result<(), BoxError> {
-    let scratch = Scratch::create(server, url, "all").await?;
-    let result = measure(&scratch).await;
-    let dropped = scratch.drop().await;
-    result.and(dropped)
+    support::main("save --all", None, |scratch| Box::pin(measure(scratch)))
 }
 
 async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
-    let trainings = number("ATTESTOODLE_BENCH_TRAININGS", 1_000);
-    let learners = number("ATTESTOODLE_BENCH_LEARNERS", 200);
-    let milestones = number("ATTESTOODLE_BENCH_MILESTONES", 50);
+    let trainings = support::number("ATTESTOODLE_BENCH_TRAININGS", 1_000);
+    let learners = support::number("ATTESTOODLE_BENCH_LEARNERS", 200);
+    let milestones = support::number("ATTESTOODLE_BENCH_MILESTONES", 50);
     let site = Site::connect(&scratch.target()?).await?;
     fixture::create_schema(&site).await?;
     let started = Instant::now();
@@ -69,7 +52,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
             .collect::<String>(),
     )?;
     let floor_out = scratch.path("floor.out");
-    let runs = number("ATTESTOODLE_BENCH_RUNS", 3);
+    let runs = support::number("ATTESTOODLE_BENCH_RUNS", 3);
     let (mut ours, mut floor) = (Vec::new(), Vec::new());
     for run in 0..runs {
         floor.push(support::run(&mut scratch.client(&script, &floor_out)?)?);

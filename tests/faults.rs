@@ -377,37 +377,16 @@ async fn a_save_onto_a_full_disk_leaves_no_file_and_says_why() {
 async fn a_batch_failing_or_dropped_at_any_write_of_any_training_changes_zero_rows() {
     use attestoodle_backup::document::keys;
     use attestoodle_backup::moodle::InjectedFailure;
-    use attestoodle_backup::restore::{batch, Mode, Provenance, RestoreOptions};
-    use attestoodle_backup::save::{self, SaveOptions};
+    use attestoodle_backup::restore::batch;
 
     let key = &keys::generate();
-    let key_id = &keys::key_id(&key.verifying_key());
     for_each_backend(|backend| async move {
         let name = backend.name();
         let db = TestDb::seeded(&backend, "mdl_").await;
         let site = db.connect().await;
         let list = site.list_trainings().await.expect("list");
         let ids: Vec<i64> = list.trainings.iter().map(|t| t.id).collect();
-        let options = SaveOptions {
-            key,
-            strict: false,
-            created: time::OffsetDateTime::now_utc(),
-        };
-        let entries: Vec<batch::BatchEntry> = save::for_each_read(&site, &ids, |_, s| {
-            let saved = s
-                .and_then(|s| save::save_read(&site, &s, &options))
-                .expect("save");
-            let mut restore =
-                RestoreOptions::new(Mode::Restore, Provenance::Trusted(key_id.clone()));
-            restore.learners = true;
-            batch::BatchEntry {
-                origin: saved.document.training.name.clone(),
-                document: saved.document,
-                options: restore,
-            }
-        })
-        .await
-        .expect("read");
+        let entries = common::batches::restoring_each(&site, &ids, key).await;
         let plans = batch::precheck_batch(&site, &entries)
             .await
             .expect("precheck");

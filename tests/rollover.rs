@@ -460,7 +460,6 @@ async fn batch_refusals_say_what_to_do() {
 #[tokio::test]
 async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_or_50() {
     let key = &keys::generate();
-    let key_id = &keys::key_id(&key.verifying_key());
     for_each_backend(|backend| async move {
         let mut counts = Vec::new();
         for trainings in [2, 50] {
@@ -474,26 +473,7 @@ async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_
                 .expect("generate");
             site.close().await;
             let site = open(&db).await;
-            let options = SaveOptions {
-                key,
-                strict: false,
-                created: time::OffsetDateTime::now_utc(),
-            };
-            let entries: Vec<batch::BatchEntry> = save::for_each_read(&site, &ids, |_, s| {
-                let saved = s
-                    .and_then(|s| save::save_read(&site, &s, &options))
-                    .expect("save");
-                let mut restore =
-                    RestoreOptions::new(Mode::Restore, Provenance::Trusted(key_id.clone()));
-                restore.learners = true;
-                batch::BatchEntry {
-                    origin: saved.document.training.name.clone(),
-                    document: saved.document,
-                    options: restore,
-                }
-            })
-            .await
-            .expect("read");
+            let entries = common::batches::restoring_each(&site, &ids, key).await;
             let before = site.statement_count();
             let plans = batch::precheck_batch(&site, &entries)
                 .await

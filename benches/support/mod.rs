@@ -94,13 +94,17 @@ pub fn servers(bench: &str) -> Vec<(Server, String)> {
     out
 }
 
-/// The `main` of a benchmark: runs `bench` on every server whose variable is set, and fails
-/// when one of them did.
-pub fn main<F, Fut>(name: &str, bench: F) -> std::process::ExitCode
-where
-    F: Fn(Server, String) -> Fut,
-    Fut: std::future::Future<Output = Result<(), BoxError>>,
-{
+/// What a benchmark measures on its scratch database.
+pub type Measure = for<'a> fn(
+    &'a Scratch,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), BoxError>> + 'a>,
+>;
+
+/// The `main` of a benchmark: on every server whose variable is set (and is `only`, when
+/// given), creates a scratch database, runs `measure` on it and drops it; fails when one of
+/// them did.
+pub fn main(name: &str, only: Option<Server>, measure: Measure) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -111,10 +115,27 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let mut failed = false;
     for (server, url) in servers(name) {
         println!("{name} benchmark on {}:", server.name());
-        if let Err(e) = runtime.block_on(bench(server, url)) {
+        if only.is_some_and(|only| only != server) {
+            println!(
+                "  skipped: this benchmark's floor is a {} client",
+                Server::Postgres.client()
+            );
+            continue;
+        }
+        let result = runtime.block_on(async {
+            let scratch = Scratch::create(server, &url, &slug).await?;
+            let result = measure(&scratch).await;
+            let dropped = scratch.drop().await;
+            result.and(dropped)
+        });
+        if let Err(e) = result {
             eprintln!("{name} benchmark on {}: {e}", server.name());
             failed = true;
         }
@@ -124,6 +145,15 @@ where
     } else {
         std::process::ExitCode::SUCCESS
     }
+}
+
+/// A number from the environment (`ATTESTOODLE_BENCH_TRAININGS`…), else `default`.
+pub fn number(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
 /// A database created for one run of a benchmark, dropped by [`Scratch::drop`].

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 pub mod activities;
+pub mod batches;
 pub mod demo_site;
 pub mod http;
 pub mod processes;

@@ -865,3 +865,101 @@ fn a_connection_failure_says_what_to_check_without_the_drivers_words() {
         }
     }
 }
+
+// Issue 16 (the web server under load): a training's page reads that training only, and its
+// learners a page at a time, with what a backup would leave out of them counted.
+#[tokio::test]
+async fn one_training_and_a_page_of_its_learners_read_as_the_list_and_the_save_see_them() {
+    for_each_backend(|backend| async move {
+        let name = backend.name();
+        let db = TestDb::seeded(&backend, "mdl_").await;
+        let site = db.connect().await;
+        let list = site.list_trainings().await.expect("list");
+        for training in &list.trainings {
+            let one = site.list_training(training.id).await.expect("one");
+            assert_eq!(one.trainings, vec![training.clone()], "{name}");
+            assert_eq!(
+                one.categories.by_path(),
+                list.categories.by_path(),
+                "{name}"
+            );
+        }
+        let none = site.list_training(999_999).await.expect("none");
+        assert!(none.trainings.is_empty(), "{name}");
+
+        let chimie = site
+            .find_trainings_by_name("Licence Chimie S1 2026")
+            .await
+            .expect("find")[0];
+        let all = site.learner_page(chimie, None).await.expect("all");
+        assert_eq!((all.rows, all.gone, all.repeated), (12, 0, 0), "{name}");
+        assert_eq!(all.learners.len(), 12, "{name}");
+        let five = site.learner_page(chimie, Some(5)).await.expect("five");
+        assert_eq!(five.learners, all.learners[..5].to_vec(), "{name}");
+        assert_eq!(five.rows, 12, "{name}");
+
+        // A deleted account, an account that no longer exists and a learner listed twice:
+        // what a save leaves out, counted; the missing account listed last.
+        let (repeated_user, _) = all.learners[3].clone();
+        let mut w = fixture::Writer::begin(&site).await.expect("begin");
+        let deleted = w
+            .insert_user(&[
+                ("username", "parti".into()),
+                ("email", "parti@demo.example".into()),
+                ("firstname", "Aaron".into()),
+                ("lastname", "Parti".into()),
+                ("deleted", 1.into()),
+            ])
+            .await
+            .expect("a deleted user");
+        for userid in [deleted, 987_654, repeated_user] {
+            w.insert(
+                "tool_attestoodle_learner",
+                &[
+                    ("trainingid", chimie.into()),
+                    ("userid", userid.into()),
+                    ("categoryid", 1.into()),
+                    ("selected", 1.into()),
+                    ("predelete", 0.into()),
+                ],
+            )
+            .await
+            .expect("a learner row");
+        }
+        w.commit().await.expect("commit");
+        let page = site.learner_page(chimie, None).await.expect("page");
+        assert_eq!((page.rows, page.gone, page.repeated), (15, 2, 1), "{name}");
+        assert_eq!(page.learners.last(), Some(&(987_654, None)), "{name}");
+        let aaron = page
+            .learners
+            .iter()
+            .find(|(id, _)| *id == deleted)
+            .and_then(|(_, user)| user.as_ref())
+            .expect("the deleted account is listed");
+        assert!(aaron.deleted, "{name}");
+        let saved = db.run(&["--json", "save", "Licence Chimie S1 2026", "-o", "c.json"]);
+        let saved: Value = serde_json::from_str(&stdout(&saved)).expect("save --json");
+        let codes: Vec<&str> = saved["saved"][0]["warnings"]
+            .as_array()
+            .map(|w| w.iter().filter_map(|w| w["code"].as_str()).collect())
+            .unwrap_or_default();
+        let left_out = codes
+            .iter()
+            .filter(|c| ["learner-deleted", "learner-user-missing"].contains(c))
+            .count();
+        assert_eq!(
+            i64::try_from(left_out).ok(),
+            Some(page.gone),
+            "{name}: {codes:?}"
+        );
+        let twice = codes.iter().filter(|c| **c == "learner-duplicate").count();
+        assert_eq!(
+            i64::try_from(twice).ok(),
+            Some(page.repeated),
+            "{name}: {codes:?}"
+        );
+        site.close().await;
+        db.drop_database().await;
+    })
+    .await;
+}

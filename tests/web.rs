@@ -616,6 +616,7 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
         .map(|t| t.learners)
         .expect("training 1");
     let mut w = fixture::Writer::begin(&site).await.expect("write");
+    let mut first_fold = 0;
     for i in 0..120 {
         let user = w
             .insert(
@@ -631,6 +632,9 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
             )
             .await
             .expect("a user");
+        if i == 0 {
+            first_fold = user;
+        }
         w.insert(
             "tool_attestoodle_learner",
             &[
@@ -644,9 +648,22 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
         .await
         .expect("a learner");
     }
+    // One more row repeats the first of them: the page counts it as a backup keeps it once.
+    w.insert(
+        "tool_attestoodle_learner",
+        &[
+            ("trainingid", 1.into()),
+            ("userid", first_fold.into()),
+            ("categoryid", 1.into()),
+            ("selected", 1.into()),
+            ("predelete", 0.into()),
+        ],
+    )
+    .await
+    .expect("a repeated learner");
     w.commit().await.expect("commit");
     site.close().await;
-    let total = (before + 120).to_string();
+    let total = (before + 121).to_string();
 
     let app = fixture.app().await;
     let admin = Browser::log_in(&app, demo::DEMO_ADMIN_USERNAME, demo::DEMO_ADMIN_PASSWORD).await;
@@ -664,6 +681,12 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
         "{html}"
     );
     assert!(
+        html.contains(
+            "Learner rows repeating a learner already listed, which a backup keeps once: 1."
+        ),
+        "{html}"
+    );
+    assert!(
         html.contains(&format!("List all {total} learners")),
         "{html}"
     );
@@ -673,7 +696,8 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
     );
 
     let html = text(send(&app, admin.get("/trainings/1?learners=all")).await).await;
-    assert_eq!(html.matches("@fold.example").count(), 120);
+    // Every row, the repeated one too.
+    assert_eq!(html.matches("@fold.example").count(), 121);
     assert!(!html.contains("The first 100"), "{html}");
 
     let html = text(send(&app, admin.get("/trainings/1?lang=fr")).await).await;
@@ -685,6 +709,12 @@ async fn the_training_page_lists_the_first_learners_and_all_on_demand() {
     );
     assert!(
         html.contains(&format!("Afficher les {total} apprenants")),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "Lignes d&#39;apprenant répétant un apprenant déjà listé, qu&#39;une sauvegarde garde une fois : 1."
+        ),
         "{html}"
     );
 }

@@ -209,7 +209,19 @@ impl Site {
         tx: &mut Tx,
         id: i64,
     ) -> Result<Option<Snapshot>, Error> {
-        Ok(self.read_snapshots(tx, &[id]).await?.take(id))
+        Ok(self.read_snapshots(tx, &[id], Parts::Whole).await?.take(id))
+    }
+
+    /// Training `id` as [`Site::training_snapshot`] reads it, but without its learner rows
+    /// (`learners` is empty; learner styles and their accounts are read): what the web's
+    /// training page builds its milestones, templates and notes from, while it lists the
+    /// learners a page at a time ([`Site::learner_page`]). A training of 10,000 learners then
+    /// costs its page what its milestones cost (issue 16, the web server under load).
+    pub async fn training_outline(&self, id: i64) -> Result<Option<Snapshot>, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let result = self.read_snapshots(&mut tx, &[id], Parts::Outline).await;
+        tx.rollback().await?;
+        Ok(result?.take(id))
     }
 
     /// Reads everything a save needs about the trainings `ids` (at most [`SNAPSHOT_SET_MAX`])
@@ -218,12 +230,17 @@ impl Site {
     /// (docs/decisions.md §21). The trainings that do not exist are absent from the set.
     pub async fn training_snapshots(&self, ids: &[i64]) -> Result<SnapshotSet, Error> {
         let mut tx = self.begin(TxMode::ReadOnly).await?;
-        let result = self.read_snapshots(&mut tx, ids).await;
+        let result = self.read_snapshots(&mut tx, ids, Parts::Whole).await;
         tx.rollback().await?;
         result
     }
 
-    async fn read_snapshots(&self, tx: &mut Tx, ids: &[i64]) -> Result<SnapshotSet, Error> {
+    async fn read_snapshots(
+        &self,
+        tx: &mut Tx,
+        ids: &[i64],
+        parts: Parts,
+    ) -> Result<SnapshotSet, Error> {
         let ids = &ids[..ids.len().min(SNAPSHOT_SET_MAX)];
         let mut set = SnapshotSet::default();
         if ids.is_empty() {
@@ -402,29 +419,31 @@ impl Site {
         // Learners and learner styles name their account by id; the accounts, often shared
         // by several trainings, are read once and joined in `take`.
         let learners = &mut set.learners;
-        tx.fetch_each(
-            render(
-                "SELECT trainingid, id, userid, categoryid, selected, predelete, resultcriteria \
-                 FROM {p}tool_attestoodle_learner WHERE trainingid IN ({ids}) ORDER BY id",
-            ),
-            once(),
-            |row| {
-                learners
-                    .entry(row.int("trainingid")?)
-                    .or_default()
-                    .push(LearnerRow {
-                        id: row.int("id")?,
-                        user_id: row.int("userid")?,
-                        user: None,
-                        category_id: row.opt_int("categoryid")?,
-                        selected: row.opt_int("selected")?,
-                        predelete: row.opt_int("predelete")?,
-                        resultcriteria: row.opt_text("resultcriteria")?,
-                    });
-                Ok(())
-            },
-        )
-        .await?;
+        if parts == Parts::Whole {
+            tx.fetch_each(
+                render(
+                    "SELECT trainingid, id, userid, categoryid, selected, predelete, resultcriteria \
+                     FROM {p}tool_attestoodle_learner WHERE trainingid IN ({ids}) ORDER BY id",
+                ),
+                once(),
+                |row| {
+                    learners
+                        .entry(row.int("trainingid")?)
+                        .or_default()
+                        .push(LearnerRow {
+                            id: row.int("id")?,
+                            user_id: row.int("userid")?,
+                            user: None,
+                            category_id: row.opt_int("categoryid")?,
+                            selected: row.opt_int("selected")?,
+                            predelete: row.opt_int("predelete")?,
+                            resultcriteria: row.opt_text("resultcriteria")?,
+                        });
+                    Ok(())
+                },
+            )
+            .await?;
+        }
 
         let user_styles = &mut set.user_styles;
         tx.fetch_each(
@@ -454,22 +473,32 @@ impl Site {
         .await?;
 
         let users = &mut set.users;
-        tx.fetch_each(
-            render(&format!(
-                "SELECT {USER_COLUMNS} FROM {{p}}user u \
-                 WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
-                 WHERE trainingid IN ({{ids}})) \
-                 OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
-                 WHERE trainingid IN ({{ids}}))"
-            )),
-            twice(),
-            |row| {
-                if let Some(user) = UserRow::read(&row)? {
-                    users.insert(user.id, Arc::new(user));
-                }
-                Ok(())
-            },
-        )
+        let (accounts, params) = match parts {
+            Parts::Whole => (
+                format!(
+                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
+                     WHERE trainingid IN ({{ids}})) \
+                     OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
+                     WHERE trainingid IN ({{ids}}))"
+                ),
+                twice(),
+            ),
+            Parts::Outline => (
+                format!(
+                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
+                     WHERE trainingid IN ({{ids}}))"
+                ),
+                once(),
+            ),
+        };
+        tx.fetch_each(render(&accounts), params, |row| {
+            if let Some(user) = UserRow::read(&row)? {
+                users.insert(user.id, Arc::new(user));
+            }
+            Ok(())
+        })
         .await?;
 
         if tables.contains(&format!("{}tool_taskattestoodle", self.prefix)) {
@@ -501,6 +530,15 @@ impl Site {
         }
         Ok(set)
     }
+}
+
+/// What [`Site::read_snapshots`] reads of each training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    /// Everything a save needs.
+    Whole,
+    /// Everything but the learner rows (and the accounts only they name).
+    Outline,
 }
 
 /// The most trainings one [`SnapshotSet`] reads: every statement binds the set's ids at most

@@ -85,6 +85,14 @@ const EN: &[(&str, &str)] = &[
     ("training.learners_folded", "The first {shown} of {total} learners, by name."),
     ("training.learners_all", "List all {total} learners"),
     ("training.account_missing", "account {id}, which no longer exists"),
+    (
+        "training.learners_gone",
+        "Learners whose account is deleted or no longer exists, which a backup leaves out: {n}.",
+    ),
+    (
+        "training.learners_repeated",
+        "Learner rows repeating a learner already listed, which a backup keeps once: {n}.",
+    ),
     ("training.course", "Course"),
     ("training.section", "Section"),
     ("training.position", "Position"),
@@ -410,6 +418,14 @@ const FR: &[(&str, &str)] = &[
     ("training.learners_folded", "Les {shown} premiers des {total} apprenants, par nom."),
     ("training.learners_all", "Afficher les {total} apprenants"),
     ("training.account_missing", "compte {id}, qui n'existe plus"),
+    (
+        "training.learners_gone",
+        "Apprenants dont le compte est supprimé ou n'existe plus, qu'une sauvegarde omet : {n}.",
+    ),
+    (
+        "training.learners_repeated",
+        "Lignes d'apprenant répétant un apprenant déjà listé, qu'une sauvegarde garde une fois : {n}.",
+    ),
     ("training.course", "Cours"),
     ("training.section", "Section"),
     ("training.position", "Position"),

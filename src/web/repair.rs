@@ -72,10 +72,10 @@ async fn prechecked(
     };
     let list = state
         .site()
-        .list_trainings()
+        .list_training(id)
         .await
         .map_err(|e| WebError::internal(visit, e))?;
-    let Some(training) = list.trainings.iter().find(|t| t.id == id) else {
+    let Some(training) = list.trainings.first() else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
     let target = RepairTarget {

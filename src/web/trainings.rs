@@ -237,29 +237,27 @@ pub async fn show(
     };
     let list = state
         .site()
-        .list_trainings()
+        .list_training(id)
         .await
         .map_err(|e| WebError::internal(visit, e))?;
-    let Some(training) = list.trainings.iter().find(|t| t.id == id) else {
+    let Some(training) = list.trainings.first() else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
-    let mut contents = contents(&state, id, visit).await?;
-    let total = contents.learners.len();
-    let learners_folded =
-        (view.learners.as_deref() != Some("all") && total > LEARNERS_SHOWN).then(|| {
-            contents.learners.truncate(LEARNERS_SHOWN);
-            let total = total.to_string();
-            (
-                visit.tr().fmt(
-                    "training.learners_folded",
-                    &[("shown", &LEARNERS_SHOWN.to_string()), ("total", &total)],
-                ),
-                visit
-                    .tr()
-                    .fmt("training.learners_all", &[("total", &total)]),
-            )
-        });
-    let categories = super::restore::categories(&state, visit).await?;
+    let all = view.learners.as_deref() == Some("all");
+    let contents = contents(&state, id, all, visit).await?;
+    let learners_folded = (!all && contents.learner_rows > LEARNERS_SHOWN as i64).then(|| {
+        let total = contents.learner_rows.to_string();
+        (
+            visit.tr().fmt(
+                "training.learners_folded",
+                &[("shown", &LEARNERS_SHOWN.to_string()), ("total", &total)],
+            ),
+            visit
+                .tr()
+                .fmt("training.learners_all", &[("total", &total)]),
+        )
+    });
+    let categories = list.categories.by_path();
     let target = crate::restore::RepairTarget {
         id,
         name: training.name.clone(),
@@ -301,26 +299,39 @@ struct Contents {
     milestones: Vec<MilestoneLine>,
     notes: Vec<String>,
     learners: Vec<LearnerLine>,
+    /// How many learner rows the training has (`learners` may list fewer).
+    learner_rows: i64,
     templates: Vec<TemplateBlock>,
 }
 
 /// The milestones and templates as the backup names them (course, section, position,
-/// activity), through the same snapshot and builder as `save`, without signing or reading image
-/// files; the save's warnings; the learners by name. A training the builder refuses (deleted
-/// category) lists no milestone, with the reason.
-async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, WebError> {
-    let Some(snapshot) = state
-        .site()
-        .training_snapshot(id)
+/// activity), through the same snapshot and builder as `save`, without signing, reading image
+/// files or reading the learner rows (the outline); the save's warnings; the learners by
+/// name, the first [`LEARNERS_SHOWN`] unless `all`, with what a backup would leave out of
+/// them counted. A training the builder refuses (deleted category) lists no milestone, with
+/// the reason.
+async fn contents(
+    state: &AppState,
+    id: i64,
+    all: bool,
+    visit: &Visit,
+) -> Result<Contents, WebError> {
+    let site = state.site();
+    let Some(snapshot) = site
+        .training_outline(id)
         .await
         .map_err(|e| WebError::internal(visit, e))?
     else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };
-    let mut learners: Vec<LearnerLine> = snapshot
+    let page = site
+        .learner_page(id, (!all).then_some(LEARNERS_SHOWN))
+        .await
+        .map_err(|e| WebError::internal(visit, e))?;
+    let learners: Vec<LearnerLine> = page
         .learners
         .iter()
-        .map(|l| match &l.user {
+        .map(|(user_id, user)| match user {
             Some(u) => LearnerLine {
                 name: format!("{} {}", u.firstname, u.lastname).trim().to_owned(),
                 email: u.email.clone(),
@@ -328,17 +339,31 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
                 gone: u.deleted,
             },
             None => LearnerLine {
-                name: visit.tr().fmt(
-                    "training.account_missing",
-                    &[("id", &l.user_id.to_string())],
-                ),
+                name: visit
+                    .tr()
+                    .fmt("training.account_missing", &[("id", &user_id.to_string())]),
                 email: String::new(),
                 username: String::new(),
                 gone: true,
             },
         })
         .collect();
-    learners.sort_by(|a, b| (&a.name, &a.email).cmp(&(&b.name, &b.email)));
+    // What a backup leaves out of the learners, counted (the builder would say it row by
+    // row, but it does not see the learners here).
+    let mut learner_notes = Vec::new();
+    if page.gone > 0 {
+        learner_notes.push(
+            visit
+                .tr()
+                .fmt("training.learners_gone", &[("n", &page.gone.to_string())]),
+        );
+    }
+    if page.repeated > 0 {
+        learner_notes.push(visit.tr().fmt(
+            "training.learners_repeated",
+            &[("n", &page.repeated.to_string())],
+        ));
+    }
     let context = save::BuildContext {
         filedir: None,
         wwwroot: None,
@@ -395,16 +420,18 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
                     ),
                 })
                 .collect();
-            let notes = warnings
+            let mut notes: Vec<String> = warnings
                 .iter()
                 // Background images are not read for this page: that warning would mislead.
                 .filter(|w| !w.code.starts_with("background"))
                 .map(|w| super::page::quoted(w.message(visit.lang), visit.lang))
                 .collect();
+            notes.extend(learner_notes);
             Ok(Contents {
                 milestones,
                 notes,
                 learners,
+                learner_rows: page.rows,
                 templates,
             })
         }
@@ -415,6 +442,7 @@ async fn contents(state: &AppState, id: i64, visit: &Visit) -> Result<Contents, 
                 visit.lang,
             )],
             learners,
+            learner_rows: page.rows,
             templates: Vec::new(),
         }),
     }

@@ -495,3 +495,199 @@ async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_
     })
     .await;
 }
+
+/// The names of the trainings named `… copie`, and the milestones of every training.
+async fn copies(site: &Site) -> (Vec<String>, i64) {
+    let list = site.list_trainings().await.expect("list");
+    let mut names: Vec<String> = list
+        .trainings
+        .iter()
+        .filter_map(|t| t.name.clone())
+        .filter(|n| n.ends_with(" copie"))
+        .collect();
+    names.sort();
+    (
+        names,
+        list.trainings.iter().map(|t| t.milestones).sum::<i64>(),
+    )
+}
+
+/// The trainings `ids` of `site`, each a batch entry that restores it under `<name> copie`: new
+/// trainings on templates that exist, which `apply_each` writes together.
+async fn copying_each(
+    site: &Site,
+    ids: &[i64],
+    key: &ed25519_dalek::SigningKey,
+) -> Vec<batch::BatchEntry> {
+    let mut entries = common::batches::restoring_each(site, ids, key).await;
+    for entry in &mut entries {
+        entry.options.rename.name = Some(format!("{} copie", entry.document.training.name));
+    }
+    entries
+}
+
+// Issue 12, built for big sites: the trainings of a batch are written many at a time, in the
+// same number of statements for 2 or 50, and each keeps its own outcome: one whose name was
+// taken since the precheck gets its conflict, the others are written as each alone would be.
+#[tokio::test]
+async fn trainings_written_together_keep_each_its_own_outcome_in_as_many_statements_for_2_or_50() {
+    let key = &keys::generate();
+    for_each_backend(|backend| async move {
+        let name = backend.name();
+        let mut counts = Vec::new();
+        for trainings in [2, 50] {
+            let db = TestDb::new(&backend, "mdl_").await;
+            let site = db.connect().await;
+            attestoodle_backup::moodle::fixture::create_schema(&site)
+                .await
+                .expect("schema");
+            let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", trainings, 3, 4)
+                .await
+                .expect("generate");
+            site.close().await;
+            let site = open(&db).await;
+            let entries = copying_each(&site, &ids, key).await;
+            let plans = batch::precheck_batch(&site, &entries)
+                .await
+                .expect("precheck");
+            let accepted = Accepted::new(batch::needs_accept(&plans));
+            // The second copy is made meanwhile, alone.
+            restore::apply(&site, &plans[1], &accepted, &ApplyOptions::default())
+                .await
+                .expect("the second copy alone");
+            let refs: Vec<&restore::Plan> = plans.iter().collect();
+            let mut done = Vec::new();
+            let before = site.statement_count();
+            let results = restore::apply_each(
+                &site,
+                &refs,
+                &accepted,
+                &ApplyOptions::default(),
+                &[],
+                |i| done.push(i),
+            )
+            .await;
+            counts.push(site.statement_count() - before);
+            done.sort_unstable();
+            assert_eq!(done, (0..trainings).collect::<Vec<_>>(), "{name}");
+            for (i, (result, entry)) in results.iter().zip(&entries).enumerate() {
+                if i == 1 {
+                    assert!(
+                        matches!(result, Err(restore::RestoreError::Conflict { .. })),
+                        "{name}: {result:?}"
+                    );
+                    continue;
+                }
+                let report = result.as_ref().expect("written");
+                assert_eq!(report.action, "created", "{name}");
+                assert_eq!(
+                    (report.written.milestones, report.written.learners),
+                    (4, 3),
+                    "{name}"
+                );
+                let id = report.training_id.expect("an id");
+                let (copy, _) = save::read(&site, id, time::OffsetDateTime::now_utc())
+                    .await
+                    .expect("read the copy");
+                let mut copy = without_ids(copy);
+                assert_eq!(
+                    copy.training.name,
+                    format!("{} copie", entry.document.training.name)
+                );
+                copy.training.name = entry.document.training.name.clone();
+                // A restore writes 0 where the generated training has no launch settings, as
+                // a restore of each alone does.
+                let mut expected = without_ids(entry.document.clone());
+                expected.training.nbautolaunch = Some(expected.training.nbautolaunch.unwrap_or(0));
+                expected.training.nextlaunch = Some(expected.training.nextlaunch.unwrap_or(0));
+                assert_eq!(copy, expected, "{name}: {i}");
+            }
+            site.close().await;
+            db.drop_database().await;
+        }
+        assert_eq!(counts[0], counts[1], "{name}: {counts:?}");
+    })
+    .await;
+}
+
+// When the transaction of trainings written together fails at any of its writes, or loses
+// its connection, each training is written again alone: every one is written once.
+#[tokio::test]
+async fn trainings_written_together_are_written_alone_when_their_transaction_fails() {
+    let key = &keys::generate();
+    for_each_backend(|backend| async move {
+        let name = backend.name();
+        let db = TestDb::new(&backend, "mdl_").await;
+        let site = db.connect().await;
+        attestoodle_backup::moodle::fixture::create_schema(&site)
+            .await
+            .expect("schema");
+        let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", 3, 3, 4)
+            .await
+            .expect("generate");
+        site.close().await;
+        let site = open(&db).await;
+        let entries = copying_each(&site, &ids, key).await;
+        let plans = batch::precheck_batch(&site, &entries)
+            .await
+            .expect("precheck");
+        let accepted = Accepted::new(batch::needs_accept(&plans));
+        let refs: Vec<&restore::Plan> = plans.iter().collect();
+        let (none, milestones) = copies(&site).await;
+        assert!(none.is_empty(), "{name}");
+        // Every write of the group (one a table: fewer than 8), and past the last.
+        for after in 0..8 {
+            for drop_connection in [false, true] {
+                let results = restore::apply_each(
+                    &site,
+                    &refs,
+                    &accepted,
+                    &ApplyOptions {
+                        fail_after_statements: Some(after),
+                        drop_connection,
+                        ..ApplyOptions::default()
+                    },
+                    &[],
+                    |_| {},
+                )
+                .await;
+                for result in &results {
+                    assert!(
+                        result.is_ok(),
+                        "{name} {after} {drop_connection}: {result:?}"
+                    );
+                }
+                let (names, now) = copies(&site).await;
+                assert_eq!(
+                    names.len(),
+                    3,
+                    "{name} {after} {drop_connection}: {names:?}"
+                );
+                assert_eq!(now, milestones * 2, "{name} {after} {drop_connection}");
+                for result in results.into_iter().flatten() {
+                    let id = result.training_id.expect("an id");
+                    let mut w = attestoodle_backup::moodle::fixture::Writer::begin(&site)
+                        .await
+                        .expect("begin");
+                    for table in [
+                        "tool_attestoodle_milestone",
+                        "tool_attestoodle_learner",
+                        "tool_attestoodle_user_style",
+                        "tool_attestoodle_train_style",
+                    ] {
+                        w.delete_where(table, "trainingid", id.into())
+                            .await
+                            .expect("delete");
+                    }
+                    w.delete_where("tool_attestoodle_training", "id", id.into())
+                        .await
+                        .expect("delete");
+                    w.commit().await.expect("commit");
+                }
+            }
+        }
+        site.close().await;
+        db.drop_database().await;
+    })
+    .await;
+}

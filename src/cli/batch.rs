@@ -18,7 +18,6 @@ use super::restore::{
     ask, codes_text, load, parse_accept, restore_failure, ApplyArgs, BatchArgs, PreviousKeeper,
 };
 use super::{print_json, print_stdout, Context, Exit, Failure};
-use crate::document::load::Backup;
 use crate::document::v2;
 use crate::i18n::Lang;
 use crate::moodle::Site;
@@ -58,10 +57,9 @@ struct Item {
     /// The file read, for the audit log and the way back of a replace (`None`: a live
     /// training).
     file: Option<PathBuf>,
-    /// The live training saved in memory (`clone --from-site`).
-    live_training: Option<i64>,
-    /// The backup's bytes, for the audit log's SHA-256.
-    bytes: Vec<u8>,
+    /// What the audit log says of the source (its SHA-256 computed once, so that the bytes
+    /// are not kept: a rollover holds a thousand trainings).
+    audit: crate::audit::Source,
 }
 
 /// A file left out of the batch, and why.
@@ -117,17 +115,18 @@ pub(super) async fn run(
                 match load(context, &path, max_size) {
                     Ok((document, provenance)) => {
                         let bytes = std::fs::read(context.cwd.join(&path)).unwrap_or_default();
+                        let origin = path.display().to_string();
+                        let audit = restore::audit_source(&origin, &bytes, &provenance);
                         let mut options = options.clone();
                         options.provenance = provenance;
                         items.push(Item {
                             entry: BatchEntry {
-                                origin: path.display().to_string(),
+                                origin,
                                 document,
                                 options,
                             },
                             file: Some(path),
-                            live_training: None,
-                            bytes,
+                            audit,
                         });
                     }
                     Err(failure) => bad.push(BadFile {
@@ -449,13 +448,14 @@ async fn from_site(
                 .display()
                 .to_string();
         }
-        // The same checks as a file: the signature, and who made it (this site's own key).
-        let prepared = restore::prepare(Backup::V2(saved.document), &trust).map_err(|e| {
-            Failure::new(
-                Exit::FileRejected,
-                format!("{origin}: {}", e.localized(lang)),
-            )
-        })?;
+        // Signed here a moment ago with this site's key: trusted as the trust store says,
+        // without checking the signature again (restore::prepare_signed_here).
+        let prepared = restore::prepare_signed_here(saved.document, &key, &trust);
+        let audit = crate::audit::Source {
+            live_training: Some(id),
+            ..restore::audit_source(&origin, text.as_bytes(), &prepared.provenance)
+        };
+        drop(text);
         let mut options = options.clone();
         options.provenance = prepared.provenance;
         items.push(Item {
@@ -465,8 +465,7 @@ async fn from_site(
                 options,
             },
             file: None,
-            live_training: Some(id),
-            bytes: text.into_bytes(),
+            audit,
         });
     }
     Ok((items, bad))
@@ -531,7 +530,7 @@ async fn decide_and_apply(
             ),
         ));
     }
-    let entries: Vec<BatchEntry> = items.iter().map(|i| i.entry.clone()).collect();
+    let entries: Vec<&BatchEntry> = items.iter().map(|i| &i.entry).collect();
     let plans = batch::precheck_batch(site, &entries)
         .await
         .map_err(|e| Failure::database(e, lang))?;
@@ -754,17 +753,14 @@ async fn decide_and_apply(
             }
         }
     } else {
+        // Each training in its own transaction, as far as the outcome goes: a rollover's
+        // clones are written many at a time (restore::apply_each).
         let bar = super::progress_bar(context, plans.len());
-        for (i, plan) in plans.iter().enumerate() {
-            bar.set_message(plan.training.name.clone());
-            let applied = restore::apply_keeping_previous(
-                site,
-                plan,
-                &trial,
-                &apply_options,
-                keeps.get(i).copied().flatten(),
-            )
-            .await;
+        let refs: Vec<&Plan> = plans.iter().collect();
+        let applied =
+            restore::apply_each(site, &refs, &trial, &apply_options, &keeps, |_| bar.inc(1)).await;
+        bar.finish_and_clear();
+        for (i, applied) in applied.into_iter().enumerate() {
             let mut outcome = Outcome::of(applied);
             if let Some(keeper) = keepers.get(i) {
                 if let Some(path) = keeper.taken() {
@@ -776,44 +772,46 @@ async fn decide_and_apply(
                 }
             }
             results.push(outcome);
-            bar.inc(1);
         }
-        bar.finish_and_clear();
     }
 
     if let Some(log) = &audit {
+        // The operator is looked up once per account, and the log synced once.
+        let mut usernames: std::collections::HashMap<i64, Option<String>> = Default::default();
+        let mut entries = Vec::with_capacity(items.len());
         for ((item, plan), outcome) in items.iter().zip(&plans).zip(&results) {
             let operator = match plan.operator_id() {
-                Some(id) => crate::audit::Operator {
-                    username: site.username_of(id).await.ok().flatten(),
-                    id: Some(id),
-                    client: None,
-                },
+                Some(id) => {
+                    let username = match usernames.get(&id) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let found = site.username_of(id).await.ok().flatten();
+                            usernames.insert(id, found.clone());
+                            found
+                        }
+                    };
+                    crate::audit::Operator {
+                        username,
+                        id: Some(id),
+                        client: None,
+                    }
+                }
                 None => crate::audit::Operator::default(),
-            };
-            let source = match (&item.file, item.live_training) {
-                (Some(file), _) => restore::audit_source(
-                    &file.display().to_string(),
-                    &item.bytes,
-                    &item.entry.options.provenance,
-                ),
-                (None, live) => crate::audit::Source {
-                    live_training: live,
-                    ..restore::audit_source(
-                        &item.entry.origin,
-                        &item.bytes,
-                        &item.entry.options.provenance,
-                    )
-                },
             };
             let via = match plan.mode {
                 Mode::Restore => "restore",
                 Mode::Clone => "clone",
             };
-            let entry = restore::audit_entry(via, operator, source, plan, &outcome.result);
-            log.append(&entry)
-                .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
+            entries.push(restore::audit_entry(
+                via,
+                operator,
+                item.audit.clone(),
+                plan,
+                &outcome.result,
+            ));
         }
+        log.append_all(&entries)
+            .map_err(|e| Failure::new(Exit::Runtime, e.localized(lang)))?;
     }
 
     let failed: Vec<&str> = plans

@@ -198,6 +198,13 @@ fn templates_named_sql(backend: Backend, locking: bool) -> String {
     )
 }
 
+/// `SELECT call AS c0, call AS c1, …`: `count` calls of a lock function in one statement,
+/// evaluated left to right.
+fn calls(call: &str, count: usize) -> String {
+    let list: Vec<String> = (0..count).map(|n| format!("{call} AS c{n}")).collect();
+    format!("SELECT {}", list.join(", "))
+}
+
 /// Lower-case forms an email may take in `LOWER(email)` on any backend: SQLite and a
 /// PostgreSQL database in the C locale lower ASCII only, the others every letter.
 fn email_keys(email: &str) -> [String; 2] {
@@ -674,13 +681,23 @@ impl RestoreTx<'_> {
         self.tx()?.fetch_all(sql, params).await
     }
 
-    /// Inserts rows in multi-row statements of at most [`INSERT_PARAMS`] values.
+    /// Inserts rows in multi-row statements of at most [`INSERT_PARAMS`] values, or, on
+    /// PostgreSQL, in one statement of one array per column ([`Backend::inserts_arrays`]).
     async fn insert_rows(
         &mut self,
         table: &str,
         columns: &[&str],
         rows: Vec<Vec<Param>>,
     ) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.site.backend().inserts_arrays() {
+            self.write().await?;
+            let table = self.render(&format!("{{p}}{table}"));
+            self.tx()?.insert_arrays(&table, columns, rows).await?;
+            return Ok(());
+        }
         let one = format!("({})", marks(columns.len()));
         let per_statement = (INSERT_PARAMS / columns.len().max(1)).max(1);
         let mut rows = rows.into_iter().peekable();
@@ -711,46 +728,71 @@ impl RestoreTx<'_> {
     /// Takes the lock of a name (`kind` is `training` or `template`) until the transaction
     /// ends, waiting for another restore that holds it.
     pub async fn lock_name(&mut self, kind: &str, name: &str) -> Result<(), Error> {
-        let key = Sha256::digest(format!("attestoodle-backup/{kind}/{name}").as_bytes());
-        match self.site.backend().name_lock() {
-            NameLock::Advisory(sql) => {
-                let mut first = [0u8; 8];
-                first.copy_from_slice(&key[..8]);
-                let key = i64::from_be_bytes(first);
-                let sql = self.render(sql);
-                self.tx()?.execute(sql, vec![key.into()]).await?;
-            }
-            NameLock::Session { acquire, .. } => {
-                // MySQL lock names are at most 64 characters.
-                let lock = format!("attestoodle:{}", &hex(&key)[..40]);
-                let sql = self.render(acquire);
-                let rows = self
-                    .tx()?
-                    .fetch_all(sql, vec![lock.clone().into(), LOCK_TIMEOUT.into()])
-                    .await?;
-                let got = rows
-                    .first()
-                    .map(|r| r.opt_int("got"))
-                    .transpose()?
-                    .flatten();
-                if got != Some(1) {
-                    return Err(Error::Busy {
-                        name: name.to_owned(),
-                        seconds: LOCK_TIMEOUT,
+        self.lock_names(kind, &[name]).await
+    }
+
+    /// Takes the locks of `names`, in their order, in one statement per [`CHUNK`] names (a
+    /// batch written together, [`RestoreTx::insert_trainings`]); give them sorted, so that two
+    /// writers never wait for each other in a circle.
+    pub async fn lock_names(&mut self, kind: &str, names: &[&str]) -> Result<(), Error> {
+        let key = |name: &str| Sha256::digest(format!("attestoodle-backup/{kind}/{name}"));
+        for chunk in names.chunks(CHUNK) {
+            match self.site.backend().name_lock() {
+                NameLock::Advisory(call) => {
+                    let keys = chunk.iter().map(|name| {
+                        let mut first = [0u8; 8];
+                        first.copy_from_slice(&key(name)[..8]);
+                        Param::Int(i64::from_be_bytes(first))
                     });
+                    let sql = self.render(&calls(call, chunk.len()));
+                    self.tx()?.execute(sql, keys.collect()).await?;
                 }
-                self.session_locks.push(lock);
+                NameLock::Session { acquire, .. } => {
+                    // MySQL lock names are at most 64 characters.
+                    let locks: Vec<String> = chunk
+                        .iter()
+                        .map(|name| format!("attestoodle:{}", &hex(&key(name))[..40]))
+                        .collect();
+                    let params = locks
+                        .iter()
+                        .flat_map(|lock| [lock.clone().into(), LOCK_TIMEOUT.into()])
+                        .collect();
+                    let sql = self.render(&calls(acquire, chunk.len()));
+                    let rows = self.tx()?.fetch_all(sql, params).await?;
+                    // Every lock taken is kept for the release, also when another was not.
+                    let mut busy = None;
+                    for (n, (lock, name)) in locks.into_iter().zip(chunk).enumerate() {
+                        let got = rows
+                            .first()
+                            .map(|r| r.opt_int(&format!("c{n}")))
+                            .transpose()?
+                            .flatten();
+                        if got == Some(1) {
+                            self.session_locks.push(lock);
+                        } else {
+                            busy.get_or_insert(*name);
+                        }
+                    }
+                    if let Some(name) = busy {
+                        return Err(Error::Busy {
+                            name: name.to_owned(),
+                            seconds: LOCK_TIMEOUT,
+                        });
+                    }
+                }
+                NameLock::Writer => {}
             }
-            NameLock::Writer => {}
         }
         Ok(())
     }
 
     async fn release_session_locks(&mut self) -> Result<(), Error> {
         if let NameLock::Session { release, .. } = self.site.backend().name_lock() {
-            for lock in std::mem::take(&mut self.session_locks) {
-                let sql = self.render(release);
-                self.tx()?.fetch_all(sql, vec![lock.into()]).await?;
+            let locks = std::mem::take(&mut self.session_locks);
+            for chunk in locks.chunks(CHUNK) {
+                let sql = self.render(&calls(release, chunk.len()));
+                let params = chunk.iter().map(|lock| lock.clone().into()).collect();
+                self.tx()?.fetch_all(sql, params).await?;
             }
         }
         Ok(())
@@ -789,6 +831,87 @@ impl RestoreTx<'_> {
         )
         .await
         .map(TrainingId)
+    }
+
+    /// Inserts trainings in multi-row statements and gives their ids, in the order of
+    /// `trainings`. Their names must be locked ([`RestoreTx::lock_name`]) and free (no other
+    /// training of that name, read after the lock), and distinct: the ids are read back by
+    /// name, which then names these rows only, on every backend (MySQL has no `RETURNING`).
+    pub async fn insert_trainings(
+        &mut self,
+        trainings: &[TrainingValues],
+    ) -> Result<Vec<TrainingId>, Error> {
+        self.insert_rows(
+            "tool_attestoodle_training",
+            &[
+                "name",
+                "categoryid",
+                "startdate",
+                "enddate",
+                "checklearner",
+                "duration",
+                "nbautolaunch",
+                "nextlaunch",
+            ],
+            trainings
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.name.clone().into(),
+                        t.category.into(),
+                        t.startdate.into(),
+                        t.enddate.into(),
+                        t.checklearner.into(),
+                        t.duration.into(),
+                        t.nbautolaunch.into(),
+                        t.nextlaunch.into(),
+                    ]
+                })
+                .collect(),
+        )
+        .await?;
+        let names: Vec<String> = trainings.iter().map(|t| t.name.clone()).collect();
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for (id, name) in self.trainings_named_in(&names).await? {
+            ids.insert(name, id);
+        }
+        trainings
+            .iter()
+            .map(|t| {
+                ids.get(&t.name)
+                    .copied()
+                    .map(TrainingId)
+                    .ok_or_else(|| Error::Decode {
+                        column: "tool_attestoodle_training.name".to_owned(),
+                        problem: format!("the training `{}` just inserted is not there", t.name),
+                    })
+            })
+            .collect()
+    }
+
+    /// The trainings named exactly one of `names` (id, name), read again inside the
+    /// transaction as [`RestoreTx::training_ids_named`] reads one name, in statements of at
+    /// most [`CHUNK`] names.
+    pub async fn trainings_named_in(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<(i64, String)>, Error> {
+        let backend = self.site.backend();
+        let mut out = Vec::new();
+        for chunk in names.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, name FROM {{p}}tool_attestoodle_training WHERE {} ORDER BY id{}",
+                backend.exact_in("name", chunk.len()),
+                backend.locking_read()
+            );
+            for row in self
+                .fetch(&sql, chunk.iter().map(|n| n.clone().into()).collect())
+                .await?
+            {
+                out.push((row.int("id")?, row.text("name")?));
+            }
+        }
+        Ok(out)
     }
 
     /// Rewrites a training row in place (it keeps its id).
@@ -844,18 +967,32 @@ impl RestoreTx<'_> {
         grpcriteria1: Option<&str>,
         grpcriteria2: Option<&str>,
     ) -> Result<(), Error> {
-        self.insert(
-            "INSERT INTO {p}tool_attestoodle_train_style (trainingid, templateid, grpcriteria1, \
-             grpcriteria2) VALUES (?, ?, ?, ?)",
-            vec![
-                training.into(),
-                template.into(),
-                grpcriteria1.into(),
-                grpcriteria2.into(),
-            ],
+        self.insert_train_styles(&[(training, template, grpcriteria1, grpcriteria2)])
+            .await
+    }
+
+    /// Links trainings to their templates (training, template, grpcriteria1, grpcriteria2), in
+    /// multi-row statements.
+    pub async fn insert_train_styles(
+        &mut self,
+        links: &[(TrainingId, TemplateId, Option<&str>, Option<&str>)],
+    ) -> Result<(), Error> {
+        self.insert_rows(
+            "tool_attestoodle_train_style",
+            &["trainingid", "templateid", "grpcriteria1", "grpcriteria2"],
+            links
+                .iter()
+                .map(|(training, template, grpcriteria1, grpcriteria2)| {
+                    vec![
+                        (*training).into(),
+                        (*template).into(),
+                        (*grpcriteria1).into(),
+                        (*grpcriteria2).into(),
+                    ]
+                })
+                .collect(),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Creates a template (without details) and gives its id.
@@ -990,6 +1127,14 @@ impl RestoreTx<'_> {
         training: TrainingId,
         rows: &[MilestoneValues],
     ) -> Result<(), Error> {
+        self.insert_milestones_of(&[(training, rows)]).await
+    }
+
+    /// Inserts the milestones of several trainings, in multi-row statements.
+    pub async fn insert_milestones_of(
+        &mut self,
+        trainings: &[(TrainingId, &[MilestoneValues])],
+    ) -> Result<(), Error> {
         self.insert_rows(
             "tool_attestoodle_milestone",
             &[
@@ -1000,8 +1145,10 @@ impl RestoreTx<'_> {
                 "course",
                 "name",
             ],
-            rows.iter()
-                .map(|m| {
+            trainings
+                .iter()
+                .flat_map(|(training, rows)| rows.iter().map(move |m| (*training, m)))
+                .map(|(training, m)| {
                     vec![
                         m.creditedtime.into(),
                         m.cmid.into(),
@@ -1063,6 +1210,15 @@ impl RestoreTx<'_> {
         category: CategoryId,
         rows: &[LearnerValues],
     ) -> Result<(), Error> {
+        self.insert_learners_of(&[(training, category, rows)]).await
+    }
+
+    /// Inserts the learners of several trainings, each in its category, in multi-row
+    /// statements.
+    pub async fn insert_learners_of(
+        &mut self,
+        trainings: &[(TrainingId, CategoryId, &[LearnerValues])],
+    ) -> Result<(), Error> {
         self.insert_rows(
             "tool_attestoodle_learner",
             &[
@@ -1073,8 +1229,12 @@ impl RestoreTx<'_> {
                 "predelete",
                 "resultcriteria",
             ],
-            rows.iter()
-                .map(|l| {
+            trainings
+                .iter()
+                .flat_map(|(training, category, rows)| {
+                    rows.iter().map(move |l| (*training, *category, l))
+                })
+                .map(|(training, category, l)| {
                     vec![
                         l.userid.into(),
                         training.into(),
@@ -1095,6 +1255,14 @@ impl RestoreTx<'_> {
         training: TrainingId,
         rows: &[StyleValues],
     ) -> Result<(), Error> {
+        self.insert_styles_of(&[(training, rows)]).await
+    }
+
+    /// Inserts the learner styles of several trainings, in multi-row statements.
+    pub async fn insert_styles_of(
+        &mut self,
+        trainings: &[(TrainingId, &[StyleValues])],
+    ) -> Result<(), Error> {
         self.insert_rows(
             "tool_attestoodle_user_style",
             &[
@@ -1106,8 +1274,10 @@ impl RestoreTx<'_> {
                 "enablecertificate",
                 "withdateformat",
             ],
-            rows.iter()
-                .map(|s| {
+            trainings
+                .iter()
+                .flat_map(|(training, rows)| rows.iter().map(move |s| (*training, s)))
+                .map(|(training, s)| {
                     vec![
                         s.userid.into(),
                         training.into(),
@@ -1129,6 +1299,14 @@ impl RestoreTx<'_> {
         training: TrainingId,
         rows: &[PlanningValues],
     ) -> Result<(), Error> {
+        self.insert_planning_of(&[(training, rows)]).await
+    }
+
+    /// Inserts the planning rows of several trainings, in multi-row statements.
+    pub async fn insert_planning_of(
+        &mut self,
+        trainings: &[(TrainingId, &[PlanningValues])],
+    ) -> Result<(), Error> {
         self.insert_rows(
             "tool_taskattestoodle",
             &[
@@ -1141,8 +1319,10 @@ impl RestoreTx<'_> {
                 "auto",
                 "togenerate",
             ],
-            rows.iter()
-                .map(|p| {
+            trainings
+                .iter()
+                .flat_map(|(training, rows)| rows.iter().map(move |p| (*training, p)))
+                .map(|(training, p)| {
                     vec![
                         training.into(),
                         p.executiondate.into(),

@@ -166,6 +166,280 @@ pub async fn apply_together(
     Ok(reports)
 }
 
+/// The most trainings [`apply_each`] writes in one transaction.
+const GROUP_MAX: usize = 100;
+
+/// Writes each plan as [`apply_keeping_previous`] would, in order: each is written whole or
+/// not at all, and one that fails leaves the others written, so that the outcome of each is
+/// the outcome of its own transaction (`restore`/`clone` of several files, the rollover).
+/// `done(i)` is called once plan `i` has its outcome.
+///
+/// Plans that create a training on templates the site already has — a rollover's clones:
+/// nothing to keep, no template or image to write — are written together, up to
+/// [`GROUP_MAX`] in one transaction, with each table's rows of all of them in multi-row
+/// inserts (issue 12, built for big sites; docs/decisions.md §23). When such a transaction
+/// fails, each of its plans is written again alone, in its own transaction, so that the one
+/// that fails is named and the others are written. A dry run writes each plan alone; a test's
+/// injected failure (`ApplyOptions::fail_after_statements`) makes each group's transaction
+/// fail, and its plans are then written alone without it.
+pub async fn apply_each(
+    site: &Site,
+    plans: &[&Plan],
+    accepted: &Accepted,
+    options: &ApplyOptions,
+    keeps: &[Option<KeepPrevious<'_>>],
+    mut done: impl FnMut(usize),
+) -> Vec<Result<Report, RestoreError>> {
+    let mut results: Vec<Option<Result<Report, RestoreError>>> =
+        plans.iter().map(|_| None).collect();
+    let mut group: Vec<usize> = Vec::new();
+    for index in 0..=plans.len() {
+        let joins = plans
+            .get(index)
+            .is_some_and(|plan| groupable(plan, options) && group.len() < GROUP_MAX);
+        if joins {
+            group.push(index);
+            continue;
+        }
+        if !group.is_empty() {
+            for (i, result) in write_group(site, plans, &group, accepted, options).await {
+                results[i] = Some(result);
+                done(i);
+            }
+            group.clear();
+        }
+        let Some(plan) = plans.get(index) else {
+            break;
+        };
+        if groupable(plan, options) {
+            // The group was full: this plan starts the next one.
+            group.push(index);
+            continue;
+        }
+        let keep = keeps.get(index).copied().flatten();
+        results[index] = Some(apply_keeping_previous(site, plan, accepted, options, keep).await);
+        done(index);
+    }
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or(Err(RestoreError::BatchRolledBack {
+                failed: String::new(),
+            }))
+        })
+        .collect()
+}
+
+/// Whether [`apply_each`] may write `plan` together with others: a new training whose
+/// templates all exist, in a real run.
+fn groupable(plan: &Plan, options: &ApplyOptions) -> bool {
+    !options.dry_run
+        && plan.training.action == TrainingAction::Create
+        && plan.training.existing_id.is_none()
+        && plan.templates.iter().all(|t| {
+            t.action == TemplateAction::Reuse
+                && t.id.is_some()
+                && t.background != BackgroundAction::Store
+        })
+}
+
+/// Writes the plans `indexes` of `plans` (each [`groupable`]) in one transaction, or, when it
+/// fails, each alone; gives the outcome of each.
+async fn write_group(
+    site: &Site,
+    plans: &[&Plan],
+    indexes: &[usize],
+    accepted: &Accepted,
+    options: &ApplyOptions,
+) -> Vec<(usize, Result<Report, RestoreError>)> {
+    let mut outcomes = Vec::with_capacity(indexes.len());
+    let mut ready_plans: Vec<(usize, CategoryId)> = Vec::new();
+    for &index in indexes {
+        match ready(plans[index], accepted) {
+            Ok(category) => ready_plans.push((index, CategoryId(category))),
+            Err(error) => outcomes.push((index, Err(error))),
+        }
+    }
+    // Without a transaction, each plan alone meets the failure and says it.
+    let together = match ready_plans.len() {
+        0 | 1 => None,
+        _ => site.begin_restore().await.ok(),
+    };
+    if let Some(mut tx) = together {
+        tx.inject_failure(options.injected_failure());
+        match write_together(&mut tx, plans, &ready_plans).await {
+            // When the commit fails (a lost connection), each plan alone writes its
+            // training, or finds it there if the server committed before the loss.
+            Ok(written) => {
+                if tx.commit().await.is_ok() {
+                    outcomes.extend(written.into_iter().map(|(i, mut result)| {
+                        if let Ok(report) = &mut result {
+                            report.accepted = accepted_codes(plans[i], accepted);
+                        }
+                        (i, result)
+                    }));
+                    return sorted(outcomes);
+                }
+            }
+            Err(_) => {
+                let _ = tx.rollback().await;
+            }
+        }
+    }
+    // A test's injected failure was the group's: each plan alone is written without it.
+    let alone = ApplyOptions {
+        fail_after_statements: None,
+        drop_connection: false,
+        ..options.clone()
+    };
+    for (index, _) in ready_plans {
+        let result = apply(site, plans[index], accepted, &alone).await;
+        outcomes.push((index, result));
+    }
+    sorted(outcomes)
+}
+
+fn sorted(
+    mut outcomes: Vec<(usize, Result<Report, RestoreError>)>,
+) -> Vec<(usize, Result<Report, RestoreError>)> {
+    outcomes.sort_by_key(|(i, _)| *i);
+    outcomes
+}
+
+/// The writes of [`write_group`] in `tx`: the training names locked (in order, so that two
+/// groups never wait for each other in a circle) and read again — a plan whose name was taken
+/// meanwhile gets its conflict and is left out —, then each table's rows of every plan in
+/// multi-row inserts. An `Err` leaves the transaction to roll back.
+async fn write_together(
+    tx: &mut RestoreTx<'_>,
+    plans: &[&Plan],
+    ready_plans: &[(usize, CategoryId)],
+) -> Result<Vec<(usize, Result<Report, RestoreError>)>, RestoreError> {
+    let mut names: Vec<&str> = ready_plans
+        .iter()
+        .map(|(i, _)| plans[*i].training.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    tx.lock_names("training", &names).await?;
+    let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+    let taken: std::collections::HashSet<String> = tx
+        .trainings_named_in(&names)
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+
+    let mut outcomes = Vec::new();
+    let mut going = Vec::new();
+    for &(index, category) in ready_plans {
+        let plan = plans[index];
+        if taken.contains(&plan.training.name) {
+            outcomes.push((index, Err(training_changed(&plan.training.name))));
+        } else {
+            going.push((index, category));
+        }
+    }
+    let values: Vec<TrainingValues> = going
+        .iter()
+        .map(|(i, category)| training_values(plans[*i], *category))
+        .collect();
+    let ids = tx.insert_trainings(&values).await?;
+
+    /// What one plan of the group writes.
+    struct Rows {
+        index: usize,
+        training: TrainingId,
+        category: CategoryId,
+        templates: ReportTemplates,
+        skipped: Vec<Skipped>,
+        milestones: Vec<MilestoneValues>,
+        learners: Vec<LearnerValues>,
+        styles: Vec<StyleValues>,
+        planning: Vec<PlanningValues>,
+    }
+    let mut links = Vec::new();
+    let mut all = Vec::with_capacity(going.len());
+    for ((index, category), training) in going.into_iter().zip(ids) {
+        let plan = plans[index];
+        let mut templates = ReportTemplates::default();
+        let mut skipped = Vec::new();
+        let mut ids: HashMap<&str, TemplateId> = HashMap::new();
+        for template in &plan.templates {
+            // Every template of a grouped plan is reused ([`groupable`]).
+            if let Some(id) = template.id {
+                templates.reused.push(template.target_name.clone());
+                ids.insert(template.target_name.as_str(), TemplateId(id));
+                skipped.extend(background_skipped(template));
+            }
+        }
+        if let Some(id) = plan.training.template.as_deref().and_then(|n| ids.get(n)) {
+            links.push((
+                training,
+                *id,
+                plan.training.grpcriteria1.as_deref(),
+                plan.training.grpcriteria2.as_deref(),
+            ));
+        }
+        let milestones = milestone_rows(plan, &mut skipped);
+        let learners = learner_rows(plan, &mut skipped);
+        let styles = style_rows(plan, &ids, &mut skipped);
+        let planning = planning_rows(plan);
+        all.push(Rows {
+            index,
+            training,
+            category,
+            templates,
+            skipped,
+            milestones,
+            learners,
+            styles,
+            planning,
+        });
+    }
+    tx.insert_train_styles(&links).await?;
+    let milestones: Vec<_> = all
+        .iter()
+        .map(|r| (r.training, r.milestones.as_slice()))
+        .collect();
+    tx.insert_milestones_of(&milestones).await?;
+    let learners: Vec<_> = all
+        .iter()
+        .map(|r| (r.training, r.category, r.learners.as_slice()))
+        .collect();
+    tx.insert_learners_of(&learners).await?;
+    let styles: Vec<_> = all
+        .iter()
+        .map(|r| (r.training, r.styles.as_slice()))
+        .collect();
+    tx.insert_styles_of(&styles).await?;
+    let planning: Vec<_> = all
+        .iter()
+        .map(|r| (r.training, r.planning.as_slice()))
+        .collect();
+    tx.insert_planning_of(&planning).await?;
+
+    for rows in all {
+        let written = Written {
+            milestones: rows.milestones.len(),
+            learners: rows.learners.len(),
+            learner_styles: rows.styles.len(),
+            planning: rows.planning.len(),
+        };
+        let report = report(
+            plans[rows.index],
+            (rows.training, "created"),
+            rows.category,
+            false,
+            written,
+            rows.templates,
+            rows.skipped,
+        );
+        outcomes.push((rows.index, Ok(report)));
+    }
+    Ok(outcomes)
+}
+
 /// The category a plan is written into, once nothing blocks it and every code it needs is
 /// accepted.
 fn ready(plan: &Plan, accepted: &Accepted) -> Result<i64, RestoreError> {
@@ -249,20 +523,7 @@ async fn write(
     let now_named = tx.training_ids_named(&t.name).await?;
     let expected: Vec<i64> = t.existing_id.into_iter().collect();
     if now_named != expected {
-        return Err(RestoreError::Conflict {
-            en: format!(
-                "the trainings named `{}` changed since the precheck (another restore or an edit \
-                 in Attestoodle): nothing was written; run the command again to see the new \
-                 precheck",
-                t.name
-            ),
-            fr: format!(
-                "les formations nommées `{}` ont changé depuis la vérification (une autre \
-                 restauration ou une modification dans Attestoodle) : rien n'a été écrit ; \
-                 relancez la commande pour voir la nouvelle vérification",
-                t.name
-            ),
-        });
+        return Err(training_changed(&t.name));
     }
     for name in &created {
         if !tx.template_ids_named(name).await?.is_empty() {
@@ -279,16 +540,7 @@ async fn write(
         }
     }
 
-    let values = TrainingValues {
-        name: t.name.clone(),
-        category,
-        startdate: t.startdate,
-        enddate: t.enddate,
-        duration: t.duration,
-        nbautolaunch: Some(t.nbautolaunch),
-        nextlaunch: Some(t.nextlaunch),
-        checklearner: t.checklearner,
-    };
+    let values = training_values(plan, category);
     let (training, action) = match (t.action, t.existing_id) {
         (TrainingAction::Replace, Some(id)) => {
             if let Some(keep) = keep {
@@ -361,12 +613,7 @@ async fn write(
                     .backgrounds_stored
                     .push(template.target_name.clone());
             }
-            (BackgroundAction::Skip, Some(image), _) => skipped.push(Skipped {
-                kind: "background",
-                subject: format!("{} ({})", template.target_name, image.filename),
-                code: Some(Code::BackgroundSkipped),
-            }),
-            _ => {}
+            _ => skipped.extend(background_skipped(template)),
         }
     }
     if let Some(name) = &t.template {
@@ -381,15 +628,86 @@ async fn write(
         }
     }
 
-    let mut milestones = Vec::new();
+    let milestones = milestone_rows(plan, &mut skipped);
+    tx.insert_milestones(training, &milestones).await?;
+    let learners = learner_rows(plan, &mut skipped);
+    tx.insert_learners(training, category, &learners).await?;
+    let styles = style_rows(plan, &ids, &mut skipped);
+    tx.insert_styles(training, &styles).await?;
+    let planning = planning_rows(plan);
+    tx.insert_planning(training, &planning).await?;
+
+    let written = Written {
+        milestones: milestones.len(),
+        learners: learners.len(),
+        learner_styles: styles.len(),
+        planning: planning.len(),
+    };
+    Ok(report(
+        plan,
+        (training, action),
+        category,
+        dry_run,
+        written,
+        templates,
+        skipped,
+    ))
+}
+
+/// The training row a plan writes, in `category`.
+fn training_values(plan: &Plan, category: CategoryId) -> TrainingValues {
+    let t = &plan.training;
+    TrainingValues {
+        name: t.name.clone(),
+        category,
+        startdate: t.startdate,
+        enddate: t.enddate,
+        duration: t.duration,
+        nbautolaunch: Some(t.nbautolaunch),
+        nextlaunch: Some(t.nextlaunch),
+        checklearner: t.checklearner,
+    }
+}
+
+/// The apply found the training name taken or freed since the precheck.
+fn training_changed(name: &str) -> RestoreError {
+    RestoreError::Conflict {
+        en: format!(
+            "the trainings named `{name}` changed since the precheck (another restore or an edit \
+             in Attestoodle): nothing was written; run the command again to see the new \
+             precheck"
+        ),
+        fr: format!(
+            "les formations nommées `{name}` ont changé depuis la vérification (une autre \
+             restauration ou une modification dans Attestoodle) : rien n'a été écrit ; \
+             relancez la commande pour voir la nouvelle vérification"
+        ),
+    }
+}
+
+/// A template's image the plan leaves out, as the report names it.
+fn background_skipped(template: &super::PlanTemplate) -> Option<Skipped> {
+    match (template.background, &template.image) {
+        (BackgroundAction::Skip, Some(image)) => Some(Skipped {
+            kind: "background",
+            subject: format!("{} ({})", template.target_name, image.filename),
+            code: Some(Code::BackgroundSkipped),
+        }),
+        _ => None,
+    }
+}
+
+/// The milestone rows a plan writes; the others go to `skipped`.
+fn milestone_rows(plan: &Plan, skipped: &mut Vec<Skipped>) -> Vec<MilestoneValues> {
+    let mut rows = Vec::new();
     for m in &plan.milestones {
         match (m.status, m.cmid, m.course_id) {
-            (Status::Write, Some(cmid), Some(course)) => milestones.push(MilestoneValues {
+            (Status::Write, Some(cmid), Some(course)) => rows.push(MilestoneValues {
                 creditedtime: m.creditedtime,
                 cmid: CmId(cmid),
                 course: CourseId(course),
                 name: m.name.clone(),
-                timemodified: now,
+                timemodified: plan.internal.now,
             }),
             _ => skipped.push(Skipped {
                 kind: "milestone",
@@ -401,12 +719,15 @@ async fn write(
             }),
         }
     }
-    tx.insert_milestones(training, &milestones).await?;
+    rows
+}
 
-    let mut learners = Vec::new();
+/// The learner rows a plan writes; the others go to `skipped`.
+fn learner_rows(plan: &Plan, skipped: &mut Vec<Skipped>) -> Vec<LearnerValues> {
+    let mut rows = Vec::new();
     for l in &plan.learners {
         match (l.status, l.userid) {
-            (Status::Write, Some(userid)) => learners.push(LearnerValues {
+            (Status::Write, Some(userid)) => rows.push(LearnerValues {
                 userid: UserId(userid),
                 predelete: l.predelete,
             }),
@@ -417,12 +738,20 @@ async fn write(
             }),
         }
     }
-    tx.insert_learners(training, category, &learners).await?;
+    rows
+}
 
-    let mut styles = Vec::new();
+/// The learner style rows a plan writes, on the templates `ids` names; the others go to
+/// `skipped`.
+fn style_rows(
+    plan: &Plan,
+    ids: &HashMap<&str, TemplateId>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<StyleValues> {
+    let mut rows = Vec::new();
     for s in &plan.learner_styles {
         match (s.status, s.userid, ids.get(s.template.as_str())) {
-            (Status::Write, Some(userid), Some(template)) => styles.push(StyleValues {
+            (Status::Write, Some(userid), Some(template)) => rows.push(StyleValues {
                 userid: UserId(userid),
                 template: *template,
                 grpcriteria1: s.values.grpcriteria1.clone(),
@@ -437,33 +766,49 @@ async fn write(
             }),
         }
     }
-    tx.insert_styles(training, &styles).await?;
+    rows
+}
 
-    let mut planning = Vec::new();
-    if let Some(operatorid) = plan.planning.operator_id {
-        for p in &plan.planning.rows {
-            planning.push(PlanningValues {
-                executiondate: p.executiondate,
-                beginperiod: p.beginperiod,
-                endperiod: p.endperiod,
-                mailto: p.mailto.clone(),
-                operatorid: UserId(operatorid),
-                auto: p.auto,
-                togenerate: p.togenerate,
-            });
-        }
-    }
-    tx.insert_planning(training, &planning).await?;
+/// The planning rows a plan writes (none without an operator to name in them).
+fn planning_rows(plan: &Plan) -> Vec<PlanningValues> {
+    let Some(operatorid) = plan.planning.operator_id else {
+        return Vec::new();
+    };
+    plan.planning
+        .rows
+        .iter()
+        .map(|p| PlanningValues {
+            executiondate: p.executiondate,
+            beginperiod: p.beginperiod,
+            endperiod: p.endperiod,
+            mailto: p.mailto.clone(),
+            operatorid: UserId(operatorid),
+            auto: p.auto,
+            togenerate: p.togenerate,
+        })
+        .collect()
+}
 
+/// What the apply of `plan` reports, once `training` was written (`action`: created or
+/// replaced).
+fn report(
+    plan: &Plan,
+    (training, action): (TrainingId, &'static str),
+    category: CategoryId,
+    dry_run: bool,
+    written: Written,
+    templates: ReportTemplates,
+    skipped: Vec<Skipped>,
+) -> Report {
     // A dry run of a new training used an id that the rollback gives back: the real run gets
     // another one, so a dry run names none.
     let training_id = (!(dry_run && action == "created")).then_some(training.get());
     let page = training_id.map(|id| training_page(category.get(), id));
-    Ok(Report {
+    Report {
         dry_run,
         action,
         training_id,
-        training_name: t.name.clone(),
+        training_name: plan.training.name.clone(),
         category_id: category.get(),
         url: page.as_ref().and_then(|page| {
             plan.internal
@@ -472,17 +817,12 @@ async fn write(
                 .map(|root| format!("{}{page}", root.trim_end_matches('/')))
         }),
         page,
-        written: Written {
-            milestones: milestones.len(),
-            learners: learners.len(),
-            learner_styles: styles.len(),
-            planning: planning.len(),
-        },
+        written,
         templates,
         skipped,
         accepted: Vec::new(),
         statements: 0,
-    })
+    }
 }
 
 use crate::hex::sha1_hex;

@@ -7,6 +7,7 @@
 //! the same training (`batch-duplicate`) block the batch, since the second would silently
 //! replace the first.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -37,10 +38,12 @@ pub struct BatchEntry {
 /// # Errors
 ///
 /// When the database fails; a mismatch is a finding, never an error.
-pub async fn precheck_batch(
+pub async fn precheck_batch<E: Borrow<BatchEntry>>(
     site: &Site,
-    entries: &[BatchEntry],
+    entries: &[E],
 ) -> Result<Vec<Plan>, moodle::Error> {
+    // The entries may be borrowed: a rollover's documents are not copied to be prechecked.
+    let entries: Vec<&BatchEntry> = entries.iter().map(Borrow::borrow).collect();
     // One read for the whole batch (README "New academic year", built for big sites).
     let items: Vec<(&Document, &RestoreOptions)> =
         entries.iter().map(|e| (&e.document, &e.options)).collect();
@@ -49,13 +52,13 @@ pub async fn precheck_batch(
         .iter()
         .map(|entry| decide(&view, &entry.document, &entry.options))
         .collect();
-    mark_duplicates(entries, &mut plans);
+    mark_duplicates(&entries, &mut plans);
     Ok(plans)
 }
 
 /// Two entries that write one training name: each gets a blocking `batch-duplicate` finding
 /// naming the other origins.
-fn mark_duplicates(entries: &[BatchEntry], plans: &mut [Plan]) {
+fn mark_duplicates(entries: &[&BatchEntry], plans: &mut [Plan]) {
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, plan) in plans.iter().enumerate() {
         by_name

@@ -27,7 +27,9 @@ use crate::audit;
 use crate::i18n::Lang;
 use crate::moodle;
 
-pub use apply::{apply, apply_keeping_previous, apply_together, KeepPrevious, TogetherFailure};
+pub use apply::{
+    apply, apply_each, apply_keeping_previous, apply_together, KeepPrevious, TogetherFailure,
+};
 pub use finding::{shell_quote, with_advice, Advice, Code, Finding, Severity};
 pub use mapping::{LearnerHow, MilestoneHow};
 pub use precheck::{decide, gather, gather_all, precheck, SiteView};
@@ -36,7 +38,7 @@ pub use repair::{
     apply_repair, apply_repair_with, precheck_repair, repair_audit_entries, Relink, RepairPlan,
     RepairReport, RepairTarget, TrainingRepair,
 };
-pub use source::{prepare, Prepared, SourceError};
+pub use source::{prepare, prepare_signed_here, Prepared, SourceError};
 pub use zone::SiteZone;
 
 /// Restore or clone.

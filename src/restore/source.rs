@@ -115,6 +115,30 @@ pub fn prepare(backup: Backup, trust: &TrustStore) -> Result<Prepared, SourceErr
     })
 }
 
+/// A document this process signed a moment ago with `key` (`clone --from-site`: each live
+/// training saved in memory exactly as `save` writes it): trusted when the trust store trusts
+/// `key`, as [`prepare`] would find it, without checking the signature again: that check
+/// was a large part of a rollover's work (issue 12), and proves nothing about bytes that never
+/// left memory.
+pub fn prepare_signed_here(
+    document: Document,
+    key: &ed25519_dalek::SigningKey,
+    trust: &TrustStore,
+) -> Prepared {
+    let public = key.verifying_key();
+    let key_id = crate::document::keys::key_id(&public);
+    let provenance = if trust.is_trusted_key(&public) {
+        Provenance::Trusted(key_id)
+    } else {
+        Provenance::Untrusted(key_id)
+    };
+    Prepared {
+        document,
+        provenance,
+        notes: Vec::new(),
+    }
+}
+
 /// The reason a verification found the signature broken.
 fn verification_reason(verification: &Verification) -> Broken {
     match &verification.integrity {

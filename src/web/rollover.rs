@@ -416,8 +416,19 @@ pub async fn apply(
         .collect();
     let mut done = Vec::new();
     let mut failed = 0;
-    for plan in &plans {
-        let applied = restore::apply(state.site(), plan, &accepted, &ApplyOptions::default()).await;
+    // Each training in its own transaction, as far as the outcome goes; the clones are
+    // written many at a time (restore::apply_each).
+    let refs: Vec<&restore::Plan> = plans.iter().collect();
+    let outcomes = restore::apply_each(
+        state.site(),
+        &refs,
+        &accepted,
+        &ApplyOptions::default(),
+        &[],
+        |_| {},
+    )
+    .await;
+    for (plan, applied) in plans.iter().zip(outcomes) {
         let source = crate::audit::Source {
             live_training: live.get(plan.source.name.as_str()).copied(),
             ..crate::audit::Source::default()

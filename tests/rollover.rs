@@ -463,16 +463,7 @@ async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_
     for_each_backend(|backend| async move {
         let mut counts = Vec::new();
         for trainings in [2, 50] {
-            let db = TestDb::new(&backend, "mdl_").await;
-            let site = db.connect().await;
-            attestoodle_backup::moodle::fixture::create_schema(&site)
-                .await
-                .expect("schema");
-            let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", trainings, 3, 4)
-                .await
-                .expect("generate");
-            site.close().await;
-            let site = open(&db).await;
+            let (db, site, ids) = generated(&backend, trainings).await;
             let entries = common::batches::restoring_each(&site, &ids, key).await;
             let before = site.statement_count();
             let plans = batch::precheck_batch(&site, &entries)
@@ -494,6 +485,22 @@ async fn a_batch_precheck_reads_the_site_in_the_same_number_of_statements_for_2_
         assert_eq!(counts[0], counts[1], "{}: {counts:?}", backend.name());
     })
     .await;
+}
+
+/// A new site of `trainings` generated trainings (3 learners and 4 milestones each), opened;
+/// with their ids.
+async fn generated(backend: &common::TestBackend, trainings: usize) -> (TestDb, Site, Vec<i64>) {
+    let db = TestDb::new(backend, "mdl_").await;
+    let site = db.connect().await;
+    attestoodle_backup::moodle::fixture::create_schema(&site)
+        .await
+        .expect("schema");
+    let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", trainings, 3, 4)
+        .await
+        .expect("generate");
+    site.close().await;
+    let site = open(&db).await;
+    (db, site, ids)
 }
 
 /// The names of the trainings named `… copie`, and the milestones of every training.
@@ -536,16 +543,7 @@ async fn trainings_written_together_keep_each_its_own_outcome_in_as_many_stateme
         let name = backend.name();
         let mut counts = Vec::new();
         for trainings in [2, 50] {
-            let db = TestDb::new(&backend, "mdl_").await;
-            let site = db.connect().await;
-            attestoodle_backup::moodle::fixture::create_schema(&site)
-                .await
-                .expect("schema");
-            let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", trainings, 3, 4)
-                .await
-                .expect("generate");
-            site.close().await;
-            let site = open(&db).await;
+            let (db, site, ids) = generated(&backend, trainings).await;
             let entries = copying_each(&site, &ids, key).await;
             let plans = batch::precheck_batch(&site, &entries)
                 .await
@@ -617,16 +615,7 @@ async fn trainings_written_together_are_written_alone_when_their_transaction_fai
     let key = &keys::generate();
     for_each_backend(|backend| async move {
         let name = backend.name();
-        let db = TestDb::new(&backend, "mdl_").await;
-        let site = db.connect().await;
-        attestoodle_backup::moodle::fixture::create_schema(&site)
-            .await
-            .expect("schema");
-        let ids = attestoodle_backup::demo::seed_generated_site(&site, "Lot", 3, 3, 4)
-            .await
-            .expect("generate");
-        site.close().await;
-        let site = open(&db).await;
+        let (db, site, ids) = generated(&backend, 3).await;
         let entries = copying_each(&site, &ids, key).await;
         let plans = batch::precheck_batch(&site, &entries)
             .await

@@ -198,6 +198,32 @@ fn templates_named_sql(backend: Backend, locking: bool) -> String {
     )
 }
 
+/// The columns of a training row a restore writes, in the order of [`training_params`].
+const TRAINING_WRITTEN: [&str; 8] = [
+    "name",
+    "categoryid",
+    "startdate",
+    "enddate",
+    "checklearner",
+    "duration",
+    "nbautolaunch",
+    "nextlaunch",
+];
+
+/// The values of [`TRAINING_WRITTEN`].
+fn training_params(t: &TrainingValues) -> Vec<Param> {
+    vec![
+        t.name.clone().into(),
+        t.category.into(),
+        t.startdate.into(),
+        t.enddate.into(),
+        t.checklearner.into(),
+        t.duration.into(),
+        t.nbautolaunch.into(),
+        t.nextlaunch.into(),
+    ]
+}
+
 /// `SELECT call AS c0, call AS c1, …`: `count` calls of a lock function in one statement,
 /// evaluated left to right.
 fn calls(call: &str, count: usize) -> String {
@@ -815,22 +841,12 @@ impl RestoreTx<'_> {
 
     /// Inserts a training and gives its id.
     pub async fn insert_training(&mut self, t: &TrainingValues) -> Result<TrainingId, Error> {
-        self.insert(
-            "INSERT INTO {p}tool_attestoodle_training (name, categoryid, startdate, enddate, \
-             checklearner, duration, nbautolaunch, nextlaunch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                t.name.clone().into(),
-                t.category.into(),
-                t.startdate.into(),
-                t.enddate.into(),
-                t.checklearner.into(),
-                t.duration.into(),
-                t.nbautolaunch.into(),
-                t.nextlaunch.into(),
-            ],
-        )
-        .await
-        .map(TrainingId)
+        let sql = format!(
+            "INSERT INTO {{p}}tool_attestoodle_training ({}) VALUES ({})",
+            TRAINING_WRITTEN.join(", "),
+            marks(TRAINING_WRITTEN.len())
+        );
+        self.insert(&sql, training_params(t)).await.map(TrainingId)
     }
 
     /// Inserts trainings in multi-row statements and gives their ids, in the order of
@@ -843,31 +859,8 @@ impl RestoreTx<'_> {
     ) -> Result<Vec<TrainingId>, Error> {
         self.insert_rows(
             "tool_attestoodle_training",
-            &[
-                "name",
-                "categoryid",
-                "startdate",
-                "enddate",
-                "checklearner",
-                "duration",
-                "nbautolaunch",
-                "nextlaunch",
-            ],
-            trainings
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.name.clone().into(),
-                        t.category.into(),
-                        t.startdate.into(),
-                        t.enddate.into(),
-                        t.checklearner.into(),
-                        t.duration.into(),
-                        t.nbautolaunch.into(),
-                        t.nextlaunch.into(),
-                    ]
-                })
-                .collect(),
+            &TRAINING_WRITTEN,
+            trainings.iter().map(training_params).collect(),
         )
         .await?;
         let names: Vec<String> = trainings.iter().map(|t| t.name.clone()).collect();

@@ -529,19 +529,33 @@ pub async fn download(
     let key = keys::read_private_key(&state.config().key_path)
         .map_err(|_| visit.error(WhatWentWrong::NoSigningKey))?;
     let created = OffsetDateTime::now_utc();
-    let saved = save::save(
-        state.site(),
-        id,
-        &SaveOptions {
+    let snapshot = state
+        .site()
+        .training_snapshot(id)
+        .await
+        .map_err(|e| save_failure(visit, e.into()))?
+        .ok_or_else(|| save_failure(visit, SaveError::NotFound { id }))?;
+    // Building, signing and writing the text of a big training is a tenth of a second of
+    // work: on a thread of its own, so that the server's few async workers go on answering the
+    // other visitors meanwhile (issue 16, the web server under load).
+    let state = state.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let options = SaveOptions {
             key: &key,
             strict: false,
             created,
-        },
-    )
+        };
+        save::save_read(state.site(), &snapshot, &options).map(|saved| {
+            (
+                save::default_file_name(&saved.document.training.name, created),
+                v2::to_text(&saved.document),
+            )
+        })
+    })
     .await
-    .map_err(|e| save_failure(visit, e))?;
-    let name = save::default_file_name(&saved.document.training.name, created);
-    Ok(attachment(&name, v2::to_text(&saved.document)))
+    .map_err(|e| WebError::internal(visit, e))?;
+    let (name, text) = built.map_err(|e| save_failure(visit, e))?;
+    Ok(attachment(&name, text))
 }
 
 /// *Download for the PHP plugin*: the file `save --format legacy` writes.

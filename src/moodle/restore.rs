@@ -913,23 +913,17 @@ impl RestoreTx<'_> {
         id: TrainingId,
         t: &TrainingValues,
     ) -> Result<(), Error> {
-        self.execute(
-            "UPDATE {p}tool_attestoodle_training SET name = ?, categoryid = ?, startdate = ?, \
-             enddate = ?, checklearner = ?, duration = ?, nbautolaunch = ?, nextlaunch = ? \
-             WHERE id = ?",
-            vec![
-                t.name.clone().into(),
-                t.category.into(),
-                t.startdate.into(),
-                t.enddate.into(),
-                t.checklearner.into(),
-                t.duration.into(),
-                t.nbautolaunch.into(),
-                t.nextlaunch.into(),
-                id.into(),
-            ],
-        )
-        .await?;
+        let set: Vec<String> = TRAINING_WRITTEN
+            .iter()
+            .map(|c| format!("{c} = ?"))
+            .collect();
+        let sql = format!(
+            "UPDATE {{p}}tool_attestoodle_training SET {} WHERE id = ?",
+            set.join(", ")
+        );
+        let mut params = training_params(t);
+        params.push(id.into());
+        self.execute(&sql, params).await?;
         Ok(())
     }
 

@@ -763,6 +763,28 @@ async fn the_training_page_downloads_the_signed_backup_and_the_plugins_file() {
         Some(keys::key_id(&own.verifying_key()))
     );
 
+    // Eight downloads at once (they may share one read, docs/decisions.md §24): each gets the
+    // whole signed file.
+    let mut at_once = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (app, request) = (app.clone(), admin.get("/trainings/1/backup.json"));
+        at_once.spawn(async move {
+            let response = send(&app, request).await;
+            (response.status(), text(response).await)
+        });
+    }
+    while let Some(answer) = at_once.join_next().await {
+        let (status, body) = answer.expect("the download was answered");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let document =
+            attestoodle_backup::document::v2::parse(body.as_bytes()).expect("a format-2 file");
+        assert_eq!(document.milestones.len(), 9);
+        assert_eq!(
+            attestoodle_backup::document::signature::verify(&document).integrity,
+            attestoodle_backup::document::signature::Integrity::Valid
+        );
+    }
+
     let response = send(&app, admin.get("/trainings/1/legacy.json")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let disposition = response.headers()[header::CONTENT_DISPOSITION]

@@ -721,7 +721,8 @@ impl Pool {
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(*create)
-                    .busy_timeout(timeouts.statement);
+                    .busy_timeout(timeouts.statement)
+                    .row_buffer_size(SQLITE_ROW_BUFFER);
                 PoolInner::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(4)
@@ -820,6 +821,12 @@ enum TxInner {
     MySql(sqlx::Transaction<'static, sqlx::MySql>),
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
 }
+
+/// How many rows SQLite's connection thread may read ahead of the reader. The driver's
+/// default (50) makes that thread stop and be woken again every 50 rows: reading the 10,000
+/// learners of a big training spent more time switching threads than in SQLite itself
+/// (profiled under the load benchmark, issue 16).
+const SQLITE_ROW_BUFFER: usize = 4_096;
 
 /// Binds every parameter to a sqlx query, whatever the database.
 macro_rules! bind_all {

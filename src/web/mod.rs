@@ -8,6 +8,7 @@
 //! `moodle::Site`. Nothing written to disk but what the operator asks for (a trusted key).
 
 mod compare;
+mod downloads;
 mod error;
 mod history;
 mod i18n;
@@ -164,7 +165,9 @@ struct Inner {
     sessions: session::Sessions,
     throttle: security::Throttle,
     /// The requests being answered at once ([`admit`]).
-    admission: tokio::sync::Semaphore,
+    admission: Arc<tokio::sync::Semaphore>,
+    /// The backups being made for *Download backup*.
+    downloads: downloads::Downloads,
 }
 
 impl AppState {
@@ -174,7 +177,8 @@ impl AppState {
             inner: Arc::new(Inner {
                 sessions: session::Sessions::new(config.idle_timeout, config.max_pending_total),
                 throttle: security::Throttle::new(config.throttle),
-                admission: tokio::sync::Semaphore::new(answered_at_once()),
+                admission: Arc::new(tokio::sync::Semaphore::new(answered_at_once())),
+                downloads: downloads::Downloads::default(),
                 site,
                 config,
             }),
@@ -183,6 +187,10 @@ impl AppState {
 
     fn site(&self) -> &Site {
         &self.inner.site
+    }
+
+    fn downloads(&self) -> &downloads::Downloads {
+        &self.inner.downloads
     }
 
     fn config(&self) -> &WebConfig {
@@ -229,15 +237,44 @@ fn answered_at_once() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
-/// Lets a request in when its turn comes ([`answered_at_once`]).
+/// Lets a request in when its turn comes ([`answered_at_once`]); the request carries its
+/// [`Turn`].
 async fn admit(
     axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    // The semaphore is never closed: a permit always comes.
-    let _turn = state.inner.admission.acquire().await.ok();
-    next.run(request).await
+    let turn = Turn::wait(&state).await;
+    request.extensions_mut().insert(turn.clone());
+    let response = next.run(request).await;
+    drop(turn);
+    response
+}
+
+/// A request's place among those answered at once ([`admit`]).
+#[derive(Clone)]
+pub(crate) struct Turn(Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>);
+
+impl Turn {
+    /// Waits for a place, behind those who came first.
+    async fn wait(state: &AppState) -> Turn {
+        // The semaphore is never closed: a permit always comes.
+        let permit = Arc::clone(&state.inner.admission)
+            .acquire_owned()
+            .await
+            .ok();
+        Turn(Arc::new(std::sync::Mutex::new(permit)))
+    }
+
+    /// Gives the place up to the next request while this one only waits for work another
+    /// does (a download sharing another's read): fifty downloads waiting for one read
+    /// would otherwise hold every place while the cores stay idle.
+    fn step_aside(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
 }
 
 /// The stylesheet, embedded in the binary.

@@ -154,7 +154,7 @@ pub async fn training_template(
     };
     let (document, _) = crate::save::read(state.site(), id, OffsetDateTime::now_utc())
         .await
-        .map_err(|e| super::trainings::save_failure(visit, e))?;
+        .map_err(|e| super::trainings::save_failure(visit, &e))?;
     let Some(template) = document.templates.get(n) else {
         return Err(visit.error(WhatWentWrong::NotFound));
     };

@@ -981,7 +981,7 @@ pub async fn clone_training(
         },
     )
     .await
-    .map_err(|e| super::trainings::save_failure(visit, e))?;
+    .map_err(|e| super::trainings::save_failure(visit, &e))?;
     let file_name = crate::save::default_file_name(&saved.document.training.name, created);
     let choices = RestoreChoices {
         mode: "clone".to_owned(),

@@ -257,7 +257,7 @@ async fn prechecked(
             },
         )
         .await
-        .map_err(|e| super::trainings::save_failure(visit, e))?;
+        .map_err(|e| super::trainings::save_failure(visit, &e))?;
         let name = saved.document.training.name.clone();
         let prepared = restore::prepare(Backup::V2(saved.document), &trust)
             .map_err(|e| WebError::internal(visit, e))?;

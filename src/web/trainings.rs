@@ -5,8 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
+use super::downloads::{self, Download, Failure};
 use super::error::{WebError, WhatWentWrong};
 use super::page::{render, Layout};
 use super::security::{Operator, Visit};
@@ -463,7 +465,7 @@ pub async fn background(
         .map_err(|_| visit.error(WhatWentWrong::NotFound))?;
     let (document, _) = save::read(state.site(), id, OffsetDateTime::now_utc())
         .await
-        .map_err(|e| save_failure(visit, e))?;
+        .map_err(|e| save_failure(visit, &e))?;
     let Some(background) = document
         .templates
         .get(n)
@@ -490,7 +492,7 @@ fn training_id(id: &str, visit: &Visit) -> Result<i64, WebError> {
 }
 
 /// A file to download: JSON, as an attachment named `name`.
-pub(super) fn attachment(name: &str, body: String) -> Response {
+pub(super) fn attachment(name: &str, body: impl Into<axum::body::Body>) -> Response {
     // File names come from `save::slug`: ASCII letters, digits and `-` only.
     (
         [
@@ -500,12 +502,12 @@ pub(super) fn attachment(name: &str, body: String) -> Response {
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
 
-pub(super) fn save_failure(visit: &Visit, error: SaveError) -> WebError {
+pub(super) fn save_failure(visit: &Visit, error: &SaveError) -> WebError {
     match error {
         SaveError::NotFound { .. } => visit.error(WhatWentWrong::NotFound),
         SaveError::Database(e) => WebError::internal(visit, e),
@@ -517,45 +519,67 @@ pub(super) fn save_failure(visit: &Visit, error: SaveError) -> WebError {
 }
 
 /// *Download backup*: the same signed format-2 file as `save`, sent to the browser and kept
-/// nowhere on the server.
+/// nowhere on the server. Requests for one training arriving while it is being read share
+/// the next read ([`super::downloads`]).
 pub async fn download(
     State(state): State<AppState>,
     operator: Operator,
+    turn: Option<axum::Extension<super::Turn>>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let visit = &operator.visit;
     let id = training_id(&id, visit)?;
+    // Waiting for a read takes no place among the requests answered at once; the read
+    // itself takes one, behind those already waiting.
+    if let Some(axum::Extension(turn)) = &turn {
+        turn.step_aside();
+    }
+    let outcome = state
+        .downloads()
+        .of(id, || async {
+            let _reading = super::Turn::wait(&state).await;
+            build_download(state.clone(), id).await
+        })
+        .await;
+    match outcome {
+        Ok(download) => Ok(attachment(&download.name, download.text.clone())),
+        Err(failure) => Err(match &*failure {
+            Failure::NoSigningKey => visit.error(WhatWentWrong::NoSigningKey),
+            Failure::Save(e) => save_failure(visit, e),
+            Failure::Internal(e) => WebError::internal(visit, e),
+        }),
+    }
+}
+
+/// Reads training `id` and builds its signed backup, as `save` does.
+async fn build_download(state: AppState, id: i64) -> downloads::Outcome {
     // The web never creates the key: it is made once, on purpose, with `keys generate`.
     let key = keys::read_private_key(&state.config().key_path)
-        .map_err(|_| visit.error(WhatWentWrong::NoSigningKey))?;
+        .map_err(|_| Arc::new(Failure::NoSigningKey))?;
     let created = OffsetDateTime::now_utc();
     let snapshot = state
         .site()
         .training_snapshot(id)
         .await
-        .map_err(|e| save_failure(visit, e.into()))?
-        .ok_or_else(|| save_failure(visit, SaveError::NotFound { id }))?;
+        .map_err(|e| Arc::new(Failure::Save(e.into())))?
+        .ok_or_else(|| Arc::new(Failure::Save(SaveError::NotFound { id })))?;
     // Building, signing and writing the text of a big training is a tenth of a second of
     // work: on a thread of its own, so that the server's few async workers go on answering the
     // other visitors meanwhile (issue 16, the web server under load).
-    let state = state.clone();
     let built = tokio::task::spawn_blocking(move || {
         let options = SaveOptions {
             key: &key,
             strict: false,
             created,
         };
-        save::save_read(state.site(), &snapshot, &options).map(|saved| {
-            (
-                save::default_file_name(&saved.document.training.name, created),
-                v2::to_text(&saved.document),
-            )
+        save::save_read(state.site(), &snapshot, &options).map(|saved| Download {
+            name: save::default_file_name(&saved.document.training.name, created),
+            text: v2::to_text(&saved.document).into(),
         })
     })
     .await
-    .map_err(|e| WebError::internal(visit, e))?;
-    let (name, text) = built.map_err(|e| save_failure(visit, e))?;
-    Ok(attachment(&name, text))
+    .map_err(|e| Arc::new(Failure::Internal(e.to_string())))?;
+    built.map(Arc::new).map_err(|e| Arc::new(Failure::Save(e)))
 }
 
 /// *Download for the PHP plugin*: the file `save --format legacy` writes.
@@ -568,7 +592,7 @@ pub async fn download_legacy(
     let id = training_id(&id, visit)?;
     let saved = save::legacy::save(state.site(), id, false)
         .await
-        .map_err(|e| save_failure(visit, e))?;
+        .map_err(|e| save_failure(visit, &e))?;
     let name = save::legacy::default_file_name(&saved.training, OffsetDateTime::now_utc());
     Ok(attachment(&name, saved.text))
 }

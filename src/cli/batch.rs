@@ -62,6 +62,58 @@ struct Item {
     audit: crate::audit::Source,
 }
 
+/// How many trainings of a batch are prechecked together. Their documents are held until their
+/// plans are made, then dropped: a rollover of 1,000 trainings holds 1,000 plans and at most
+/// this many documents, not 1,000 of each (docs/decisions.md §25). What the site holds is read
+/// once per slice.
+const SLICE: usize = 250;
+
+/// An entry of the batch once prechecked: what is kept of it beside its plan.
+struct Checked {
+    /// As [`BatchEntry::origin`].
+    origin: String,
+    /// As [`Item::file`].
+    file: Option<PathBuf>,
+    /// As [`Item::audit`].
+    audit: crate::audit::Source,
+}
+
+/// The entries of the batch prechecked so far, with their plans.
+#[derive(Default)]
+struct Prechecked {
+    checked: Vec<Checked>,
+    plans: Vec<Plan>,
+}
+
+impl Prechecked {
+    /// Prechecks `items` together and keeps their plans; their documents are dropped.
+    async fn add(&mut self, site: &Site, items: Vec<Item>, lang: Lang) -> Result<(), Failure> {
+        let plans = {
+            let entries: Vec<&BatchEntry> = items.iter().map(|i| &i.entry).collect();
+            batch::precheck_each(site, &entries)
+                .await
+                .map_err(|e| Failure::database(e, lang))?
+        };
+        for (item, plan) in items.into_iter().zip(plans) {
+            self.checked.push(Checked {
+                origin: item.entry.origin,
+                file: item.file,
+                audit: item.audit,
+            });
+            self.plans.push(plan);
+        }
+        Ok(())
+    }
+
+    /// The entries and their plans, with the batch's own rule applied across all of them
+    /// (`batch-duplicate`).
+    fn finish(mut self) -> Prechecked {
+        let origins: Vec<&str> = self.checked.iter().map(|c| c.origin.as_str()).collect();
+        batch::mark_duplicates(&origins, &mut self.plans);
+        self
+    }
+}
+
 /// A file left out of the batch, and why.
 #[derive(Debug, Serialize)]
 struct BadFile {
@@ -106,7 +158,8 @@ pub(super) async fn run(
     let lang = context.lang;
     let mut accepted = parse_accept(&args.accept, lang)?;
     let max_size = args.max_size.unwrap_or(v2::MAX_FILE_SIZE);
-    let (items, bad_files, site) = match sources {
+    let mut prechecked = Prechecked::default();
+    let (bad_files, site) = match sources {
         Sources::Files(files) => {
             let paths = expand(context, &files, batch_args.recursive)?;
             let mut items = Vec::new();
@@ -136,7 +189,19 @@ pub(super) async fn run(
                 }
             }
             refuse_bad_files(context, &bad, batch_args.skip_bad_files)?;
-            (items, bad, context.open_site().await?)
+            let site = context.open_site().await?;
+            let mut items = items.into_iter();
+            loop {
+                let slice: Vec<Item> = items.by_ref().take(SLICE).collect();
+                if slice.is_empty() {
+                    break;
+                }
+                if let Err(failure) = prechecked.add(&site, slice, lang).await {
+                    site.close().await;
+                    return Err(failure);
+                }
+            }
+            (bad, site)
         }
         Sources::Site {
             names,
@@ -151,10 +216,11 @@ pub(super) async fn run(
                 category.as_deref(),
                 save_dir.as_deref(),
                 &options,
+                &mut prechecked,
             )
             .await;
-            let (items, bad) = match found {
-                Ok(found) => found,
+            let bad = match found {
+                Ok(bad) => bad,
                 Err(failure) => {
                     site.close().await;
                     return Err(failure);
@@ -164,13 +230,13 @@ pub(super) async fn run(
                 site.close().await;
                 return Err(failure);
             }
-            (items, bad, site)
+            (bad, site)
         }
     };
     let result = decide_and_apply(
         context,
         &site,
-        &items,
+        prechecked.finish(),
         bad_files,
         args,
         batch_args,
@@ -344,7 +410,8 @@ async fn from_site(
     category: Option<&str>,
     save_dir: Option<&Path>,
     options: &RestoreOptions,
-) -> Result<(Vec<Item>, Vec<BadFile>), Failure> {
+    prechecked: &mut Prechecked,
+) -> Result<Vec<BadFile>, Failure> {
     let lang = context.lang;
     if names.is_empty() && category.is_none() {
         return Err(Failure::new(
@@ -396,79 +463,82 @@ async fn from_site(
             .map_err(|e| save_dir_failure(dir, None, &e, lang))?;
     }
     let now = OffsetDateTime::now_utc();
-    let mut items = Vec::new();
     let mut bad = Vec::new();
     let save_options = crate::save::SaveOptions {
         key: &key,
         strict: false,
         created: now,
     };
-    // Every training is read together (docs/decisions.md §21).
-    let saves = crate::save::for_each_read(site, &ids, |id, snapshot| {
-        (
-            id,
-            snapshot.and_then(|s| crate::save::save_read(site, &s, &save_options)),
-        )
-    })
-    .await
-    .map_err(|e| match e {
-        crate::save::SaveError::Database(e) => Failure::database(e, lang),
-        e => Failure::new(Exit::Runtime, e.localized(lang)),
-    })?;
-    for (id, saved) in saves {
-        let saved = match saved {
-            Ok(saved) => saved,
-            Err(crate::save::SaveError::Database(e)) => return Err(Failure::database(e, lang)),
-            Err(e) => {
-                bad.push(BadFile {
-                    file: format!("{} {id}", lang.pick("training", "formation")),
-                    error: e.localized(lang),
-                });
-                continue;
+    // A slice of trainings at a time, each read together (docs/decisions.md §21, §25).
+    for slice in ids.chunks(SLICE) {
+        let mut items = Vec::new();
+        let saves = crate::save::for_each_read(site, slice, |id, snapshot| {
+            (
+                id,
+                snapshot.and_then(|s| crate::save::save_read(site, &s, &save_options)),
+            )
+        })
+        .await
+        .map_err(|e| match e {
+            crate::save::SaveError::Database(e) => Failure::database(e, lang),
+            e => Failure::new(Exit::Runtime, e.localized(lang)),
+        })?;
+        for (id, saved) in saves {
+            let saved = match saved {
+                Ok(saved) => saved,
+                Err(crate::save::SaveError::Database(e)) => return Err(Failure::database(e, lang)),
+                Err(e) => {
+                    bad.push(BadFile {
+                        file: format!("{} {id}", lang.pick("training", "formation")),
+                        error: e.localized(lang),
+                    });
+                    continue;
+                }
+            };
+            let name = saved.document.training.name.clone();
+            for warning in &saved.warnings {
+                eprintln!(
+                    "{} ({name}){} {}",
+                    lang.pick("warning", "avertissement"),
+                    lang.pick(":", " :"),
+                    warning.message(lang)
+                );
             }
-        };
-        let name = saved.document.training.name.clone();
-        for warning in &saved.warnings {
-            eprintln!(
-                "{} ({name}){} {}",
-                lang.pick("warning", "avertissement"),
-                lang.pick(":", " :"),
-                warning.message(lang)
-            );
+            let text = saved.text();
+            let mut origin = format!("{} « {name} »", lang.pick("site:", "site :"));
+            if let Some(dir) = save_dir {
+                let file = crate::save::default_file_name(&name, now);
+                let path = write_numbered(&context.cwd.join(dir), &file, text.as_bytes())
+                    .map_err(|e| save_dir_failure(dir, Some(&name), &e, lang))?;
+                origin = path
+                    .strip_prefix(&context.cwd)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+            }
+            // Signed here a moment ago with this site's key: trusted as the trust store says,
+            // without checking the signature again (restore::prepare_signed_here).
+            let prepared = restore::prepare_signed_here(saved.document, &key, &trust);
+            let audit = crate::audit::Source {
+                live_training: Some(id),
+                ..restore::audit_source(&origin, text.as_bytes(), &prepared.provenance)
+            };
+            drop(text);
+            let mut options = options.clone();
+            options.provenance = prepared.provenance;
+            items.push(Item {
+                entry: BatchEntry {
+                    origin,
+                    document: prepared.document,
+                    options,
+                },
+                file: None,
+                audit,
+            });
         }
-        let text = saved.text();
-        let mut origin = format!("{} « {name} »", lang.pick("site:", "site :"));
-        if let Some(dir) = save_dir {
-            let file = crate::save::default_file_name(&name, now);
-            let path = write_numbered(&context.cwd.join(dir), &file, text.as_bytes())
-                .map_err(|e| save_dir_failure(dir, Some(&name), &e, lang))?;
-            origin = path
-                .strip_prefix(&context.cwd)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-        }
-        // Signed here a moment ago with this site's key: trusted as the trust store says,
-        // without checking the signature again (restore::prepare_signed_here).
-        let prepared = restore::prepare_signed_here(saved.document, &key, &trust);
-        let audit = crate::audit::Source {
-            live_training: Some(id),
-            ..restore::audit_source(&origin, text.as_bytes(), &prepared.provenance)
-        };
-        drop(text);
-        let mut options = options.clone();
-        options.provenance = prepared.provenance;
-        items.push(Item {
-            entry: BatchEntry {
-                origin,
-                document: prepared.document,
-                options,
-            },
-            file: None,
-            audit,
-        });
+        prechecked.add(site, items, lang).await?;
     }
-    Ok((items, bad))
+    Ok(bad)
 }
 
 /// `--save-dir DIR` cannot be made, or the backup of `training` cannot be written there: exit 1,
@@ -514,13 +584,17 @@ fn write_numbered(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathB
 async fn decide_and_apply(
     context: &Context,
     site: &Site,
-    items: &[Item],
+    prechecked: Prechecked,
     bad_files: Vec<BadFile>,
     args: &ApplyArgs,
     batch_args: &BatchArgs,
     accepted: &mut Accepted,
 ) -> Result<(), Failure> {
     let lang = context.lang;
+    let Prechecked {
+        checked: items,
+        plans,
+    } = prechecked;
     if items.is_empty() {
         return Err(Failure::new(
             Exit::FileRejected,
@@ -530,14 +604,10 @@ async fn decide_and_apply(
             ),
         ));
     }
-    let entries: Vec<&BatchEntry> = items.iter().map(|i| &i.entry).collect();
-    let plans = batch::precheck_batch(site, &entries)
-        .await
-        .map_err(|e| Failure::database(e, lang))?;
     let summaries: Vec<Summary> = items
         .iter()
         .zip(&plans)
-        .map(|(item, plan)| batch::summary(&item.entry.origin, plan))
+        .map(|(item, plan)| batch::summary(&item.origin, plan))
         .collect();
     let groups = batch::group_findings(&plans);
     if !context.json {

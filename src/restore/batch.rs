@@ -42,23 +42,39 @@ pub async fn precheck_batch<E: Borrow<BatchEntry>>(
     site: &Site,
     entries: &[E],
 ) -> Result<Vec<Plan>, moodle::Error> {
-    // The entries may be borrowed: a rollover's documents are not copied to be prechecked.
-    let entries: Vec<&BatchEntry> = entries.iter().map(Borrow::borrow).collect();
-    // One read for the whole batch (README "New academic year", built for big sites).
-    let items: Vec<(&Document, &RestoreOptions)> =
-        entries.iter().map(|e| (&e.document, &e.options)).collect();
-    let view = gather_all(site, &items).await?;
-    let mut plans: Vec<Plan> = entries
-        .iter()
-        .map(|entry| decide(&view, &entry.document, &entry.options))
-        .collect();
-    mark_duplicates(&entries, &mut plans);
+    let mut plans = precheck_each(site, entries).await?;
+    let origins: Vec<&str> = entries.iter().map(|e| e.borrow().origin.as_str()).collect();
+    mark_duplicates(&origins, &mut plans);
     Ok(plans)
 }
 
+/// The prechecks of `entries` on what the site holds read once for all of them, without the
+/// batch's own rule ([`mark_duplicates`]): a batch too big to hold every document at once is
+/// prechecked a slice at a time, each slice's documents dropped once its plans are made, and
+/// the rule applied to all the plans at the end.
+///
+/// # Errors
+///
+/// When the database fails.
+pub async fn precheck_each<E: Borrow<BatchEntry>>(
+    site: &Site,
+    entries: &[E],
+) -> Result<Vec<Plan>, moodle::Error> {
+    // The entries may be borrowed: a rollover's documents are not copied to be prechecked.
+    let entries: Vec<&BatchEntry> = entries.iter().map(Borrow::borrow).collect();
+    // One read for the whole slice (README "New academic year", built for big sites).
+    let items: Vec<(&Document, &RestoreOptions)> =
+        entries.iter().map(|e| (&e.document, &e.options)).collect();
+    let view = gather_all(site, &items).await?;
+    Ok(entries
+        .iter()
+        .map(|entry| decide(&view, &entry.document, &entry.options))
+        .collect())
+}
+
 /// Two entries that write one training name: each gets a blocking `batch-duplicate` finding
-/// naming the other origins.
-fn mark_duplicates(entries: &[&BatchEntry], plans: &mut [Plan]) {
+/// naming the other origins (`origins[i]` is that of `plans[i]`).
+pub fn mark_duplicates(origins: &[&str], plans: &mut [Plan]) {
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, plan) in plans.iter().enumerate() {
         by_name
@@ -70,7 +86,7 @@ fn mark_duplicates(entries: &[&BatchEntry], plans: &mut [Plan]) {
     for (name, indexes) in by_name.iter().filter(|(_, i)| i.len() > 1) {
         let origins: Vec<&str> = indexes
             .iter()
-            .map(|i| entries[*i].origin.as_str())
+            .filter_map(|i| origins.get(*i).copied())
             .collect();
         let list = origins.join(", ");
         for index in indexes {

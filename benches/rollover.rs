@@ -55,9 +55,7 @@ fn main() -> ExitCode {
 }
 
 async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
-    let trainings = support::number("ATTESTOODLE_BENCH_TRAININGS", 1_000);
-    let learners = support::number("ATTESTOODLE_BENCH_LEARNERS", 200);
-    let milestones = support::number("ATTESTOODLE_BENCH_MILESTONES", 50);
+    let (trainings, learners, milestones) = support::site_size();
     let site = Site::connect(&scratch.target()?).await?;
     fixture::create_schema(&site).await?;
     let started = Instant::now();

@@ -156,6 +156,17 @@ pub fn number(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The size of the generated site of `save_all` and `rollover`: trainings, learners and
+/// milestones each (`ATTESTOODLE_BENCH_TRAININGS`, `…_LEARNERS`, `…_MILESTONES`; 1,000, 200
+/// and 50 by default, issue 13's and issue 12's site).
+pub fn site_size() -> (usize, usize, usize) {
+    (
+        number("ATTESTOODLE_BENCH_TRAININGS", 1_000),
+        number("ATTESTOODLE_BENCH_LEARNERS", 200),
+        number("ATTESTOODLE_BENCH_MILESTONES", 50),
+    )
+}
+
 /// A database created for one run of a benchmark, dropped by [`Scratch::drop`].
 pub struct Scratch {
     pub server: Server,

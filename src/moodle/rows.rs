@@ -354,7 +354,8 @@ impl Site {
         scope: ModuleScope<'_>,
     ) -> Result<(), Error> {
         let kinds: BTreeSet<&str> = modules.iter().filter_map(|m| m.kind.as_deref()).collect();
-        let mut names: HashMap<(String, i64), Option<String>> = HashMap::new();
+        // Instance names by module type, then instance id: a rollover reads tens of thousands.
+        let mut names: HashMap<String, HashMap<i64, Option<String>>> = HashMap::new();
         for kind in kinds {
             if !is_plain_name(kind) || !tables.contains(&format!("{}{kind}", self.prefix())) {
                 continue;
@@ -380,14 +381,16 @@ impl Site {
                  JOIN {{p}}modules md ON md.id = cm.module \
                  WHERE md.name = ? AND {condition})"
             );
+            let of_kind = names.entry(kind.to_owned()).or_default();
             for row in tx.fetch_all(self.render(&statement), params).await? {
-                names.insert((kind.to_owned(), row.int("id")?), row.opt_text("name")?);
+                of_kind.insert(row.int("id")?, row.opt_text("name")?);
             }
         }
         for module in modules {
             if let Some(kind) = &module.kind {
                 module.name = names
-                    .get(&(kind.clone(), module.instance))
+                    .get(kind.as_str())
+                    .and_then(|of_kind| of_kind.get(&module.instance))
                     .cloned()
                     .flatten();
             }

@@ -79,12 +79,21 @@ struct ViewIndex {
     modules_by_course: HashMap<i64, Vec<usize>>,
     /// `users` by lower-case email.
     users: HashMap<String, Vec<usize>>,
+    /// `courses` by short name, in id order.
+    courses: HashMap<String, Vec<usize>>,
 }
 
 impl SiteView {
     fn index(&self) -> &ViewIndex {
         self.index.get_or_init(|| {
             let mut index = ViewIndex::default();
+            for (i, c) in self.courses.iter().enumerate() {
+                index
+                    .courses
+                    .entry(c.shortname.clone())
+                    .or_default()
+                    .push(i);
+            }
             for (i, s) in self.sections.iter().enumerate() {
                 index.sections.insert((s.course, s.section), i);
             }
@@ -877,10 +886,17 @@ fn match_milestones(
     options: &RestoreOptions,
 ) -> Vec<PlanMilestone> {
     let targets = course_targets(document, options);
-    let rows = &view.courses;
     let mut courses: HashMap<String, CourseMatch> = HashMap::new();
     for (original, target) in &targets {
-        let found: Vec<_> = rows.iter().filter(|c| c.shortname == *target).collect();
+        // A batch decides many documents on one view: by the index, not a scan of every course.
+        let found: Vec<&CourseRow> = view
+            .index()
+            .courses
+            .get(target)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| view.courses.get(*i))
+            .collect();
         let renamed = if original == target {
             String::new()
         } else {

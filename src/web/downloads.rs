@@ -55,23 +55,11 @@ impl Downloads {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Outcome>,
     {
-        let flight = Arc::clone(
-            self.waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(id)
-                .or_default(),
-        );
+        let flight = shared(&self.waiting, id);
         flight
             .outcome
             .get_or_init(|| async {
-                let turn = Arc::clone(
-                    self.reading
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .entry(id)
-                        .or_default(),
-                );
+                let turn = shared(&self.reading, id);
                 let _reading = turn.lock().await;
                 // From now on the training is read: a request arriving later must not get
                 // this file, it starts the next read.
@@ -86,6 +74,16 @@ impl Downloads {
             .await
             .clone()
     }
+}
+
+/// The entry of training `id` in `map`, made when missing.
+fn shared<T: Default>(map: &Mutex<HashMap<i64, Arc<T>>>, id: i64) -> Arc<T> {
+    Arc::clone(
+        map.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id)
+            .or_default(),
+    )
 }
 
 #[cfg(test)]

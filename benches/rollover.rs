@@ -69,6 +69,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
     )
     .await?;
     site.close().await;
+    scratch.analyze()?;
     println!(
         "  generated {trainings} trainings ({milestones} milestones, {learners} learners each) \
          and their courses' _2027 copies in {:.1} s",

@@ -35,6 +35,7 @@ async fn measure(scratch: &Scratch) -> Result<(), BoxError> {
     let started = Instant::now();
     demo::seed_generated_site(&site, "Formation générée", trainings, learners, milestones).await?;
     site.close().await;
+    scratch.analyze()?;
     println!(
         "  generated {trainings} trainings ({milestones} milestones, {learners} learners each) \
          in {:.1} s",

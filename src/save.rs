@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::document::signature;
 use crate::document::v2::{self, Document, DocumentError};
 use crate::i18n::Lang;
-use crate::moodle::{self, files, rules, Orphan, Site, Snapshot, SNAPSHOT_SET_MAX};
+use crate::moodle::{self, files, rules, Orphan, Site, Snapshot, SnapshotSet, SNAPSHOT_SET_MAX};
 
 /// Something the operator must know about a save: a row left out, or kept with a doubt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,47 +268,61 @@ pub async fn read_many<T: Send>(
     build: impl Fn(i64, Result<Snapshot, SaveError>) -> T + Sync,
     mut record: impl FnMut(i64, T),
 ) -> Result<(), SaveError> {
+    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
+        let set = site.training_snapshots(chunk).await?;
+        build_each(set, chunk, &build, &mut record);
+    }
+    Ok(())
+}
+
+/// The second half of [`read_many`], for a set already read: hands the snapshot of each of
+/// `ids` to `build` on as many threads as the machine has cores (at most 4), then what it
+/// returned to `record`, on this thread, in the order of `ids`. `clone --from-site` reads the
+/// next slice while this one is prechecked (docs/decisions.md §25).
+pub fn build_each<T: Send>(
+    set: SnapshotSet,
+    ids: &[i64],
+    build: impl Fn(i64, Result<Snapshot, SaveError>) -> T + Sync,
+    mut record: impl FnMut(i64, T),
+) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Mutex, PoisonError};
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
-    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
-        let set = Mutex::new(site.training_snapshots(chunk).await?);
-        let next = AtomicUsize::new(0);
-        let (sender, results) = mpsc::channel();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let (sender, set, next, build) = (sender.clone(), &set, &next, &build);
-                scope.spawn(move || loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&id) = chunk.get(index) else {
-                        break;
-                    };
-                    // A thread that panicked while taking leaves the set usable.
-                    let snapshot = set
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .take(id)
-                        .ok_or(SaveError::NotFound { id });
-                    if sender.send((index, build(id, snapshot))).is_err() {
-                        break;
-                    }
-                });
-            }
-            drop(sender);
-            // Results arrive in any order: each is recorded once those before it were.
-            let mut waiting = BTreeMap::new();
-            let mut due = 0;
-            for (index, built) in results {
-                waiting.insert(index, built);
-                while let Some(built) = waiting.remove(&due) {
-                    record(chunk[due], built);
-                    due += 1;
+    let set = Mutex::new(set);
+    let next = AtomicUsize::new(0);
+    let (sender, results) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (sender, set, next, build) = (sender.clone(), &set, &next, &build);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&id) = ids.get(index) else {
+                    break;
+                };
+                // A thread that panicked while taking leaves the set usable.
+                let snapshot = set
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take(id)
+                    .ok_or(SaveError::NotFound { id });
+                if sender.send((index, build(id, snapshot))).is_err() {
+                    break;
                 }
+            });
+        }
+        drop(sender);
+        // Results arrive in any order: each is recorded once those before it were.
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (index, built) in results {
+            waiting.insert(index, built);
+            while let Some(built) = waiting.remove(&due) {
+                record(ids[due], built);
+                due += 1;
             }
-        });
-    }
-    Ok(())
+        }
+    });
 }
 
 /// Reads training `training_id` and builds its document as [`save`] would, unsigned (what

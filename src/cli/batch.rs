@@ -428,10 +428,11 @@ async fn from_site(
     }
     if let Some(spec) = category {
         let list = site
-            .list_trainings()
+            .training_names()
             .await
             .map_err(|e| Failure::database(e, lang))?;
-        let chosen = super::list::filter_by_category(&list, Some(spec), lang)?;
+        let chosen =
+            super::list::filter_by_category(&list.categories, &list.trainings, Some(spec), lang)?;
         ids.extend(
             chosen
                 .iter()
@@ -469,20 +470,26 @@ async fn from_site(
         strict: false,
         created: now,
     };
-    // A slice of trainings at a time, each read together (docs/decisions.md §21, §25).
-    for slice in ids.chunks(SLICE) {
+    // A slice of trainings at a time, each read together (docs/decisions.md §21, §25); the
+    // next slice is read, on another connection, while this one is prechecked.
+    let database = |e: crate::moodle::Error| Failure::database(e, lang);
+    let slices: Vec<&[i64]> = ids.chunks(SLICE).collect();
+    let mut next = match slices.first() {
+        Some(slice) => Some(site.training_snapshots(slice).await.map_err(database)?),
+        None => None,
+    };
+    for (n, slice) in slices.iter().enumerate() {
+        let Some(set) = next.take() else {
+            break;
+        };
         let mut items = Vec::new();
-        let saves = crate::save::for_each_read(site, slice, |id, snapshot| {
-            (
-                id,
-                snapshot.and_then(|s| crate::save::save_read(site, &s, &save_options)),
-            )
-        })
-        .await
-        .map_err(|e| match e {
-            crate::save::SaveError::Database(e) => Failure::database(e, lang),
-            e => Failure::new(Exit::Runtime, e.localized(lang)),
-        })?;
+        let mut saves = Vec::with_capacity(slice.len());
+        crate::save::build_each(
+            set,
+            slice,
+            |_, snapshot| snapshot.and_then(|s| crate::save::save_read(site, &s, &save_options)),
+            |id, saved| saves.push((id, saved)),
+        );
         for (id, saved) in saves {
             let saved = match saved {
                 Ok(saved) => saved,
@@ -536,7 +543,15 @@ async fn from_site(
                 audit,
             });
         }
-        prechecked.add(site, items, lang).await?;
+        let following = async {
+            match slices.get(n + 1) {
+                Some(slice) => site.training_snapshots(slice).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (read, checked) = tokio::join!(following, prechecked.add(site, items, lang));
+        checked?;
+        next = read.map_err(database)?;
     }
     Ok(bad)
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{print_json, print_stdout, Context, Exit, Failure};
 use crate::i18n::Lang;
-use crate::moodle::TrainingList;
+use crate::moodle::{CategoryTree, InCategory, TrainingList};
 
 /// Arguments of `list`.
 #[derive(Debug, Args)]
@@ -23,7 +23,12 @@ pub async fn run(context: &Context, args: &ListArgs) -> Result<(), Failure> {
     let list = site.list_trainings().await;
     site.close().await;
     let list = list.map_err(|e| Failure::database(e, lang))?;
-    let shown = filter_by_category(&list, args.category.as_deref(), lang)?;
+    let shown = filter_by_category(
+        &list.categories,
+        &list.trainings,
+        args.category.as_deref(),
+        lang,
+    )?;
     if context.json {
         print_json(&list_json(&list, &shown))
     } else {
@@ -31,16 +36,17 @@ pub async fn run(context: &Context, args: &ListArgs) -> Result<(), Failure> {
     }
 }
 
-/// The indexes of the trainings to show for `--category`.
-pub(super) fn filter_by_category(
-    list: &TrainingList,
+/// The indexes of the `trainings` to show for `--category`.
+pub(super) fn filter_by_category<T: InCategory>(
+    categories: &CategoryTree,
+    trainings: &[T],
     spec: Option<&str>,
     lang: Lang,
 ) -> Result<Vec<usize>, Failure> {
     let Some(spec) = spec else {
-        return Ok((0..list.trainings.len()).collect());
+        return Ok((0..trainings.len()).collect());
     };
-    let found = list.categories.find(spec);
+    let found = categories.find(spec);
     match found.len() {
         0 => Err(Failure::new(
             Exit::Usage,
@@ -54,19 +60,18 @@ pub(super) fn filter_by_category(
             },
         )),
         1 => {
-            let subtree = list.categories.subtree(found[0]);
-            Ok(list
-                .trainings
+            let subtree = categories.subtree(found[0]);
+            Ok(trainings
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| subtree.contains(&t.category_id))
+                .filter(|(_, t)| subtree.contains(&t.category_id()))
                 .map(|(i, _)| i)
                 .collect())
         }
         _ => {
             let names = found
                 .iter()
-                .map(|id| format!("{id} ({})", list.categories.path_text(*id)))
+                .map(|id| format!("{id} ({})", categories.path_text(*id)))
                 .collect::<Vec<_>>()
                 .join(", ");
             Err(Failure::new(

@@ -107,7 +107,12 @@ async fn targets(
         .await
         .map_err(|e| Failure::database(e, lang))?;
     if args.all || args.category.is_some() {
-        let shown = filter_by_category(&list, args.category.as_deref(), lang)?;
+        let shown = filter_by_category(
+            &list.categories,
+            &list.trainings,
+            args.category.as_deref(),
+            lang,
+        )?;
         return Ok(shown
             .iter()
             .filter_map(|i| list.trainings.get(*i))

@@ -363,10 +363,15 @@ async fn save_all(
 ) -> Result<(), Failure> {
     let lang = context.lang;
     let list = site
-        .list_trainings()
+        .training_names()
         .await
         .map_err(|e| Failure::database(e, lang))?;
-    let shown = filter_by_category(&list, args.category.as_deref(), lang)?;
+    let shown = filter_by_category(
+        &list.categories,
+        &list.trainings,
+        args.category.as_deref(),
+        lang,
+    )?;
     let dir = args
         .output
         .as_ref()
@@ -694,7 +699,7 @@ pub(super) async fn resolve_name(site: &Site, name: &str, lang: Lang) -> Result<
         [id] => Ok(*id),
         [] => {
             let list = site
-                .list_trainings()
+                .training_names()
                 .await
                 .map_err(|e| Failure::database(e, lang))?;
             let names: Vec<&str> = list

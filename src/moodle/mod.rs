@@ -36,7 +36,8 @@ pub use snapshot::{
 };
 pub use sql::{Backend, Param, Row, Timeouts, TxMode, Waited};
 pub use training::{
-    milestone_activity, Category, CategoryTree, LearnerPage, Orphan, TrainingList, TrainingSummary,
+    milestone_activity, Category, CategoryTree, InCategory, LearnerPage, Orphan, TrainingList,
+    TrainingName, TrainingNames, TrainingSummary,
 };
 
 use crate::i18n::Lang;

@@ -13,10 +13,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::rows::{
-    background_file_params, CourseModuleRow, CourseRow, DetailRow, ModuleScope, SectionRow,
-    TemplateRow, TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM,
-    COURSE_MODULE_COLUMNS, DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS,
-    USER_COLUMNS,
+    background_file_params, marks, CourseModuleRow, CourseRow, DetailRow, SectionRow, TemplateRow,
+    TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM, COURSE_MODULE_COLUMNS,
+    DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
 };
 use super::rules::{pathname_hash, BACKGROUND_AREA, BACKGROUND_COMPONENT, BACKGROUND_PATH};
 use super::sql::{Backend, NameLock, Param, Row, Tx};
@@ -173,10 +172,6 @@ pub struct MilestoneLink {
     /// The course the milestone belongs to (the course module's, else the milestone row's)
     /// with its short name when that course row exists.
     pub course: Option<(i64, Option<String>)>,
-}
-
-fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 /// The statement that reads the trainings named exactly `?` (docs/decisions.md §2), in id order; with
@@ -358,8 +353,7 @@ impl Site {
                 modules.push(CourseModuleRow::read(row)?);
             }
             let new = modules[first..].iter_mut().collect();
-            self.fill_instance_names(tx, &tables, new, ModuleScope::Courses(chunk))
-                .await?;
+            self.fill_instance_names(tx, &tables, new).await?;
         }
         Ok((sections, modules))
     }

@@ -3,7 +3,7 @@
 //! tree, the instance names of activities, the system context and the files of template
 //! backgrounds. Save's snapshot, the restore look-ups, `list` and `repair` all go through these.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::rules::{
     is_plain_name, BACKGROUND_AREA, BACKGROUND_COMPONENT, BACKGROUND_PATH, SYSTEM_CONTEXT_LEVEL,
@@ -290,12 +290,24 @@ pub(super) fn background_file_params() -> Vec<Param> {
     ]
 }
 
-/// Which course modules [`Site::fill_instance_names`] reads the names of.
-pub(super) enum ModuleScope<'a> {
-    /// The course modules of the milestones of these trainings.
-    Milestones(&'a [i64]),
-    /// Every course module of these courses (at most a chunk of them).
-    Courses(&'a [i64]),
+/// At most this many ids in one `IN (...)` list of ids already read (course modules, instance
+/// ids, courses, sections): well under every backend's limit on bound parameters (SQLite:
+/// 32766, PostgreSQL and MySQL: 65535), so that a read of many trainings looks its rows up
+/// by primary key or indexed column in a few statements instead of scanning Attestoodle's
+/// tables again, which have no index on `trainingid` (docs/decisions.md §21).
+pub(super) const ID_CHUNK: usize = 10_000;
+
+/// `?, ?, …`: `n` placeholders for an `IN (...)` list.
+pub(super) fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The distinct values of `ids`, sorted: what an `IN (...)` list binds.
+pub(super) fn distinct(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 impl Site {
@@ -341,49 +353,39 @@ impl Site {
         rows.first().map(|r| r.int("id")).transpose()
     }
 
-    /// Fills the instance name of `modules` (all in `scope`): each type's names live in the
-    /// activity's own table `{p}<type>` (docs/moodle-tables.md §3), read with one statement per type.
-    /// A type that is not a plain name ([`is_plain_name`]) or whose table is not in `tables`
-    /// (full names, with the prefix) is not read; its modules, and those whose instance row is
-    /// missing or has a NULL name, keep `None`.
+    /// Fills the instance name of `modules`: each type's names live in the activity's own
+    /// table `{p}<type>` (docs/moodle-tables.md §3), read by the instances' ids, one statement
+    /// per type (per [`ID_CHUNK`] ids). A type that is not a plain name ([`is_plain_name`]) or
+    /// whose table is not in `tables` (full names, with the prefix) is not read; its modules,
+    /// and those whose instance row is missing or has a NULL name, keep `None`.
     pub(super) async fn fill_instance_names(
         &self,
         tx: &mut Tx,
         tables: &BTreeSet<String>,
         modules: Vec<&mut CourseModuleRow>,
-        scope: ModuleScope<'_>,
     ) -> Result<(), Error> {
-        let kinds: BTreeSet<&str> = modules.iter().filter_map(|m| m.kind.as_deref()).collect();
+        let mut instances: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        for module in &modules {
+            if let Some(kind) = module.kind.as_deref() {
+                instances.entry(kind).or_default().push(module.instance);
+            }
+        }
         // Instance names by module type, then instance id: a rollover reads tens of thousands.
         let mut names: HashMap<String, HashMap<i64, Option<String>>> = HashMap::new();
-        for kind in kinds {
+        for (kind, ids) in instances {
             if !is_plain_name(kind) || !tables.contains(&format!("{}{kind}", self.prefix())) {
                 continue;
             }
-            let (condition, mut params) = match &scope {
-                ModuleScope::Milestones(trainings) => (
-                    format!(
-                        "cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
-                         WHERE trainingid IN ({}))",
-                        vec!["?"; trainings.len()].join(", ")
-                    ),
-                    trainings.iter().map(|t| Param::Int(*t)).collect::<Vec<_>>(),
-                ),
-                ModuleScope::Courses(courses) => (
-                    format!("cm.course IN ({})", vec!["?"; courses.len()].join(", ")),
-                    courses.iter().map(|c| Param::Int(*c)).collect(),
-                ),
-            };
-            params.insert(0, kind.into());
-            let statement = format!(
-                "SELECT i.id, i.name FROM {{p}}{kind} i WHERE i.id IN (\
-                 SELECT cm.instance FROM {{p}}course_modules cm \
-                 JOIN {{p}}modules md ON md.id = cm.module \
-                 WHERE md.name = ? AND {condition})"
-            );
             let of_kind = names.entry(kind.to_owned()).or_default();
-            for row in tx.fetch_all(self.render(&statement), params).await? {
-                of_kind.insert(row.int("id")?, row.opt_text("name")?);
+            for chunk in distinct(ids).chunks(ID_CHUNK) {
+                let statement = format!(
+                    "SELECT i.id, i.name FROM {{p}}{kind} i WHERE i.id IN ({})",
+                    marks(chunk.len())
+                );
+                let params = chunk.iter().map(|id| Param::Int(*id)).collect();
+                for row in tx.fetch_all(self.render(&statement), params).await? {
+                    of_kind.insert(row.int("id")?, row.opt_text("name")?);
+                }
             }
         }
         for module in modules {

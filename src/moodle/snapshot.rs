@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::rows::{
-    background_file_params, CourseModuleRow, DetailRow, ModuleScope, SectionRow, TemplateRow,
+    background_file_params, distinct, marks, CourseModuleRow, DetailRow, SectionRow, TemplateRow,
     TrainingRow, UserRow, BACKGROUND_FILES, COURSE_MODULES_FROM, COURSE_MODULE_COLUMNS,
-    DETAIL_COLUMNS, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
+    DETAIL_COLUMNS, ID_CHUNK, SECTION_COLUMNS, TEMPLATE_COLUMNS, TRAINING_COLUMNS, USER_COLUMNS,
 };
 use super::sql::{Param, Tx};
 use super::{CategoryTree, Error, Site, TxMode};
@@ -246,16 +246,10 @@ impl Site {
         if ids.is_empty() {
             return Ok(set);
         }
-        // `{ids}` stands for the set's ids, bound one parameter each; `once` and `twice` are
-        // the parameters of a statement that names the set once or twice.
+        // `{ids}` stands for the set's ids, bound one parameter each (`once`).
         let list = vec!["?"; ids.len()].join(", ");
         let render = |sql: &str| self.render(&sql.replace("{ids}", &list));
         let once = || ids.iter().map(|id| Param::Int(*id)).collect::<Vec<_>>();
-        let twice = || {
-            let mut params = once();
-            params.extend(once());
-            params
-        };
 
         for row in tx
             .fetch_all(
@@ -327,94 +321,71 @@ impl Site {
         )
         .await?;
 
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
-                     WHERE cm.id IN (SELECT moduleid FROM {{p}}tool_attestoodle_milestone \
-                     WHERE trainingid IN ({{ids}}))"
-                )),
-                once(),
-            )
-            .await?
-        {
-            let cm = CourseModuleRow::read(&row)?;
-            set.course_modules.insert(cm.cmid, cm);
+        // The course modules, their instance names and their courses' sections, looked up by
+        // the ids just read: the milestone table is scanned once (docs/decisions.md §21).
+        let cmids = distinct(set.milestones.values().flatten().map(|m| m.cmid));
+        for chunk in cmids.chunks(ID_CHUNK) {
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
+                         WHERE cm.id IN ({})",
+                        marks(chunk.len())
+                    )),
+                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                )
+                .await?
+            {
+                let cm = CourseModuleRow::read(&row)?;
+                set.course_modules.insert(cm.cmid, cm);
+            }
         }
 
         // Instance names: one statement per module type, on the activity's own table.
         let modules = set.course_modules.values_mut().collect();
-        self.fill_instance_names(tx, &tables, modules, ModuleScope::Milestones(ids))
-            .await?;
+        self.fill_instance_names(tx, &tables, modules).await?;
 
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
-                     WHERE s.course IN (SELECT cm.course FROM {{p}}course_modules cm \
-                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid IN ({{ids}})) \
-                     OR s.id IN (SELECT cm.section FROM {{p}}course_modules cm \
-                     JOIN {{p}}tool_attestoodle_milestone m ON m.moduleid = cm.id \
-                     WHERE m.trainingid IN ({{ids}})) ORDER BY s.course, s.section, s.id"
-                )),
-                twice(),
-            )
-            .await?
-        {
-            set.sections.push(SectionRow::read(&row)?);
+        // Every section of the modules' courses, and the section each module names when it is
+        // not one of those (a module whose section row says another course).
+        let courses = distinct(set.course_modules.values().map(|cm| cm.course));
+        for chunk in courses.chunks(ID_CHUNK) {
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
+                         WHERE s.course IN ({})",
+                        marks(chunk.len())
+                    )),
+                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                )
+                .await?
+            {
+                set.sections.push(SectionRow::read(&row)?);
+            }
         }
-
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
-                     WHERE t.id IN {} ORDER BY t.id",
-                    template_ids("t.id")
-                )),
-                twice(),
-            )
-            .await?
-        {
-            set.templates.push(TemplateRow::read(&row)?);
+        let read: HashSet<i64> = set.sections.iter().map(|s| s.id).collect();
+        let elsewhere = distinct(
+            set.course_modules
+                .values()
+                .filter_map(|cm| cm.section_id)
+                .filter(|id| !read.contains(id)),
+        );
+        for chunk in elsewhere.chunks(ID_CHUNK) {
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s WHERE s.id IN ({})",
+                        marks(chunk.len())
+                    )),
+                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                )
+                .await?
+            {
+                set.sections.push(SectionRow::read(&row)?);
+            }
         }
-
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
-                     WHERE d.templateid IN {} ORDER BY d.id",
-                    template_ids("d.templateid")
-                )),
-                twice(),
-            )
-            .await?
-        {
-            set.details.push(DetailRow::read(&row)?);
-        }
-
-        // The system context is looked up, never assumed to be id 1 (docs/moodle-tables.md §1).
-        set.has_system_context = self.system_context(tx).await?.is_some();
-        let mut params = background_file_params();
-        params.extend(twice());
-        for row in tx
-            .fetch_all(
-                render(&format!(
-                    "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
-                     {BACKGROUND_FILES} AND (f.itemid IN {}) ORDER BY f.id",
-                    template_ids("f.itemid")
-                )),
-                params,
-            )
-            .await?
-        {
-            set.files.push(StoredFile {
-                template_id: row.int("itemid")?,
-                filename: row.text("filename")?,
-                contenthash: row.text("contenthash")?,
-                mimetype: row.opt_text("mimetype")?,
-            });
-        }
+        set.sections
+            .sort_unstable_by_key(|s| (s.course, s.section, s.id));
 
         // Learners and learner styles name their account by id; the accounts, often shared
         // by several trainings, are read once and joined in `take`.
@@ -472,34 +443,94 @@ impl Site {
         )
         .await?;
 
-        let users = &mut set.users;
-        let (accounts, params) = match parts {
-            Parts::Whole => (
-                format!(
-                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
-                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
-                     WHERE trainingid IN ({{ids}})) \
-                     OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
-                     WHERE trainingid IN ({{ids}}))"
-                ),
-                twice(),
-            ),
-            Parts::Outline => (
-                format!(
-                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
-                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
-                     WHERE trainingid IN ({{ids}}))"
-                ),
-                once(),
-            ),
-        };
-        tx.fetch_each(render(&accounts), params, |row| {
-            if let Some(user) = UserRow::read(&row)? {
-                users.insert(user.id, Arc::new(user));
+        // The accounts and the templates, looked up by the ids just read (§21 above).
+        let accounts = distinct(
+            set.learners
+                .values()
+                .flatten()
+                .map(|l| l.user_id)
+                .chain(set.user_styles.values().flatten().map(|s| s.user_id)),
+        );
+        for chunk in accounts.chunks(ID_CHUNK) {
+            tx.fetch_each(
+                self.render(&format!(
+                    "SELECT {USER_COLUMNS} FROM {{p}}user u WHERE u.id IN ({})",
+                    marks(chunk.len())
+                )),
+                chunk.iter().map(|id| Param::Int(*id)).collect(),
+                |row| {
+                    if let Some(user) = UserRow::read(&row)? {
+                        set.users.insert(user.id, Arc::new(user));
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        }
+
+        let templates = distinct(
+            set.train_styles
+                .values()
+                .flatten()
+                .map(|s| s.template_id)
+                .chain(set.user_styles.values().flatten().map(|s| s.template_id)),
+        );
+        for chunk in templates.chunks(ID_CHUNK) {
+            let ids = || chunk.iter().map(|id| Param::Int(*id)).collect::<Vec<_>>();
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT {TEMPLATE_COLUMNS} FROM {{p}}tool_attestoodle_template t \
+                         WHERE t.id IN ({})",
+                        marks(chunk.len())
+                    )),
+                    ids(),
+                )
+                .await?
+            {
+                set.templates.push(TemplateRow::read(&row)?);
             }
-            Ok(())
-        })
-        .await?;
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT {DETAIL_COLUMNS} FROM {{p}}tool_attestoodle_tpl_detail d \
+                         WHERE d.templateid IN ({})",
+                        marks(chunk.len())
+                    )),
+                    ids(),
+                )
+                .await?
+            {
+                set.details.push(DetailRow::read(&row)?);
+            }
+        }
+        set.templates.sort_unstable_by_key(|t| t.id);
+        set.details.sort_unstable_by_key(|d| d.id);
+
+        // The system context is looked up, never assumed to be id 1 (docs/moodle-tables.md §1).
+        set.has_system_context = self.system_context(tx).await?.is_some();
+        for chunk in templates.chunks(ID_CHUNK) {
+            let mut params = background_file_params();
+            params.extend(chunk.iter().map(|id| Param::Int(*id)));
+            for row in tx
+                .fetch_all(
+                    self.render(&format!(
+                        "SELECT f.itemid, f.filename, f.contenthash, f.mimetype \
+                         {BACKGROUND_FILES} AND f.itemid IN ({}) ORDER BY f.id",
+                        marks(chunk.len())
+                    )),
+                    params,
+                )
+                .await?
+            {
+                set.files.push(StoredFile {
+                    template_id: row.int("itemid")?,
+                    filename: row.text("filename")?,
+                    contenthash: row.text("contenthash")?,
+                    mimetype: row.opt_text("mimetype")?,
+                });
+            }
+        }
 
         if tables.contains(&format!("{}tool_taskattestoodle", self.prefix)) {
             let mut planning: HashMap<i64, Vec<PlanningRow>> = HashMap::new();
@@ -541,20 +572,10 @@ enum Parts {
     Outline,
 }
 
-/// The most trainings one [`SnapshotSet`] reads: every statement binds the set's ids at most
-/// twice, which keeps it under SQLite's 32,766 bound parameters (and far under PostgreSQL's and
-/// MySQL's 65,535). A larger selection is read in successive sets.
+/// The most trainings one [`SnapshotSet`] reads: a statement binds the set's ids once, or at
+/// most `ID_CHUNK` ids it read, which keeps it under SQLite's 32,766 bound parameters (and far
+/// under PostgreSQL's and MySQL's 65,535). A larger selection is read in successive sets.
 pub const SNAPSHOT_SET_MAX: usize = 5_000;
-
-/// The subquery giving the ids of every template the set's trainings refer to, compared with
-/// `column` (it names the set twice).
-fn template_ids(column: &str) -> String {
-    format!(
-        "(SELECT templateid FROM {{p}}tool_attestoodle_train_style WHERE trainingid IN ({{ids}})) \
-         OR {column} IN (SELECT templateid FROM {{p}}tool_attestoodle_user_style \
-         WHERE trainingid IN ({{ids}}))"
-    )
-}
 
 /// What a save reads about several trainings, read together ([`Site::training_snapshots`]):
 /// the rows of each training, and the rows they share (categories, course modules, sections,

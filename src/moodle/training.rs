@@ -229,7 +229,76 @@ pub struct TrainingList {
     pub trainings: Vec<TrainingSummary>,
 }
 
+/// A training's name and category, without its counts: what choosing trainings by name or
+/// category needs (`save --all`, `clone --from-site`), read without the counting statements,
+/// which scan the milestone and learner tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingName {
+    /// `tool_attestoodle_training.id`.
+    pub id: i64,
+    /// The name (`None` when the database holds NULL).
+    pub name: Option<String>,
+    /// The category id.
+    pub category_id: i64,
+}
+
+/// The trainings of a site, named, with the category tree to choose them by category.
+#[derive(Debug, Clone)]
+pub struct TrainingNames {
+    /// Every category.
+    pub categories: CategoryTree,
+    /// Every training, in id order.
+    pub trainings: Vec<TrainingName>,
+}
+
+/// What is in a category: a training, listed or named.
+pub trait InCategory {
+    /// The training's category id.
+    fn category_id(&self) -> i64;
+}
+
+impl InCategory for TrainingSummary {
+    fn category_id(&self) -> i64 {
+        self.category_id
+    }
+}
+
+impl InCategory for TrainingName {
+    fn category_id(&self) -> i64 {
+        self.category_id
+    }
+}
+
 impl Site {
+    /// Reads every training's name and category (no counts), in one read-only transaction and
+    /// two statements.
+    pub async fn training_names(&self) -> Result<TrainingNames, Error> {
+        let mut tx = self.begin(TxMode::ReadOnly).await?;
+        let categories = self.read_category_tree(&mut tx).await;
+        let rows = tx
+            .fetch_all(
+                self.render(
+                    "SELECT id, name, categoryid FROM {p}tool_attestoodle_training ORDER BY id",
+                ),
+                Vec::new(),
+            )
+            .await;
+        tx.rollback().await?;
+        let (categories, rows) = (categories?, rows?);
+        let mut trainings = Vec::with_capacity(rows.len());
+        for row in &rows {
+            trainings.push(TrainingName {
+                id: row.int("id")?,
+                name: row.opt_text("name")?,
+                category_id: row.int("categoryid")?,
+            });
+        }
+        Ok(TrainingNames {
+            categories,
+            trainings,
+        })
+    }
+
     /// Reads every training with its counts, in one read-only transaction and a fixed number
     /// of statements whatever the number of trainings.
     pub async fn list_trainings(&self) -> Result<TrainingList, Error> {

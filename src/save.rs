@@ -268,11 +268,83 @@ pub async fn read_many<T: Send>(
     build: impl Fn(i64, Result<Snapshot, SaveError>) -> T + Sync,
     mut record: impl FnMut(i64, T),
 ) -> Result<(), SaveError> {
-    for chunk in ids.chunks(SNAPSHOT_SET_MAX) {
-        let set = site.training_snapshots(chunk).await?;
-        build_each(set, chunk, &build, &mut record);
+    let mut reads = Prefetch::new(site, ids, READ_SLICE);
+    while let Some((slice, set)) = reads.next().await {
+        let set = set?;
+        reads.read_ahead();
+        build_each(set, &slice, &build, &mut record);
     }
     Ok(())
+}
+
+/// How many trainings [`read_many`] and `clone --from-site` read together: enough that a
+/// selection of a few hundred costs one read of each table, few enough that the next slice is
+/// read while this one is built (docs/decisions.md §21).
+pub const READ_SLICE: usize = 250;
+
+/// The read of one slice, on a task of its own.
+type SliceRead = tokio::task::JoinHandle<Result<SnapshotSet, moodle::Error>>;
+
+/// The snapshots of a selection, a slice at a time, each slice read by a task of its own on
+/// another of the pool's connections while the caller works on the one before: the reads are
+/// the database's work, the builds and prechecks ours (docs/decisions.md §21, §25). The caller
+/// says when the next read may start ([`Prefetch::read_ahead`]): at most two slices are held,
+/// the one handed out and the one being read.
+pub struct Prefetch {
+    site: Site,
+    slices: std::collections::VecDeque<Vec<i64>>,
+    pending: Option<(Vec<i64>, SliceRead)>,
+}
+
+impl Prefetch {
+    /// Starts reading the first slice of `ids` (of `slice` trainings, at most
+    /// [`SNAPSHOT_SET_MAX`]).
+    pub fn new(site: &Site, ids: &[i64], slice: usize) -> Prefetch {
+        let mut reads = Prefetch {
+            site: site.clone(),
+            slices: ids
+                .chunks(slice.clamp(1, SNAPSHOT_SET_MAX))
+                .map(<[i64]>::to_vec)
+                .collect(),
+            pending: None,
+        };
+        reads.read_ahead();
+        reads
+    }
+
+    /// Starts reading the next slice, unless one is being read or none is left.
+    pub fn read_ahead(&mut self) {
+        if self.pending.is_some() {
+            return;
+        }
+        self.pending = self.slices.pop_front().map(|slice| {
+            let (site, ids) = (self.site.clone(), slice.clone());
+            let read = tokio::spawn(async move { site.training_snapshots(&ids).await });
+            (slice, read)
+        });
+    }
+
+    /// The next slice's ids and snapshots, once read (its read started when asked for, if
+    /// [`Prefetch::read_ahead`] did not start it). `None` when every slice was handed out.
+    pub async fn next(&mut self) -> Option<(Vec<i64>, Result<SnapshotSet, moodle::Error>)> {
+        self.read_ahead();
+        let (slice, read) = self.pending.take()?;
+        let set = match read.await {
+            Ok(set) => set,
+            // The read panicked: so does its reader, as if it had read on this task.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        Some((slice, set))
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        // A reader that stops early (an error, a refusal) does not leave a read running.
+        if let Some((_, read)) = self.pending.take() {
+            read.abort();
+        }
+    }
 }
 
 /// The second half of [`read_many`], for a set already read: hands the snapshot of each of
@@ -290,39 +362,52 @@ pub fn build_each<T: Send>(
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
     let set = Mutex::new(set);
-    let next = AtomicUsize::new(0);
     let (sender, results) = mpsc::channel();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let (sender, set, next, build) = (sender.clone(), &set, &next, &build);
-            scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&id) = ids.get(index) else {
-                    break;
-                };
-                // A thread that panicked while taking leaves the set usable.
-                let snapshot = set
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take(id)
-                    .ok_or(SaveError::NotFound { id });
-                if sender.send((index, build(id, snapshot))).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(sender);
-        // Results arrive in any order: each is recorded once those before it were.
-        let mut waiting = BTreeMap::new();
-        let mut due = 0;
-        for (index, built) in results {
-            waiting.insert(index, built);
-            while let Some(built) = waiting.remove(&due) {
-                record(ids[due], built);
-                due += 1;
+    off_the_runtime(|| {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (sender, set, next, build) = (sender.clone(), &set, &next, &build);
+                scope.spawn(move || loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&id) = ids.get(index) else {
+                        break;
+                    };
+                    // A thread that panicked while taking leaves the set usable.
+                    let snapshot = set
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take(id)
+                        .ok_or(SaveError::NotFound { id });
+                    if sender.send((index, build(id, snapshot))).is_err() {
+                        break;
+                    }
+                });
             }
-        }
+            drop(sender);
+            // Results arrive in any order: each is recorded once those before it were.
+            let mut waiting = BTreeMap::new();
+            let mut due = 0;
+            for (index, built) in results {
+                waiting.insert(index, built);
+                while let Some(built) = waiting.remove(&due) {
+                    record(ids[due], built);
+                    due += 1;
+                }
+            }
+        })
     });
+}
+
+/// Runs `work`, which holds this thread (it builds on threads of its own), without holding up
+/// the tasks queued on this worker of the runtime — [`Prefetch`]'s read of the next slice: on
+/// the multi-threaded runtime (the command line's) they move to another thread meanwhile.
+fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// Reads training `training_id` and builds its document as [`save`] would, unsigned (what

@@ -764,6 +764,60 @@ async fn save_all_reads_any_number_of_trainings_in_the_same_number_of_statements
     .await;
 }
 
+// docs/decisions.md §21: a selection larger than a slice is read a slice at a time, the next
+// slice on a task of its own while this one is built; every training comes out, in order, as
+// a save of it alone writes it. On the multi-threaded runtime, as the command line runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_all_reads_a_selection_larger_than_a_slice_in_order() {
+    for_each_backend(|backend| async move {
+        let trainings = save::READ_SLICE * 2 + 3;
+        let db = TestDb::new(&backend, "mdl_").await;
+        let site = db.connect().await;
+        fixture::create_schema(&site).await.expect("schema");
+        let ids = demo::seed_generated_site(&site, "Tranche", trainings, 2, 2)
+            .await
+            .expect("generate");
+        site.close().await;
+        let site = Site::open(&db.target()).await.expect("open");
+        let key = key();
+        let options = SaveOptions {
+            key: &key,
+            strict: true,
+            created: OffsetDateTime::now_utc(),
+        };
+        let mut recorded = Vec::new();
+        save::read_many(
+            &site,
+            &ids,
+            |_, snapshot| snapshot.and_then(|s| save::save_read(&site, &s, &options)),
+            |id, saved| recorded.push((id, saved)),
+        )
+        .await
+        .expect("read");
+        assert_eq!(recorded.len(), trainings, "{}", backend.name());
+        for (i, (id, saved)) in recorded.iter().enumerate() {
+            assert_eq!(*id, ids[i], "{}", backend.name());
+            let saved = saved.as_ref().expect("saved");
+            assert_eq!(
+                saved.document.training.name,
+                format!("Tranche {:04}", i + 1)
+            );
+            assert_eq!(saved.document.learners.len(), 2);
+        }
+        // One training of each slice, and the last, is the file a save of it alone writes.
+        for i in [0, save::READ_SLICE, trainings - 1] {
+            let alone = save::save(&site, ids[i], &options)
+                .await
+                .expect("save alone");
+            let together = recorded[i].1.as_ref().expect("saved");
+            assert_eq!(alone.text(), together.text(), "{}", backend.name());
+        }
+        site.close().await;
+        db.drop_database().await;
+    })
+    .await;
+}
+
 // Issue: "fails verification after any single-field change (property test)".
 #[tokio::test]
 async fn any_single_field_change_breaks_verification() {

@@ -1057,8 +1057,9 @@ fn parse_url(url: &str, cwd: &Path) -> Result<(ConnectTo, String), Error> {
     }
 }
 
-/// A connected Moodle site. `Debug` is safe to print, as [`Target`]'s.
-#[derive(Debug)]
+/// A connected Moodle site. `Debug` is safe to print, as [`Target`]'s. A clone is another
+/// handle on the same pool (a read running on a task of its own, `save::Prefetch`).
+#[derive(Debug, Clone)]
 pub struct Site {
     pool: Pool,
     prefix: String,

@@ -265,8 +265,6 @@ impl Scratch {
         Ok(command)
     }
 
-    /// Creates the schema and the big training (every fifth learner with a learner style);
-    /// gives its id.
     /// Gathers the planner's statistics on the new site, as a live site's have long been: a
     /// plan made on an unanalysed table of a hundred thousand rows measures the moment, not the
     /// tool. PostgreSQL only (InnoDB keeps its statistics as rows are written).
@@ -279,6 +277,8 @@ impl Scratch {
         Ok(())
     }
 
+    /// Creates the schema and the big training (every fifth learner with a learner style);
+    /// gives its id.
     pub async fn seed(&self) -> Result<i64, BoxError> {
         let site = Site::connect(&self.target()?).await?;
         fixture::create_schema(&site).await?;

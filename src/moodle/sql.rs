@@ -92,6 +92,19 @@ impl Backend {
         matches!(self, Backend::Postgres)
     }
 
+    /// How many groups of a batch `restore::apply_each` writes at once, each in its own
+    /// transaction on its own connection. Two on PostgreSQL: the server then inserts on two
+    /// of its cores, and most of a rollover's writing is the server's. One on MySQL, whose
+    /// locking re-read of the training names ([`Backend::locking_read`]) scans the unindexed
+    /// training table and makes a second writer wait anyway; one on SQLite, which lets one
+    /// writer in at a time.
+    pub(crate) fn group_writers(self) -> usize {
+        match self {
+            Backend::Postgres => 2,
+            Backend::MySql | Backend::Sqlite => 1,
+        }
+    }
+
     /// The clause that makes a re-read inside a write transaction see, and wait for, rows
     /// other transactions are writing: needed on MySQL, whose plain reads use a snapshot.
     pub(crate) fn locking_read(self) -> &'static str {

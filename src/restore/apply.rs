@@ -172,16 +172,20 @@ const GROUP_MAX: usize = 100;
 /// Writes each plan as [`apply_keeping_previous`] would, in order: each is written whole or
 /// not at all, and one that fails leaves the others written, so that the outcome of each is
 /// the outcome of its own transaction (`restore`/`clone` of several files, the rollover).
-/// `done(i)` is called once plan `i` has its outcome.
+/// `done(i)` is called once plan `i` has its outcome, in the order of `plans`.
 ///
 /// Plans that create a training on templates the site already has — a rollover's clones:
 /// nothing to keep, no template or image to write — are written together, up to
 /// [`GROUP_MAX`] in one transaction, with each table's rows of all of them in multi-row
-/// inserts (issue 12, built for big sites; docs/decisions.md §23). When such a transaction
+/// inserts (issue 12, built for big sites; docs/decisions.md §23); consecutive groups are
+/// written [`Backend::group_writers`] at a time, each on its own connection (their names are
+/// all different: a batch that writes one name twice is refused). When a group's transaction
 /// fails, each of its plans is written again alone, in its own transaction, so that the one
-/// that fails is named and the others are written. A dry run writes each plan alone; a test's
-/// injected failure (`ApplyOptions::fail_after_statements`) makes each group's transaction
-/// fail, and its plans are then written alone without it.
+/// that fails is named and the others are written. A dry run writes each plan alone; a
+/// test's injected failure (`ApplyOptions::fail_after_statements`) makes each group's
+/// transaction fail, and its plans are then written alone without it.
+///
+/// [`Backend::group_writers`]: crate::moodle::Backend
 pub async fn apply_each(
     site: &Site,
     plans: &[&Plan],
@@ -190,35 +194,36 @@ pub async fn apply_each(
     keeps: &[Option<KeepPrevious<'_>>],
     mut done: impl FnMut(usize),
 ) -> Vec<Result<Report, RestoreError>> {
+    use futures_util::StreamExt as _;
+
     let mut results: Vec<Option<Result<Report, RestoreError>>> =
         plans.iter().map(|_| None).collect();
-    let mut group: Vec<usize> = Vec::new();
-    for index in 0..=plans.len() {
-        let joins = plans
-            .get(index)
-            .is_some_and(|plan| groupable(plan, options) && group.len() < GROUP_MAX);
-        if joins {
-            group.push(index);
+    let mut index = 0;
+    while let Some(plan) = plans.get(index) {
+        if !groupable(plan, options) {
+            let keep = keeps.get(index).copied().flatten();
+            results[index] =
+                Some(apply_keeping_previous(site, plan, accepted, options, keep).await);
+            done(index);
+            index += 1;
             continue;
         }
-        if !group.is_empty() {
-            for (i, result) in write_group(site, plans, &group, accepted, options).await {
+        // The run of groupable plans from here, in groups; outcomes come in order.
+        let end = (index..plans.len())
+            .find(|&i| !groupable(plans[i], options))
+            .unwrap_or(plans.len());
+        let run: Vec<usize> = (index..end).collect();
+        let groups: Vec<Vec<usize>> = run.chunks(GROUP_MAX).map(<[usize]>::to_vec).collect();
+        let mut groups = futures_util::stream::iter(groups)
+            .map(|group| async move { write_group(site, plans, &group, accepted, options).await })
+            .buffered(site.backend().group_writers());
+        while let Some(outcomes) = groups.next().await {
+            for (i, result) in outcomes {
                 results[i] = Some(result);
                 done(i);
             }
-            group.clear();
         }
-        let Some(plan) = plans.get(index) else {
-            break;
-        };
-        if groupable(plan, options) {
-            // The group was full: this plan starts the next one.
-            group.push(index);
-            continue;
-        }
-        let keep = keeps.get(index).copied().flatten();
-        results[index] = Some(apply_keeping_previous(site, plan, accepted, options, keep).await);
-        done(index);
+        index = end;
     }
     results
         .into_iter()

@@ -443,31 +443,44 @@ impl Site {
         )
         .await?;
 
-        // The accounts and the templates, looked up by the ids just read (§21 above).
-        let accounts = distinct(
-            set.learners
-                .values()
-                .flatten()
-                .map(|l| l.user_id)
-                .chain(set.user_styles.values().flatten().map(|s| s.user_id)),
-        );
-        for chunk in accounts.chunks(ID_CHUNK) {
-            tx.fetch_each(
-                self.render(&format!(
-                    "SELECT {USER_COLUMNS} FROM {{p}}user u WHERE u.id IN ({})",
-                    marks(chunk.len())
-                )),
-                chunk.iter().map(|id| Param::Int(*id)).collect(),
-                |row| {
-                    if let Some(user) = UserRow::read(&row)? {
-                        set.users.insert(user.id, Arc::new(user));
-                    }
-                    Ok(())
-                },
-            )
-            .await?;
-        }
+        // The accounts, often shared by several trainings, read once by the subquery: a list
+        // of the ids just read costs more to bind and plan, for a big training's 10,000
+        // accounts, than a second read of the learner rows (docs/decisions.md §21).
+        let users = &mut set.users;
+        let twice = || {
+            let mut params = once();
+            params.extend(once());
+            params
+        };
+        let (accounts, params) = match parts {
+            Parts::Whole => (
+                format!(
+                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
+                     WHERE trainingid IN ({{ids}})) \
+                     OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
+                     WHERE trainingid IN ({{ids}}))"
+                ),
+                twice(),
+            ),
+            Parts::Outline => (
+                format!(
+                    "SELECT {USER_COLUMNS} FROM {{p}}user u \
+                     WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
+                     WHERE trainingid IN ({{ids}}))"
+                ),
+                once(),
+            ),
+        };
+        tx.fetch_each(render(&accounts), params, |row| {
+            if let Some(user) = UserRow::read(&row)? {
+                users.insert(user.id, Arc::new(user));
+            }
+            Ok(())
+        })
+        .await?;
 
+        // The templates, looked up by the ids just read (§21 above).
         let templates = distinct(
             set.train_styles
                 .values()

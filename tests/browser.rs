@@ -15,6 +15,7 @@ use attestoodle_backup::demo;
 use attestoodle_backup::document::keys;
 use attestoodle_backup::moodle::{fixture, Site, Target};
 use attestoodle_backup::web::{self, AppState, WebConfig};
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -89,6 +90,32 @@ async fn downloaded(dir: &Path) -> PathBuf {
     panic!("the backup was not downloaded into {}", dir.display());
 }
 
+/// Whether chromedriver on `port` says, on `/status`, that it can start a session. It may
+/// keep the connection open after its answer, so the answer is read until it says so, for at
+/// most a second.
+async fn driver_ready(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        let request = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            let read = stream.read(&mut chunk).await?;
+            answer.extend_from_slice(&chunk[..read]);
+            let text = String::from_utf8_lossy(&answer);
+            if read == 0 || text.contains("\"ready\":true") {
+                return Ok::<bool, std::io::Error>(text.contains("\"ready\":true"));
+            }
+        }
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), probe).await,
+        Ok(Ok(true))
+    )
+}
+
 /// A Chromium session on the demo site's web interface, and what the test needs of it.
 struct Session {
     client: Client,
@@ -140,10 +167,16 @@ async fn start(moodle_session: bool, shots: &str) -> Option<Session> {
     let base = format!("http://{}", listener.local_addr().expect("its address"));
     tokio::spawn(web::serve(listener, AppState::new(site, config)));
 
+    // chromedriver answers on its port before it can start a browser, and on a loaded
+    // 2-core machine it has been seen to drop the first session request (CI stop 23); so wait
+    // for its `/status` to say ready, and try a dropped request again. Its log stays beside
+    // the test's files for a failure to show.
+    let log = work.path().join("chromedriver.log");
     let port = free_port();
     let driver = Driver(
         Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -151,16 +184,22 @@ async fn start(moodle_session: bool, shots: &str) -> Option<Session> {
     );
     let mut ready = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if driver_ready(port).await {
             ready = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(ready, "chromedriver does not answer on port {port}");
+    let log_tail = || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    assert!(
+        ready,
+        "chromedriver is not ready on port {port}; its log ends:\n{}",
+        log_tail()
+    );
 
     // The flags this machine needs (env: machines/rust-svc.md), and downloads without a prompt.
     let capabilities = serde_json::json!({
@@ -180,11 +219,31 @@ async fn start(moodle_session: bool, shots: &str) -> Option<Session> {
         },
     });
     let capabilities = capabilities.as_object().cloned().expect("an object");
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a Chromium session");
+    let mut attempt = 0;
+    let client = loop {
+        attempt += 1;
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            // Only a request the driver dropped is tried again; a refusal (a wrong flag, no
+            // Chromium) fails at once.
+            Err(
+                e @ (NewSessionError::Failed(_)
+                | NewSessionError::FailedC(_)
+                | NewSessionError::Lost(_)),
+            ) if attempt < 3 => {
+                eprintln!("chromedriver dropped the session request ({e:?}); trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!(
+                "a Chromium session: {e:?}; chromedriver's log ends:\n{}",
+                log_tail()
+            ),
+        }
+    };
     Some(Session {
         client,
         base,

@@ -377,12 +377,8 @@ impl Site {
                 continue;
             }
             let of_kind = names.entry(kind.to_owned()).or_default();
-            for chunk in distinct(ids).chunks(ID_CHUNK) {
-                let statement = format!(
-                    "SELECT i.id, i.name FROM {{p}}{kind} i WHERE i.id IN ({})",
-                    marks(chunk.len())
-                );
-                let params = chunk.iter().map(|id| Param::Int(*id)).collect();
+            for (among, params) in self.backend().among("i.id", &distinct(ids), ID_CHUNK) {
+                let statement = format!("SELECT i.id, i.name FROM {{p}}{kind} i WHERE {among}");
                 for row in tx.fetch_all(self.render(&statement), params).await? {
                     of_kind.insert(row.int("id")?, row.opt_text("name")?);
                 }

@@ -324,15 +324,13 @@ impl Site {
         // The course modules, their instance names and their courses' sections, looked up by
         // the ids just read: the milestone table is scanned once (docs/decisions.md §21).
         let cmids = distinct(set.milestones.values().flatten().map(|m| m.cmid));
-        for chunk in cmids.chunks(ID_CHUNK) {
+        for (among, params) in self.backend().among("cm.id", &cmids, ID_CHUNK) {
             for row in tx
                 .fetch_all(
                     self.render(&format!(
-                        "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} \
-                         WHERE cm.id IN ({})",
-                        marks(chunk.len())
+                        "SELECT {COURSE_MODULE_COLUMNS} FROM {COURSE_MODULES_FROM} WHERE {among}"
                     )),
-                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                    params,
                 )
                 .await?
             {
@@ -348,15 +346,13 @@ impl Site {
         // Every section of the modules' courses, and the section each module names when it is
         // not one of those (a module whose section row says another course).
         let courses = distinct(set.course_modules.values().map(|cm| cm.course));
-        for chunk in courses.chunks(ID_CHUNK) {
+        for (among, params) in self.backend().among("s.course", &courses, ID_CHUNK) {
             for row in tx
                 .fetch_all(
                     self.render(&format!(
-                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s \
-                         WHERE s.course IN ({})",
-                        marks(chunk.len())
+                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s WHERE {among}"
                     )),
-                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                    params,
                 )
                 .await?
             {
@@ -370,14 +366,13 @@ impl Site {
                 .filter_map(|cm| cm.section_id)
                 .filter(|id| !read.contains(id)),
         );
-        for chunk in elsewhere.chunks(ID_CHUNK) {
+        for (among, params) in self.backend().among("s.id", &elsewhere, ID_CHUNK) {
             for row in tx
                 .fetch_all(
                     self.render(&format!(
-                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s WHERE s.id IN ({})",
-                        marks(chunk.len())
+                        "SELECT {SECTION_COLUMNS} FROM {{p}}course_sections s WHERE {among}"
                     )),
-                    chunk.iter().map(|id| Param::Int(*id)).collect(),
+                    params,
                 )
                 .await?
             {
@@ -443,42 +438,66 @@ impl Site {
         )
         .await?;
 
-        // The accounts, often shared by several trainings, read once by the subquery: a list
-        // of the ids just read costs more to bind and plan, for a big training's 10,000
-        // accounts, than a second read of the learner rows (docs/decisions.md §21).
+        // The accounts, often shared by several trainings, read once. Where a list of ids is
+        // one array (PostgreSQL), by the ids just read; elsewhere by the subquery: a list of
+        // a big training's 10,000 bound ids cost more there than a second read of its learner
+        // rows (docs/decisions.md §21).
         let users = &mut set.users;
         let twice = || {
             let mut params = once();
             params.extend(once());
             params
         };
-        let (accounts, params) = match parts {
-            Parts::Whole => (
-                format!(
+        let by_ids = self.backend().binds_id_arrays().then(|| {
+            let ids = distinct(
+                set.learners
+                    .values()
+                    .flatten()
+                    .map(|l| l.user_id)
+                    .chain(set.user_styles.values().flatten().map(|s| s.user_id)),
+            );
+            self.backend().among("u.id", &ids, ID_CHUNK)
+        });
+        let statements = match (by_ids, parts) {
+            (Some(among), _) => among
+                .into_iter()
+                .map(|(among, params)| {
+                    (
+                        self.render(&format!(
+                            "SELECT {USER_COLUMNS} FROM {{p}}user u WHERE {among}"
+                        )),
+                        params,
+                    )
+                })
+                .collect(),
+            (None, Parts::Whole) => vec![(
+                render(&format!(
                     "SELECT {USER_COLUMNS} FROM {{p}}user u \
                      WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_learner \
                      WHERE trainingid IN ({{ids}})) \
                      OR u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
                      WHERE trainingid IN ({{ids}}))"
-                ),
+                )),
                 twice(),
-            ),
-            Parts::Outline => (
-                format!(
+            )],
+            (None, Parts::Outline) => vec![(
+                render(&format!(
                     "SELECT {USER_COLUMNS} FROM {{p}}user u \
                      WHERE u.id IN (SELECT userid FROM {{p}}tool_attestoodle_user_style \
                      WHERE trainingid IN ({{ids}}))"
-                ),
+                )),
                 once(),
-            ),
+            )],
         };
-        tx.fetch_each(render(&accounts), params, |row| {
-            if let Some(user) = UserRow::read(&row)? {
-                users.insert(user.id, Arc::new(user));
-            }
-            Ok(())
-        })
-        .await?;
+        for (statement, params) in statements {
+            tx.fetch_each(statement, params, |row| {
+                if let Some(user) = UserRow::read(&row)? {
+                    users.insert(user.id, Arc::new(user));
+                }
+                Ok(())
+            })
+            .await?;
+        }
 
         // The templates, looked up by the ids just read (§21 above).
         let templates = distinct(

@@ -83,6 +83,57 @@ impl Backend {
         }
     }
 
+    /// `column` among `ids`, as conditions with their parameters, one statement each. On
+    /// PostgreSQL one array, bound as its text form and unnested: the server plans
+    /// one value, where a list of ten thousand bound parameters took it twice as long to plan
+    /// as the rows took to read (docs/decisions.md §21). Elsewhere `IN (?, …)` of at most
+    /// `chunk` ids, under the backend's limit on bound parameters. No ids, no condition.
+    pub(crate) fn among(
+        self,
+        column: &str,
+        ids: &[i64],
+        chunk: usize,
+    ) -> Vec<(String, Vec<Param>)> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        if self.binds_id_arrays() {
+            {
+                let mut array = String::with_capacity(ids.len() * 8 + 2);
+                array.push('{');
+                for (n, id) in ids.iter().enumerate() {
+                    if n > 0 {
+                        array.push(',');
+                    }
+                    array.push_str(&id.to_string());
+                }
+                array.push('}');
+                vec![(
+                    // Not `= ANY(CAST(…))`: where the planner scans the table, that cast is
+                    // made again for each row; the subquery makes it once.
+                    format!("{column} IN (SELECT unnest(CAST(? AS bigint[])))"),
+                    vec![Param::Text(array)],
+                )]
+            }
+        } else {
+            ids.chunks(chunk.max(1))
+                .map(|part| {
+                    (
+                        format!("{column} IN ({})", vec!["?"; part.len()].join(", ")),
+                        part.iter().map(|id| Param::Int(*id)).collect(),
+                    )
+                })
+                .collect()
+        }
+    }
+
+    /// Whether a list of ids is bound as one array ([`Backend::among`]): PostgreSQL's. A
+    /// list of ten thousand ids then costs about what one id does; elsewhere each id is a
+    /// parameter.
+    pub(crate) fn binds_id_arrays(self) -> bool {
+        matches!(self, Backend::Postgres)
+    }
+
     /// Whether many rows are written with one array per column ([`Tx::insert_arrays`]) rather
     /// than multi-row `INSERT`s of one parameter per value: on PostgreSQL, where a statement
     /// of 30,000 parameters costs more to parse and plan than the rows cost to write (issue
@@ -1276,6 +1327,27 @@ pub fn list_tables_sql(backend: Backend) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_list_is_one_array_on_postgres_and_chunked_lists_elsewhere() {
+        let ids: Vec<i64> = (1..=25).collect();
+        let pg = Backend::Postgres.among("cm.id", &ids, 10);
+        assert_eq!(pg.len(), 1, "one statement for every id");
+        assert_eq!(pg[0].0, "cm.id IN (SELECT unnest(CAST(? AS bigint[])))");
+        let array: String = format!(
+            "{{{}}}",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
+        assert!(matches!(&pg[0].1[..], [Param::Text(text)] if *text == array));
+        for backend in [Backend::MySql, Backend::Sqlite] {
+            let lists = backend.among("cm.id", &ids, 10);
+            let sizes: Vec<usize> = lists.iter().map(|(_, params)| params.len()).collect();
+            assert_eq!(sizes, [10, 10, 5]);
+            assert_eq!(lists[2].0, "cm.id IN (?, ?, ?, ?, ?)");
+        }
+        assert!(Backend::Postgres.among("cm.id", &[], 10).is_empty());
+        assert!(Backend::Sqlite.among("cm.id", &[], 10).is_empty());
+    }
 
     #[test]
     fn postgres_gets_numbered_placeholders_and_the_prefix() {

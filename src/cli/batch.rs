@@ -65,8 +65,9 @@ struct Item {
 /// How many trainings of a batch are prechecked together. Their documents are held until their
 /// plans are made, then dropped: a rollover of 1,000 trainings holds 1,000 plans and at most
 /// this many documents, not 1,000 of each (docs/decisions.md §25). What the site holds is read
-/// once per slice.
-const SLICE: usize = 250;
+/// once per slice. Half of `save --all`'s slice: a rollover holds the plans besides, and the
+/// next slice is read meanwhile.
+const SLICE: usize = 125;
 
 /// An entry of the batch once prechecked: what is kept of it beside its plan.
 struct Checked {
@@ -471,17 +472,13 @@ async fn from_site(
         created: now,
     };
     // A slice of trainings at a time, each read together (docs/decisions.md §21, §25); the
-    // next slice is read, on another connection, while this one is prechecked.
+    // next slice is read by a task of its own, on another connection and another core, while
+    // this one is prechecked.
     let database = |e: crate::moodle::Error| Failure::database(e, lang);
-    let slices: Vec<&[i64]> = ids.chunks(SLICE).collect();
-    let mut next = match slices.first() {
-        Some(slice) => Some(site.training_snapshots(slice).await.map_err(database)?),
-        None => None,
-    };
-    for (n, slice) in slices.iter().enumerate() {
-        let Some(set) = next.take() else {
-            break;
-        };
+    let mut reads = crate::save::Prefetch::new(site, &ids, SLICE);
+    while let Some((slice, set)) = reads.next().await {
+        let set = set.map_err(database)?;
+        let slice = slice.as_slice();
         let mut items = Vec::new();
         let mut saves = Vec::with_capacity(slice.len());
         crate::save::build_each(
@@ -543,15 +540,8 @@ async fn from_site(
                 audit,
             });
         }
-        let following = async {
-            match slices.get(n + 1) {
-                Some(slice) => site.training_snapshots(slice).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (read, checked) = tokio::join!(following, prechecked.add(site, items, lang));
-        checked?;
-        next = read.map_err(database)?;
+        reads.read_ahead();
+        prechecked.add(site, items, lang).await?;
     }
     Ok(bad)
 }

@@ -544,6 +544,33 @@ fn sql_type(backend: Backend, kind: Kind) -> String {
     }
 }
 
+/// Moodle's own indexes (not unique) on what the tool looks up, as a Moodle 5.1 site has them
+/// (its schema: `../shared/real-moodle`; docs/moodle-tables.md): without them the generated
+/// sites of the tests and benches would scan tables a real site reads by index — course
+/// modules by course, accounts by email.
+const INDEXES: &[(&str, &[&str])] = &[
+    ("course_categories", &["parent"]),
+    ("course", &["category"]),
+    ("course", &["shortname"]),
+    ("course", &["idnumber"]),
+    ("modules", &["name"]),
+    ("course_modules", &["course"]),
+    ("course_modules", &["instance"]),
+    ("course_modules", &["module"]),
+    ("page", &["course"]),
+    ("quiz", &["course"]),
+    ("assign", &["course"]),
+    ("subsection", &["course"]),
+    ("sessions", &["userid"]),
+    ("user", &["deleted"]),
+    ("user", &["email"]),
+    ("context", &["instanceid"]),
+    ("files", &["component", "filearea", "contextid", "itemid"]),
+    ("files", &["contenthash"]),
+    ("tool_attestoodle_training", &["categoryid"]),
+    ("tool_attestoodle_milestone", &["moduleid"]),
+];
+
 /// The `CREATE TABLE` and `CREATE INDEX` statements of the schema for a backend and prefix.
 pub fn schema_statements(backend: Backend, prefix: &str) -> Vec<String> {
     let mut statements = Vec::new();
@@ -590,6 +617,15 @@ pub fn schema_statements(backend: Backend, prefix: &str) -> Vec<String> {
                 table.name,
                 table.name,
                 unique.join(", ")
+            ));
+        }
+        let indexes = INDEXES.iter().filter(|(name, _)| *name == table.name);
+        for (i, (_, columns)) in indexes.enumerate() {
+            statements.push(format!(
+                "CREATE INDEX {prefix}{}_ix{i} ON {prefix}{} ({})",
+                table.name,
+                table.name,
+                columns.join(", ")
             ));
         }
     }

@@ -1166,7 +1166,8 @@ impl Tx {
     }
 
     /// Writes `rows` into `table` (its rendered name) and `columns` with one
-    /// `INSERT … SELECT * FROM UNNEST(…)`, each column bound as one array; PostgreSQL only
+    /// `INSERT … SELECT … FROM UNNEST(…)`, each column bound as one array (or once, when every
+    /// row holds the same value); PostgreSQL only
     /// ([`Backend::inserts_arrays`]). A column's type is its values' (`Param::NullInt` and
     /// `Param::NullText` say it for NULL); one whose values are of several types is refused.
     /// Gives the number of rows written.
